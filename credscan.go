@@ -1,0 +1,290 @@
+// Package credscan holds credscan's domain types: where bytes came from
+// (Origin), what was found (Finding), the database identity a credential
+// belongs to (DBIdentity) and the grouping of findings into credentials.
+// It depends on the standard library only.
+package credscan
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Kind is the kind of source a chunk came from.
+type Kind string
+
+// Source kinds.
+const (
+	KindDir    Kind = "dir"
+	KindGit    Kind = "git"
+	KindImage  Kind = "image"
+	KindCIVars Kind = "civars"
+)
+
+// Origin says where bytes came from. It holds no secret, so it may be logged.
+type Origin struct {
+	Kind   Kind   `json:"kind"`
+	App    string `json:"app,omitempty"`
+	Target string `json:"target,omitempty"` // repo URL, image ref@digest, CI project, root dir
+	Layer  string `json:"layer,omitempty"`  // image layer digest
+	Path   string `json:"path"`             // relative to the source root; archive members joined with "!"
+	Commit string `json:"commit,omitempty"` // git SHA of the commit that introduced it
+	Line   int    `json:"line,omitempty"`   // 1-based
+}
+
+// String renders the origin as target:path:line, for humans.
+func (o Origin) String() string {
+	var b strings.Builder
+	if o.Target != "" {
+		b.WriteString(o.Target)
+		b.WriteString(":")
+	}
+	if o.Layer != "" {
+		b.WriteString(o.Layer)
+		b.WriteString(":")
+	}
+	if o.Commit != "" {
+		b.WriteString(o.Commit)
+		b.WriteString(":")
+	}
+	b.WriteString(o.Path)
+	if o.Line > 0 {
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(o.Line))
+	}
+	return b.String()
+}
+
+// Chunk is a piece of a source's content. Data is only valid during the
+// call that receives it; StartLine is the 1-based line number of Data[0].
+type Chunk struct {
+	Origin    Origin
+	Data      []byte
+	StartLine int
+	// Overlap is the number of leading bytes of Data that the previous chunk
+	// of the same item also held; findings that lie wholly inside them were
+	// already reported.
+	Overlap int
+	// Whole is true when Data is the item's entire content, so structural
+	// parsers (YAML, JSON, XML, …) may run on it.
+	Whole bool
+}
+
+// DBIdentity is who a credential logs in as and where.
+type DBIdentity struct {
+	Driver   string   `json:"driver,omitempty"` // postgresql, mysql, sqlserver, …
+	User     string   `json:"user,omitempty"`
+	Host     string   `json:"host,omitempty"`
+	Hosts    []string `json:"hosts,omitempty"` // all hosts of a multi-host DSN, when more than one
+	Port     int      `json:"port,omitempty"`
+	Database string   `json:"database,omitempty"`
+}
+
+// Empty reports whether nothing of the identity is known.
+func (d *DBIdentity) Empty() bool {
+	return d == nil || (d.User == "" && d.Host == "" && d.Port == 0 && d.Database == "" && len(d.Hosts) == 0)
+}
+
+// AllHosts returns Hosts, or Host alone.
+func (d *DBIdentity) AllHosts() []string {
+	if d == nil {
+		return nil
+	}
+	if len(d.Hosts) > 0 {
+		return d.Hosts
+	}
+	if d.Host != "" {
+		return []string{d.Host}
+	}
+	return nil
+}
+
+// String renders user@host:port/db with unknown parts left out.
+func (d *DBIdentity) String() string {
+	if d.Empty() {
+		return ""
+	}
+	var b strings.Builder
+	if d.User != "" {
+		b.WriteString(d.User)
+		b.WriteString("@")
+	}
+	b.WriteString(strings.Join(d.AllHosts(), ","))
+	if d.Port != 0 {
+		fmt.Fprintf(&b, ":%d", d.Port)
+	}
+	if d.Database != "" {
+		b.WriteString("/")
+		b.WriteString(d.Database)
+	}
+	return b.String()
+}
+
+// Finding is one occurrence of a secret.
+type Finding struct {
+	RuleID      string
+	Description string
+	Origin      Origin
+	Secret      Secret
+	DB          *DBIdentity // user, host, port, database, when known
+	Target      string      // ARP, OTC, GPS … from the manifest; "" when unknown
+	Fingerprint string      // HMAC-SHA256(key, normalized secret), hex
+	Redacted    string      // the line with the secret masked
+	// Raw is the secret as written at the location (percent-encoded, base64,
+	// escaped …). It is used for redaction only and never printed.
+	Raw Secret
+	// Column is the 1-based byte column of Raw on the line, 0 when unknown.
+	Column int
+	// Database is true for findings of credscan's DB rule pack.
+	Database bool
+	// Tags carries rule-specific notes that hold no secret (for example
+	// "assembled" for sibling-key assembly, or "history-only").
+	Tags []string
+}
+
+// User returns the DB user, or "".
+func (f *Finding) User() string {
+	if f.DB == nil {
+		return ""
+	}
+	return f.DB.User
+}
+
+// CredentialKey identifies a credential: one secret of one user of one
+// target, found in many places.
+type CredentialKey struct {
+	Target      string
+	User        string
+	Fingerprint string
+}
+
+// Credential is the group of findings that share a CredentialKey.
+type Credential struct {
+	CredentialKey
+	DB       *DBIdentity // the richest identity among the occurrences
+	Findings []*Finding
+}
+
+// Apps lists the apps the credential occurs in, sorted.
+func (c *Credential) Apps() []string {
+	seen := map[string]bool{}
+	var apps []string
+	for _, f := range c.Findings {
+		if f.Origin.App != "" && !seen[f.Origin.App] {
+			seen[f.Origin.App] = true
+			apps = append(apps, f.Origin.App)
+		}
+	}
+	sort.Strings(apps)
+	return apps
+}
+
+// Rules lists the rule IDs that found the credential, sorted.
+func (c *Credential) Rules() []string {
+	seen := map[string]bool{}
+	var rules []string
+	for _, f := range c.Findings {
+		if !seen[f.RuleID] {
+			seen[f.RuleID] = true
+			rules = append(rules, f.RuleID)
+		}
+	}
+	sort.Strings(rules)
+	return rules
+}
+
+// Group groups findings into credentials by (target, user, fingerprint).
+// A finding without a user joins the credential of the same target and
+// fingerprint that has one, when exactly one such user exists. Credentials
+// are sorted by target, user and fingerprint; their findings by origin.
+func Group(findings []*Finding) []*Credential {
+	users := map[[2]string]map[string]bool{} // (target, fp) → users
+	for _, f := range findings {
+		k := [2]string{f.Target, f.Fingerprint}
+		if users[k] == nil {
+			users[k] = map[string]bool{}
+		}
+		if u := f.User(); u != "" {
+			users[k][u] = true
+		}
+	}
+	byKey := map[CredentialKey]*Credential{}
+	for _, f := range findings {
+		user := f.User()
+		if user == "" {
+			if us := users[[2]string{f.Target, f.Fingerprint}]; len(us) == 1 {
+				for u := range us {
+					user = u
+				}
+			}
+		}
+		k := CredentialKey{Target: f.Target, User: user, Fingerprint: f.Fingerprint}
+		c := byKey[k]
+		if c == nil {
+			c = &Credential{CredentialKey: k}
+			byKey[k] = c
+		}
+		c.Findings = append(c.Findings, f)
+		if richness(f.DB) > richness(c.DB) {
+			c.DB = f.DB
+		}
+	}
+	out := make([]*Credential, 0, len(byKey))
+	for _, c := range byKey {
+		SortFindings(c.Findings)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.Target == "") != (b.Target == "") {
+			return a.Target != "" // known targets first
+		}
+		if a.Target != b.Target {
+			return a.Target < b.Target
+		}
+		if a.User != b.User {
+			return a.User < b.User
+		}
+		return a.Fingerprint < b.Fingerprint
+	})
+	return out
+}
+
+func richness(d *DBIdentity) int {
+	if d == nil {
+		return 0
+	}
+	n := 0
+	for _, s := range []string{d.User, d.Host, d.Database} {
+		if s != "" {
+			n++
+		}
+	}
+	if d.Port != 0 {
+		n++
+	}
+	return n
+}
+
+// SortFindings orders findings by app, origin target, path, commit, line and rule.
+func SortFindings(fs []*Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i].Origin, fs[j].Origin
+		switch {
+		case a.App != b.App:
+			return a.App < b.App
+		case a.Target != b.Target:
+			return a.Target < b.Target
+		case a.Layer != b.Layer:
+			return a.Layer < b.Layer
+		case a.Path != b.Path:
+			return a.Path < b.Path
+		case a.Commit != b.Commit:
+			return a.Commit < b.Commit
+		case a.Line != b.Line:
+			return a.Line < b.Line
+		}
+		return fs[i].RuleID < fs[j].RuleID
+	})
+}

@@ -1,0 +1,257 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/credscan/credscan/scanners/dsn"
+)
+
+// Entry is one key/value pair found in a file.
+type Entry struct {
+	Path  string // parent path in a structured document ("spring.datasource"), "" for line-based entries
+	Key   string
+	Value string // decoded
+	Raw   string // as written, when it differs from Value (base64, escapes); "" otherwise
+	Line  int    // absolute, 1-based
+	Col   int    // 1-based column of the value, 0 when unknown
+	Expr  bool   // the value is an expression, not a literal
+	Tag   string // "base64" for Kubernetes Secret data
+	Rule  string // rule to report a password under; ConfigCred when ""
+}
+
+type roled struct {
+	*Entry
+	role  Role
+	group string
+	segs  []string
+}
+
+// assemble turns key/value entries into candidates: each password entry
+// with a literal value becomes one candidate, reported at its own line,
+// with the user, host, port, database and URL of its siblings (same group:
+// the same parent path and key prefix; with proximity, also within
+// neighbourhood lines). Each URL entry holding a DSN with a password
+// becomes a candidate too. Password entries that reference a secret store
+// become References.
+func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
+	rs := make([]roled, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		role, prefix := keyRole(e.Key)
+		segs := append(splitKey(e.Path), prefix...)
+		rs[i] = roled{Entry: e, role: role, group: strings.Join(segs, "."), segs: segs}
+	}
+	dbFile := isDBFile(f.Path)
+	for i := range rs {
+		e := rs[i]
+		switch e.role {
+		case RolePassword:
+		case RoleURL:
+			p.urlEntry(f, rs, i, proximity, r)
+			continue
+		default:
+			continue
+		}
+		class := ClassifyValue(e.Value)
+		if e.Expr && class == Literal {
+			continue // a variable or a call: not a literal, not a known reference
+		}
+		sib := siblings(rs, i, proximity)
+		ctx := dbFile || p.isContext(e.segs) || p.isContext(splitKey(e.Key))
+		var id dsn.Parsed
+		id.PwStart, id.PwEnd = -1, -1
+		for _, s := range sib {
+			if valueMentionsDB(s.Value) || p.isContext(splitKey(s.Key)) {
+				ctx = true
+			}
+		}
+		nHost, nDB := 0, 0
+		for _, role := range []Role{RoleURL, RoleUser, RoleHost, RolePort, RoleDatabase} {
+			s := nearest(sib, role, e.Line)
+			if s == nil || ClassifyValue(s.Value) == Reference && role != RoleURL {
+				continue
+			}
+			switch role {
+			case RoleURL:
+				if parsed := parseAnyDSN(s.Value); parsed != nil {
+					ctx = true
+					id = *parsed
+					id.Password, id.PwStart, id.PwEnd = "", -1, -1
+				}
+			case RoleUser:
+				if !s.Expr {
+					id.User = s.Value
+				}
+			case RoleHost:
+				if !s.Expr && !strings.Contains(s.Value, "://") {
+					nHost++
+					id.Hosts = []string{s.Value}
+					if h, port := splitHostPortLoose(s.Value); port > 0 {
+						id.Hosts, id.Port = []string{h}, port
+					}
+				}
+			case RolePort:
+				if n := atoi(s.Value); n > 0 {
+					id.Port = n
+				}
+			case RoleDatabase:
+				if !s.Expr {
+					nDB++
+					id.Database = s.Value
+				}
+			}
+		}
+		if nHost > 0 && nDB > 0 {
+			ctx = true
+		}
+		if !ctx {
+			continue
+		}
+		switch class {
+		case Reference:
+			r.References = append(r.References, Ref{Line: e.Line, Key: e.Key})
+			continue
+		case Literal:
+		default:
+			continue
+		}
+		rule := e.Rule
+		if rule == "" {
+			rule = p.ruleFor(f, e.segs, e.Key)
+		}
+		raw := e.Raw
+		if raw == "" {
+			raw = e.Value
+		}
+		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, Secret: e.Value, Raw: raw, DB: id, Tags: []string{"assembled"}}
+		if e.Tag != "" {
+			c.Tags = append(c.Tags, e.Tag)
+		}
+		r.add(c)
+	}
+}
+
+// ruleFor names the rule of an assembled password.
+func (p *Pack) ruleFor(f *File, segs []string, key string) string {
+	switch f.Format {
+	case FormatShell, FormatDockerfile, FormatCompose:
+		if len(segs) > 0 && segs[len(segs)-1] == "pg" || strings.EqualFold(key, "PGPASSWORD") {
+			return PgEnv
+		}
+		return DBEnvPassword
+	case FormatINI:
+		if strings.Contains(strings.ToLower(f.Path), "pg_service") {
+			return PgService
+		}
+	}
+	if strings.EqualFold(key, "PGPASSWORD") {
+		return PgEnv
+	}
+	return ConfigCred
+}
+
+// urlEntry reports a URL entry whose value is a DSN with a literal
+// password when the line detectors cannot see it (encoded values), joined
+// with a sibling user when the DSN has none.
+func (p *Pack) urlEntry(f *File, rs []roled, i int, proximity bool, r *Result) {
+	e := rs[i]
+	if e.Raw == "" || e.Raw == e.Value {
+		return // the line detectors see the same text
+	}
+	parsed := parseAnyDSN(e.Value)
+	if parsed == nil || !parsed.HasPassword() {
+		return
+	}
+	if parsed.User == "" {
+		if s := nearest(siblings(rs, i, proximity), RoleUser, e.Line); s != nil && !s.Expr {
+			parsed.User = s.Value
+		}
+	}
+	switch ClassifyValue(parsed.Password) {
+	case Literal:
+		rule := e.Rule
+		if rule == "" {
+			rule = ConfigCred
+		}
+		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, Secret: parsed.Password, Raw: e.Raw, DB: *parsed, Tags: []string{"assembled"}}
+		if e.Tag != "" {
+			c.Tags = append(c.Tags, e.Tag)
+		}
+		r.add(c)
+	case Reference:
+		r.References = append(r.References, Ref{Line: e.Line, Key: e.Key})
+	}
+}
+
+// parseAnyDSN parses a value as a URI, JDBC URL, libpq conninfo or
+// ADO.NET/ODBC connection string.
+func parseAnyDSN(v string) *dsn.Parsed {
+	v = strings.TrimSpace(v)
+	l := strings.ToLower(v)
+	switch {
+	case strings.HasPrefix(l, "jdbc:"):
+		if p, _, err := dsn.ParseJDBC(v); err == nil {
+			return p
+		}
+	case strings.Contains(l, "://"):
+		if p, _, err := dsn.ParseURI(v); err == nil {
+			return p
+		}
+	case strings.Contains(l, ";"):
+		if p, err := dsn.ParseConnString(v); err == nil {
+			return p
+		}
+	case strings.Contains(l, "="):
+		if p, err := dsn.ParseKeyValue(v); err == nil {
+			return p
+		}
+	}
+	return nil
+}
+
+func splitHostPortLoose(v string) (string, int) {
+	if strings.Count(v, ":") == 1 {
+		i := strings.IndexByte(v, ':')
+		return v[:i], atoi(v[i+1:])
+	}
+	return v, 0
+}
+
+// siblings returns the entries of i's group (other than i itself).
+func siblings(rs []roled, i int, proximity bool) []roled {
+	var out []roled
+	for k := range rs {
+		if k == i || rs[k].Path != rs[i].Path {
+			continue
+		}
+		if rs[k].group != rs[i].group && !(proximity && (rs[k].group == "" || rs[i].group == "")) {
+			continue
+		}
+		if proximity && abs(rs[k].Line-rs[i].Line) > neighbourhood {
+			continue
+		}
+		out = append(out, rs[k])
+	}
+	return out
+}
+
+// nearest returns the sibling with the role closest to line.
+func nearest(sib []roled, role Role, line int) *roled {
+	var best *roled
+	for k := range sib {
+		if sib[k].role != role {
+			continue
+		}
+		if best == nil || abs(sib[k].Line-line) < abs(best.Line-line) {
+			best = &sib[k]
+		}
+	}
+	return best
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

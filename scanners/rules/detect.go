@@ -1,0 +1,443 @@
+package rules
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/credscan/credscan/scanners/dsn"
+)
+
+// File is the item a pack scans: one chunk of a file, with its format.
+type File struct {
+	Path      string // slash-separated, used for format and file-name rules
+	Format    Format
+	Data      []byte
+	StartLine int // 1-based line number of Data[0]
+	Whole     bool
+}
+
+// Result collects what a scan of one File found.
+type Result struct {
+	Candidates []Candidate
+	References []Ref
+	// Problems are parse errors (malformed YAML …) that made the pack fall
+	// back to line rules. They never hold file content.
+	Problems []error
+}
+
+func (r *Result) add(c Candidate) {
+	r.Candidates = append(r.Candidates, c)
+}
+
+// Scan runs the pack over f. hits are the 0-based indices (into lines) of
+// the lines that hold a keyword; pgpass files are scanned whole.
+// Structured files that are Whole are parsed structurally and, when that
+// fails, scanned line by line. Scan never panics on any input.
+func (p *Pack) Scan(f *File, lines *Lines, hits []int, r *Result) {
+	if f.Format == FormatPgpass {
+		for i := 0; i < lines.Len(); i++ {
+			p.pgpassLine(f, lines, i, r)
+		}
+		return
+	}
+	structuredOK := false
+	if f.Whole && f.Format.Structured() && (len(hits) > 0 || f.Format == FormatYAML && containsFold(f.Data, "kind: secret")) {
+		if err := p.scanStructured(f, lines, r); err != nil {
+			r.Problems = append(r.Problems, err)
+		} else {
+			structuredOK = true
+		}
+	}
+	for _, i := range hits {
+		p.scanLine(f, lines, i, !structuredOK, r)
+	}
+}
+
+func containsFold(b []byte, lowerNeedle string) bool {
+	return strings.Contains(strings.ToLower(string(b)), lowerNeedle)
+}
+
+// scanLine runs the line detectors on line i. kv says whether key/value
+// assignments on the line still need the line-based assembler.
+func (p *Pack) scanLine(f *File, lines *Lines, i int, kv bool, r *Result) {
+	text := lines.Text(i)
+	if len(text) > 64*1024 {
+		text = text[:64*1024]
+	}
+	lineNo := f.StartLine + i
+	lower := strings.ToLower(text)
+	var spans [][2]int // DSNs on the line: a password inside one is the DSN's
+	if strings.Contains(lower, "://") || strings.Contains(lower, "jdbc:") {
+		spans = p.uris(text, lower, lineNo, r, spans)
+	}
+	if strings.Contains(lower, "pdo") {
+		p.pdo(text, lineNo, r)
+	}
+	hasPass := strings.Contains(lower, "pass") || strings.Contains(lower, "pwd")
+	if !hasPass {
+		return
+	}
+	if strings.Contains(lower, "role") || strings.Contains(lower, "user") {
+		p.sqlRole(text, lineNo, r)
+	}
+	spans = p.connStrings(text, lower, lineNo, r, spans)
+	if !kv {
+		return
+	}
+
+	switch f.Format {
+	case FormatShell, FormatDockerfile, FormatCompose:
+		p.envAssembly(f, lines, i, spans, r)
+	default:
+		p.codeAssembly(f, lines, i, spans, r)
+	}
+}
+
+// uris finds database URIs and JDBC URLs on a line.
+func (p *Pack) uris(text, lower string, lineNo int, r *Result, spans [][2]int) [][2]int {
+	for off := 0; off < len(text); {
+		j := strings.Index(lower[off:], "://")
+		o := strings.Index(lower[off:], "jdbc:oracle:")
+		var start, next int
+		switch {
+		case o >= 0 && (j < 0 || o < j):
+			start = off + o
+			next = start + len("jdbc:oracle:")
+		case j >= 0:
+			sep := off + j
+			next = sep + 3
+			start = sep
+			for start > off && isSchemeByte(lower[start-1]) {
+				start--
+			}
+			if start >= 5 && lower[start-5:start] == "jdbc:" {
+				start -= 5
+			}
+			if start == sep {
+				off = next
+				continue
+			}
+		default:
+			return spans
+		}
+		var parsed *dsn.Parsed
+		var n int
+		var err error
+		jdbc := strings.HasPrefix(lower[start:], "jdbc:")
+		if jdbc {
+			parsed, n, err = dsn.ParseJDBC(text[start:])
+		} else {
+			parsed, n, err = dsn.ParseURI(text[start:])
+		}
+		if err != nil || n == 0 {
+			off = next
+			continue
+		}
+		p.emitDSN(driverRule(parsed.Driver, jdbc), parsed, text[start:start+n], start, lineNo, r, "")
+		spans = append(spans, [2]int{start, start + n})
+		off = max(start+n, next)
+	}
+	return spans
+}
+
+func isSchemeByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+'
+}
+
+// emitDSN records a parsed connection string as a candidate or a reference.
+func (p *Pack) emitDSN(rule string, parsed *dsn.Parsed, s string, base, lineNo int, r *Result, tag string) {
+	if !parsed.HasPassword() {
+		return
+	}
+	switch ClassifyValue(parsed.Password) {
+	case Literal:
+		c := Candidate{RuleID: rule, Line: lineNo, Col: base + parsed.PwStart + 1, Secret: parsed.Password, Raw: parsed.RawPassword(s), DB: *parsed}
+		if tag != "" {
+			c.Tags = []string{tag}
+		}
+		r.add(c)
+	case Reference:
+		r.References = append(r.References, Ref{Line: lineNo, Key: rule})
+	}
+}
+
+var pdoRe = regexp.MustCompile(`(?i)new\s+\\?PDO\s*\(\s*(['"])([^'"]*)['"]\s*,\s*(['"])([^'"]*)['"]\s*,\s*(['"])((?:\\.|[^\\'"])*)['"]`)
+
+// pdo finds new PDO("pgsql:…", "user", "password").
+func (p *Pack) pdo(text string, lineNo int, r *Result) {
+	for _, m := range pdoRe.FindAllStringSubmatchIndex(text, -1) {
+		parsed, err := dsn.ParsePDO(text[m[4]:m[5]])
+		if err != nil {
+			continue
+		}
+		parsed.User = text[m[8]:m[9]]
+		pw := text[m[12]:m[13]]
+		if ClassifyValue(pw) != Literal {
+			continue
+		}
+		parsed.Password = pw
+		parsed.PwStart, parsed.PwEnd = m[12], m[13]
+		r.add(Candidate{RuleID: PHPPDO, Line: lineNo, Col: m[12] + 1, Secret: pw, Raw: pw, DB: *parsed})
+	}
+}
+
+var sqlRoleRe = regexp.MustCompile(`(?i)\b(?:create|alter)\s+(?:role|user)\s+(?:if\s+not\s+exists\s+)?("?)([\w.$-]+)"?[^;']*?\bpassword\s+'((?:[^']|'')*)'`)
+
+// sqlRole finds CREATE/ALTER ROLE|USER … PASSWORD '…'.
+func (p *Pack) sqlRole(text string, lineNo int, r *Result) {
+	for _, m := range sqlRoleRe.FindAllStringSubmatchIndex(text, -1) {
+		raw := text[m[6]:m[7]]
+		pw := strings.ReplaceAll(raw, "''", "'")
+		if ClassifyValue(pw) != Literal {
+			continue
+		}
+		parsed := dsn.Parsed{Driver: "postgresql", User: text[m[4]:m[5]], Password: pw, PwStart: m[6], PwEnd: m[7]}
+		c := Candidate{RuleID: SQLRole, Line: lineNo, Col: m[6] + 1, Secret: pw, Raw: raw, DB: parsed}
+		if strings.HasPrefix(strings.ToLower(pw), "md5") || strings.HasPrefix(pw, "SCRAM-SHA-256$") {
+			c.Tags = append(c.Tags, "password-hash")
+		}
+		r.add(c)
+	}
+}
+
+// connStrings finds libpq conninfo and ADO.NET/ODBC strings around each
+// "password=" / "pwd=" on the line.
+func (p *Pack) connStrings(text, lower string, lineNo int, r *Result, spans [][2]int) [][2]int {
+	for off := 0; off < len(lower); {
+		j := indexPwKey(lower[off:])
+		if j < 0 {
+			return spans
+		}
+		at := off + j
+		off = at + 3
+		seg, segStart := enclosing(text, at)
+		if seg == "" {
+			continue
+		}
+		var parsed *dsn.Parsed
+		var err error
+		rule := LibpqConninfo
+		if strings.Contains(seg, ";") {
+			parsed, err = dsn.ParseConnString(seg)
+			rule = ConnString
+		} else {
+			parsed, err = dsn.ParseKeyValue(seg)
+		}
+		if err != nil {
+			continue
+		}
+		p.emitDSN(rule, parsed, seg, segStart, lineNo, r, "")
+		spans = append(spans, [2]int{segStart, segStart + len(seg)})
+		if segStart+len(seg) > off {
+			off = segStart + len(seg)
+		}
+	}
+	return spans
+}
+
+// indexPwKey finds "password" or "pwd" followed by optional blanks and '='.
+func indexPwKey(l string) int {
+	for off := 0; off < len(l); {
+		i := strings.Index(l[off:], "p")
+		if i < 0 {
+			return -1
+		}
+		at := off + i
+		var n int
+		switch {
+		case strings.HasPrefix(l[at:], "password"):
+			n = 8
+		case strings.HasPrefix(l[at:], "pwd"):
+			n = 3
+		default:
+			off = at + 1
+			continue
+		}
+		k := at + n
+		for k < len(l) && (l[k] == ' ' || l[k] == '\t') {
+			k++
+		}
+		if k < len(l) && l[k] == '=' && (k+1 >= len(l) || l[k+1] != '=') && (at == 0 || !isWordByte(l[at-1]) || l[at-1] == '_' && false) {
+			return at
+		}
+		off = at + 1
+	}
+	return -1
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// enclosing returns the quoted string around position at, or the line
+// from the first connection keyword when at is not inside quotes.
+func enclosing(text string, at int) (string, int) {
+	for _, q := range []byte{'"', '\'', '`'} {
+		open := -1
+		inside := false
+		for k := 0; k < at; k++ {
+			if text[k] == q && (k == 0 || text[k-1] != '\\') {
+				inside = !inside
+				open = k
+			}
+		}
+		if inside {
+			end := strings.IndexByte(text[at:], q)
+			for end > 0 && text[at+end-1] == '\\' {
+				next := strings.IndexByte(text[at+end+1:], q)
+				if next < 0 {
+					end = -1
+					break
+				}
+				end += next + 1
+			}
+			if end < 0 {
+				return text[open+1:], open + 1
+			}
+			return text[open+1 : at+end], open + 1
+		}
+	}
+	// unquoted: from the start of the key=value run
+	start := 0
+	l := strings.ToLower(text)
+	for _, k := range []string{"host=", "host =", "server=", "data source=", "driver=", "dbname=", "user=", "user id=", "uid=", "database=", "port=", "hostaddr=", "service="} {
+		if i := strings.Index(l, k); i >= 0 && i < at && (start == 0 || i < start) {
+			start = i
+		}
+	}
+	if start == 0 && !strings.HasPrefix(l, "host") && !strings.HasPrefix(l, "server") && !strings.HasPrefix(l, "user") {
+		return text[at:], at
+	}
+	return text[start:], start
+}
+
+// pgpassLine parses one line of a .pgpass file.
+func (p *Pack) pgpassLine(f *File, lines *Lines, i int, r *Result) {
+	text := lines.Text(i)
+	parsed, err := dsn.ParsePgpass(text)
+	if err != nil || !parsed.HasPassword() {
+		return
+	}
+	p.emitDSN(Pgpass, parsed, text, 0, f.StartLine+i, r, "")
+}
+
+// envAssembly handles NAME=value assignments in shell-like files: a
+// password variable is joined with the user, host, port and database
+// variables of the same prefix within 12 lines (PGHOST, PGUSER, PGPASSWORD
+// become one credential).
+func (p *Pack) envAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Result) {
+	d := dsn.Shell
+	switch f.Format {
+	case FormatDockerfile:
+		d = dsn.Dockerfile
+	case FormatCompose:
+		d = dsn.Compose
+	}
+	parse := func(s string) []dsn.Assignment {
+		as := dsn.ParseEnvLine(s, d)
+		if f.Format == FormatCompose {
+			as = append(as, dsn.ParseCodeLine(s)...)
+		}
+		return as
+	}
+	p.lineAssembly(f, lines, i, parse, spans, r)
+}
+
+// codeAssembly handles key/value pairs in source code and unparsed config.
+func (p *Pack) codeAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Result) {
+	bareLiteral := f.Format.Structured()
+	parse := func(s string) []dsn.Assignment {
+		as := dsn.ParseCodeLine(s)
+		if bareLiteral {
+			for k := range as {
+				if as[k].Expr && isBareINIValue(as[k].Value) {
+					as[k].Expr = false
+				}
+			}
+		}
+		if f.Format == FormatText || f.Format == FormatCode || f.Format == FormatINI || f.Format == FormatProperties {
+			// .env-like lines inside text files, Makefiles, READMEs
+			for _, a := range dsn.ParseEnvLine(s, dsn.Shell) {
+				dup := false
+				for _, b := range as {
+					if b.ValStart == a.ValStart {
+						dup = true
+					}
+				}
+				if !dup {
+					as = append(as, a)
+				}
+			}
+		}
+		return as
+	}
+	p.lineAssembly(f, lines, i, parse, spans, r)
+}
+
+const neighbourhood = 12
+
+func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(string) []dsn.Assignment, spans [][2]int, r *Result) {
+	text := lines.Text(i)
+	var entries []Entry
+	for _, a := range parse(text) {
+		role, _ := keyRole(a.Name)
+		if role == RolePassword && !inSpans(spans, a.ValStart) {
+			entries = append(entries, entryFrom(a, f.StartLine+i))
+		}
+	}
+	if len(entries) == 0 {
+		return
+	}
+	lo, hi := max(0, i-neighbourhood), min(lines.Len()-1, i+neighbourhood)
+	for k := lo; k <= hi; k++ {
+		if k == i {
+			for _, a := range parse(text) {
+				if role, _ := keyRole(a.Name); role != RolePassword {
+					entries = append(entries, entryFrom(a, f.StartLine+k))
+				}
+			}
+			continue
+		}
+		b := lines.Bytes(k)
+		if len(b) > 4096 || !hasAssignByte(b) {
+			continue
+		}
+		for _, a := range parse(string(b)) {
+			if role, _ := keyRole(a.Name); role != RolePassword {
+				entries = append(entries, entryFrom(a, f.StartLine+k))
+			}
+		}
+	}
+	p.assemble(f, entries, true, r)
+}
+
+func hasAssignByte(b []byte) bool {
+	for _, c := range b {
+		if c == '=' || c == ':' || c == '(' {
+			return true
+		}
+	}
+	return false
+}
+
+func entryFrom(a dsn.Assignment, line int) Entry {
+	return Entry{Key: a.Name, Value: a.Value, Line: line, Col: a.ValStart + 1, Expr: a.Expr}
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n <= 0 || n > 65535 {
+		return 0
+	}
+	return n
+}
+
+func inSpans(spans [][2]int, at int) bool {
+	for _, s := range spans {
+		if s[0] <= at && at < s[1] {
+			return true
+		}
+	}
+	return false
+}
