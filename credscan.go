@@ -69,6 +69,9 @@ type Chunk struct {
 	// Whole is true when Data is the item's entire content, so structural
 	// parsers (YAML, JSON, XML, …) may run on it.
 	Whole bool
+	// Skip, when set, says why the item was not scanned ("binary"); Data
+	// is then empty and the chunk is only counted.
+	Skip string
 }
 
 // DBIdentity is who a credential logs in as and where.
@@ -138,6 +141,8 @@ type Finding struct {
 	Column int
 	// Database is true for findings of credscan's DB rule pack.
 	Database bool
+	// Blocking is set by policy: the finding fails the run (exit code 1).
+	Blocking bool
 	// Tags carries rule-specific notes that hold no secret (for example
 	// "assembled" for sibling-key assembly, or "history-only").
 	Tags []string
@@ -287,4 +292,29 @@ func SortFindings(fs []*Finding) {
 		}
 		return fs[i].RuleID < fs[j].RuleID
 	})
+}
+
+// Reference is a credential setting that points at the environment or a
+// secret store instead of holding a secret: the good end state, counted per
+// app as "referenced".
+type Reference struct {
+	Origin Origin `json:"origin"`
+	Key    string `json:"key"`
+}
+
+// Stats counts what a scan read and found.
+type Stats struct {
+	Items       int64          `json:"items"`       // files, blobs, layer entries … read
+	Bytes       int64          `json:"bytes"`       // bytes read
+	Binary      int64          `json:"binary"`      // items skipped as binary
+	Errors      int            `json:"errors"`      // items that could not be read
+	Findings    int            `json:"findings"`    // findings reported
+	Credentials int            `json:"credentials"` // distinct credentials reported
+	Allowed     int            `json:"allowed"`     // suppressed by credscan:allow / gitleaks:allow
+	Allowlisted int            `json:"allowlisted"` // suppressed by the manifest's allowlist
+	Baselined   int            `json:"baselined"`   // suppressed by the baseline
+	Blocking    int            `json:"blocking"`    // findings that fail the run
+	Referenced  map[string]int `json:"referenced"`  // per app: settings that reference a secret store
+	Hardcoded   map[string]int `json:"hardcoded"`   // per app: findings
+	Problems    []string       `json:"problems,omitempty"`
 }

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/manifest"
+	"github.com/credscan/credscan/policy"
+	"github.com/credscan/credscan/report"
+	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/rules"
+)
+
+// scanFlags are shared by every scan command.
+type scanFlags struct {
+	format         string
+	output         string
+	rules          string
+	gitleaksConfig string
+	baseline       string
+	manifest       string
+	logLevel       string
+	workers        int
+	maxDecodeDepth int
+	keyFile        string
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "credscan",
+		Short:         "Find hardcoded database credentials across an estate",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Long: `credscan finds every copy of every database credential hardcoded in an estate's
+directories and config files, with exact provenance, grouped per database role.
+It never prints a secret.
+
+Exit codes: 0 nothing blocking, 1 blocking findings, 2 usage or configuration
+error, 3 the scan finished but some items could not be read.`,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
+	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
+	scan.AddCommand(newScanDirCmd(), newScanEstateCmd())
+	root.AddCommand(scan, newBaselineCmd(), newVersionCmd(), newRulesCmd())
+	return root
+}
+
+func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
+	fl := c.Flags()
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, "|"))
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file (default stdout)")
+	fl.StringVar(&f.rules, "rules", "all", "rule set: all (gitleaks defaults + DB pack) | db | gitleaks")
+	fl.StringVar(&f.gitleaksConfig, "gitleaks-config", "", "gitleaks TOML config to use instead of its default rules")
+	fl.StringVar(&f.baseline, "baseline", "", "baseline file: findings listed there are not reported")
+	if withManifest {
+		fl.StringVarP(&f.manifest, "manifest", "m", "", "estate manifest (credscan.yaml): targets, allowlist, policy")
+	}
+	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug|info|warn|error")
+	fl.IntVar(&f.workers, "workers", 0, "files scanned at once (default: one per CPU)")
+	fl.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "gitleaks decoding passes (base64, hex, percent) on candidate lines")
+	fl.StringVar(&f.keyFile, "fingerprint-key-file", "", "fingerprint key file (default: the manifest's, else the user config dir); $"+credscan.FingerprintKeyEnv+" wins")
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, credscan.UsageError("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// session is what a scan command assembles before it scans.
+type session struct {
+	f      *scanFlags
+	log    *slog.Logger
+	m      *manifest.Manifest
+	engine *scanners.Engine
+	pol    *policy.Policy
+	res    *scanners.Results
+}
+
+func newSession(f *scanFlags, m *manifest.Manifest, stderr io.Writer) (*session, error) {
+	log, err := newLogger(f.logLevel, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if !validFormat(f.format) {
+		return nil, credscan.UsageError("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))
+	}
+	if f.workers < 0 {
+		return nil, credscan.UsageError("--workers must not be negative")
+	}
+	keyFile := f.keyFile
+	if keyFile == "" {
+		keyFile = m.KeyFile()
+	}
+	key, created, err := credscan.LoadFingerprintKey(keyFile)
+	if err != nil {
+		return nil, credscan.UsageError("%v", err)
+	}
+	if created {
+		log.Info("created fingerprint key", "file", keyFile)
+	}
+	fp, err := credscan.NewFingerprinter(key)
+	if err != nil {
+		return nil, credscan.UsageError("%v", err)
+	}
+	eng, err := scanners.New(scanners.Options{
+		Rules: scanners.RuleSet(f.rules), GitleaksConfig: f.gitleaksConfig, MaxDecodeDepth: f.maxDecodeDepth,
+		Fingerprinter: fp, ContextWords: m.TargetNames(), Classify: m.Classify, Workers: f.workers, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pol, err := policy.New(m, f.baseline)
+	if err != nil {
+		return nil, err
+	}
+	return &session{f: f, log: log, m: m, engine: eng, pol: pol, res: scanners.NewResults()}, nil
+}
+
+func validFormat(s string) bool {
+	for _, f := range report.Formats {
+		if f == s {
+			return true
+		}
+	}
+	return s == "md"
+}
+
+// finish applies the policy, writes the report and returns the error that
+// decides the exit code.
+func (s *session) finish(cmd *cobra.Command, scanErr error) error {
+	if scanErr != nil && cmd.Context().Err() == nil {
+		return fmt.Errorf("scan stopped: %w", scanErr)
+	}
+	s.res.Finish()
+	s.pol.Apply(s.res)
+	rep := &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References,
+		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}
+	var w io.Writer = cmd.OutOrStdout()
+	if s.f.output != "" {
+		fh, err := os.OpenFile(s.f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return credscan.UsageError("opening --output: %v", err)
+		}
+		defer fh.Close()
+		w = fh
+	} else if fh, ok := w.(*os.File); ok && term.IsTerminal(int(fh.Fd())) && os.Getenv("NO_COLOR") == "" {
+		rep.Color = true
+	}
+	if err := report.Write(w, s.f.format, rep); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	s.log.Info("scan finished", "items", s.res.Stats.Items, "bytes", s.res.Stats.Bytes, "findings", s.res.Stats.Findings,
+		"credentials", s.res.Stats.Credentials, "blocking", s.res.Stats.Blocking, "errors", s.res.Stats.Errors)
+	if err := cmd.Context().Err(); err != nil {
+		return credscan.UsageError("interrupted: %v", err)
+	}
+	switch {
+	case s.res.Stats.Blocking > 0:
+		return errBlocking
+	case s.res.Stats.Errors > 0:
+		return errPartial
+	}
+	return nil
+}
+
+func ruleHelp() map[string]string {
+	out := map[string]string{}
+	for _, r := range rules.All {
+		out[r.ID] = r.Help
+	}
+	return out
+}
+
+func newScanDirCmd() *cobra.Command {
+	f := &scanFlags{}
+	c := &cobra.Command{
+		Use:   "dir PATH...",
+		Short: "Scan directories and files",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var m *manifest.Manifest
+			if f.manifest != "" {
+				var err error
+				if m, err = manifest.Load(f.manifest); err != nil {
+					return err
+				}
+			}
+			s, err := newSession(f, m, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			src, err := dir.New(args, dir.WithWorkers(s.engine.Workers()))
+			if err != nil {
+				return err
+			}
+			return s.finish(cmd, s.engine.Scan(cmd.Context(), src, s.res))
+		},
+	}
+	addScanFlags(c, f, true)
+	return c
+}
+
+func newScanEstateCmd() *cobra.Command {
+	f := &scanFlags{}
+	c := &cobra.Command{
+		Use:   "estate -m credscan.yaml",
+		Short: "Scan every source of every app in an estate manifest",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.manifest == "" {
+				return credscan.UsageError("scan estate needs --manifest (-m)")
+			}
+			m, err := manifest.Load(f.manifest)
+			if err != nil {
+				return err
+			}
+			s, err := newSession(f, m, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return s.finish(cmd, scanEstate(cmd.Context(), s))
+		},
+	}
+	addScanFlags(c, f, true)
+	return c
+}
+
+// estateSources builds one Source per manifest source.
+func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error) {
+	var out []scanners.Source
+	for _, app := range m.Apps {
+		for _, src := range app.Sources {
+			switch src.Kind() {
+			case credscan.KindDir:
+				d, err := dir.New([]string{m.Resolve(src.Dir)}, dir.WithApp(app.Name), dir.WithWorkers(workers))
+				if err != nil {
+					return nil, credscan.UsageError("app %s: %v", app.Name, err)
+				}
+				out = append(out, &relSource{Source: d, root: m.Resolve(src.Dir), label: src.Dir})
+			default:
+				return nil, credscan.UsageError("app %s: %s sources are not supported yet", app.Name, src.Kind())
+			}
+		}
+	}
+	return out, nil
+}
+
+// relSource names a directory source by its manifest spelling rather than
+// its absolute path, so reports are stable across machines.
+type relSource struct {
+	scanners.Source
+	root, label string
+}
+
+func (r *relSource) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	return r.Source.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+		if ch.Origin.Target == r.root {
+			ch.Origin.Target = filepath.ToSlash(r.label)
+		}
+		if err != nil {
+			if ie, ok := err.(*credscan.ItemError); ok && ie.Origin.Target == r.root {
+				ie.Origin.Target = filepath.ToSlash(r.label)
+			}
+		}
+		return yield(ch, err)
+	})
+}
+
+func scanEstate(ctx context.Context, s *session) error {
+	srcs, err := estateSources(s.m, s.engine.Workers())
+	if err != nil {
+		return err
+	}
+	for _, src := range srcs {
+		if err := s.engine.Scan(ctx, src, s.res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func newBaselineCmd() *cobra.Command {
+	b := &cobra.Command{Use: "baseline", Short: "Manage the baseline of known findings"}
+	f := &scanFlags{}
+	var out string
+	create := &cobra.Command{
+		Use:   "create [PATH...]",
+		Short: "Scan PATHs (or the manifest's estate) and write every finding to a baseline file",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var m *manifest.Manifest
+			if f.manifest != "" {
+				var err error
+				if m, err = manifest.Load(f.manifest); err != nil {
+					return err
+				}
+			}
+			if len(args) == 0 && m == nil {
+				return credscan.UsageError("baseline create needs PATHs or --manifest")
+			}
+			s, err := newSession(f, m, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			var scanErr error
+			if len(args) > 0 {
+				src, err := dir.New(args, dir.WithWorkers(s.engine.Workers()))
+				if err != nil {
+					return err
+				}
+				scanErr = s.engine.Scan(cmd.Context(), src, s.res)
+			} else {
+				scanErr = scanEstate(cmd.Context(), s)
+			}
+			if scanErr != nil {
+				return fmt.Errorf("scan stopped: %w", scanErr)
+			}
+			s.res.Finish()
+			if err := policy.WriteBaseline(out, policy.NewBaseline(s.res.Findings, time.Now())); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "baseline %s: %d finding(s)\n", out, len(s.res.Findings))
+			if s.res.Stats.Errors > 0 {
+				return errPartial
+			}
+			return nil
+		},
+	}
+	addScanFlags(create, f, true)
+	create.Flags().StringVar(&out, "baseline-file", "credscan-baseline.json", "baseline file to write")
+	b.AddCommand(create)
+	return b
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print version, commit and build date",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "credscan %s (commit %s, built %s)\n", version, commit, date)
+		},
+	}
+}
+
+func newRulesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rules",
+		Short: "List the DB rule pack",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			for _, r := range rules.All {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-28s %s\n", r.ID, r.Description)
+			}
+		},
+	}
+}

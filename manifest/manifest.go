@@ -1,0 +1,341 @@
+// Package manifest reads the estate manifest (credscan.yaml): the
+// databases credentials belong to (targets), the apps, their sources and
+// waves, and the allowlist. It classifies a database identity to a target.
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/credscan/credscan"
+)
+
+// Manifest is a parsed credscan.yaml.
+type Manifest struct {
+	Version     int         `yaml:"version"`
+	Fingerprint Fingerprint `yaml:"fingerprint"`
+	Targets     []Target    `yaml:"targets"`
+	Apps        []App       `yaml:"apps"`
+	Allowlist   Allowlist   `yaml:"allowlist"`
+	Policy      Policy      `yaml:"policy"`
+
+	dir string // the manifest's directory; relative paths resolve from here
+}
+
+// Fingerprint configures the per-estate fingerprint key.
+type Fingerprint struct {
+	KeyFile string `yaml:"key_file"` // relative to the manifest; $CREDSCAN_FINGERPRINT_KEY wins
+}
+
+// Target is a database credentials may belong to.
+type Target struct {
+	Name      string   `yaml:"name"`
+	Hosts     []string `yaml:"hosts"`     // host names with * globs, IPs, CIDRs
+	Databases []string `yaml:"databases"` // database names
+	Users     []string `yaml:"users"`     // classifies credentials that carry no host
+
+	prefixes []netip.Prefix
+	globs    []string
+}
+
+// App is one application and where its code, images and CI live.
+type App struct {
+	Name    string   `yaml:"name"`
+	Owner   string   `yaml:"owner"`
+	Wave    int      `yaml:"wave"`
+	Sources []Source `yaml:"sources"`
+}
+
+// Source is one place an app's credentials may hide. Exactly one kind is set.
+type Source struct {
+	Dir string `yaml:"dir"`
+	Git string `yaml:"git"`
+	Ref string `yaml:"ref"`
+	// Image and CI arrive with their sources; they are accepted so that
+	// manifests can list them, and refused at scan time until supported.
+	Image string `yaml:"image"`
+	CI    any    `yaml:"ci"`
+
+	Line int `yaml:"-"`
+}
+
+// Kind names the source's kind.
+func (s Source) Kind() credscan.Kind {
+	switch {
+	case s.Dir != "":
+		return credscan.KindDir
+	case s.Git != "":
+		return credscan.KindGit
+	case s.Image != "":
+		return credscan.KindImage
+	case s.CI != nil:
+		return credscan.KindCIVars
+	}
+	return ""
+}
+
+// Allowlist suppresses findings by path or secret pattern.
+type Allowlist struct {
+	Paths        []string `yaml:"paths"`        // regular expressions over the origin path
+	Regexes      []string `yaml:"regexes"`      // regular expressions over the secret
+	Fingerprints []string `yaml:"fingerprints"` // fingerprints (or unique prefixes of at least 12 hex digits)
+}
+
+// Policy says what blocks (exit code 1).
+type Policy struct {
+	// Block lists what blocks: "database" (DB pack findings with a real
+	// secret) and "gitleaks" (gitleaks findings). Default: both.
+	Block []string `yaml:"block"`
+}
+
+// Load reads and validates the manifest at file. Unknown keys and malformed
+// YAML are errors that name the line.
+func Load(file string) (*Manifest, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, credscan.UsageError("reading manifest: %v", err)
+	}
+	m, err := Parse(b)
+	if err != nil {
+		return nil, credscan.UsageError("%s: %v", file, err)
+	}
+	abs, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		return nil, credscan.UsageError("resolving manifest directory: %v", err)
+	}
+	m.dir = abs
+	return m, nil
+}
+
+// Parse parses and validates manifest bytes.
+func Parse(b []byte) (*Manifest, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty manifest")
+		}
+		return nil, fmt.Errorf("parsing manifest: %w", err)
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(b, &root)
+	if err := m.validate(&root); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func (m *Manifest) validate(root *yaml.Node) error {
+	if m.Version != 1 {
+		return fmt.Errorf("version: want 1, got %d", m.Version)
+	}
+	seen := map[string]bool{}
+	for i := range m.Targets {
+		t := &m.Targets[i]
+		if t.Name == "" {
+			return fmt.Errorf("targets[%d]: name is required", i)
+		}
+		if seen[strings.ToLower(t.Name)] {
+			return fmt.Errorf("targets[%d]: duplicate target %q", i, t.Name)
+		}
+		seen[strings.ToLower(t.Name)] = true
+		for _, h := range t.Hosts {
+			h = strings.ToLower(strings.TrimSpace(h))
+			if p, err := netip.ParsePrefix(h); err == nil {
+				t.prefixes = append(t.prefixes, p)
+				continue
+			}
+			if a, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+				t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
+				continue
+			}
+			if _, err := path.Match(h, "x"); err != nil {
+				return fmt.Errorf("targets[%d] (%s): bad host pattern %q: %v", i, t.Name, h, err)
+			}
+			t.globs = append(t.globs, h)
+		}
+	}
+	apps := map[string]bool{}
+	for i := range m.Apps {
+		a := &m.Apps[i]
+		if a.Name == "" {
+			return fmt.Errorf("apps[%d]: name is required", i)
+		}
+		if apps[a.Name] {
+			return fmt.Errorf("apps[%d]: duplicate app %q", i, a.Name)
+		}
+		apps[a.Name] = true
+		for j, s := range a.Sources {
+			n := 0
+			for _, set := range []bool{s.Dir != "", s.Git != "", s.Image != "", s.CI != nil} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("apps[%d] (%s) sources[%d]%s: exactly one of dir, git, image, ci is required", i, a.Name, j, lineOf(root, i, j))
+			}
+		}
+	}
+	for _, list := range [][]string{m.Allowlist.Paths, m.Allowlist.Regexes} {
+		for _, r := range list {
+			if _, err := regexp.Compile(r); err != nil {
+				return fmt.Errorf("allowlist: bad regular expression: %v", err)
+			}
+		}
+	}
+	for _, b := range m.Policy.Block {
+		if b != "database" && b != "gitleaks" {
+			return fmt.Errorf("policy.block: unknown %q (want database or gitleaks)", b)
+		}
+	}
+	return nil
+}
+
+// lineOf finds " (line N)" of apps[i].sources[j] in the YAML tree.
+func lineOf(root *yaml.Node, i, j int) string {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	get := func(n *yaml.Node, key string) *yaml.Node {
+		for k := 0; n != nil && k+1 < len(n.Content); k += 2 {
+			if n.Content[k].Value == key {
+				return n.Content[k+1]
+			}
+		}
+		return nil
+	}
+	apps := get(n, "apps")
+	if apps == nil || i >= len(apps.Content) {
+		return ""
+	}
+	srcs := get(apps.Content[i], "sources")
+	if srcs == nil || j >= len(srcs.Content) {
+		return ""
+	}
+	return fmt.Sprintf(" (line %d)", srcs.Content[j].Line)
+}
+
+// Dir is the directory relative paths resolve from.
+func (m *Manifest) Dir() string { return m.dir }
+
+// Resolve makes a manifest-relative path absolute.
+func (m *Manifest) Resolve(p string) string {
+	if filepath.IsAbs(p) || m.dir == "" {
+		return p
+	}
+	return filepath.Join(m.dir, p)
+}
+
+// KeyFile returns the fingerprint key file: the manifest's, else the user's default.
+func (m *Manifest) KeyFile() string {
+	if m != nil && m.Fingerprint.KeyFile != "" {
+		return m.Resolve(m.Fingerprint.KeyFile)
+	}
+	return credscan.DefaultKeyFile()
+}
+
+// TargetNames lists the targets' names, lower-cased.
+func (m *Manifest) TargetNames() []string {
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, t := range m.Targets {
+		out = append(out, strings.ToLower(t.Name))
+	}
+	return out
+}
+
+// Classify returns the target the identity belongs to: by host first
+// (globs, IPs, CIDRs; a database name then breaks ties), else by database,
+// else by user. It returns "" when nothing matches.
+func (m *Manifest) Classify(db *credscan.DBIdentity) string {
+	if m == nil || db == nil {
+		return ""
+	}
+	var byHost []*Target
+	for i := range m.Targets {
+		t := &m.Targets[i]
+		for _, h := range db.AllHosts() {
+			if t.matchHost(h) {
+				byHost = append(byHost, t)
+				break
+			}
+		}
+	}
+	if len(byHost) == 1 {
+		return byHost[0].Name
+	}
+	for _, t := range byHost {
+		if db.Database != "" && containsFold(t.Databases, db.Database) {
+			return t.Name
+		}
+	}
+	if len(byHost) > 0 {
+		return byHost[0].Name
+	}
+	if len(db.AllHosts()) > 0 && !isLocal(db.AllHosts()[0]) {
+		// a known host that matches no target is some other database
+		return ""
+	}
+	for i := range m.Targets {
+		if db.Database != "" && containsFold(m.Targets[i].Databases, db.Database) {
+			return m.Targets[i].Name
+		}
+	}
+	for i := range m.Targets {
+		if db.User != "" && containsFold(m.Targets[i].Users, db.User) {
+			return m.Targets[i].Name
+		}
+	}
+	return ""
+}
+
+func isLocal(h string) bool {
+	h = strings.ToLower(h)
+	return h == "" || h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "/")
+}
+
+func (t *Target) matchHost(h string) bool {
+	h = strings.ToLower(strings.Trim(h, "[] "))
+	if a, err := netip.ParseAddr(h); err == nil {
+		for _, p := range t.prefixes {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, g := range t.globs {
+		if ok, _ := path.Match(g, h); ok {
+			return true
+		}
+		// '*' in a host glob also spans dots: *.rds.amazonaws.com matches a.b.rds.amazonaws.com
+		if strings.HasPrefix(g, "*.") && strings.HasSuffix(h, g[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

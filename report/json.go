@@ -1,0 +1,172 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/credscan/credscan"
+)
+
+// JSONVersion is the version of the JSON report schema (docs/report-schema.md).
+const JSONVersion = 1
+
+// JSONReport is the JSON report. Its fields are the documented, stable schema.
+type JSONReport struct {
+	Version     int              `json:"version"`
+	Tool        JSONTool         `json:"tool"`
+	Findings    []JSONFinding    `json:"findings"`
+	Credentials []JSONCredential `json:"credentials"`
+	References  []JSONReference  `json:"references"`
+	Errors      []JSONError      `json:"errors"`
+	Stats       credscan.Stats   `json:"stats"`
+}
+
+// JSONTool names the producer.
+type JSONTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// JSONFinding is one occurrence.
+type JSONFinding struct {
+	RuleID      string        `json:"rule_id"`
+	Kind        string        `json:"kind"` // "database" (DB pack) or "secret" (gitleaks)
+	Target      string        `json:"target"`
+	App         string        `json:"app"`
+	Origin      JSONOrigin    `json:"origin"`
+	DB          *JSONIdentity `json:"db"`
+	Fingerprint string        `json:"fingerprint"`
+	Redacted    string        `json:"redacted"`
+	Blocking    bool          `json:"blocking"`
+	Tags        []string      `json:"tags,omitempty"`
+	Column      int           `json:"column,omitempty"`
+}
+
+// JSONOrigin is where a finding is.
+type JSONOrigin struct {
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	Path   string `json:"path"`
+	Line   int    `json:"line"`
+	Commit string `json:"commit,omitempty"`
+	Layer  string `json:"layer,omitempty"`
+}
+
+// JSONIdentity is a database identity.
+type JSONIdentity struct {
+	Driver   string   `json:"driver,omitempty"`
+	User     string   `json:"user"`
+	Host     string   `json:"host"`
+	Hosts    []string `json:"hosts,omitempty"`
+	Port     int      `json:"port"`
+	Database string   `json:"database"`
+}
+
+// JSONCredential groups the findings of one (target, user, fingerprint).
+type JSONCredential struct {
+	Target      string        `json:"target"`
+	User        string        `json:"user"`
+	Fingerprint string        `json:"fingerprint"`
+	DB          *JSONIdentity `json:"db"`
+	Apps        []string      `json:"apps"`
+	Rules       []string      `json:"rules"`
+	Occurrences int           `json:"occurrences"`
+	Locations   []JSONOrigin  `json:"locations"`
+}
+
+// JSONReference is a setting that references a secret store.
+type JSONReference struct {
+	App    string     `json:"app"`
+	Key    string     `json:"key"`
+	Origin JSONOrigin `json:"origin"`
+}
+
+// JSONError is an item that could not be read.
+type JSONError struct {
+	Origin JSONOrigin `json:"origin"`
+	Error  string     `json:"error"`
+}
+
+func jsonOrigin(o credscan.Origin) JSONOrigin {
+	return JSONOrigin{Kind: string(o.Kind), Target: o.Target, Path: o.Path, Line: o.Line, Commit: o.Commit, Layer: o.Layer}
+}
+
+func jsonIdentity(d *credscan.DBIdentity) *JSONIdentity {
+	if d == nil {
+		return nil
+	}
+	return &JSONIdentity{Driver: d.Driver, User: d.User, Host: d.Host, Hosts: d.Hosts, Port: d.Port, Database: d.Database}
+}
+
+func findingKind(f *credscan.Finding) string {
+	if f.Database {
+		return "database"
+	}
+	return "secret"
+}
+
+// BuildJSON converts r to the JSON schema.
+func BuildJSON(r *Report) *JSONReport {
+	out := &JSONReport{Version: JSONVersion, Tool: JSONTool{Name: r.Tool, Version: r.Version}, Stats: r.Stats,
+		Findings: []JSONFinding{}, Credentials: []JSONCredential{}, References: []JSONReference{}, Errors: []JSONError{}}
+	for _, f := range r.Findings {
+		out.Findings = append(out.Findings, JSONFinding{RuleID: f.RuleID, Kind: findingKind(f), Target: f.Target, App: f.Origin.App,
+			Origin: jsonOrigin(f.Origin), DB: jsonIdentity(f.DB), Fingerprint: f.Fingerprint, Redacted: f.Redacted,
+			Blocking: f.Blocking, Tags: f.Tags, Column: f.Column})
+	}
+	for _, c := range r.Credentials() {
+		jc := JSONCredential{Target: c.Target, User: c.User, Fingerprint: c.Fingerprint, DB: jsonIdentity(c.DB),
+			Apps: c.Apps(), Rules: c.Rules(), Occurrences: len(c.Findings)}
+		if jc.Apps == nil {
+			jc.Apps = []string{}
+		}
+		for _, f := range c.Findings {
+			jc.Locations = append(jc.Locations, jsonOrigin(f.Origin))
+		}
+		out.Credentials = append(out.Credentials, jc)
+	}
+	for _, ref := range r.References {
+		out.References = append(out.References, JSONReference{App: ref.Origin.App, Key: ref.Key, Origin: jsonOrigin(ref.Origin)})
+	}
+	for _, e := range r.Errors {
+		out.Errors = append(out.Errors, JSONError{Origin: jsonOrigin(e.Origin), Error: e.Err.Error()})
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(BuildJSON(r))
+}
+
+func writeCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"target", "app", "rule_id", "kind", "user", "host", "port", "database", "fingerprint",
+		"source_kind", "source", "path", "line", "commit", "layer", "blocking", "redacted"})
+	for _, f := range r.Findings {
+		var user, host, port, db string
+		if f.DB != nil {
+			user, host, db = f.DB.User, strings.Join(f.DB.AllHosts(), ","), f.DB.Database
+			if f.DB.Port != 0 {
+				port = strconv.Itoa(f.DB.Port)
+			}
+		}
+		_ = cw.Write([]string{f.Target, f.Origin.App, f.RuleID, findingKind(f), user, host, port, db, f.Fingerprint,
+			string(f.Origin.Kind), f.Origin.Target, f.Origin.Path, strconv.Itoa(f.Origin.Line), f.Origin.Commit, f.Origin.Layer,
+			strconv.FormatBool(f.Blocking), csvSafe(f.Redacted)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe defuses spreadsheet formula injection.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsAny(s[:1], "=+-@") {
+		return "'" + s
+	}
+	return s
+}

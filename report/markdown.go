@@ -1,0 +1,54 @@
+package report
+
+import (
+	"io"
+	"strings"
+)
+
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", "\\|", "\n", " ", "`", "'")
+	return r.Replace(s)
+}
+
+func writeMarkdown(w io.Writer, r *Report) error {
+	bw := &errWriter{w: w}
+	s := r.Stats
+	bw.printf("## credscan: %d credential(s), %d finding(s), %d blocking\n\n", s.Credentials, s.Findings, s.Blocking)
+	creds := r.Credentials()
+	if len(creds) > 0 {
+		bw.printf("| Target | User | Identity | Fingerprint | Occurrences | Apps |\n|---|---|---|---|---:|---|\n")
+		for _, c := range creds {
+			id := ""
+			if c.DB != nil {
+				id = c.DB.String()
+			}
+			bw.printf("| %s | %s | %s | `%s` | %d | %s |\n", mdEscape(targetName(c.Target)), mdEscape(c.User), mdEscape(id),
+				shortFP(c.Fingerprint), len(c.Findings), mdEscape(strings.Join(c.Apps(), ", ")))
+		}
+		bw.printf("\n<details><summary>Occurrences</summary>\n\n| Rule | App | Location | Redacted |\n|---|---|---|---|\n")
+		for _, f := range r.Findings {
+			bw.printf("| %s | %s | `%s` | `%s` |\n", f.RuleID, mdEscape(f.Origin.App), mdEscape(location(f.Origin)), mdEscape(f.Redacted))
+		}
+		bw.printf("\n</details>\n")
+	} else {
+		bw.printf("No credentials found.\n")
+	}
+	apps := map[string]int{}
+	for k := range s.Hardcoded {
+		apps[k] = 0
+	}
+	for k := range s.Referenced {
+		apps[k] = 0
+	}
+	if len(apps) > 0 {
+		bw.printf("\n| App | Hardcoded | Referenced |\n|---|---:|---:|\n")
+		for _, a := range sortedKeys(apps) {
+			bw.printf("| %s | %d | %d |\n", mdEscape(a), s.Hardcoded[a], s.Referenced[a])
+		}
+	}
+	bw.printf("\n%d item(s) read, %d binary skipped, %d unreadable.\n", s.Items, s.Binary, s.Errors)
+	for _, e := range r.Errors {
+		bw.printf("- skipped: %s\n", mdEscape(e.Error()))
+	}
+	return bw.err
+}

@@ -1,0 +1,198 @@
+// Package report renders scan results as a table, JSON, SARIF 2.1.0, CSV
+// or Markdown. No format ever holds a plaintext secret: findings carry
+// only redacted lines and keyed fingerprints.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/credscan/credscan"
+)
+
+// Formats lists the supported output formats.
+var Formats = []string{"table", "json", "sarif", "csv", "markdown"}
+
+// Report is everything a format may render.
+type Report struct {
+	Tool        string
+	Version     string
+	Findings    []*credscan.Finding
+	References  []credscan.Reference
+	Errors      []*credscan.ItemError
+	Stats       credscan.Stats
+	Rules       map[string]string // rule ID → description
+	RuleHelp    map[string]string // rule ID → remediation
+	Color       bool              // ANSI colour (table only; on a TTY)
+	credentials []*credscan.Credential
+}
+
+// Credentials groups the findings (computed once).
+func (r *Report) Credentials() []*credscan.Credential {
+	if r.credentials == nil {
+		r.credentials = credscan.Group(r.Findings)
+	}
+	return r.credentials
+}
+
+// Write renders r in format to w.
+func Write(w io.Writer, format string, r *Report) error {
+	switch format {
+	case "table", "":
+		return writeTable(w, r)
+	case "json":
+		return writeJSON(w, r)
+	case "sarif":
+		return writeSARIF(w, r)
+	case "csv":
+		return writeCSV(w, r)
+	case "markdown", "md":
+		return writeMarkdown(w, r)
+	}
+	return credscan.UsageError("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+}
+
+func shortFP(fp string) string {
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	return fp
+}
+
+func targetName(t string) string {
+	if t == "" {
+		return "(no target)"
+	}
+	return t
+}
+
+func location(o credscan.Origin) string {
+	var parts []string
+	if o.Layer != "" {
+		parts = append(parts, "layer "+shortDigest(o.Layer))
+	}
+	if o.Commit != "" {
+		parts = append(parts, "commit "+shortFP(o.Commit))
+	}
+	loc := o.Path
+	if o.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", o.Path, o.Line)
+	}
+	parts = append(parts, loc)
+	return strings.Join(parts, " ")
+}
+
+func shortDigest(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
+
+func sortedKeys(m map[string]int) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+	ansiRed   = "\x1b[31m"
+	ansiDim   = "\x1b[2m"
+	ansiCyan  = "\x1b[36m"
+)
+
+func writeTable(w io.Writer, r *Report) error {
+	c := func(code, s string) string {
+		if !r.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	bw := &errWriter{w: w}
+	creds := r.Credentials()
+	if len(creds) == 0 {
+		bw.printf("No credentials found.\n")
+	}
+	lastTarget := "\x00"
+	for _, cr := range creds {
+		if cr.Target != lastTarget {
+			lastTarget = cr.Target
+			bw.printf("\n%s\n", c(ansiBold, "TARGET "+targetName(cr.Target)))
+		}
+		id := "(identity unknown)"
+		if cr.DB != nil && !cr.DB.Empty() {
+			id = cr.DB.String()
+		}
+		user := cr.User
+		if user == "" {
+			user = "(no user)"
+		}
+		bw.printf("  %s %s  %s  fp %s  %d occurrence(s) in %s\n", c(ansiRed, "credential"), c(ansiBold, user), id,
+			shortFP(cr.Fingerprint), len(cr.Findings), strings.Join(orNone(cr.Apps()), ", "))
+		for _, f := range cr.Findings {
+			app := f.Origin.App
+			if app == "" {
+				app = "-"
+			}
+			block := ""
+			if f.Blocking {
+				block = c(ansiRed, " [blocking]")
+			}
+			bw.printf("    %-18s %-16s %s%s\n", f.RuleID, app, c(ansiCyan, location(f.Origin)), block)
+			bw.printf("      %s\n", c(ansiDim, f.Redacted))
+		}
+	}
+	s := r.Stats
+	bw.printf("\n%d finding(s), %d credential(s), %d blocking; %d item(s), %.1f MB read, %d binary skipped, %d unreadable",
+		s.Findings, s.Credentials, s.Blocking, s.Items, float64(s.Bytes)/1e6, s.Binary, s.Errors)
+	if s.Allowed+s.Allowlisted+s.Baselined > 0 {
+		bw.printf("; suppressed: %d inline, %d allowlist, %d baseline", s.Allowed, s.Allowlisted, s.Baselined)
+	}
+	bw.printf("\n")
+	apps := map[string]int{}
+	for k := range s.Hardcoded {
+		apps[k] = 0
+	}
+	for k := range s.Referenced {
+		apps[k] = 0
+	}
+	if len(apps) > 0 {
+		bw.printf("\n%-24s %10s %10s\n", "APP", "HARDCODED", "REFERENCED")
+		for _, a := range sortedKeys(apps) {
+			name := a
+			if name == "" {
+				name = "(no app)"
+			}
+			bw.printf("%-24s %10d %10d\n", name, s.Hardcoded[a], s.Referenced[a])
+		}
+	}
+	for _, e := range r.Errors {
+		bw.printf("%s %s\n", c(ansiRed, "skipped:"), e.Error())
+	}
+	return bw.err
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"(no app)"}
+	}
+	return s
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}

@@ -1,0 +1,321 @@
+// Package dir is the directory source: every regular file under a set of
+// roots, read in parallel and streamed in overlapping chunks so that a
+// file of any size is scanned in bounded memory with exact line numbers.
+package dir
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners"
+)
+
+// Defaults.
+const (
+	DefaultChunkSize = 1 << 20 // bytes of new data per chunk
+	DefaultOverlap   = 4 << 10 // bytes of whole lines repeated at the start of the next chunk
+	DefaultWhole     = 8 << 20 // files up to this size are read whole (structural parsing)
+	binarySniff      = 8000    // bytes searched for a NUL, as git does
+)
+
+// Scanner scans directories. It is safe for concurrent use.
+type Scanner struct {
+	roots     []string
+	app       string
+	workers   int
+	chunkSize int
+	overlap   int
+	whole     int64
+	skipDir   func(name string) bool
+}
+
+var _ scanners.Source = (*Scanner)(nil)
+
+// Option configures a Scanner.
+type Option func(*Scanner) error
+
+// WithApp attributes findings to an app of the manifest.
+func WithApp(app string) Option { return func(s *Scanner) error { s.app = app; return nil } }
+
+// WithWorkers sets how many files are read at once (default: one per CPU).
+func WithWorkers(n int) Option {
+	return func(s *Scanner) error {
+		if n < 1 {
+			return fmt.Errorf("workers must be at least 1, got %d", n)
+		}
+		s.workers = n
+		return nil
+	}
+}
+
+// WithChunking sets the chunk size, the overlap and the whole-file limit.
+func WithChunking(chunk, overlap int, whole int64) Option {
+	return func(s *Scanner) error {
+		if chunk < 1024 || overlap < 0 || overlap >= chunk || whole < 0 {
+			return fmt.Errorf("invalid chunking: chunk %d, overlap %d, whole %d", chunk, overlap, whole)
+		}
+		s.chunkSize, s.overlap, s.whole = chunk, overlap, whole
+		return nil
+	}
+}
+
+// New returns a Scanner of roots (directories or files).
+func New(roots []string, opts ...Option) (*Scanner, error) {
+	if len(roots) == 0 {
+		return nil, credscan.UsageError("no directory to scan")
+	}
+	s := &Scanner{roots: roots, workers: runtime.NumCPU(), chunkSize: DefaultChunkSize, overlap: DefaultOverlap, whole: DefaultWhole,
+		skipDir: func(name string) bool { return name == ".git" }}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, credscan.UsageError("%v", err)
+		}
+	}
+	for _, r := range roots {
+		if _, err := os.Stat(r); err != nil {
+			return nil, credscan.UsageError("cannot scan %s: %v", r, errors.Unwrap(err))
+		}
+	}
+	return s, nil
+}
+
+type job struct {
+	root, path, rel string
+}
+
+// Chunks walks the roots and yields every regular file's chunks, reading
+// files on the Scanner's workers. Symbolic links are not followed (so
+// link loops cannot trap the walk). Unreadable files and directories are
+// yielded as *credscan.ItemError and the walk goes on.
+func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan job, 256)
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		stopErr  error
+		yieldMu  sync.Mutex // errors from the walker and workers are yielded one at a time
+		safeStop = func(err error) {
+			errOnce.Do(func() { stopErr = err; cancel() })
+		}
+	)
+	yieldErr := func(o credscan.Origin, err error) {
+		yieldMu.Lock()
+		defer yieldMu.Unlock()
+		if e := yield(credscan.Chunk{Origin: o}, &credscan.ItemError{Origin: o, Err: err}); e != nil {
+			safeStop(e)
+		}
+	}
+	for w := 0; w < s.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, s.chunkSize+s.overlap)
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				o := credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: j.root, Path: j.rel}
+				if err := s.scanFile(ctx, j.path, o, &buf, yield); err != nil {
+					var ie *credscan.ItemError
+					if errors.As(err, &ie) {
+						yieldErr(o, ie.Err)
+						continue
+					}
+					safeStop(err)
+				}
+			}
+		}()
+	}
+	for _, root := range s.roots {
+		if ctx.Err() != nil {
+			break
+		}
+		s.walk(ctx, root, jobs, yieldErr)
+	}
+	close(jobs)
+	wg.Wait()
+	if stopErr != nil {
+		return stopErr
+	}
+	return nil
+}
+
+func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldErr func(credscan.Origin, error)) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root}, fmt.Errorf("reading root: %w", err))
+		return
+	}
+	if !fi.IsDir() {
+		select {
+		case jobs <- job{root: root, path: root, rel: filepath.Base(root)}:
+		case <-ctx.Done():
+		}
+		return
+	}
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: rel}, fmt.Errorf("reading directory: %w", unwrapPath(err)))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && s.skipDir(d.Name()) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil // symlinks, sockets, devices
+		}
+		select {
+		case jobs <- job{root: root, path: p, rel: rel}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	})
+}
+
+// unwrapPath drops the *fs.PathError's path (the origin names it already).
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+// scanFile yields the chunks of one file. Read errors come back as
+// *credscan.ItemError; other errors come from yield.
+func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening file: %w", unwrapPath(err))}
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("stat: %w", unwrapPath(err))}
+	}
+	if fi.Size() <= s.whole {
+		data := *buf
+		if int64(cap(data)) < fi.Size()+1 {
+			data = make([]byte, 0, fi.Size()+1)
+		}
+		data = data[:0]
+		for {
+			if len(data) == cap(data) {
+				data = append(data, 0)[:len(data)]
+			}
+			n, err := fh.Read(data[len(data):cap(data)])
+			data = data[:len(data)+n]
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading file: %w", unwrapPath(err))}
+			}
+			if int64(len(data)) > s.whole { // grew while we read: stream the rest
+				return s.stream(ctx, io.MultiReader(bytes.NewReader(append([]byte(nil), data...)), fh), o, yield)
+			}
+		}
+		if cap(data) <= s.chunkSize+s.overlap {
+			*buf = data
+		}
+		if isBinary(data) {
+			return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+		}
+		return yield(credscan.Chunk{Origin: o, Data: data, StartLine: 1, Whole: true}, nil)
+	}
+	return s.stream(ctx, fh, o, yield)
+}
+
+func isBinary(b []byte) bool {
+	return bytes.IndexByte(b[:min(len(b), binarySniff)], 0) >= 0
+}
+
+// stream yields r in chunks of about chunkSize new bytes. Each chunk ends
+// at a line end when it can; the next starts with up to overlap bytes of
+// the previous chunk's last whole lines, so a secret across the boundary is
+// whole in one of them.
+func (s *Scanner) stream(ctx context.Context, r io.Reader, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	buf := make([]byte, s.chunkSize+s.overlap+s.chunkSize)
+	data := buf[:0]
+	carryOverlap := 0
+	startLine := 1
+	first := true
+	eof := false
+	for !eof {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		want := len(data) + s.chunkSize
+		if want > len(buf) {
+			want = len(buf)
+		}
+		n, err := io.ReadFull(r, buf[len(data):want])
+		data = buf[:len(data)+n]
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			eof = true
+		case err != nil:
+			return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading file at line %d: %w", startLine, unwrapPath(err))}
+		}
+		if first {
+			first = false
+			if isBinary(data) {
+				return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+			}
+		}
+		end := len(data)
+		if !eof {
+			if i := bytes.LastIndexByte(data[carryOverlap:], '\n'); i >= 0 {
+				end = carryOverlap + i + 1
+			}
+		}
+		if end <= carryOverlap && !eof {
+			end = len(data)
+		}
+		ch := credscan.Chunk{Origin: o, Data: data[:end], StartLine: startLine, Overlap: carryOverlap}
+		if err := yield(ch, nil); err != nil {
+			return err
+		}
+		if eof {
+			break
+		}
+		// next chunk: overlap (whole lines, at most s.overlap bytes) + the partial line
+		ovStart := end - s.overlap
+		if ovStart < 0 {
+			ovStart = 0
+		}
+		if i := bytes.IndexByte(data[ovStart:end], '\n'); i >= 0 && ovStart+i+1 < end {
+			ovStart += i + 1
+		} else if end == len(data) {
+			ovStart = end - min(s.overlap, end) // one long line: overlap mid-line
+		}
+		startLine += bytes.Count(data[:ovStart], []byte{'\n'})
+		carryOverlap = end - ovStart
+		n = copy(buf, data[ovStart:])
+		data = buf[:n]
+	}
+	return nil
+}

@@ -1,0 +1,360 @@
+package scanners
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/dsn"
+	"github.com/credscan/credscan/scanners/rules"
+)
+
+// RuleSet selects which detectors run.
+type RuleSet string
+
+// Rule sets.
+const (
+	RulesAll      RuleSet = "all"      // gitleaks' rules and the DB pack
+	RulesDB       RuleSet = "db"       // the DB pack alone
+	RulesGitleaks RuleSet = "gitleaks" // gitleaks' rules alone
+)
+
+// Options configure an Engine.
+type Options struct {
+	Rules          RuleSet
+	GitleaksConfig string // a gitleaks TOML config; "" for its defaults
+	MaxDecodeDepth int    // gitleaks' decoding passes (its CLI uses 5)
+	Fingerprinter  *credscan.Fingerprinter
+	// ContextWords make keys database keys (the manifest's target names).
+	ContextWords []string
+	// Classify returns the target a finding's identity belongs to, "" when none.
+	Classify func(db *credscan.DBIdentity) string
+	// Workers is the number of items scanned at once; 0 means one per CPU.
+	Workers int
+	Logger  *slog.Logger
+}
+
+// Engine runs detectors over chunks. It is safe for concurrent use.
+type Engine struct {
+	o    Options
+	pack *rules.Pack
+	gl   *glDetector
+	m    *matcher
+	pool sync.Pool
+}
+
+type scratch struct {
+	lines  rules.Lines
+	groups []uint8
+	hits   []int
+}
+
+// New builds an Engine; it loads gitleaks' configuration when its rules run.
+func New(o Options) (*Engine, error) {
+	if o.Rules == "" {
+		o.Rules = RulesAll
+	}
+	if o.Fingerprinter == nil {
+		return nil, errors.New("engine needs a fingerprinter")
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{o: o}
+	kws := map[string]uint8{}
+	switch o.Rules {
+	case RulesAll, RulesDB, RulesGitleaks:
+	default:
+		return nil, credscan.UsageError("unknown rule set %q (want all, db or gitleaks)", o.Rules)
+	}
+	if o.Rules != RulesGitleaks {
+		e.pack = rules.New(rules.Options{ContextWords: o.ContextWords})
+		for _, k := range e.pack.Keywords() {
+			kws[k] |= groupDB
+		}
+	}
+	if o.Rules != RulesDB {
+		gl, err := newGLDetector(o.GitleaksConfig, o.MaxDecodeDepth)
+		if err != nil {
+			return nil, credscan.UsageError("%v", err)
+		}
+		e.gl = gl
+		for _, k := range gl.keywords {
+			kws[k] |= groupGitleaks
+		}
+	}
+	e.m = newMatcher(kws)
+	e.pool.New = func() any { return &scratch{} }
+	return e, nil
+}
+
+// Workers is the parallelism sources should use.
+func (e *Engine) Workers() int { return e.o.Workers }
+
+// RuleDescriptions returns rule ID → description for every active rule.
+func (e *Engine) RuleDescriptions() map[string]string {
+	out := map[string]string{}
+	if e.pack != nil {
+		for _, r := range rules.All {
+			out[r.ID] = r.Description
+		}
+	}
+	if e.gl != nil {
+		for id, d := range e.gl.rules {
+			out[id] = d
+		}
+	}
+	return out
+}
+
+// Scan runs every chunk of src through the detectors into res. Item
+// problems are recorded in res and the scan goes on; Scan returns only
+// errors that stopped the source (and ctx's).
+func (e *Engine) Scan(ctx context.Context, src Source, res *Results) error {
+	return src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+		if err != nil {
+			res.addError(err)
+			e.o.Logger.Warn("skipped item", "error", err.Error())
+			return ctx.Err()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e.ScanChunk(ctx, ch, res)
+		return nil
+	})
+}
+
+// ScanChunk runs the detectors over one chunk.
+func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results) {
+	if ch.Skip != "" {
+		res.count(ch, 0)
+		return
+	}
+	s := e.pool.Get().(*scratch)
+	defer e.pool.Put(s)
+	s.groups = e.m.scan(ch.Data, s.groups)
+	needLines := false
+	for _, g := range s.groups {
+		if g != 0 {
+			needLines = true
+			break
+		}
+	}
+	f := &rules.File{Path: ch.Origin.Path, Format: rules.DetectFormat(ch.Origin.Path), Data: ch.Data, StartLine: ch.StartLine, Whole: ch.Whole}
+	if f.Format == rules.FormatPgpass || (ch.Whole && f.Format == rules.FormatYAML) {
+		needLines = true
+	}
+	if e.gl != nil && e.gl.keywordless {
+		needLines = true
+	}
+	if !needLines {
+		res.count(ch, 0)
+		return
+	}
+	s.lines.Reset(ch.Data)
+	var cands []rules.Candidate
+	var pr rules.Result
+	if e.pack != nil {
+		s.hits = s.hits[:0]
+		for i, g := range s.groups {
+			if g&groupDB != 0 {
+				s.hits = append(s.hits, i)
+			}
+		}
+		e.pack.Scan(f, &s.lines, s.hits, &pr)
+		cands = pr.Candidates
+		for _, ref := range pr.References {
+			o := ch.Origin
+			o.Line = ref.Line
+			res.addReference(credscan.Reference{Origin: o, Key: ref.Key})
+		}
+		for _, p := range pr.Problems {
+			e.o.Logger.Info("parsed line by line", "path", ch.Origin.Path, "reason", p.Error())
+			res.addProblem(fmt.Sprintf("%s: %v", ch.Origin.String(), p))
+		}
+	}
+	var glCands []rules.Candidate
+	if e.gl != nil {
+		glCands = e.gitleaks(ctx, ch, s)
+	}
+	findings := e.toFindings(ch, &s.lines, cands, glCands, res)
+	res.count(ch, len(findings))
+	res.add(findings)
+}
+
+// gitleaks runs gitleaks' rules on the windows of consecutive lines that
+// hold one of its keywords, not on whole chunks: its regexes then see a few
+// percent of the bytes.
+func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []rules.Candidate {
+	var out []rules.Candidate
+	n := s.lines.Len()
+	run := func(from, to int) { // lines [from, to)
+		start := s.lines.Start(from)
+		end := len(ch.Data)
+		if to < n {
+			end = s.lines.Start(to)
+		}
+		for _, gf := range e.gl.detect(ctx, ch.Origin.Path, string(ch.Data[start:end]), ch.StartLine+from) {
+			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
+		}
+	}
+	if e.gl.keywordless {
+		run(0, n)
+		return out
+	}
+	for i := 0; i < n; {
+		if i >= len(s.groups) || s.groups[i]&groupGitleaks == 0 {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n && j < len(s.groups) && s.groups[j]&groupGitleaks != 0 {
+			j++
+		}
+		// multi-line secrets (private keys) run to their END line
+		for k := i; k < j; k++ {
+			if strings.Contains(strings.ToLower(string(s.lines.Bytes(k))), "-----begin") {
+				for j < n && j < i+400 {
+					done := strings.Contains(strings.ToLower(string(s.lines.Bytes(j))), "-----end")
+					j++
+					if done {
+						break
+					}
+				}
+				break
+			}
+		}
+		run(i, j)
+		i = j
+	}
+	return out
+}
+
+// toFindings fingerprints, classifies and redacts candidates, and drops
+// those allowed inline.
+func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rules.Candidate, res *Results) []*credscan.Finding {
+	if len(db)+len(gl) == 0 {
+		return nil
+	}
+	// every secret of a line is masked in every finding of that line
+	perLine := map[int][]string{}
+	all := make([]rules.Candidate, 0, len(db)+len(gl))
+	all = append(all, db...)
+	all = append(all, gl...)
+	for _, c := range all {
+		perLine[c.Line] = append(perLine[c.Line], c.Secret, c.Raw)
+	}
+	var out []*credscan.Finding
+	for i, c := range all {
+		idx := c.Line - ch.StartLine
+		if idx < 0 || idx >= lines.Len() {
+			continue
+		}
+		// a finding that lies in the overlap was reported with the previous chunk
+		if ch.Overlap > 0 && lines.Start(idx) < ch.Overlap {
+			continue
+		}
+		text := string(lines.Bytes(idx))
+		if strings.Contains(text, "credscan:allow") || strings.Contains(text, "gitleaks:allow") {
+			res.allowed()
+			continue
+		}
+		if strings.TrimSpace(c.Secret) == "" {
+			continue
+		}
+		o := ch.Origin
+		o.Line = c.Line
+		f := &credscan.Finding{
+			RuleID:      c.RuleID,
+			Origin:      o,
+			Secret:      credscan.NewSecret(c.Secret),
+			Raw:         credscan.NewSecret(c.Raw),
+			Column:      c.Col,
+			Fingerprint: e.o.Fingerprinter.Of(c.Secret),
+			Redacted:    Redact(text, perLine[c.Line]),
+			Database:    i < len(db),
+			Tags:        c.Tags,
+		}
+		if f.Database {
+			id := identity(c.DB)
+			f.DB = &id
+		}
+		if e.o.Classify != nil {
+			f.Target = e.o.Classify(f.DB)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func identity(p dsn.Parsed) credscan.DBIdentity {
+	id := credscan.DBIdentity{Driver: p.Driver, User: p.User, Port: p.Port, Database: p.Database, Host: p.Host()}
+	if len(p.Hosts) > 1 {
+		id.Hosts = append([]string(nil), p.Hosts...)
+	}
+	return id
+}
+
+// maxRedacted is the longest redacted line kept.
+const maxRedacted = 200
+
+// Redact masks every occurrence of the secrets (and their percent and
+// base64 encodings) in line with "****", and shortens long lines around
+// the first mask. If a secret could still be read in the result, the whole
+// line is replaced.
+func Redact(line string, secrets []string) string {
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, secretForms(s)...)
+	}
+	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+	out := strings.TrimSpace(line)
+	for _, f := range forms {
+		if len(f) >= 2 {
+			out = strings.ReplaceAll(out, f, "****")
+		}
+	}
+	if len(out) > maxRedacted {
+		at := strings.Index(out, "****")
+		from := max(0, at-maxRedacted/2)
+		to := min(len(out), from+maxRedacted)
+		prefix, suffix := "", ""
+		if from > 0 {
+			prefix = "…"
+		}
+		if to < len(out) {
+			suffix = "…"
+		}
+		out = prefix + strings.ToValidUTF8(out[from:to], "") + suffix
+	}
+	for _, f := range forms {
+		if len(f) >= 4 && strings.Contains(out, f) {
+			return "[line redacted]"
+		}
+	}
+	return strings.ToValidUTF8(out, "?")
+}
+
+// secretForms returns a secret and the encodings it may be written in.
+func secretForms(s string) []string {
+	if s == "" {
+		return nil
+	}
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s), strings.ReplaceAll(url.QueryEscape(s), "+", "%20")}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		forms = append(forms, enc.EncodeToString([]byte(s)))
+	}
+	return forms
+}

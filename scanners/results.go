@@ -1,0 +1,136 @@
+package scanners
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/credscan/credscan"
+)
+
+// Results collects what scans found. It is safe for concurrent use; read
+// its fields only after the scans returned and Finish was called.
+type Results struct {
+	mu         sync.Mutex
+	Findings   []*credscan.Finding
+	References []credscan.Reference
+	Errors     []*credscan.ItemError
+	Stats      credscan.Stats
+}
+
+// NewResults returns empty results.
+func NewResults() *Results {
+	return &Results{Stats: credscan.Stats{Referenced: map[string]int{}, Hardcoded: map[string]int{}}}
+}
+
+func (r *Results) add(fs []*credscan.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.Findings = append(r.Findings, fs...)
+	r.mu.Unlock()
+}
+
+func (r *Results) count(ch credscan.Chunk, _ int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch.Overlap == 0 && ch.StartLine <= 1 {
+		r.Stats.Items++
+	}
+	if ch.Skip == "binary" {
+		r.Stats.Binary++
+	}
+	r.Stats.Bytes += int64(len(ch.Data) - ch.Overlap)
+}
+
+func (r *Results) allowed() {
+	r.mu.Lock()
+	r.Stats.Allowed++
+	r.mu.Unlock()
+}
+
+func (r *Results) addReference(ref credscan.Reference) {
+	r.mu.Lock()
+	r.References = append(r.References, ref)
+	r.mu.Unlock()
+}
+
+func (r *Results) addProblem(p string) {
+	r.mu.Lock()
+	r.Stats.Problems = append(r.Stats.Problems, p)
+	r.mu.Unlock()
+}
+
+// AddError records an item that could not be read.
+func (r *Results) AddError(err error) { r.addError(err) }
+
+func (r *Results) addError(err error) {
+	var ie *credscan.ItemError
+	if !errors.As(err, &ie) {
+		ie = &credscan.ItemError{Err: err}
+	}
+	r.mu.Lock()
+	r.Errors = append(r.Errors, ie)
+	r.Stats.Errors++
+	r.mu.Unlock()
+}
+
+// Finish removes duplicate findings (the same secret reported at the same
+// place by several rules or by overlapping chunks: the DB pack's, with the
+// richest identity, wins), sorts everything and fills the per-app stats.
+func (r *Results) Finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	type key struct {
+		o  credscan.Origin
+		fp string
+	}
+	idx := map[key]int{}
+	var out []*credscan.Finding
+	for _, f := range r.Findings {
+		k := key{f.Origin, f.Fingerprint}
+		if i, ok := idx[k]; ok {
+			if better(f, out[i]) {
+				out[i] = f
+			}
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, f)
+	}
+	credscan.SortFindings(out)
+	r.Findings = out
+	refSeen := map[credscan.Reference]bool{}
+	var refs []credscan.Reference
+	for _, ref := range r.References {
+		if !refSeen[ref] {
+			refSeen[ref] = true
+			refs = append(refs, ref)
+		}
+	}
+	r.References = refs
+	r.Stats.Referenced = map[string]int{}
+	for _, ref := range refs {
+		r.Stats.Referenced[ref.Origin.App]++
+	}
+}
+
+func better(a, b *credscan.Finding) bool {
+	if a.Database != b.Database {
+		return a.Database
+	}
+	return richness(a.DB) > richness(b.DB)
+}
+
+func richness(d *credscan.DBIdentity) int {
+	if d == nil {
+		return 0
+	}
+	n := 0
+	for _, s := range []string{d.User, d.Host, d.Database} {
+		if s != "" {
+			n++
+		}
+	}
+	return n
+}
