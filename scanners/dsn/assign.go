@@ -260,6 +260,12 @@ func ParseCodeLine(line string) []Assignment {
 			i = end - 1
 			continue
 		}
+		if line[vs] == '{' || line[vs] == '[' {
+			// a nested object: the key is context, its pairs follow
+			out = append(out, Assignment{Name: key, ValStart: vs, ValEnd: vs})
+			i = vs
+			continue
+		}
 		// bare value: up to ',', ';', ')' '}' or end (INI/properties/YAML-ish lines)
 		end := vs
 		depth := 0

@@ -62,9 +62,24 @@ func containsFold(b []byte, lowerNeedle string) bool {
 // assignments on the line still need the line-based assembler.
 func (p *Pack) scanLine(f *File, lines *Lines, i int, kv bool, r *Result) {
 	text := lines.Text(i)
-	if len(text) > 64*1024 {
-		text = text[:64*1024]
+	if len(text) > maxLine {
+		// very long lines (minified files, dumps) are scanned in
+		// overlapping windows so every part of them is seen
+		for off := 0; off < len(text); off += maxLine - lineOverlap {
+			p.scanText(f, lines, i, text[off:min(len(text), off+maxLine)], kv, r)
+		}
+		return
 	}
+	p.scanText(f, lines, i, text, kv, r)
+}
+
+const (
+	maxLine     = 64 << 10
+	lineOverlap = 2 << 10
+)
+
+// scanText runs the line detectors on text, which is line i or a window of it.
+func (p *Pack) scanText(f *File, lines *Lines, i int, text string, kv bool, r *Result) {
 	lineNo := f.StartLine + i
 	lower := strings.ToLower(text)
 	var spans [][2]int // DSNs on the line: a password inside one is the DSN's
@@ -360,9 +375,12 @@ func (p *Pack) codeAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Res
 			// .env-like lines inside text files, Makefiles, READMEs
 			for _, a := range dsn.ParseEnvLine(s, dsn.Shell) {
 				dup := false
-				for _, b := range as {
+				for k, b := range as {
 					if b.ValStart == a.ValStart {
 						dup = true
+						if b.Expr && !a.Expr {
+							as[k] = a // NAME=value is a literal in an env-style line
+						}
 					}
 				}
 				if !dup {

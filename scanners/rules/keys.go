@@ -35,15 +35,15 @@ func splitKey(k string) []string {
 	var segs []string
 	cur := strings.Builder{}
 	flush := func() {
-		if cur.Len() > 0 {
+		if cur.Len() > 0 && !allDigits(cur.String()) {
 			segs = append(segs, strings.ToLower(cur.String()))
-			cur.Reset()
 		}
+		cur.Reset()
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		switch {
-		case c == '.' || c == '_' || c == '-' || c == ' ' || c == '/' || c == ':' || c == '[' || c == ']' || c == '$' || c == '@':
+		case c == '.' || c == '_' || c == '-' || c == ' ' || c == '/' || c == ':' || c == '[' || c == ']' || c == '$' || c == '@' || c == '#':
 			flush()
 		case 'A' <= c && c <= 'Z' && i > 0 && 'a' <= k[i-1] && k[i-1] <= 'z':
 			flush()
@@ -143,4 +143,13 @@ func roleOf(word string) Role {
 		return RoleHost
 	}
 	return RoleNone
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -38,11 +38,9 @@ func (p *Pack) scanStructured(f *File, lines *Lines, r *Result) error {
 	case FormatProperties, FormatINI:
 		entries = iniEntries(f, lines)
 	}
-	if err != nil {
-		return err
-	}
+	// what was parsed before an error is still assembled
 	p.assemble(f, entries, false, r)
-	return nil
+	return err
 }
 
 // yamlEntries walks every YAML document of f.

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/credscan/credscan/internal/leakcheck"
+)
+
+// run executes credscan in-process and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	code := exitCode(err)
+	if err != nil && code == exitUsage {
+		errb.WriteString("credscan: " + err.Error() + "\n")
+	}
+	return out.String(), errb.String(), code
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// plantEstate writes an estate whose files hold random secrets in many formats.
+func plantEstate(t *testing.T) (dir string, secrets []string) {
+	t.Helper()
+	dir = t.TempDir()
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	s := func() string { x := leakcheck.Secret(t); secrets = append(secrets, x); return x }
+	esc := func(x string) string { return strings.NewReplacer("@", "%40", "#", "%23").Replace(x) }
+	writeFile(t, filepath.Join(dir, "credscan.yaml"), `version: 1
+targets:
+  - name: ARP
+    hosts: ["arp-db.prod.internal"]
+    databases: [arp]
+apps:
+  - name: api
+    sources:
+      - dir: api
+`)
+	a := filepath.Join(dir, "api")
+	writeFile(t, filepath.Join(a, ".env"), "DATABASE_URL=postgres://arp_app:"+esc(s())+"@arp-db.prod.internal:5432/arp\n")
+	writeFile(t, filepath.Join(a, "application.yml"), "spring:\n  datasource:\n    url: jdbc:postgresql://arp-db.prod.internal/arp\n    username: arp_app\n    password: '"+s()+"'\n")
+	writeFile(t, filepath.Join(a, "run.sh"), "export PGHOST=arp-db.prod.internal\nexport PGUSER=arp_app\nexport PGPASSWORD='"+s()+"'\n")
+	writeFile(t, filepath.Join(a, "secret.yaml"), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: arp-db\ndata:\n  password: "+b64(s())+"\n")
+	writeFile(t, filepath.Join(a, "Cfg.java"), `String u = "jdbc:postgresql://arp-db.prod.internal/arp?user=arp_app&password=`+esc(s())+`";`+"\n")
+	writeFile(t, filepath.Join(a, "aws.txt"), "aws_secret_access_key = "+"wJalrXUtnFEMI/K7MDENG/bPxRfiCY"+strings.ToUpper(s()[2:8])+"\n")
+	return dir, secrets
+}
+
+func b64(s string) string { return leakcheck.Forms(s)[3] }
+
+func TestNoSecretInAnyOutput(t *testing.T) {
+	dir, secrets := plantEstate(t)
+	for _, format := range []string{"table", "json", "sarif", "csv", "markdown"} {
+		for _, level := range []string{"debug", "info", "warn", "error"} {
+			outFile := filepath.Join(t.TempDir(), "report."+format)
+			stdout, stderr, code := run(t, "scan", "estate", "-m", filepath.Join(dir, "credscan.yaml"), "--format", format, "--log-level", level, "--output", outFile)
+			if code != exitBlocking {
+				t.Fatalf("%s/%s: exit %d, want %d; stderr: %s", format, level, code, exitBlocking, stderr)
+			}
+			file, err := os.ReadFile(outFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(file) == 0 {
+				t.Fatalf("%s: empty report", format)
+			}
+			leakcheck.AssertNone(t, format+"/"+level+" stdout", []byte(stdout), secrets...)
+			leakcheck.AssertNone(t, format+"/"+level+" stderr", []byte(stderr), secrets...)
+			leakcheck.AssertNone(t, format+"/"+level+" report", file, secrets...)
+		}
+		// and to stdout
+		stdout, stderr, _ := run(t, "scan", "dir", filepath.Join(dir, "api"), "--format", format, "--log-level", "debug")
+		leakcheck.AssertNone(t, format+" stdout", []byte(stdout), secrets...)
+		leakcheck.AssertNone(t, format+" stderr", []byte(stderr), secrets...)
+	}
+	// baseline file
+	bl := filepath.Join(t.TempDir(), "baseline.json")
+	stdout, stderr, _ := run(t, "baseline", "create", filepath.Join(dir, "api"), "--baseline-file", bl)
+	b, _ := os.ReadFile(bl)
+	leakcheck.AssertNone(t, "baseline", b, secrets...)
+	leakcheck.AssertNone(t, "baseline stdout", []byte(stdout+stderr), secrets...)
+}
+
+func TestEstateReportFindsEveryPlantedSecret(t *testing.T) {
+	dir, _ := plantEstate(t)
+	stdout, stderr, code := run(t, "scan", "estate", "-m", filepath.Join(dir, "credscan.yaml"), "--format", "json", "--rules", "db")
+	if code != exitBlocking {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	var rep struct {
+		Findings []struct {
+			RuleID string `json:"rule_id"`
+			Target string `json:"target"`
+			App    string `json:"app"`
+			Origin struct {
+				Path string `json:"path"`
+				Line int    `json:"line"`
+			} `json:"origin"`
+			DB *struct {
+				User string `json:"user"`
+				Host string `json:"host"`
+			} `json:"db"`
+		} `json:"findings"`
+		Credentials []struct {
+			Target string `json:"target"`
+			User   string `json:"user"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{".env": 1, "application.yml": 5, "run.sh": 3, "secret.yaml": 6, "Cfg.java": 1}
+	got := map[string]int{}
+	for _, f := range rep.Findings {
+		got[f.Origin.Path] = f.Origin.Line
+		if f.App != "api" {
+			t.Errorf("%s: app %q", f.Origin.Path, f.App)
+		}
+		if f.Origin.Path != "secret.yaml" && f.Target != "ARP" {
+			t.Errorf("%s: target %q, want ARP", f.Origin.Path, f.Target)
+		}
+	}
+	for p, line := range want {
+		if got[p] != line {
+			t.Errorf("%s: line %d, want %d", p, got[p], line)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	clean := t.TempDir()
+	writeFile(t, filepath.Join(clean, "a.yml"), "db:\n  password: ${DB_PASSWORD}\n")
+	if _, _, code := run(t, "scan", "dir", clean); code != exitOK {
+		t.Errorf("clean dir: exit %d", code)
+	}
+	if _, _, code := run(t, "scan", "dir", clean, "--format", "xml"); code != exitUsage {
+		t.Errorf("bad format: exit %d", code)
+	}
+	if _, _, code := run(t, "scan", "dir", filepath.Join(clean, "missing")); code != exitUsage {
+		t.Errorf("missing dir: exit %d", code)
+	}
+	if _, _, code := run(t, "scan", "estate"); code != exitUsage {
+		t.Errorf("no manifest: exit %d", code)
+	}
+	bad := filepath.Join(t.TempDir(), "credscan.yaml")
+	writeFile(t, bad, "version: 1\napps:\n  - name: a\n    colour: red\n")
+	_, stderr, code := run(t, "scan", "estate", "-m", bad)
+	if code != exitUsage || !strings.Contains(stderr, "line 4") {
+		t.Errorf("unknown key: exit %d, stderr %q", code, stderr)
+	}
+	if os.Geteuid() != 0 {
+		locked := filepath.Join(clean, "locked")
+		writeFile(t, filepath.Join(locked, "x.env"), "PGPASSWORD=Zz9yy8xx7\n")
+		_ = os.Chmod(locked, 0)
+		defer os.Chmod(locked, 0o755)
+		_, stderr, code := run(t, "scan", "dir", clean)
+		if code != exitPartial || !strings.Contains(stderr, "locked") {
+			t.Errorf("unreadable dir: exit %d, stderr %q", code, stderr)
+		}
+	}
+	// inline allow and baseline
+	d := t.TempDir()
+	writeFile(t, filepath.Join(d, ".env"), "PGPASSWORD=Qq1ww2ee3rr # credscan:allow\n")
+	if _, _, code := run(t, "scan", "dir", d); code != exitOK {
+		t.Errorf("inline allow: exit %d", code)
+	}
+	writeFile(t, filepath.Join(d, "b.env"), "PGPASSWORD=Tt5yy6uu7ii\n")
+	bl := filepath.Join(t.TempDir(), "bl.json")
+	if _, _, code := run(t, "baseline", "create", d, "--baseline-file", bl); code != exitOK {
+		t.Fatalf("baseline create: exit %d", code)
+	}
+	if _, _, code := run(t, "scan", "dir", d, "--baseline", bl); code != exitOK {
+		t.Errorf("baselined: exit %d", code)
+	}
+	writeFile(t, filepath.Join(d, "c.env"), "PGPASSWORD=Nn8mm9bb0vv\n")
+	if _, _, code := run(t, "scan", "dir", d, "--baseline", bl); code != exitBlocking {
+		t.Errorf("new finding over baseline: exit %d", code)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := run(t, "version")
+	if code != 0 || !strings.Contains(out, "credscan dev") {
+		t.Errorf("version: %q %d", out, code)
+	}
+}
