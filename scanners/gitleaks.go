@@ -91,5 +91,6 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 
 // detect runs gitleaks on window (whose first line is firstLine) of the item at path.
 func (g *glDetector) detect(ctx context.Context, path, window string, firstLine int) []report.Finding {
-	return g.d.DetectContext(ctx, detect.Fragment{Raw: window, FilePath: path, StartLine: firstLine - 1})
+	//lint:ignore SA1019 DetectContext takes detect.Fragment until gitleaks v9
+	return g.d.DetectContext(ctx, detect.Fragment{Raw: window, FilePath: path, StartLine: firstLine})
 }

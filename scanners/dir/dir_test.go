@@ -137,3 +137,28 @@ func TestBadInputDoesNotStopTheScan(t *testing.T) {
 		t.Errorf("problems %v: want the malformed YAML and XML named", res.Stats.Problems)
 	}
 }
+
+func TestGitleaksFindingsHaveExactLines(t *testing.T) {
+	e := engine(t, scanners.RulesGitleaks)
+	d := t.TempDir()
+	tok := "ghp_1aB2cD3eF4gH5iJ6kL7mN8oP9qR0sT1uV2wX3"
+	os.WriteFile(filepath.Join(d, "first.txt"), []byte("token = \""+tok+"\"\nnext\n"), 0o644)
+	os.WriteFile(filepath.Join(d, "third.txt"), []byte("a\nb\ntoken = \""+tok+"\"\n"), 0o644)
+	res := scan(t, e, []string{d})
+	want := map[string]int{"first.txt": 1, "third.txt": 3}
+	for _, f := range res.Findings {
+		if f.RuleID != "github-pat" {
+			continue
+		}
+		if want[f.Origin.Path] != f.Origin.Line {
+			t.Errorf("%s: line %d, want %d", f.Origin.Path, f.Origin.Line, want[f.Origin.Path])
+		}
+		if strings.Contains(f.Redacted, tok) {
+			t.Errorf("%s: token in redacted line", f.Origin.Path)
+		}
+		delete(want, f.Origin.Path)
+	}
+	if len(want) != 0 {
+		t.Errorf("not found: %v", want)
+	}
+}

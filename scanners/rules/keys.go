@@ -114,15 +114,6 @@ func keyRole(key string) (Role, []string) {
 	return RoleNone, prefix
 }
 
-func hasDBWord(segs []string) bool {
-	for _, s := range segs {
-		if dbWords[s] {
-			return true
-		}
-	}
-	return false
-}
-
 // valueMentionsDB reports whether a (non-secret) value names a database
 // engine or driver, as Django's ENGINE or Rails' adapter do.
 func valueMentionsDB(v string) bool {
