@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Compares credscan with gitleaks v8.30.1 (built as its releases are, with
+# -tags gore2regex) on a corpus of real files from this machine (Go's source
+# tree and the Go module cache) with planted credentials of every format the
+# DB pack covers. Prints MB/s (median of RUNS), the ratio, peak RSS and how
+# many planted credentials each tool found.
+#
+#   bench/compare-gitleaks.sh            # RUNS=3 CORPUS_MB=320 by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=${WORK:-$ROOT/bench/.work}
+RUNS=${RUNS:-3}
+CORPUS_MB=${CORPUS_MB:-320}
+TOOLS=$WORK/tools
+CORPUS=$WORK/corpus
+mkdir -p "$TOOLS" "$WORK/out"
+
+if [ ! -x "$TOOLS/gitleaks" ]; then
+  echo "== installing gitleaks v8.30.1 (-tags gore2regex)"
+  GOBIN=$TOOLS go install -tags gore2regex github.com/zricethezav/gitleaks/v8@v8.30.1
+fi
+echo "== building credscan"
+go build -o "$TOOLS/credscan" ./cmd/credscan
+
+if [ ! -f "$CORPUS/.done" ]; then
+  echo "== building a ${CORPUS_MB} MB corpus from Go's source tree and module cache"
+  rm -rf "$CORPUS"; mkdir -p "$CORPUS/real"
+  budget=$((CORPUS_MB * 1000 * 1000))
+  total=0
+  while IFS= read -r -d '' f; do
+    sz=$(stat -c %s "$f")
+    [ "$sz" -gt 2000000 ] && continue
+    rel=${f#/}
+    mkdir -p "$CORPUS/real/$(dirname "$rel")"
+    cp "$f" "$CORPUS/real/$rel"
+    total=$((total + sz))
+    [ "$total" -ge "$budget" ] && break
+  done < <(find "$(go env GOROOT)/src" "$(go env GOMODCACHE)" -type f \( -name '*.go' -o -name '*.md' -o -name '*.txt' -o -name '*.yml' -o -name '*.yaml' -o -name '*.json' -o -name '*.sh' -o -name '*.s' -o -name '*.c' -o -name '*.h' -o -name '*.html' -o -name '*.js' -o -name '*.toml' -o -name '*.xml' -o -name '*.py' \) -print0 | sort -z)
+  echo "   copied $((total / 1000000)) MB"
+  go run ./bench/plant -dir "$CORPUS/planted" -n 200
+  touch "$CORPUS/.done"
+fi
+corpus_bytes=$(du -sb "$CORPUS" | cut -f1)
+planted=$(ls "$CORPUS/planted" | wc -l)
+echo "== corpus: $((corpus_bytes / 1000000)) MB, $planted planted credential files"
+
+# median of the RUNS wall-clock times (seconds)
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+timeit() { # name, command... -> appends "secs rss_kb" to $WORK/out/name.times
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/out/$name.time1" "$@" >/dev/null 2>"$WORK/out/$name.stderr" || true
+  cat "$WORK/out/$name.time1" >> "$WORK/out/$name.times"
+}
+
+rm -f "$WORK"/out/*.times
+export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
+for i in $(seq "$RUNS"); do
+  timeit gitleaks "$TOOLS/gitleaks" dir "$CORPUS" --no-banner --exit-code 0 --report-format json --report-path "$WORK/out/gitleaks.json"
+  timeit credscan_all "$TOOLS/credscan" scan dir "$CORPUS" --format json -o "$WORK/out/credscan_all.json"
+  timeit credscan_db "$TOOLS/credscan" scan dir "$CORPUS" --rules db --format json -o "$WORK/out/credscan_db.json"
+  if command -v rg >/dev/null; then
+    timeit ripgrep rg -c -e 'postgres(ql)?://' -e 'jdbc:[a-z]+:' -e '[Pp][Aa][Ss][Ss][Ww]([Oo][Rr])?[Dd]\s*[=:]' -e 'PGPASSWORD' -e '[Pp]wd=' -e 'mysql://' -e 'mongodb(\+srv)?://' -e 'redis://' -e 'sqlserver://' -e '[Uu]ser [Ii]d=' -e 'PASSWORD\s+'"'" -e 'new\s+PDO' -e 'DATABASE_URL' -e 'datasource' -e 'DB_PASS' -e 'POSTGRES_PASSWORD' -e 'MYSQL_PASSWORD' -e 'kind: Secret' -e 'pgpass' -e 'Server=' "$CORPUS"
+  fi
+done
+
+found_gl=$(python3 -c "import json,sys; d=json.load(open('$WORK/out/gitleaks.json')); print(len({f['File'] for f in d if '/planted/' in f['File']}))")
+found_cs() { python3 -c "import json; d=json.load(open('$1')); print(len({f['origin']['path'] for f in d['findings'] if f['origin']['path'].startswith('planted/')}))"; }
+
+printf '\n%-14s %9s %9s %10s %8s\n' tool seconds "MB/s" "peakRSS" planted
+report() { # name, planted
+  local secs rss
+  secs=$(cut -d' ' -f1 "$WORK/out/$1.times" | median)
+  rss=$(cut -d' ' -f2 "$WORK/out/$1.times" | sort -n | tail -1)
+  printf '%-14s %9.2f %9.1f %8dMB %8s\n' "$1" "$secs" "$(echo "$corpus_bytes / 1000000 / $secs" | bc -l)" "$((rss / 1024))" "$2"
+  echo "$secs" > "$WORK/out/$1.median"
+}
+report gitleaks "$found_gl/$planted"
+report credscan_all "$(found_cs "$WORK/out/credscan_all.json")/$planted"
+report credscan_db "$(found_cs "$WORK/out/credscan_db.json")/$planted"
+[ -f "$WORK/out/ripgrep.times" ] && report ripgrep "-"
+gl=$(cat "$WORK/out/gitleaks.median"); ca=$(cat "$WORK/out/credscan_all.median"); cd_=$(cat "$WORK/out/credscan_db.median")
+printf '\nratio credscan (all rules) / gitleaks: %.1fx\n' "$(echo "$gl / $ca" | bc -l)"
+printf 'ratio credscan (--rules db) / gitleaks: %.1fx\n' "$(echo "$gl / $cd_" | bc -l)"
+if [ -f "$WORK/out/ripgrep.median" ]; then
+  printf 'ratio ripgrep / credscan (--rules db): %.1fx\n' "$(echo "$cd_ / $(cat "$WORK/out/ripgrep.median")" | bc -l)"
+fi
