@@ -231,7 +231,7 @@ func Group(findings []*Finding) []*Credential {
 			byKey[k] = c
 		}
 		c.Findings = append(c.Findings, f)
-		if richness(f.DB) > richness(c.DB) {
+		if f.DB.Richness() > c.DB.Richness() {
 			c.DB = f.DB
 		}
 	}
@@ -256,7 +256,8 @@ func Group(findings []*Finding) []*Credential {
 	return out
 }
 
-func richness(d *DBIdentity) int {
+// Richness counts the known parts of the identity (user, host, database, port).
+func (d *DBIdentity) Richness() int {
 	if d == nil {
 		return 0
 	}

@@ -33,16 +33,9 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	} else {
 		bw.printf("No credentials found.\n")
 	}
-	apps := map[string]int{}
-	for k := range s.Hardcoded {
-		apps[k] = 0
-	}
-	for k := range s.Referenced {
-		apps[k] = 0
-	}
-	if len(apps) > 0 {
+	if apps := appNames(s); len(apps) > 0 {
 		bw.printf("\n| App | Hardcoded | Referenced |\n|---|---:|---:|\n")
-		for _, a := range sortedKeys(apps) {
+		for _, a := range apps {
 			bw.printf("| %s | %d | %d |\n", mdEscape(a), s.Hardcoded[a], s.Referenced[a])
 		}
 	}

@@ -91,10 +91,17 @@ func shortDigest(d string) string {
 	return d
 }
 
-func sortedKeys(m map[string]int) []string {
+// appNames lists the apps that have hardcoded or referenced credentials, sorted.
+func appNames(s credscan.Stats) []string {
+	seen := map[string]bool{}
 	var ks []string
-	for k := range m {
-		ks = append(ks, k)
+	for _, m := range []map[string]int{s.Hardcoded, s.Referenced} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				ks = append(ks, k)
+			}
+		}
 	}
 	sort.Strings(ks)
 	return ks
@@ -156,16 +163,9 @@ func writeTable(w io.Writer, r *Report) error {
 		bw.printf("; suppressed: %d inline, %d allowlist, %d baseline", s.Allowed, s.Allowlisted, s.Baselined)
 	}
 	bw.printf("\n")
-	apps := map[string]int{}
-	for k := range s.Hardcoded {
-		apps[k] = 0
-	}
-	for k := range s.Referenced {
-		apps[k] = 0
-	}
-	if len(apps) > 0 {
+	if apps := appNames(s); len(apps) > 0 {
 		bw.printf("\n%-24s %10s %10s\n", "APP", "HARDCODED", "REFERENCED")
-		for _, a := range sortedKeys(apps) {
+		for _, a := range apps {
 			name := a
 			if name == "" {
 				name = "(no app)"

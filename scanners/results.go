@@ -119,18 +119,5 @@ func better(a, b *credscan.Finding) bool {
 	if a.Database != b.Database {
 		return a.Database
 	}
-	return richness(a.DB) > richness(b.DB)
-}
-
-func richness(d *credscan.DBIdentity) int {
-	if d == nil {
-		return 0
-	}
-	n := 0
-	for _, s := range []string{d.User, d.Host, d.Database} {
-		if s != "" {
-			n++
-		}
-	}
-	return n
+	return a.DB.Richness() > b.DB.Richness()
 }

@@ -192,12 +192,9 @@ func newScanDirCmd() *cobra.Command {
 		Short: "Scan directories and files",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var m *manifest.Manifest
-			if f.manifest != "" {
-				var err error
-				if m, err = manifest.Load(f.manifest); err != nil {
-					return err
-				}
+			m, err := optionalManifest(f.manifest)
+			if err != nil {
+				return err
 			}
 			s, err := newSession(f, m, cmd.ErrOrStderr())
 			if err != nil {
@@ -301,12 +298,9 @@ func newBaselineCmd() *cobra.Command {
 		Use:   "create [PATH...]",
 		Short: "Scan PATHs (or the manifest's estate) and write every finding to a baseline file",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var m *manifest.Manifest
-			if f.manifest != "" {
-				var err error
-				if m, err = manifest.Load(f.manifest); err != nil {
-					return err
-				}
+			m, err := optionalManifest(f.manifest)
+			if err != nil {
+				return err
 			}
 			if len(args) == 0 && m == nil {
 				return credscan.UsageError("baseline create needs PATHs or --manifest")
@@ -367,4 +361,12 @@ func newRulesCmd() *cobra.Command {
 			}
 		},
 	}
+}
+
+// optionalManifest loads the manifest when a path is given, else returns nil.
+func optionalManifest(path string) (*manifest.Manifest, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return manifest.Load(path)
 }
