@@ -27,17 +27,10 @@ if [ ! -f "$CORPUS/.done" ]; then
   echo "== building a ${CORPUS_MB} MB corpus from Go's source tree and module cache"
   rm -rf "$CORPUS"; mkdir -p "$CORPUS/real"
   budget=$((CORPUS_MB * 1000 * 1000))
-  total=0
-  while IFS= read -r -d '' f; do
-    sz=$(stat -c %s "$f")
-    [ "$sz" -gt 2000000 ] && continue
-    rel=${f#/}
-    mkdir -p "$CORPUS/real/$(dirname "$rel")"
-    cp "$f" "$CORPUS/real/$rel"
-    total=$((total + sz))
-    [ "$total" -ge "$budget" ] && break
-  done < <(find "$(go env GOROOT)/src" "$(go env GOMODCACHE)" -type f \( -name '*.go' -o -name '*.md' -o -name '*.txt' -o -name '*.yml' -o -name '*.yaml' -o -name '*.json' -o -name '*.sh' -o -name '*.s' -o -name '*.c' -o -name '*.h' -o -name '*.html' -o -name '*.js' -o -name '*.toml' -o -name '*.xml' -o -name '*.py' \) -print0 | sort -z)
-  echo "   copied $((total / 1000000)) MB"
+  find "$(go env GOROOT)/src" "$(go env GOMODCACHE)" -type f -size -2000k \( -name '*.go' -o -name '*.md' -o -name '*.txt' -o -name '*.yml' -o -name '*.yaml' -o -name '*.json' -o -name '*.sh' -o -name '*.s' -o -name '*.c' -o -name '*.h' -o -name '*.html' -o -name '*.js' -o -name '*.toml' -o -name '*.xml' -o -name '*.py' \) -printf '%s\t%p\n' \
+    | sort -t$'\t' -k2 | awk -F'\t' -v b="$budget" '{ t += $1; print $2; if (t >= b) exit }' \
+    | tar -cf - -T - 2>/dev/null | tar -xf - -C "$CORPUS/real"
+  echo "   copied $(du -sm "$CORPUS/real" | cut -f1) MB"
   go run ./bench/plant -dir "$CORPUS/planted" -n 200
   touch "$CORPUS/.done"
 fi
@@ -51,7 +44,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timeit() { # name, command... -> appends "secs rss_kb" to $WORK/out/name.times
   local name=$1; shift
   /usr/bin/time -f "%e %M" -o "$WORK/out/$name.time1" "$@" >/dev/null 2>"$WORK/out/$name.stderr" || true
-  cat "$WORK/out/$name.time1" >> "$WORK/out/$name.times"
+  tail -n1 "$WORK/out/$name.time1" >> "$WORK/out/$name.times"
 }
 
 rm -f "$WORK"/out/*.times

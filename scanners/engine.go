@@ -1,6 +1,7 @@
 package scanners
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -85,13 +86,15 @@ func New(o Options) (*Engine, error) {
 		}
 	}
 	if o.Rules != RulesDB {
-		gl, err := newGLDetector(o.GitleaksConfig, o.MaxDecodeDepth)
+		gl, err := newGLDetector(o.GitleaksConfig, o.MaxDecodeDepth, groupGitleaks)
 		if err != nil {
 			return nil, credscan.UsageError("%v", err)
 		}
 		e.gl = gl
-		for _, k := range gl.keywords {
-			kws[k] |= groupGitleaks
+		for _, s := range gl.shards {
+			for _, k := range s.keywords {
+				kws[k] |= s.bit
+			}
 		}
 	}
 	e.m = newMatcher(kws)
@@ -194,50 +197,60 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 	res.add(findings)
 }
 
-// gitleaks runs gitleaks' rules on the windows of consecutive lines that
-// hold one of its keywords, not on whole chunks: its regexes then see a few
-// percent of the bytes.
+// gitleaks runs each gitleaks shard on the windows of consecutive lines
+// that hold one of its keywords, not on whole chunks: its regexes then see
+// a few percent of the bytes.
 func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []rules.Candidate {
 	var out []rules.Candidate
 	n := s.lines.Len()
-	run := func(from, to int) { // lines [from, to)
-		start := s.lines.Start(from)
-		end := len(ch.Data)
-		if to < n {
-			end = s.lines.Start(to)
-		}
-		for _, gf := range e.gl.detect(ctx, ch.Origin.Path, string(ch.Data[start:end]), ch.StartLine+from) {
-			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
-		}
+	path := ch.Origin.Path
+	switch e.gl.pathMode(path) {
+	case pathAllowed:
+		return nil
+	case pathIrrelevant:
+		path = ""
 	}
-	if e.gl.keywordless {
-		run(0, n)
-		return out
-	}
-	for i := 0; i < n; {
-		if i >= len(s.groups) || s.groups[i]&groupGitleaks == 0 {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < n && j < len(s.groups) && s.groups[j]&groupGitleaks != 0 {
-			j++
-		}
-		// multi-line secrets (private keys) run to their END line
-		for k := i; k < j; k++ {
-			if strings.Contains(strings.ToLower(string(s.lines.Bytes(k))), "-----begin") {
-				for j < n && j < i+400 {
-					done := strings.Contains(strings.ToLower(string(s.lines.Bytes(j))), "-----end")
-					j++
-					if done {
-						break
-					}
-				}
-				break
+	for si := range e.gl.shards {
+		sh := &e.gl.shards[si]
+		run := func(from, to int) { // lines [from, to)
+			start := s.lines.Start(from)
+			end := len(ch.Data)
+			if to < n {
+				end = s.lines.Start(to)
+			}
+			for _, gf := range sh.detect(ctx, path, string(ch.Data[start:end]), ch.StartLine+from) {
+				out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
 			}
 		}
-		run(i, j)
-		i = j
+		if e.gl.keywordless {
+			run(0, n)
+			continue
+		}
+		for i := 0; i < n; {
+			if i >= len(s.groups) || s.groups[i]&sh.bit == 0 {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < n && j < len(s.groups) && s.groups[j]&sh.bit != 0 {
+				j++
+			}
+			// multi-line secrets (private keys) run to their END line
+			for k := i; k < j; k++ {
+				if bytes.Contains(bytes.ToLower(s.lines.Bytes(k)), []byte("-----begin")) {
+					for j < n && j < i+400 {
+						done := bytes.Contains(bytes.ToLower(s.lines.Bytes(j)), []byte("-----end"))
+						j++
+						if done {
+							break
+						}
+					}
+					break
+				}
+			}
+			run(i, j)
+			i = j
+		}
 	}
 	return out
 }

@@ -8,7 +8,7 @@ import (
 // Keyword groups: which detector a keyword wakes.
 const (
 	groupDB       uint8 = 1 << iota // credscan's DB rule pack
-	groupGitleaks                   // gitleaks' rules
+	groupGitleaks                   // the first gitleaks shard; the others take the next bits
 )
 
 var fold [256]byte
