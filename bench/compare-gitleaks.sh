@@ -5,13 +5,13 @@
 # DB pack covers. Prints MB/s (median of RUNS), the ratio, peak RSS and how
 # many planted credentials each tool found.
 #
-#   bench/compare-gitleaks.sh            # RUNS=3 CORPUS_MB=320 by default
+#   bench/compare-gitleaks.sh            # RUNS=3 CORPUS_MB=360 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=${WORK:-$ROOT/bench/.work}
 RUNS=${RUNS:-3}
-CORPUS_MB=${CORPUS_MB:-320}
+CORPUS_MB=${CORPUS_MB:-360}
 TOOLS=$WORK/tools
 CORPUS=$WORK/corpus
 mkdir -p "$TOOLS" "$WORK/out"
