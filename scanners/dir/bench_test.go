@@ -4,7 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/credscan/credscan"
@@ -12,9 +13,18 @@ import (
 	"github.com/credscan/credscan/scanners/dir"
 )
 
+// goroot asks the go command where Go's own source tree is.
+func goroot(b *testing.B) string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Fatalf("go env GOROOT: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // goSrc is real content on every machine: a slice of Go's own source tree.
 func goSrc(b *testing.B) string {
-	p := filepath.Join(runtime.GOROOT(), "src", "net")
+	p := filepath.Join(goroot(b), "src", "net")
 	if _, err := os.Stat(p); err != nil {
 		b.Fatalf("Go source tree not found: %v", err)
 	}
@@ -58,7 +68,7 @@ func BenchmarkDirAll(b *testing.B) { benchDir(b, scanners.RulesAll) }
 
 // BenchmarkEngineChunk measures the engine alone on one in-memory file of real Go source.
 func BenchmarkEngineChunk(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))
+	data, err := os.ReadFile(filepath.Join(goroot(b), "src", "net", "http", "server.go"))
 	if err != nil {
 		b.Fatal(err)
 	}
