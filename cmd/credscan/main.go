@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/credscan/credscan"
 )
 
 // Set by the release build (-ldflags "-X main.version=…").
@@ -59,5 +57,3 @@ func main() {
 	}
 	os.Exit(code)
 }
-
-var _ = credscan.ErrUsage

@@ -273,7 +273,7 @@ func indexPwKey(l string) int {
 		for k < len(l) && (l[k] == ' ' || l[k] == '\t') {
 			k++
 		}
-		if k < len(l) && l[k] == '=' && (k+1 >= len(l) || l[k+1] != '=') && (at == 0 || !isWordByte(l[at-1]) || l[at-1] == '_' && false) {
+		if k < len(l) && l[k] == '=' && (k+1 >= len(l) || l[k+1] != '=') && (at == 0 || !isWordByte(l[at-1])) {
 			return at
 		}
 		off = at + 1

@@ -25,7 +25,7 @@ var dbWords = map[string]bool{
 	"sql": true, "mssql": true, "sqlserver": true, "oracle": true, "hibernate": true, "connection": true,
 	"rds": true, "knex": true, "typeorm": true, "sequelize": true, "persistence": true, "jpa": true,
 	"r2dbc": true, "flyway": true, "liquibase": true, "pgbouncer": true, "mongo": true, "mongodb": true,
-	"aurora": true, "cockroach": true, "pgpool": true, "odbc": true, "ado": true, "adapter": false,
+	"aurora": true, "cockroach": true, "pgpool": true, "odbc": true, "ado": true,
 }
 
 // splitKey splits a configuration key into lower-case segments at '.',
