@@ -16,6 +16,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners/dsn"
 	"github.com/credscan/credscan/scanners/rules"
+	"github.com/zricethezav/gitleaks/v8/detect"
 )
 
 // RuleSet selects which detectors run.
@@ -162,6 +163,9 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 	if e.gl != nil && e.gl.keywordless {
 		needLines = true
 	}
+	if e.gl != nil && e.gl.deep != nil {
+		needLines = true // lines that may decode must be found
+	}
 	if !needLines {
 		res.count(ch, 0)
 		return
@@ -210,30 +214,69 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 	case pathIrrelevant:
 		path = ""
 	}
-	for si := range e.gl.shards {
-		sh := &e.gl.shards[si]
-		run := func(from, to int) { // lines [from, to)
-			start := s.lines.Start(from)
-			end := len(ch.Data)
-			if to < n {
-				end = s.lines.Start(to)
-			}
-			for _, gf := range sh.detect(ctx, path, string(ch.Data[start:end]), ch.StartLine+from) {
-				out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
-			}
+	run := func(d *detect.Detector, from, to int) { // lines [from, to)
+		start := s.lines.Start(from)
+		end := len(ch.Data)
+		if to < n {
+			end = s.lines.Start(to)
 		}
-		if e.gl.keywordless {
-			run(0, n)
-			continue
+		for _, gf := range glDetect(ctx, d, path, string(ch.Data[start:end]), ch.StartLine+from) {
+			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
 		}
+	}
+	// Decoded text may hold any rule's keywords: the lines that hold
+	// something to decode go through every rule with the decoding passes.
+	// (What the deep detector finds again in the raw text is merged by
+	// Results.)
+	if e.gl.deep != nil {
 		for i := 0; i < n; {
-			if i >= len(s.groups) || s.groups[i]&sh.bit == 0 {
+			if !mayDecode(s.lines.Bytes(i)) {
 				i++
 				continue
 			}
 			j := i + 1
-			for j < n && j < len(s.groups) && s.groups[j]&sh.bit != 0 {
+			for j < n && mayDecode(s.lines.Bytes(j)) {
 				j++
+			}
+			run(e.gl.deep, i, j)
+			i = j
+		}
+	}
+	for si := range e.gl.shards {
+		sh := &e.gl.shards[si]
+		if e.gl.keywordless {
+			run(sh.d, 0, n)
+			continue
+		}
+		// hit says whether line i wakes the shard, and the last line its
+		// match may reach
+		hit := func(i int) (bool, int) {
+			if i >= len(s.groups) || s.groups[i]&sh.bit == 0 {
+				return false, i
+			}
+			if !sh.generic {
+				return true, i
+			}
+			from := s.lines.Start(i)
+			to := from + len(s.lines.Bytes(i))
+			if end, ok := genericGate(ch.Data, from, to); ok {
+				return true, s.lines.Index(min(end, len(ch.Data)-1))
+			}
+			return false, i
+		}
+		for i := 0; i < n; {
+			ok, last := hit(i)
+			if !ok {
+				i++
+				continue
+			}
+			j := last + 1
+			for j < n {
+				ok, l := hit(j)
+				if !ok {
+					break
+				}
+				j = max(j+1, l+1)
 			}
 			// multi-line secrets (private keys) run to their END line
 			for k := i; k < j; k++ {
@@ -248,7 +291,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 					break
 				}
 			}
-			run(i, j)
+			run(sh.d, i, j)
 			i = j
 		}
 	}

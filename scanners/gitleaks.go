@@ -62,9 +62,12 @@ func loadGitleaksConfig(path string) (*config.Config, error) {
 // glShard is a gitleaks detector over a subset of the rules, woken by the
 // keywords of that subset only.
 type glShard struct {
-	d        *detect.Detector
+	d        *detect.Detector // without decoding passes
 	bit      uint8
 	keywords []string
+	// generic is set on the shard of gitleaks' generic-api-key alone:
+	// its lines must pass genericGate.
+	generic bool
 }
 
 // glDetector runs gitleaks' rules on windows of a chunk. Rules whose
@@ -79,7 +82,11 @@ type glDetector struct {
 	keywordless bool
 	rules       map[string]string // rule ID → description
 	all         uint8             // every shard's bit
-	cfg         *config.Config
+	// deep runs every rule with gitleaks' decoding passes, on the lines
+	// that hold something to decode (nil without decoding)
+	deep       *detect.Detector
+	allowPaths []litMatcher // a match skips the file
+	needPaths  []litMatcher // a match makes fragments carry the path
 }
 
 // pathMode says how gitleaks must see a file's path. Path checks are
@@ -94,27 +101,60 @@ const (
 )
 
 func (g *glDetector) pathMode(path string) pathMode {
-	for _, a := range g.cfg.Allowlists {
-		if a.PathAllowed(path) && len(a.Regexes) == 0 && len(a.StopWords) == 0 && len(a.Commits) == 0 {
+	lower := strings.ToLower(path)
+	for _, m := range g.allowPaths {
+		if m.match(path, lower) {
 			return pathAllowed
 		}
 	}
-	for _, r := range g.cfg.Rules {
-		if r.Path != nil && r.Path.MatchString(path) {
-			return pathNeeded
-		}
-		for _, a := range r.Allowlists {
-			if a.PathAllowed(path) {
-				return pathNeeded
-			}
-		}
-	}
-	for _, a := range g.cfg.Allowlists {
-		if a.PathAllowed(path) {
+	for _, m := range g.needPaths {
+		if m.match(path, lower) {
 			return pathNeeded
 		}
 	}
 	return pathIrrelevant
+}
+
+// splitPaths moves the path checks of the global allowlists out of the
+// detectors' configuration, so they run once per file rather than on
+// every fragment: a path that an "OR" allowlist matches skips the file.
+// Paths that rules and "AND" allowlists look at make fragments carry the
+// path.
+func (g *glDetector) splitPaths(cfg *config.Config) (*config.Config, error) {
+	out := *cfg
+	out.Allowlists = nil
+	for _, a := range cfg.Allowlists {
+		if a.MatchCondition == config.AllowlistMatchAnd || len(a.Paths) == 0 {
+			out.Allowlists = append(out.Allowlists, a)
+			for _, p := range a.Paths {
+				g.needPaths = append(g.needPaths, newLitMatcher(p))
+			}
+			continue
+		}
+		for _, p := range a.Paths {
+			g.allowPaths = append(g.allowPaths, newLitMatcher(p))
+		}
+		if len(a.Commits)+len(a.Regexes)+len(a.StopWords) == 0 {
+			continue
+		}
+		rest := &config.Allowlist{Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
+			RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords}
+		if err := rest.Validate(); err != nil {
+			return nil, err
+		}
+		out.Allowlists = append(out.Allowlists, rest)
+	}
+	for _, r := range cfg.Rules {
+		if r.Path != nil {
+			g.needPaths = append(g.needPaths, newLitMatcher(r.Path))
+		}
+		for _, a := range r.Allowlists {
+			for _, p := range a.Paths {
+				g.needPaths = append(g.needPaths, newLitMatcher(p))
+			}
+		}
+	}
+	return &out, nil
 }
 
 // isCommonKeyword says a keyword wakes a large share of source lines.
@@ -131,7 +171,10 @@ func newGLDetector(path string, maxDecodeDepth int, firstBit uint8) (*glDetector
 	if err != nil {
 		return nil, err
 	}
-	g := &glDetector{rules: map[string]string{}, cfg: cfg}
+	g := &glDetector{rules: map[string]string{}}
+	if cfg, err = g.splitPaths(cfg); err != nil {
+		return nil, err
+	}
 	linked := map[string]bool{} // rules in composite (required) relations stay together
 	for id, r := range cfg.Rules {
 		g.rules[id] = r.Description
@@ -173,6 +216,10 @@ func newGLDetector(path string, maxDecodeDepth int, firstBit uint8) (*glDetector
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if maxDecodeDepth > 0 {
+		g.deep = detect.NewDetector(*cfg)
+		g.deep.MaxDecodeDepth = maxDecodeDepth
+	}
 	bit := firstBit
 	for _, n := range names {
 		sub := *cfg
@@ -190,8 +237,9 @@ func newGLDetector(path string, maxDecodeDepth int, firstBit uint8) (*glDetector
 			}
 		}
 		d := detect.NewDetector(sub)
-		d.MaxDecodeDepth = maxDecodeDepth
-		g.shards = append(g.shards, glShard{d: d, bit: bit, keywords: kws})
+		d.MaxDecodeDepth = 0
+		generic := len(groups[n]) == 1 && n != "" && isDefaultGeneric(cfg.Rules[n])
+		g.shards = append(g.shards, glShard{d: d, bit: bit, keywords: kws, generic: generic})
 		g.all |= bit
 		bit <<= 1
 	}
@@ -200,6 +248,10 @@ func newGLDetector(path string, maxDecodeDepth int, firstBit uint8) (*glDetector
 
 // detect runs one shard on window (whose first line is firstLine) of the item at path.
 func (s *glShard) detect(ctx context.Context, path, window string, firstLine int) []report.Finding {
+	return glDetect(ctx, s.d, path, window, firstLine)
+}
+
+func glDetect(ctx context.Context, d *detect.Detector, path, window string, firstLine int) []report.Finding {
 	//lint:ignore SA1019 DetectContext takes detect.Fragment until gitleaks v9
-	return s.d.DetectContext(ctx, detect.Fragment{Raw: window, FilePath: path, StartLine: firstLine})
+	return d.DetectContext(ctx, detect.Fragment{Raw: window, FilePath: path, StartLine: firstLine})
 }

@@ -2,6 +2,7 @@ package scanners
 
 import (
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/credscan/credscan"
@@ -119,5 +120,26 @@ func better(a, b *credscan.Finding) bool {
 	if a.Database != b.Database {
 		return a.Database
 	}
-	return a.DB.Richness() > b.DB.Richness()
+	if ra, rb := a.DB.Richness(), b.DB.Richness(); ra != rb {
+		return ra > rb
+	}
+	// found in the raw text over found after decoding, then by rule, so the
+	// order findings arrive in does not matter
+	if da, db := decoded(a), decoded(b); da != db {
+		return !da
+	}
+	// like gitleaks, a specific rule wins over generic-api-key
+	if ga, gb := a.RuleID == "generic-api-key", b.RuleID == "generic-api-key"; ga != gb {
+		return gb
+	}
+	return a.RuleID < b.RuleID
+}
+
+func decoded(f *credscan.Finding) bool {
+	for _, t := range f.Tags {
+		if strings.HasPrefix(t, "decoded:") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,79 @@
+package scanners
+
+import (
+	"encoding/base64"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
+)
+
+// gitleaksDecodes says whether gitleaks' own decoder finds a segment in s.
+func gitleaksDecodes(s string) bool {
+	_, segs := codec.NewDecoder().Decode(s, nil)
+	return len(segs) > 0
+}
+
+func TestMayDecodeCases(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"func main() { fmt.Println(x) }", false},
+		{`fmt.Sprintf("%02x", b)`, false},
+		{"password=p%40ss", true},
+		{`"\u0041\u0042"`, true},
+		{"U+0041 ", true},
+		{"sum := 0123456789abcdef0123456789abcdef", true},
+		{"token: " + base64.StdEncoding.EncodeToString([]byte("postgres://u:pw@h/db")), true},
+		{"token: " + base64.RawURLEncoding.EncodeToString([]byte("~~~~secret~~~~")), true},
+		{"import github.com/zricethezav/gitleaks/v8/detect", false},
+		{"TestSomethingVeryLongIndeed(t)", false},
+	} {
+		if got := mayDecode(tc.in); got != tc.want {
+			t.Errorf("mayDecode(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+		if gitleaksDecodes(tc.in) && !mayDecode(tc.in) {
+			t.Errorf("gitleaks decodes %q but mayDecode says no", tc.in)
+		}
+	}
+}
+
+// TestMayDecodeNeverMisses compares mayDecode with gitleaks' decoder on
+// random lines built from the characters its encodings use.
+func TestMayDecodeNeverMisses(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"%", "%4", "1", "a", "F", "=", "==", "+", "/", "-", "_", "U+", `\u`, `\\u`, " ", "\n", "x", "Zm9v", "YmFy", "cGFzc3dvcmQ", "%41", "%0a", ".", "\x00", "\xff"}
+	yes := 0
+	for i := 0; i < 200000; i++ {
+		var b strings.Builder
+		for n := r.IntN(40); n > 0; n-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		if r.IntN(4) == 0 {
+			b.WriteString(base64.StdEncoding.EncodeToString([]byte(b.String())))
+		}
+		s := b.String()
+		if gitleaksDecodes(s) {
+			yes++
+			if !mayDecode(s) {
+				t.Fatalf("gitleaks decodes %q but mayDecode says no", s)
+			}
+		}
+	}
+	if yes == 0 {
+		t.Fatal("the generator never produced a decodable line")
+	}
+}
+
+func FuzzMayDecode(f *testing.F) {
+	f.Add("password=p%40ss")
+	f.Add("dG9rZW46IHNlY3JldHZhbHVl")
+	f.Add(`\u0041 U+0042 `)
+	f.Fuzz(func(t *testing.T, s string) {
+		if gitleaksDecodes(s) && !mayDecode(s) {
+			t.Fatalf("gitleaks decodes %q but mayDecode says no", s)
+		}
+	})
+}

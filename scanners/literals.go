@@ -1,0 +1,133 @@
+package scanners
+
+import (
+	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
+)
+
+// requiredLiterals returns strings, lower-cased, of which at least one
+// occurs (case-insensitively) in every text the regular expression
+// matches; nil when it cannot tell. A text holding none of them cannot
+// match, which is far cheaper to check than running the expression.
+func requiredLiterals(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	lits := mustLits(re.Simplify())
+	if minLen(lits) < 2 {
+		return nil
+	}
+	return lits
+}
+
+func mustLits(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []string{strings.ToLower(string(re.Rune))}
+	case syntax.OpCharClass:
+		// a class of one letter in both cases, e.g. (?i)a
+		if len(re.Rune) <= 4 {
+			var s string
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+					l := strings.ToLower(string(r))
+					if s != "" && l != s {
+						return nil
+					}
+					s = l
+				}
+			}
+			if s != "" && utf8.RuneCountInString(s) == 1 {
+				return []string{s}
+			}
+		}
+		return nil
+	case syntax.OpCapture, syntax.OpPlus:
+		return mustLits(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return mustLits(re.Sub[0])
+		}
+		return nil
+	case syntax.OpConcat:
+		// adjacent literals join into longer ones
+		var best []string
+		var run strings.Builder
+		consider := func(l []string) {
+			// longer literals first, then fewer of them
+			if l != nil && (best == nil || minLen(l) > minLen(best) || minLen(l) == minLen(best) && len(l) < len(best)) {
+				best = l
+			}
+		}
+		for _, s := range re.Sub {
+			if l := mustLits(s); len(l) == 1 && (s.Op == syntax.OpLiteral || s.Op == syntax.OpCharClass) {
+				run.WriteString(l[0])
+				continue
+			} else {
+				consider(l)
+			}
+			if run.Len() > 0 {
+				consider([]string{run.String()})
+				run.Reset()
+			}
+		}
+		if run.Len() > 0 {
+			consider([]string{run.String()})
+		}
+		return best
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			l := mustLits(s)
+			if l == nil {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
+	}
+	return nil
+}
+
+func minLen(lits []string) int {
+	if len(lits) == 0 {
+		return 0
+	}
+	m := len(lits[0])
+	for _, l := range lits[1:] {
+		m = min(m, len(l))
+	}
+	return m
+}
+
+// litMatcher is a regular expression guarded by its required literals.
+type litMatcher struct {
+	lits []string
+	re   interface{ MatchString(string) bool }
+}
+
+func newLitMatcher(re interface {
+	MatchString(string) bool
+	String() string
+}) litMatcher {
+	return litMatcher{lits: requiredLiterals(re.String()), re: re}
+}
+
+// match says whether the expression matches s; lower is s lower-cased.
+func (m litMatcher) match(s, lower string) bool {
+	if m.lits != nil {
+		found := false
+		for _, l := range m.lits {
+			if strings.Contains(lower, l) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return m.re.MatchString(s)
+}
