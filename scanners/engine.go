@@ -57,6 +57,8 @@ type scratch struct {
 	lines  rules.Lines
 	groups []uint8
 	hits   []int
+	// unitLines holds, for each gitleaks unit, the lines its keywords woke
+	unitLines [][]int
 }
 
 // New builds an Engine; it loads gitleaks' configuration when its rules run.
@@ -87,15 +89,13 @@ func New(o Options) (*Engine, error) {
 		}
 	}
 	if o.Rules != RulesDB {
-		gl, err := newGLDetector(o.GitleaksConfig, o.MaxDecodeDepth, groupGitleaks)
+		gl, err := newGLDetector(o.GitleaksConfig, o.MaxDecodeDepth)
 		if err != nil {
 			return nil, credscan.UsageError("%v", err)
 		}
 		e.gl = gl
-		for _, s := range gl.shards {
-			for _, k := range s.keywords {
-				kws[k] |= s.bit
-			}
+		for _, k := range gl.keywords {
+			kws[k] |= groupGitleaks
 		}
 	}
 	e.m = newMatcher(kws)
@@ -242,60 +242,90 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			i = j
 		}
 	}
-	for si := range e.gl.shards {
-		sh := &e.gl.shards[si]
-		if e.gl.keywordless {
-			run(sh.d, 0, n)
+	if e.gl.keywordless {
+		run(e.gl.all, 0, n)
+		return out
+	}
+	// the lines each unit's keywords wake
+	if cap(s.unitLines) < len(e.gl.units) {
+		s.unitLines = make([][]int, len(e.gl.units))
+	}
+	s.unitLines = s.unitLines[:len(e.gl.units)]
+	for u := range s.unitLines {
+		s.unitLines[u] = s.unitLines[u][:0]
+	}
+	for i := 0; i < n && i < len(s.groups); i++ {
+		if s.groups[i]&groupGitleaks == 0 {
 			continue
 		}
-		// hit says whether line i wakes the shard, and the last line its
-		// match may reach
-		hit := func(i int) (bool, int) {
-			if i >= len(s.groups) || s.groups[i]&sh.bit == 0 {
-				return false, i
+		e.gl.kw.each(s.lines.Bytes(i), func(units []int) {
+			for _, u := range units {
+				if l := s.unitLines[u]; len(l) == 0 || l[len(l)-1] != i {
+					s.unitLines[u] = append(l, i)
+				}
 			}
-			if !sh.generic {
-				return true, i
-			}
-			from := s.lines.Start(i)
-			to := from + len(s.lines.Bytes(i))
-			if end, ok := genericGate(ch.Data, from, to); ok {
-				return true, s.lines.Index(min(end, len(ch.Data)-1))
-			}
-			return false, i
+		})
+	}
+	// gate says whether line i can hold a generic-api-key finding, and
+	// the last line the finding may reach
+	gate := func(i int) (bool, int) {
+		from := s.lines.Start(i)
+		if end, ok := genericGate(ch.Data, from, from+len(s.lines.Bytes(i))); ok {
+			return true, s.lines.Index(min(end, len(ch.Data)-1))
 		}
-		for i := 0; i < n; {
-			ok, last := hit(i)
-			if !ok {
-				i++
-				continue
-			}
-			j := last + 1
-			for j < n {
-				ok, l := hit(j)
-				if !ok {
-					break
-				}
-				j = max(j+1, l+1)
-			}
-			// multi-line secrets (private keys) run to their END line
-			for k := i; k < j; k++ {
-				if bytes.Contains(bytes.ToLower(s.lines.Bytes(k)), []byte("-----begin")) {
-					for j < n && j < i+400 {
-						done := bytes.Contains(bytes.ToLower(s.lines.Bytes(j)), []byte("-----end"))
-						j++
-						if done {
-							break
-						}
+		return false, i
+	}
+	for u, ls := range s.unitLines {
+		un := &e.gl.units[u]
+		for k := 0; k < len(ls); {
+			// a window: consecutive woken lines
+			i, j := ls[k], ls[k]
+			for k < len(ls) && ls[k] <= j {
+				last := ls[k]
+				k++
+				if un.generic {
+					ok, l := gate(last)
+					if !ok {
+						continue
 					}
-					break
+					last = l - un.span // the gate found the line the match ends on
 				}
+				last = min(last+un.span, n-1)
+				j = max(j, last+1)
 			}
-			run(sh.d, i, j)
-			i = j
+			if j == i {
+				continue // no line passed the gate
+			}
+			if un.multiline {
+				j = endMarker(&s.lines, i, j, n)
+			}
+			run(un.d, i, j)
 		}
 	}
 	return out
+}
+
+// endMarker extends the window of lines [i, j) that holds a "-----BEGIN"
+// marker to the first line, 64 bytes or more after it, that holds a
+// "-----" marker (at most 400 lines on): a PEM block's END line, or the
+// next marker when the block is too short to be a key, which is where
+// gitleaks' lazy private-key expression stops.
+func endMarker(lines *rules.Lines, i, j, n int) int {
+	for k := i; k < j; k++ {
+		if !bytes.Contains(bytes.ToLower(lines.Bytes(k)), []byte("-----begin")) {
+			continue
+		}
+		after := 0
+		for e := k + 1; e < n && e < k+400; e++ {
+			b := lines.Bytes(e)
+			if after >= 64 && bytes.Contains(b, []byte("-----")) {
+				return max(j, e+1)
+			}
+			after += len(b) + 1
+		}
+		return max(j, min(n, k+400))
+	}
+	return j
 }
 
 // toFindings fingerprints, classifies and redacts candidates, and drops

@@ -59,29 +59,39 @@ func loadGitleaksConfig(path string) (*config.Config, error) {
 	return &c, nil
 }
 
-// glShard is a gitleaks detector over a subset of the rules, woken by the
-// keywords of that subset only.
-type glShard struct {
-	d        *detect.Detector // without decoding passes
-	bit      uint8
-	keywords []string
-	// generic is set on the shard of gitleaks' generic-api-key alone:
-	// its lines must pass genericGate.
+// glUnit is a gitleaks detector over one rule (or over a rule and the
+// rules it requires), woken by the keywords of its rules only.
+type glUnit struct {
+	d *detect.Detector // without decoding passes
+	// generic is set on gitleaks' generic-api-key: its lines must pass
+	// genericGate.
 	generic bool
+	// multiline is set when a keyword is a "-----BEGIN" marker: the
+	// window runs on to the "-----END" line.
+	multiline bool
+	// span is how many lines past its last woken line a window runs, for
+	// expressions that match line breaks (see newlineSpan)
+	span int
 }
 
-// glDetector runs gitleaks' rules on windows of a chunk. Rules whose
-// keywords are common in source code ("s.", "ey", "key") get a shard of
-// their own, so their regexes run only on the lines holding their own
-// keywords rather than on every window another rule woke. It is safe for
-// concurrent use: gitleaks' DetectContext only reads the detector.
+// spanLines is how far past its last woken line the window of a rule that
+// matches line breaks runs (gitleaks' curl rules span up to 5 lines).
+const spanLines = 5
+
+// glDetector runs gitleaks' rules on windows of a chunk: each rule runs
+// on the lines that hold its own keywords, so a line woken by one rule's
+// keyword does not cost the other 221 rules' keyword checks, nor their
+// regular expressions. It is safe for concurrent use: gitleaks'
+// DetectContext only reads the detector.
 type glDetector struct {
-	shards []glShard
+	units []glUnit
+	kw    *kwIndex // keyword → units
 	// keywordless is true when some regex rule has no keyword: gitleaks
 	// then runs it on every fragment, and so must we.
 	keywordless bool
+	all         *detect.Detector  // every rule, without decoding
 	rules       map[string]string // rule ID → description
-	all         uint8             // every shard's bit
+	keywords    []string          // every rule's keywords
 	// deep runs every rule with gitleaks' decoding passes, on the lines
 	// that hold something to decode (nil without decoding)
 	deep       *detect.Detector
@@ -157,16 +167,7 @@ func (g *glDetector) splitPaths(cfg *config.Config) (*config.Config, error) {
 	return &out, nil
 }
 
-// isCommonKeyword says a keyword wakes a large share of source lines.
-func isCommonKeyword(k string) bool {
-	switch strings.ToLower(k) {
-	case "key", "api", "auth", "token", "access", "secret", "password", "passwd", "credential", "creds", "pass":
-		return true
-	}
-	return len(k) <= 2
-}
-
-func newGLDetector(path string, maxDecodeDepth int, firstBit uint8) (*glDetector, error) {
+func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 	cfg, err := loadGitleaksConfig(path)
 	if err != nil {
 		return nil, err
@@ -175,82 +176,77 @@ func newGLDetector(path string, maxDecodeDepth int, firstBit uint8) (*glDetector
 	if cfg, err = g.splitPaths(cfg); err != nil {
 		return nil, err
 	}
-	linked := map[string]bool{} // rules in composite (required) relations stay together
+	// rules in composite (required) relations stay together
+	unitOf := map[string]string{}
+	var ids []string
 	for id, r := range cfg.Rules {
+		ids = append(ids, id)
 		g.rules[id] = r.Description
 		if len(r.Keywords) == 0 && r.Regex != nil {
 			g.keywordless = true
 		}
-		if len(r.RequiredRules) > 0 {
-			linked[id] = true
-			for _, req := range r.RequiredRules {
-				linked[req.RuleID] = true
-			}
+		for _, req := range r.RequiredRules {
+			unitOf[req.RuleID] = id
 		}
-	}
-	groups := map[string][]string{} // shard name → rule IDs
-	var ids []string
-	for id := range cfg.Rules {
-		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	const maxOwnShards = 5
-	own := 0
+	members := map[string][]string{}
+	var names []string
 	for _, id := range ids {
-		r := cfg.Rules[id]
-		common := false
-		for _, k := range r.Keywords {
-			if isCommonKeyword(k) {
-				common = true
-			}
+		u := id
+		if p, ok := unitOf[id]; ok {
+			u = p
 		}
-		if common && !linked[id] && own < maxOwnShards {
-			own++
-			groups[id] = []string{id}
-			continue
+		if members[u] == nil {
+			names = append(names, u)
 		}
-		groups[""] = append(groups[""], id)
-	}
-	names := make([]string, 0, len(groups))
-	for n := range groups {
-		names = append(names, n)
+		members[u] = append(members[u], id)
 	}
 	sort.Strings(names)
-	if maxDecodeDepth > 0 {
-		g.deep = detect.NewDetector(*cfg)
-		g.deep.MaxDecodeDepth = maxDecodeDepth
-	}
-	bit := firstBit
+	kws := map[string][]int{}
 	for _, n := range names {
 		sub := *cfg
 		sub.Rules = map[string]config.Rule{}
 		sub.Keywords = map[string]struct{}{}
 		sub.OrderedRules = nil
-		var kws []string
-		for _, id := range groups[n] {
+		ui := len(g.units)
+		multiline, span := false, 0
+		for _, id := range members[n] {
 			r := cfg.Rules[id]
 			sub.Rules[id] = r
 			sub.OrderedRules = append(sub.OrderedRules, id)
+			if r.Regex != nil {
+				span = max(span, newlineSpan(r.Regex.String()))
+			}
 			for _, k := range r.Keywords {
-				sub.Keywords[strings.ToLower(k)] = struct{}{}
-				kws = append(kws, k)
+				k = strings.ToLower(k)
+				multiline = multiline || strings.HasPrefix(k, "-----")
+				sub.Keywords[k] = struct{}{}
+				if l := kws[k]; len(l) == 0 || l[len(l)-1] != ui {
+					kws[k] = append(l, ui)
+				}
 			}
 		}
 		d := detect.NewDetector(sub)
 		d.MaxDecodeDepth = 0
-		generic := len(groups[n]) == 1 && n != "" && isDefaultGeneric(cfg.Rules[n])
-		g.shards = append(g.shards, glShard{d: d, bit: bit, keywords: kws, generic: generic})
-		g.all |= bit
-		bit <<= 1
+		generic := len(members[n]) == 1 && isDefaultGeneric(cfg.Rules[n])
+		g.units = append(g.units, glUnit{d: d, generic: generic, multiline: multiline, span: span})
+	}
+	for k := range kws {
+		g.keywords = append(g.keywords, k)
+	}
+	sort.Strings(g.keywords)
+	g.kw = newKWIndex(kws)
+	g.all = detect.NewDetector(*cfg)
+	g.all.MaxDecodeDepth = 0
+	if maxDecodeDepth > 0 {
+		g.deep = detect.NewDetector(*cfg)
+		g.deep.MaxDecodeDepth = maxDecodeDepth
 	}
 	return g, nil
 }
 
-// detect runs one shard on window (whose first line is firstLine) of the item at path.
-func (s *glShard) detect(ctx context.Context, path, window string, firstLine int) []report.Finding {
-	return glDetect(ctx, s.d, path, window, firstLine)
-}
-
+// glDetect runs d on window (whose first line is firstLine) of the item at path.
 func glDetect(ctx context.Context, d *detect.Detector, path, window string, firstLine int) []report.Finding {
 	//lint:ignore SA1019 DetectContext takes detect.Fragment until gitleaks v9
 	return d.DetectContext(ctx, detect.Fragment{Raw: window, FilePath: path, StartLine: firstLine})

@@ -2,6 +2,7 @@ package scanners
 
 import (
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -130,4 +131,44 @@ func (m litMatcher) match(s, lower string) bool {
 		}
 	}
 	return m.re.MatchString(s)
+}
+
+// newlineSpan says how many line breaks inside a match of the regular
+// expression a scan must allow for: 0 when it cannot match one, 1 when
+// only white space (\s) can, and spanLines when it matches line breaks
+// on purpose ([\r\n], a literal \n, or . with the s flag).
+func newlineSpan(expr string) int {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return spanLines
+	}
+	span := 0
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		switch re.Op {
+		case syntax.OpAnyChar:
+			span = spanLines
+		case syntax.OpLiteral:
+			if slices.Contains(re.Rune, '\n') {
+				span = spanLines
+			}
+		case syntax.OpCharClass:
+			nl, sp := false, false
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				nl = nl || re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1]
+				sp = sp || re.Rune[i] <= ' ' && ' ' <= re.Rune[i+1]
+			}
+			switch {
+			case nl && !sp:
+				span = spanLines
+			case nl:
+				span = max(span, 1)
+			}
+		}
+		for _, sub := range re.Sub {
+			walk(sub)
+		}
+	}
+	walk(re)
+	return span
 }

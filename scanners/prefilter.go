@@ -2,13 +2,14 @@ package scanners
 
 import (
 	"bytes"
+	"sort"
 	"strings"
 )
 
 // Keyword groups: which detector a keyword wakes.
 const (
 	groupDB       uint8 = 1 << iota // credscan's DB rule pack
-	groupGitleaks                   // the first gitleaks shard; the others take the next bits
+	groupGitleaks                   // gitleaks' rules
 )
 
 var fold [256]byte
@@ -117,4 +118,53 @@ func hasPrefixFold(b []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// kwIndex finds which keywords, and so which units, a line holds.
+type kwIndex struct {
+	bucket [1 << 16]uint16 // bigram → 1 + index into lists, 0 when none
+	lists  [][]kwUnits
+}
+
+type kwUnits struct {
+	lower string
+	units []int
+}
+
+func newKWIndex(kws map[string][]int) *kwIndex {
+	k := &kwIndex{}
+	var names []string
+	for kw := range kws {
+		names = append(names, kw)
+	}
+	sort.Strings(names)
+	for _, kw := range names {
+		if len(kw) < 2 {
+			continue
+		}
+		b := uint16(kw[0])<<8 | uint16(kw[1])
+		if k.bucket[b] == 0 {
+			k.lists = append(k.lists, nil)
+			k.bucket[b] = uint16(len(k.lists))
+		}
+		i := k.bucket[b] - 1
+		k.lists[i] = append(k.lists[i], kwUnits{lower: kw, units: kws[kw]})
+	}
+	return k
+}
+
+// each calls f with the units of every keyword line holds (a unit may
+// come more than once).
+func (k *kwIndex) each(line []byte, f func(units []int)) {
+	for i := 0; i+1 < len(line); i++ {
+		b := k.bucket[uint16(fold[line[i]])<<8|uint16(fold[line[i+1]])]
+		if b == 0 {
+			continue
+		}
+		for _, kw := range k.lists[b-1] {
+			if hasPrefixFold(line[i:], kw.lower) {
+				f(kw.units)
+			}
+		}
+	}
 }
