@@ -266,11 +266,15 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			}
 		})
 	}
-	// gate says whether line i can hold a generic-api-key finding, and
-	// the last line the finding may reach
-	gate := func(i int) (bool, int) {
+	// gate says whether line i passes a unit's gate, and the last line a
+	// match found there may reach
+	gate := func(un *glUnit, i int) (bool, int) {
 		from := s.lines.Start(i)
-		if end, ok := genericGate(ch.Data, from, from+len(s.lines.Bytes(i))); ok {
+		to := from + len(s.lines.Bytes(i))
+		if end, ok := un.gate(ch.Data, from, to); ok {
+			if end <= to {
+				return true, i
+			}
 			return true, s.lines.Index(min(end, len(ch.Data)-1))
 		}
 		return false, i
@@ -283,12 +287,14 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			for k < len(ls) && ls[k] <= j {
 				last := ls[k]
 				k++
-				if un.generic {
-					ok, l := gate(last)
+				if un.gate != nil {
+					ok, l := gate(un, last)
 					if !ok {
 						continue
 					}
-					last = l - un.span // the gate found the line the match ends on
+					if l > last { // the gate found the line the match ends on
+						j = max(j, l+1)
+					}
 				}
 				last = min(last+un.span, n-1)
 				j = max(j, last+1)

@@ -63,9 +63,10 @@ func loadGitleaksConfig(path string) (*config.Config, error) {
 // rules it requires), woken by the keywords of its rules only.
 type glUnit struct {
 	d *detect.Detector // without decoding passes
-	// generic is set on gitleaks' generic-api-key: its lines must pass
-	// genericGate.
-	generic bool
+	// gate, when set, is a cheaper check a woken line must pass: it
+	// returns the offset where a match found there may end (see
+	// genericGate, vaultGate, litGate).
+	gate func(data []byte, from, to int) (end int, ok bool)
 	// multiline is set when a keyword is a "-----BEGIN" marker: the
 	// window runs on to the "-----END" line.
 	multiline bool
@@ -229,8 +230,14 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		}
 		d := detect.NewDetector(sub)
 		d.MaxDecodeDepth = 0
-		generic := len(members[n]) == 1 && isDefaultGeneric(cfg.Rules[n])
-		g.units = append(g.units, glUnit{d: d, generic: generic, multiline: multiline, span: span})
+		un := glUnit{d: d, multiline: multiline, span: span}
+		if len(members[n]) == 1 {
+			un.gate = ruleGate(cfg.Rules[n], span)
+			if isDefaultGeneric(cfg.Rules[n]) {
+				un.span = 0 // its gate finds the line a match ends on
+			}
+		}
+		g.units = append(g.units, un)
 	}
 	for k := range kws {
 		g.keywords = append(g.keywords, k)
@@ -250,4 +257,31 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 func glDetect(ctx context.Context, d *detect.Detector, path, window string, firstLine int) []report.Finding {
 	//lint:ignore SA1019 DetectContext takes detect.Fragment until gitleaks v9
 	return d.DetectContext(ctx, detect.Fragment{Raw: window, FilePath: path, StartLine: firstLine})
+}
+
+// ruleGate returns a check that lines must pass before r's expression runs
+// on them, or nil.
+func ruleGate(r config.Rule, span int) func(data []byte, from, to int) (int, bool) {
+	if r.Regex == nil || r.Path != nil {
+		return nil
+	}
+	switch {
+	case isDefaultGeneric(r):
+		return genericGate
+	case r.Regex.String() == vaultRegex:
+		return vaultGate
+	}
+	if span > 0 {
+		return nil // the literals may be on a later line
+	}
+	lits := requiredLiterals(r.Regex.String())
+	if lits == nil {
+		return nil
+	}
+	for _, k := range r.Keywords {
+		if len(k) >= minLen(lits) {
+			return nil // the keywords tell as much
+		}
+	}
+	return litGate(lits)
 }

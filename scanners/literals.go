@@ -143,8 +143,10 @@ func newlineSpan(expr string) int {
 		return spanLines
 	}
 	span := 0
-	var walk func(re *syntax.Regexp)
-	walk = func(re *syntax.Regexp) {
+	// atEnd: nothing follows in the match, so a single line break matched
+	// there is the end of the line the match is on
+	var walk func(re *syntax.Regexp, atEnd bool)
+	walk = func(re *syntax.Regexp, atEnd bool) {
 		switch re.Op {
 		case syntax.OpAnyChar:
 			span = spanLines
@@ -159,16 +161,27 @@ func newlineSpan(expr string) int {
 				sp = sp || re.Rune[i] <= ' ' && ' ' <= re.Rune[i+1]
 			}
 			switch {
-			case nl && !sp:
+			case !nl || atEnd:
+			case !sp:
 				span = spanLines
-			case nl:
+			default:
 				span = max(span, 1)
 			}
+		case syntax.OpConcat:
+			for i, sub := range re.Sub {
+				walk(sub, atEnd && i == len(re.Sub)-1)
+			}
+			return
+		case syntax.OpAlternate, syntax.OpCapture, syntax.OpQuest:
+			for _, sub := range re.Sub {
+				walk(sub, atEnd)
+			}
+			return
 		}
 		for _, sub := range re.Sub {
-			walk(sub)
+			walk(sub, false)
 		}
 	}
-	walk(re)
+	walk(re, true)
 	return span
 }
