@@ -44,18 +44,27 @@ func hex4[T ~string | ~[]byte](s T) bool {
 }
 
 // mayDecode says whether gitleaks' decoder could find a segment of s that
-// decodes to something. It errs towards yes: a percent escape of a
-// printable byte, a unicode escape, or a run of 32 hex digits is a yes; a
-// base64 run is a yes when it, or any suffix of it of 16 characters or
-// more (an earlier segment can end inside a run), decodes to printable
-// ASCII.
+// decodes to something. It errs towards yes, never towards no.
+//
+// The decoder's expression is an alternation (percent, unicode, hex,
+// base64) matched leftmost-first. A percent escape of a printable byte or
+// a unicode escape is a yes. Hex and base64 segments start where a run of
+// base64 characters starts, or where a percent escape ends inside one; a
+// segment starting there is hex when 32 hex digits follow (up to the last
+// of them), else base64 to the run's end (with up to two "=") when that
+// is 16 characters or more. Each is a yes when it decodes to printable
+// text, as the decoder requires.
 func mayDecode[T ~string | ~[]byte](s T) bool {
 	n := len(s)
+	percent := false
 	for i := 0; i < n; i++ {
 		switch c := s[i]; c {
 		case '%':
-			if i+2 < n && hexClass[s[i+1]] && hexClass[s[i+2]] && printable(hexVal(s[i+1])<<4|hexVal(s[i+2])) {
-				return true
+			if i+2 < n && hexClass[s[i+1]] && hexClass[s[i+2]] {
+				if printable(hexVal(s[i+1])<<4 | hexVal(s[i+2])) {
+					return true
+				}
+				percent = true
 			}
 		case '\\':
 			if i+1 < n && (s[i+1]|0x20) == 'u' && hex4(s[i+2:]) {
@@ -73,77 +82,88 @@ func mayDecode[T ~string | ~[]byte](s T) bool {
 			continue
 		}
 		j := i
-		hexRun := 0
 		for j < n && b64Class[s[j]] {
-			if hexClass[s[j]] {
-				hexRun++
-				if hexRun >= 32 {
-					return true
-				}
-			} else {
-				hexRun = 0
-			}
 			j++
 		}
 		k := j
 		for k < n && k < j+2 && s[k] == '=' {
 			k++
 		}
-		if j-i >= 16 && base64SuffixDecodes(string(s[i:j]), string(s[j:k])) {
+		if segmentsDecode(s, i, j, k) {
 			return true
+		}
+		if percent {
+			for p := i + 1; p < j; p++ {
+				if p >= 3 && s[p-3] == '%' && hexClass[s[p-2]] && hexClass[s[p-1]] && segmentsDecode(s, p, j, k) {
+					return true
+				}
+			}
 		}
 		i = k
 	}
 	return false
 }
 
-// base64SuffixDecodes says whether some suffix of run of 16 characters or
-// more, followed by pad, decodes as gitleaks' decoder does it (standard
-// alphabet with padding, else URL alphabet without) to printable ASCII
-// and holds a character that base64 has and words rarely do.
-func base64SuffixDecodes(run, pad string) bool {
-	std := run[strings.LastIndexAny(run, "-_")+1:]
-	if suffixDecodes(base64.StdEncoding, std, pad, func(l int) bool { return l%4 == 0 }) {
-		return true
-	}
-	if pad != "" {
-		return false
-	}
-	url := run[strings.LastIndexAny(run, "+/")+1:]
-	return suffixDecodes(base64.RawURLEncoding, url, "", func(l int) bool { return l%4 != 1 })
-}
-
-// suffixDecodes tries the suffixes of run, all in the encoding's
-// alphabet, by alignment: the suffixes that start 4 characters apart
-// decode to the tails, 3 bytes apart, of the same bytes.
-func suffixDecodes(enc *base64.Encoding, run, pad string, okLen func(int) bool) bool {
-	for a := 0; a < 4 && a < len(run); a++ {
-		seg := run[a:] + pad
-		if len(run)-a < 16 || !okLen(len(seg)) {
-			continue
+// segmentsDecode tries the segments the decoder would match from p in the
+// run s[p:j], followed by the padding s[j:k].
+func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int) bool {
+	for p < j {
+		h := p
+		for h < j && hexClass[s[h]] {
+			h++
 		}
-		dec, err := enc.DecodeString(seg)
-		if err != nil {
-			continue
-		}
-		last := -1
-		for i, b := range dec {
-			if !printable(b) {
-				last = i
-			}
-		}
-		q := last/3 + 1 // quads to skip past the last unprintable byte
-		if last < 0 {
-			q = 0
-		}
-		if len(run)-a-4*q < 16 {
-			continue
-		}
-		for _, c := range []byte(seg[4*q:]) {
-			if likelyB64[c] {
+		if h-p >= 32 {
+			if hexDecodes(s[p:h]) {
 				return true
 			}
+			p = h
+			continue
+		}
+		return j-p >= 16 && base64Decodes(string(s[p:k]))
+	}
+	return false
+}
+
+// hexDecodes is the decoder's test of a hex segment: an even length, a
+// digit, and printable bytes.
+func hexDecodes[T ~string | ~[]byte](s T) bool {
+	if len(s)%2 != 0 {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(s); i += 2 {
+		digit = digit || s[i] <= '9' || s[i+1] <= '9'
+		if !printable(hexVal(s[i])<<4 | hexVal(s[i+1])) {
+			return false
+		}
+	}
+	return digit
+}
+
+// base64Decodes is the decoder's test of a base64 segment: a character
+// that words rarely hold, and printable bytes decoded with the standard
+// alphabet, else with the URL alphabet without padding.
+func base64Decodes(seg string) bool {
+	likely := false
+	for i := 0; i < len(seg); i++ {
+		likely = likely || likelyB64[seg[i]]
+	}
+	if !likely {
+		return false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+		if dec, err := enc.DecodeString(seg); err == nil && allPrintable(dec) {
+			return true
 		}
 	}
 	return false
+}
+
+func allPrintable(b []byte) bool {
+	for _, c := range b {
+		if !printable(c) {
+			return false
+		}
+	}
+	return true
 }
