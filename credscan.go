@@ -31,6 +31,9 @@ type Origin struct {
 	Path   string `json:"path"`             // relative to the source root; archive members joined with "!"
 	Commit string `json:"commit,omitempty"` // git SHA of the commit that introduced it
 	Line   int    `json:"line,omitempty"`   // 1-based
+	Blob   string `json:"blob,omitempty"`   // git blob SHA of the content
+	Author string `json:"author,omitempty"` // the introducing commit's author
+	Date   string `json:"date,omitempty"`   // the introducing commit's author date (RFC 3339)
 }
 
 // String renders the origin as target:path:line, for humans.

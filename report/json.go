@@ -52,6 +52,9 @@ type JSONOrigin struct {
 	Path   string `json:"path"`
 	Line   int    `json:"line"`
 	Commit string `json:"commit,omitempty"`
+	Author string `json:"author,omitempty"`
+	Date   string `json:"date,omitempty"`
+	Blob   string `json:"blob,omitempty"`
 	Layer  string `json:"layer,omitempty"`
 }
 
@@ -91,7 +94,7 @@ type JSONError struct {
 }
 
 func jsonOrigin(o credscan.Origin) JSONOrigin {
-	return JSONOrigin{Kind: string(o.Kind), Target: o.Target, Path: o.Path, Line: o.Line, Commit: o.Commit, Layer: o.Layer}
+	return JSONOrigin{Kind: string(o.Kind), Target: o.Target, Path: o.Path, Line: o.Line, Commit: o.Commit, Author: o.Author, Date: o.Date, Blob: o.Blob, Layer: o.Layer}
 }
 
 func jsonIdentity(d *credscan.DBIdentity) *JSONIdentity {

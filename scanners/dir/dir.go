@@ -319,3 +319,25 @@ func (s *Scanner) stream(ctx context.Context, r io.Reader, o credscan.Origin, yi
 	}
 	return nil
 }
+
+// ReadItem yields the chunks of one item of known size read from r (a git
+// blob, an image layer's file), as the directory source does for a file:
+// whole when it is small, streamed in overlapping chunks when it is not,
+// and skipped (counted) when it is binary.
+func ReadItem(ctx context.Context, r io.Reader, size int64, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	s := &Scanner{chunkSize: DefaultChunkSize, overlap: DefaultOverlap, whole: DefaultWhole}
+	if size > s.whole {
+		return s.stream(ctx, r, o, yield)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, s.whole+1))
+	if err != nil {
+		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading: %w", err)}
+	}
+	if int64(len(data)) > s.whole {
+		return s.stream(ctx, io.MultiReader(bytes.NewReader(data), r), o, yield)
+	}
+	if isBinary(data) {
+		return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+	}
+	return yield(credscan.Chunk{Origin: o, Data: data, StartLine: 1, Whole: true}, nil)
+}

@@ -16,7 +16,8 @@ func checkParsed(t *testing.T, s string, p *Parsed) {
 	}
 	raw := p.RawPassword(s)
 	masked := p.Mask(s)
-	if len(raw) >= 4 && strings.Count(masked, raw) >= strings.Count(s, raw) {
+	// (a password made of the mask's own stars may reappear beside it)
+	if len(raw) >= 4 && !strings.Contains(raw, "*") && strings.Count(masked, raw) >= strings.Count(s, raw) {
 		t.Fatalf("mask left the raw password in place")
 	}
 }

@@ -1,0 +1,580 @@
+// Package git is the git history source: every blob reachable from the
+// selected refs is scanned once (by object hash), and each finding is then
+// attributed to the commit that first introduced it at each path the blob
+// had, with the commit's author and date, and marked as still present at
+// the tip of the default branch or in history only.
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/dir"
+)
+
+// Tags put on git findings.
+const (
+	TagAtTip       = "git:at-tip"       // the secret is in the default branch's tip
+	TagHistoryOnly = "git:history-only" // deleted since, but in history
+	lfsPointer     = "version https://git-lfs.github.com/spec/v1"
+)
+
+// Options select what history is scanned.
+type Options struct {
+	App     string
+	Label   string   // the name reports give the repository (default: its path or URL)
+	Branch  string   // scan only what this branch reaches
+	Since   string   // leave out what this revision reaches
+	Range   string   // "A..B": what B reaches and A does not
+	Refs    []string // scan only what these refs reach (the manifest's ref)
+	Workers int
+	Logger  *slog.Logger
+	// Auth authenticates a clone; nil picks it from the environment.
+	Auth transport.AuthMethod
+}
+
+// Scanner scans one repository's history. Open it, Scan it with an
+// Engine, then Attribute the findings; Close removes a temporary clone.
+type Scanner struct {
+	o      Options
+	repo   *gogit.Repository
+	label  string
+	tmp    string
+	occ    map[plumbing.Hash][]occurrence // blob → where and when it was introduced
+	tip    map[string]plumbing.Hash       // path → blob at the default branch's tip
+	// Commits is the number of commits walked; Submodules lists the
+	// submodule paths seen (listed, not followed).
+	Commits    int
+	Submodules []string
+}
+
+type occurrence struct {
+	path   string
+	commit *commitInfo
+}
+
+type commitInfo struct {
+	hash   string
+	author string
+	when   time.Time
+	order  int
+}
+
+// Open opens a local repository (work tree or bare) or clones a URL into a
+// temporary directory (bare, all branches and tags).
+func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Scanner{o: o, label: o.Label}
+	if s.label == "" {
+		s.label = spec
+	}
+	if isURL(spec) {
+		tmp, err := os.MkdirTemp("", "credscan-git-")
+		if err != nil {
+			return nil, err
+		}
+		auth := o.Auth
+		if auth == nil {
+			if auth, err = authFromEnv(spec); err != nil {
+				os.RemoveAll(tmp)
+				return nil, err
+			}
+		}
+		o.Logger.Info("cloning", "repo", redactURL(spec))
+		repo, err := gogit.PlainCloneContext(ctx, tmp, true, &gogit.CloneOptions{URL: spec, Auth: auth, Tags: gogit.AllTags})
+		if err != nil {
+			os.RemoveAll(tmp)
+			return nil, credscan.UsageError("cloning %s: %v", redactURL(spec), scrub(err, spec))
+		}
+		s.repo, s.tmp = repo, tmp
+		return s, nil
+	}
+	repo, err := gogit.PlainOpenWithOptions(spec, &gogit.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, credscan.UsageError("opening git repository %s: %v", spec, err)
+	}
+	s.repo = repo
+	return s, nil
+}
+
+// Close removes the temporary clone, if any.
+func (s *Scanner) Close() error {
+	if s.tmp != "" {
+		return os.RemoveAll(s.tmp)
+	}
+	return nil
+}
+
+func isURL(s string) bool {
+	return strings.Contains(s, "://") || (strings.Contains(s, "@") && strings.Contains(s, ":") && !strings.HasPrefix(s, "/"))
+}
+
+// redactURL drops any user information from a URL, for messages.
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
+			return u[:i+3] + rest[at+1:]
+		}
+	}
+	return u
+}
+
+// scrub keeps a clone error from repeating the URL's user information.
+func scrub(err error, spec string) string {
+	msg := err.Error()
+	if r := redactURL(spec); r != spec {
+		msg = strings.ReplaceAll(msg, spec, r)
+	}
+	return msg
+}
+
+// item names a blob for errors and chunks.
+func (s *Scanner) origin(path string, blob plumbing.Hash) credscan.Origin {
+	return credscan.Origin{Kind: credscan.KindGit, App: s.o.App, Target: s.label, Path: path, Blob: blob.String()}
+}
+
+// starts returns the commits the walk starts from and those it must not
+// enter (what --since or the left side of a range reaches).
+func (s *Scanner) starts() (from []plumbing.Hash, stop []plumbing.Hash, err error) {
+	resolve := func(rev string) (plumbing.Hash, error) {
+		h, err := s.repo.ResolveRevision(plumbing.Revision(rev))
+		if err != nil {
+			return plumbing.ZeroHash, credscan.UsageError("git revision %q: %v", rev, err)
+		}
+		return *h, nil
+	}
+	switch {
+	case s.o.Range != "":
+		a, b, ok := strings.Cut(s.o.Range, "..")
+		if !ok || a == "" || b == "" {
+			return nil, nil, credscan.UsageError("range %q: want A..B", s.o.Range)
+		}
+		ha, err := resolve(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		hb, err := resolve(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []plumbing.Hash{hb}, []plumbing.Hash{ha}, nil
+	case s.o.Branch != "" || len(s.o.Refs) > 0:
+		revs := append([]string(nil), s.o.Refs...)
+		if s.o.Branch != "" {
+			revs = append(revs, s.o.Branch)
+		}
+		for _, r := range revs {
+			h, err := resolve(r)
+			if err != nil {
+				return nil, nil, err
+			}
+			from = append(from, h)
+		}
+	default:
+		refs, err := s.repo.References()
+		if err != nil {
+			return nil, nil, fmt.Errorf("listing refs: %w", err)
+		}
+		err = refs.ForEach(func(r *plumbing.Reference) error {
+			if r.Type() == plumbing.HashReference && (r.Name().IsBranch() || r.Name().IsTag() || r.Name().IsRemote()) {
+				from = append(from, r.Hash())
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if head, err := s.repo.Head(); err == nil {
+			from = append(from, head.Hash())
+		}
+	}
+	if s.o.Since != "" {
+		h, err := resolve(s.o.Since)
+		if err != nil {
+			return nil, nil, err
+		}
+		stop = append(stop, h)
+	}
+	return from, stop, nil
+}
+
+// peel turns a tag object's hash into its commit's.
+func (s *Scanner) commit(h plumbing.Hash) (*object.Commit, error) {
+	for range 10 {
+		c, err := s.repo.CommitObject(h)
+		if err == nil {
+			return c, nil
+		}
+		t, terr := s.repo.TagObject(h)
+		if terr != nil {
+			return nil, err
+		}
+		h = t.Target
+	}
+	return nil, fmt.Errorf("tag chain too long at %s", h)
+}
+
+// walk returns the commits reachable from from and not from stop, oldest
+// first. A commit that cannot be read is reported and its history beyond
+// it is not reached (a shallow clone's boundary is not an error).
+func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report func(error)) ([]*object.Commit, error) {
+	shallow := map[plumbing.Hash]bool{}
+	if hs, err := s.repo.Storer.Shallow(); err == nil {
+		for _, h := range hs {
+			shallow[h] = true
+		}
+	}
+	excluded := map[plumbing.Hash]bool{}
+	queue := append([]plumbing.Hash(nil), stop...)
+	for len(queue) > 0 {
+		h := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if excluded[h] {
+			continue
+		}
+		c, err := s.commit(h)
+		if err != nil {
+			continue
+		}
+		excluded[c.Hash] = true
+		excluded[h] = true
+		if !shallow[c.Hash] {
+			queue = append(queue, c.ParentHashes...)
+		}
+	}
+	seen := map[plumbing.Hash]bool{}
+	var out []*object.Commit
+	queue = append(queue[:0], from...)
+	for len(queue) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if seen[h] || excluded[h] {
+			continue
+		}
+		seen[h] = true
+		c, err := s.commit(h)
+		if err != nil {
+			if !errors.Is(err, plumbing.ErrObjectNotFound) || !s.isBoundary(h) {
+				report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Path: "commit " + h.String()},
+					Err: fmt.Errorf("reading commit: %w", err)})
+			}
+			continue
+		}
+		if seen[c.Hash] && c.Hash != h || excluded[c.Hash] {
+			continue
+		}
+		seen[c.Hash] = true
+		out = append(out, c)
+		if !shallow[c.Hash] {
+			queue = append(queue, c.ParentHashes...)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Committer.When, out[j].Committer.When
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return len(out[i].ParentHashes) < len(out[j].ParentHashes)
+	})
+	return out, nil
+}
+
+// isBoundary says a missing commit is a parent cut off by a shallow clone.
+func (s *Scanner) isBoundary(h plumbing.Hash) bool {
+	hs, err := s.repo.Storer.Shallow()
+	if err != nil || len(hs) == 0 {
+		return false
+	}
+	return true
+}
+
+// Chunks walks the history, records where each blob was introduced, and
+// yields every unique blob once, read on the scanner's workers.
+func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	var yieldMu sync.Mutex
+	report := func(err error) {
+		yieldMu.Lock()
+		defer yieldMu.Unlock()
+		_ = yield(credscan.Chunk{}, err)
+	}
+	from, stop, err := s.starts()
+	if err != nil {
+		return err
+	}
+	commits, err := s.walk(ctx, from, stop, report)
+	if err != nil {
+		return err
+	}
+	s.Commits = len(commits)
+	s.occ = map[plumbing.Hash][]occurrence{}
+	subs := map[string]bool{}
+	var order []plumbing.Hash // blobs in first-seen order
+	seenAt := map[string]bool{} // blob+path already attributed
+	for i, c := range commits {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info := &commitInfo{hash: c.Hash.String(), author: c.Author.Name, when: c.Author.When, order: i}
+		added, err := s.introduced(ctx, c)
+		if err != nil {
+			report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Commit: c.Hash.String()},
+				Err: fmt.Errorf("reading the commit's tree: %w", err)})
+			continue
+		}
+		for _, e := range added {
+			if e.mode == filemode.Submodule {
+				subs[e.path] = true
+				continue
+			}
+			if e.mode != filemode.Regular && e.mode != filemode.Executable && e.mode != filemode.Deprecated {
+				continue
+			}
+			key := e.hash.String() + "\x00" + e.path
+			if seenAt[key] {
+				continue
+			}
+			seenAt[key] = true
+			if _, ok := s.occ[e.hash]; !ok {
+				order = append(order, e.hash)
+			}
+			s.occ[e.hash] = append(s.occ[e.hash], occurrence{path: e.path, commit: info})
+		}
+	}
+	for p := range subs {
+		s.Submodules = append(s.Submodules, p)
+	}
+	sort.Strings(s.Submodules)
+	for _, p := range s.Submodules {
+		s.o.Logger.Info("submodule not followed", "repo", s.label, "path", p)
+	}
+	s.tip = s.tipFiles()
+
+	jobs := make(chan plumbing.Hash)
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range s.o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for h := range jobs {
+				if err := s.scanBlob(ctx, h, yield); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					cancel()
+				}
+			}
+		}()
+	}
+	for _, h := range order {
+		select {
+		case jobs <- h:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return nil
+}
+
+type entry struct {
+	path string
+	hash plumbing.Hash
+	mode filemode.FileMode
+}
+
+// introduced lists the files of c whose content no parent had at that path.
+func (s *Scanner) introduced(ctx context.Context, c *object.Commit) ([]entry, error) {
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	var parents []*object.Tree
+	for _, ph := range c.ParentHashes {
+		pc, err := s.repo.CommitObject(ph)
+		if err != nil {
+			continue // beyond a shallow boundary: compare with what we have
+		}
+		pt, err := pc.Tree()
+		if err != nil {
+			return nil, err
+		}
+		parents = append(parents, pt)
+	}
+	var base *object.Tree
+	if len(parents) > 0 {
+		base = parents[0]
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, base, tree, &object.DiffTreeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []entry
+	for _, ch := range changes {
+		to := ch.To
+		if to.Name == "" {
+			continue // deleted
+		}
+		inOther := false
+		for _, pt := range parents[min(1, len(parents)):] {
+			if e, err := pt.FindEntry(to.Name); err == nil && e.Hash == to.TreeEntry.Hash {
+				inOther = true
+				break
+			}
+		}
+		if !inOther {
+			out = append(out, entry{path: to.Name, hash: to.TreeEntry.Hash, mode: to.TreeEntry.Mode})
+		}
+	}
+	return out, nil
+}
+
+// tipFiles maps each file of the default branch's tip to its blob.
+func (s *Scanner) tipFiles() map[string]plumbing.Hash {
+	out := map[string]plumbing.Hash{}
+	head, err := s.repo.Head()
+	if err != nil {
+		return out
+	}
+	c, err := s.commit(head.Hash())
+	if err != nil {
+		return out
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return out
+	}
+	w := object.NewTreeWalker(tree, true, nil)
+	defer w.Close()
+	for {
+		name, e, err := w.Next()
+		if err != nil {
+			break
+		}
+		if e.Mode.IsFile() {
+			out[name] = e.Hash
+		}
+	}
+	return out
+}
+
+// scanBlob yields one blob's chunks under its first path.
+func (s *Scanner) scanBlob(ctx context.Context, h plumbing.Hash, yield func(credscan.Chunk, error) error) error {
+	path := s.occ[h][0].path // occ is complete before blobs are scanned
+	o := s.origin(path, h)
+	blob, err := s.repo.BlobObject(h)
+	if err != nil {
+		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
+	}
+	r, err := blob.Reader()
+	if err != nil {
+		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
+	}
+	defer r.Close()
+	if blob.Size < 200 {
+		head, err := io.ReadAll(r)
+		if err != nil {
+			return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
+		}
+		if strings.HasPrefix(string(head), lfsPointer) {
+			return yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
+		}
+		return dir.ReadItem(ctx, strings.NewReader(string(head)), int64(len(head)), o, yield)
+	}
+	err = dir.ReadItem(ctx, r, blob.Size, o, yield)
+	var ie *credscan.ItemError
+	if errors.As(err, &ie) {
+		return yield(credscan.Chunk{}, err)
+	}
+	return err
+}
+
+// Attribute turns findings on blobs into findings on commits: one per path
+// the blob was introduced at, with the introducing commit, and of those
+// with the same secret at the same path only the earliest. Each is tagged
+// as still at the default branch's tip or in history only. Findings of
+// other sources pass through.
+func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
+	byBlob := map[string]map[string]bool{} // blob → fingerprints found in it
+	for _, f := range fs {
+		if f.Origin.Kind == credscan.KindGit && f.Origin.Target == s.label && f.Origin.Blob != "" && f.Origin.Commit == "" {
+			if byBlob[f.Origin.Blob] == nil {
+				byBlob[f.Origin.Blob] = map[string]bool{}
+			}
+			byBlob[f.Origin.Blob][f.Fingerprint] = true
+		}
+	}
+	type key struct{ path, fp, rule string }
+	best := map[key]*credscan.Finding{}
+	bestOrder := map[key]int{}
+	var out []*credscan.Finding
+	for _, f := range fs {
+		if f.Origin.Kind != credscan.KindGit || f.Origin.Target != s.label || f.Origin.Blob == "" || f.Origin.Commit != "" {
+			out = append(out, f)
+			continue
+		}
+		for _, oc := range s.occ[plumbing.NewHash(f.Origin.Blob)] {
+			k := key{oc.path, f.Fingerprint, f.RuleID}
+			if _, ok := best[k]; ok && bestOrder[k] <= oc.commit.order {
+				continue
+			}
+			g := *f
+			g.Origin.Path = oc.path
+			g.Origin.Commit = oc.commit.hash
+			g.Origin.Author = oc.commit.author
+			g.Origin.Date = oc.commit.when.UTC().Format(time.RFC3339)
+			tag := TagHistoryOnly
+			if tb, ok := s.tip[oc.path]; ok && byBlob[tb.String()][f.Fingerprint] {
+				tag = TagAtTip
+			}
+			g.Tags = append(append([]string(nil), f.Tags...), tag)
+			best[k] = &g
+			bestOrder[k] = oc.commit.order
+		}
+	}
+	keys := make([]key, 0, len(best))
+	for k := range best {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return bestOrder[keys[i]] < bestOrder[keys[j]] })
+	for _, k := range keys {
+		out = append(out, best[k])
+	}
+	return out
+}
