@@ -38,8 +38,15 @@ func (r *Results) count(ch credscan.Chunk, _ int) {
 	if ch.Overlap == 0 && ch.StartLine <= 1 {
 		r.Stats.Items++
 	}
-	if ch.Skip == "binary" {
+	switch ch.Skip {
+	case "":
+	case "binary":
 		r.Stats.Binary++
+	default:
+		if r.Stats.Skipped == nil {
+			r.Stats.Skipped = map[string]int{}
+		}
+		r.Stats.Skipped[ch.Skip]++
 	}
 	r.Stats.Bytes += int64(len(ch.Data) - ch.Overlap)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/credscan/credscan/report"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
+	gitsrc "github.com/credscan/credscan/scanners/git"
 	"github.com/credscan/credscan/scanners/rules"
 )
 
@@ -51,7 +53,7 @@ error, 3 the scan finished but some items could not be read.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
-	scan.AddCommand(newScanDirCmd(), newScanEstateCmd())
+	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanEstateCmd())
 	root.AddCommand(scan, newBaselineCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
@@ -88,6 +90,17 @@ type session struct {
 	engine *scanners.Engine
 	pol    *policy.Policy
 	res    *scanners.Results
+	// post rewrites findings once every source is scanned (git
+	// attribution of blobs to commits)
+	post []func([]*credscan.Finding) []*credscan.Finding
+}
+
+// settle applies the post-processing and de-duplicates the results.
+func (s *session) settle() {
+	for _, p := range s.post {
+		s.res.Findings = p(s.res.Findings)
+	}
+	s.res.Finish()
 }
 
 func newSession(f *scanFlags, m *manifest.Manifest, stderr io.Writer) (*session, error) {
@@ -145,7 +158,7 @@ func (s *session) finish(cmd *cobra.Command, scanErr error) error {
 	if scanErr != nil && cmd.Context().Err() == nil {
 		return fmt.Errorf("scan stopped: %w", scanErr)
 	}
-	s.res.Finish()
+	s.settle()
 	s.pol.Apply(s.res)
 	rep := &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References,
 		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}
@@ -236,12 +249,23 @@ func newScanEstateCmd() *cobra.Command {
 	return c
 }
 
-// estateSources builds one Source per manifest source.
+// estateSources builds one Source per manifest source (git sources are
+// opened, and so cloned, when scanned).
 func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error) {
 	var out []scanners.Source
 	for _, app := range m.Apps {
 		for _, src := range app.Sources {
 			switch src.Kind() {
+			case credscan.KindGit:
+				spec := src.Git
+				if !strings.Contains(spec, "://") && !strings.Contains(spec, "@") {
+					spec = m.Resolve(spec)
+				}
+				o := gitsrc.Options{App: app.Name, Label: src.Git, Workers: workers}
+				if src.Ref != "" {
+					o.Refs = []string{src.Ref}
+				}
+				out = append(out, &lazyGit{spec: spec, o: o})
 			case credscan.KindDir:
 				d, err := dir.New([]string{m.Resolve(src.Dir)}, dir.WithApp(app.Name), dir.WithWorkers(workers))
 				if err != nil {
@@ -283,11 +307,92 @@ func scanEstate(ctx context.Context, s *session) error {
 		return err
 	}
 	for _, src := range srcs {
+		if g, ok := src.(*lazyGit); ok {
+			g.o.Logger = s.log
+			if err := s.scanGit(ctx, g.spec, g.o); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := s.engine.Scan(ctx, src, s.res); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lazyGit is a manifest's git source, opened when its turn comes.
+type lazyGit struct {
+	spec string
+	o    gitsrc.Options
+}
+
+func (g *lazyGit) Chunks(context.Context, func(credscan.Chunk, error) error) error {
+	return errors.New("git sources are scanned through session.scanGit")
+}
+
+// scanGit opens (or clones) a repository, scans its history and arranges
+// for its findings to be attributed to commits. A repository that cannot
+// be opened is an item error: the other sources are still scanned.
+func (s *session) scanGit(ctx context.Context, spec string, o gitsrc.Options) error {
+	g, err := gitsrc.Open(ctx, spec, o)
+	if err != nil {
+		s.res.AddError(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, App: o.App, Target: o.Label}, Err: err})
+		return nil
+	}
+	defer g.Close()
+	if err := s.engine.Scan(ctx, g, s.res); err != nil {
+		return err // a bad revision (exit 2) or an interruption
+	}
+	s.log.Info("git history scanned", "repo", o.Label, "commits", g.Commits, "submodules", len(g.Submodules))
+	s.post = append(s.post, g.Attribute)
+	return nil
+}
+
+func newScanGitCmd() *cobra.Command {
+	f := &scanFlags{}
+	var o gitsrc.Options
+	allRefs := true
+	c := &cobra.Command{
+		Use:   "git REPO...",
+		Short: "Scan the full history of git repositories (paths or URLs)",
+		Long: `Scan every blob reachable from all branches and tags (or --branch, --since,
+--range) once, and report each secret with the commit that introduced it
+(SHA, author, date) and whether it is still at the default branch's tip.
+
+Clones of URLs authenticate with $CREDSCAN_GIT_TOKEN (else $GITHUB_TOKEN,
+$GITLAB_TOKEN, $GIT_TOKEN) over HTTPS, and with $CREDSCAN_GIT_SSH_KEY, the SSH
+agent or ~/.ssh keys over SSH.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := optionalManifest(f.manifest)
+			if err != nil {
+				return err
+			}
+			s, err := newSession(f, m, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if !allRefs && o.Branch == "" && o.Range == "" {
+				o.Refs = []string{"HEAD"}
+			}
+			for _, repo := range args {
+				oo := o
+				oo.Label, oo.Workers, oo.Logger = repo, s.engine.Workers(), s.log
+				if err := s.scanGit(cmd.Context(), repo, oo); err != nil {
+					return s.finish(cmd, err)
+				}
+			}
+			return s.finish(cmd, nil)
+		},
+	}
+	addScanFlags(c, f, true)
+	fl := c.Flags()
+	fl.StringVar(&o.Branch, "branch", "", "scan only the history this branch reaches")
+	fl.StringVar(&o.Since, "since", "", "leave out the history this revision reaches")
+	fl.StringVar(&o.Range, "range", "", "scan the commits of A..B (what B reaches and A does not)")
+	fl.BoolVar(&allRefs, "all-refs", true, "scan what every branch and tag reaches (false: HEAD only)")
+	return c
 }
 
 func newBaselineCmd() *cobra.Command {
@@ -322,7 +427,7 @@ func newBaselineCmd() *cobra.Command {
 			if scanErr != nil {
 				return fmt.Errorf("scan stopped: %w", scanErr)
 			}
-			s.res.Finish()
+			s.settle()
 			if err := policy.WriteBaseline(out, policy.NewBaseline(s.res.Findings, time.Now())); err != nil {
 				return err
 			}

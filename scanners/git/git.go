@@ -52,12 +52,12 @@ type Options struct {
 // Scanner scans one repository's history. Open it, Scan it with an
 // Engine, then Attribute the findings; Close removes a temporary clone.
 type Scanner struct {
-	o      Options
-	repo   *gogit.Repository
-	label  string
-	tmp    string
-	occ    map[plumbing.Hash][]occurrence // blob → where and when it was introduced
-	tip    map[string]plumbing.Hash       // path → blob at the default branch's tip
+	o     Options
+	repo  *gogit.Repository
+	label string
+	tmp   string
+	occ   map[plumbing.Hash][]occurrence // blob → where and when it was introduced
+	tip   map[string]plumbing.Hash       // path → blob at the default branch's tip
 	// Commits is the number of commits walked; Submodules lists the
 	// submodule paths seen (listed, not followed).
 	Commits    int
@@ -333,7 +333,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	s.Commits = len(commits)
 	s.occ = map[plumbing.Hash][]occurrence{}
 	subs := map[string]bool{}
-	var order []plumbing.Hash // blobs in first-seen order
+	var order []plumbing.Hash   // blobs in first-seen order
 	seenAt := map[string]bool{} // blob+path already attributed
 	for i, c := range commits {
 		if err := ctx.Err(); err != nil {

@@ -1,0 +1,241 @@
+package git
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/leakcheck"
+	"github.com/credscan/credscan/scanners"
+)
+
+// repoBuilder writes commits with go-git at fixed, increasing times.
+type repoBuilder struct {
+	t    *testing.T
+	dir  string
+	repo *gogit.Repository
+	wt   *gogit.Worktree
+	when time.Time
+}
+
+func newRepo(t *testing.T) *repoBuilder {
+	t.Helper()
+	dir := t.TempDir()
+	repo, err := gogit.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &repoBuilder{t: t, dir: dir, repo: repo, wt: wt, when: time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC)}
+}
+
+// commit writes files (content "" deletes) and commits them as author.
+func (b *repoBuilder) commit(author string, files map[string]string) string {
+	b.t.Helper()
+	for p, c := range files {
+		full := filepath.Join(b.dir, p)
+		if c == "" {
+			if _, err := b.wt.Remove(p); err != nil {
+				b.t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			b.t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+		if _, err := b.wt.Add(p); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.when = b.when.Add(time.Hour)
+	sig := &object.Signature{Name: author, Email: strings.ToLower(author) + "@example.com", When: b.when}
+	h, err := b.wt.Commit("change by "+author, &gogit.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return h.String()
+}
+
+func (b *repoBuilder) checkout(branch string, create bool) {
+	b.t.Helper()
+	if err := b.wt.Checkout(&gogit.CheckoutOptions{Branch: plumbing.NewBranchReferenceName(branch), Create: create}); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func scan(t *testing.T, dir string, o Options) (*scanners.Results, *Scanner) {
+	t.Helper()
+	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := scanners.New(scanners.Options{Fingerprinter: fp, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res := scanners.NewResults()
+	if err := e.Scan(context.Background(), s, res); err != nil {
+		t.Fatal(err)
+	}
+	res.Findings = s.Attribute(res.Findings)
+	res.Finish()
+	return res, s
+}
+
+func uri(pw string) string {
+	return "DATABASE_URL=postgres://arp_app:" + url.QueryEscape(pw) + "@arp-db.prod.internal:5432/arp\n"
+}
+
+func find(res *scanners.Results, path, rule string) []*credscan.Finding {
+	var out []*credscan.Finding
+	for _, f := range res.Findings {
+		if f.Origin.Path == path && (rule == "" || f.RuleID == rule) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestHistoryAttribution(t *testing.T) {
+	b := newRepo(t)
+	gone, kept, side := leakcheck.Secret(t), leakcheck.Secret(t), leakcheck.Secret(t)
+	c1 := b.commit("Alice", map[string]string{".env": uri(gone), "README.md": "hello\n"})
+	c2 := b.commit("Bob", map[string]string{"config/app.env": uri(kept), "README.md": "hello again\n"})
+	b.commit("Carol", map[string]string{".env": ""})                               // the first secret is deleted
+	b.commit("Dave", map[string]string{"config/app.env": uri(kept) + "DEBUG=1\n"}) // edited, secret unchanged
+	b.commit("Erin", map[string]string{"copy.env": uri(kept)})                     // same blob, another path
+	b.checkout("feature", true)
+	c6 := b.commit("Frank", map[string]string{"feature.env": uri(side)})
+	b.checkout("master", false)
+
+	res, s := scan(t, b.dir, Options{})
+	if s.Commits != 6 {
+		t.Errorf("walked %d commits, want 6", s.Commits)
+	}
+	check := func(path, commit, author, tag string) {
+		t.Helper()
+		fs := find(res, path, "postgres-uri")
+		if len(fs) != 1 {
+			t.Fatalf("%s: %d postgres-uri findings, want 1 (all: %v)", path, len(fs), res.Findings)
+		}
+		f := fs[0]
+		if commit != "" && f.Origin.Commit != commit {
+			t.Errorf("%s: commit %s, want %s", path, f.Origin.Commit, commit)
+		}
+		if f.Origin.Author != author || f.Origin.Line != 1 || f.Origin.Date == "" || f.Origin.Blob == "" {
+			t.Errorf("%s: provenance %+v, want author %s at line 1 with date and blob", path, f.Origin, author)
+		}
+		if !slices.Contains(f.Tags, tag) {
+			t.Errorf("%s: tags %v, want %s", path, f.Tags, tag)
+		}
+		if f.DB == nil || f.DB.User != "arp_app" || f.DB.Host != "arp-db.prod.internal" {
+			t.Errorf("%s: identity %+v", path, f.DB)
+		}
+	}
+	check(".env", c1, "Alice", TagHistoryOnly)
+	check("config/app.env", c2, "Bob", TagAtTip) // the edit by Dave did not re-introduce it
+	check("copy.env", "", "Erin", TagAtTip)
+	check("feature.env", c6, "Frank", TagHistoryOnly) // only on a branch: not at the default tip
+
+	// --branch master leaves the feature branch out
+	res, _ = scan(t, b.dir, Options{Branch: "master"})
+	if len(find(res, "feature.env", "")) != 0 {
+		t.Error("--branch master reported the feature branch's secret")
+	}
+	// --since c2 leaves out what c2 reaches; Dave's later edit of
+	// config/app.env is new content that still holds the secret
+	res, _ = scan(t, b.dir, Options{Since: c2})
+	if len(find(res, ".env", "")) != 0 {
+		t.Error("--since reported commits the revision reaches")
+	}
+	if fs := find(res, "config/app.env", "postgres-uri"); len(fs) != 1 || fs[0].Origin.Author != "Dave" {
+		t.Errorf("--since: config/app.env findings %v, want one by Dave", fs)
+	}
+	if len(find(res, "copy.env", "")) != 1 {
+		t.Error("--since lost a later commit")
+	}
+	// a range
+	res, _ = scan(t, b.dir, Options{Range: c1 + ".." + c2})
+	if len(find(res, "config/app.env", "")) != 1 || len(find(res, ".env", "")) != 0 {
+		t.Errorf("range %s..%s: %v", c1[:7], c2[:7], res.Findings)
+	}
+}
+
+func TestUniqueBlobsScannedOnce(t *testing.T) {
+	b := newRepo(t)
+	pw := leakcheck.Secret(t)
+	for i := range 5 {
+		b.commit("Alice", map[string]string{"a.env": uri(pw), "n.txt": strings.Repeat("x", i+1)})
+	}
+	res, _ := scan(t, b.dir, Options{})
+	// a.env is one blob; n.txt has five versions
+	if res.Stats.Items != 6 {
+		t.Errorf("scanned %d items, want 6 unique blobs", res.Stats.Items)
+	}
+	if n := len(find(res, "a.env", "postgres-uri")); n != 1 {
+		t.Errorf("%d findings for a.env, want 1", n)
+	}
+}
+
+func TestBadObjectsAndPointers(t *testing.T) {
+	b := newRepo(t)
+	pw, pw2 := leakcheck.Secret(t), leakcheck.Secret(t)
+	b.commit("Alice", map[string]string{
+		"broken.env": uri(pw),
+		"big.bin":    "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
+	})
+	b.commit("Bob", map[string]string{"good.env": uri(pw2)})
+	// corrupt the loose object of broken.env's blob
+	h := plumbing.ComputeHash(plumbing.BlobObject, []byte(uri(pw))).String()
+	obj := filepath.Join(b.dir, ".git", "objects", h[:2], h[2:])
+	if err := os.Chmod(obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(obj, []byte("not zlib at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := scan(t, b.dir, Options{})
+	if len(find(res, "good.env", "postgres-uri")) != 1 {
+		t.Errorf("the rest of the history was not scanned: %v", res.Findings)
+	}
+	if res.Stats.Errors != 1 || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), h) {
+		t.Fatalf("want one error naming blob %s, got %v", h, res.Errors)
+	}
+	leakcheck.AssertNone(t, "the error", []byte(res.Errors[0].Error()), pw, pw2)
+	if res.Stats.Skipped["git LFS pointer"] != 1 {
+		t.Errorf("LFS pointer not reported: %+v", res.Stats)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:tok3n@github.com/o/r.git": "https://github.com/o/r.git",
+		"https://github.com/o/r.git":            "https://github.com/o/r.git",
+		"ssh://git@host/o/r.git":                "ssh://host/o/r.git",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
