@@ -54,7 +54,7 @@ error, 3 the scan finished but some items could not be read.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
 	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanEstateCmd())
-	root.AddCommand(scan, newBaselineCmd(), newVersionCmd(), newRulesCmd())
+	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
 
@@ -155,13 +155,10 @@ func validFormat(s string) bool {
 // finish applies the policy, writes the report and returns the error that
 // decides the exit code.
 func (s *session) finish(cmd *cobra.Command, scanErr error) error {
-	if scanErr != nil && cmd.Context().Err() == nil {
-		return fmt.Errorf("scan stopped: %w", scanErr)
+	rep, err := s.conclude(cmd, scanErr)
+	if err != nil {
+		return err
 	}
-	s.settle()
-	s.pol.Apply(s.res)
-	rep := &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References,
-		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}
 	var w io.Writer = cmd.OutOrStdout()
 	if s.f.output != "" {
 		fh, err := os.OpenFile(s.f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -176,6 +173,22 @@ func (s *session) finish(cmd *cobra.Command, scanErr error) error {
 	if err := report.Write(w, s.f.format, rep); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
+	return s.verdict(cmd)
+}
+
+// conclude settles the results, applies the policy and builds the report.
+func (s *session) conclude(cmd *cobra.Command, scanErr error) (*report.Report, error) {
+	if scanErr != nil && cmd.Context().Err() == nil {
+		return nil, fmt.Errorf("scan stopped: %w", scanErr)
+	}
+	s.settle()
+	s.pol.Apply(s.res)
+	return &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References,
+		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}, nil
+}
+
+// verdict logs the totals and returns the error that decides the exit code.
+func (s *session) verdict(cmd *cobra.Command) error {
 	s.log.Info("scan finished", "items", s.res.Stats.Items, "bytes", s.res.Stats.Bytes, "findings", s.res.Stats.Findings,
 		"credentials", s.res.Stats.Credentials, "blocking", s.res.Stats.Blocking, "errors", s.res.Stats.Errors)
 	if err := cmd.Context().Err(); err != nil {
