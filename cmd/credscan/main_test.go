@@ -54,6 +54,7 @@ apps:
   - name: api
     sources:
       - dir: api
+      - git: repo
 `)
 	a := filepath.Join(dir, "api")
 	writeFile(t, filepath.Join(a, ".env"), "DATABASE_URL=postgres://arp_app:"+esc(s())+"@arp-db.prod.internal:5432/arp\n")
@@ -62,6 +63,13 @@ apps:
 	writeFile(t, filepath.Join(a, "secret.yaml"), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: arp-db\ndata:\n  password: "+b64(s())+"\n")
 	writeFile(t, filepath.Join(a, "Cfg.java"), `String u = "jdbc:postgresql://arp-db.prod.internal/arp?user=arp_app&password=`+esc(s())+`";`+"\n")
 	writeFile(t, filepath.Join(a, "aws.txt"), "aws_secret_access_key = "+"wJalrXUtnFEMI/K7MDENG/bPxRfiCY"+strings.ToUpper(s()[2:8])+"\n")
+	// a git repository whose history holds a secret deleted since
+	r := newCIRepo(t, map[string]string{"deploy/db.env": "DATABASE_URL=postgres://arp_app:" + esc(s()) + "@arp-db.prod.internal:5432/arp\n"})
+	r.write(map[string]string{"deploy/db.env": "DATABASE_URL=${DATABASE_URL}\n"})
+	r.commit("move the DSN to Vault")
+	if err := os.Rename(r.dir, filepath.Join(dir, "repo")); err != nil {
+		t.Fatal(err)
+	}
 	return dir, secrets
 }
 
@@ -128,7 +136,7 @@ func TestEstateReportFindsEveryPlantedSecret(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{".env": 1, "application.yml": 5, "run.sh": 3, "secret.yaml": 6, "Cfg.java": 1}
+	want := map[string]int{".env": 1, "application.yml": 5, "run.sh": 3, "secret.yaml": 6, "Cfg.java": 1, "deploy/db.env": 1}
 	got := map[string]int{}
 	for _, f := range rep.Findings {
 		got[f.Origin.Path] = f.Origin.Line
