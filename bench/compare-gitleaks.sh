@@ -43,6 +43,8 @@ corpus_bytes=$(du -sb "$CORPUS" | cut -f1)
 planted=$(ls "$CORPUS/planted" | wc -l)
 echo "== corpus: $((corpus_bytes / 1000000)) MB, $planted planted credential files"
 
+[ "$RUNS" -gt 0 ] || exit 0 # the corpus only (bench/compare-gitleaks-git.sh)
+
 # median of the RUNS wall-clock times (seconds)
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

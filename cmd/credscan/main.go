@@ -9,15 +9,35 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
-// Set by the release build (-ldflags "-X main.version=…").
+// Set by the release build (-ldflags "-X main.version=…"); otherwise
+// filled from the module version and the VCS stamp Go puts in builds.
 var (
 	version = "dev"
 	commit  = "none"
 	date    = "unknown"
 )
+
+func init() {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version = bi.Main.Version // go install …@v1.2.3
+	}
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && commit == "none":
+			commit = s.Value
+		case s.Key == "vcs.time" && date == "unknown":
+			date = s.Value
+		}
+	}
+}
 
 // Exit codes.
 const (

@@ -45,7 +45,7 @@ const maxDiffBytes = 8 << 20
 func (s *Scanner) DiffBase(ctx context.Context, base string) (*ChangeSet, error) {
 	bh, err := s.repo.ResolveRevision(plumbing.Revision(base))
 	if err != nil {
-		return nil, credscan.UsageError("base %q: %v", base, err)
+		return nil, credscan.UsageError("base %q: %v (in a shallow clone, fetch the base branch: actions/checkout with fetch-depth: 0, GIT_DEPTH: 0 on GitLab)", base, err)
 	}
 	head, err := s.repo.Head()
 	if err != nil {

@@ -21,14 +21,14 @@ import (
 
 // repoBuilder writes commits with go-git at fixed, increasing times.
 type repoBuilder struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	repo *gogit.Repository
 	wt   *gogit.Worktree
 	when time.Time
 }
 
-func newRepo(t *testing.T) *repoBuilder {
+func newRepo(t testing.TB) *repoBuilder {
 	t.Helper()
 	dir := t.TempDir()
 	repo, err := gogit.PlainInit(dir, false)

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Compares full-history scanning: gitleaks v8.30.1 (`gitleaks git`, built as
+# its releases are, -tags gore2regex) and `credscan scan git`, on a
+# repository of real content: the files of the bench corpus (Go's source
+# tree, the module cache, public modules) committed a few at a time over
+# COMMITS commits, with 200 planted credential files added along the way
+# and half of them deleted again later (history only). Prints commits/s,
+# MB/s (unique blob bytes), peak RSS, the ratio and planted files found.
+#
+#   bench/compare-gitleaks-git.sh     # RUNS=3 COMMITS=5000 HISTORY_MB=210
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=${WORK:-$ROOT/bench/.work}
+RUNS=${RUNS:-3}
+COMMITS=${COMMITS:-5000}
+HISTORY_MB=${HISTORY_MB:-210}
+TOOLS=$WORK/tools
+REPO=$WORK/history
+mkdir -p "$TOOLS" "$WORK/out"
+
+if [ ! -x "$TOOLS/gitleaks" ]; then
+  echo "== installing gitleaks v8.30.1 (-tags gore2regex)"
+  GOBIN=$TOOLS go install -tags gore2regex github.com/zricethezav/gitleaks/v8@v8.30.1
+fi
+echo "== building credscan"
+go build -o "$TOOLS/credscan" ./cmd/credscan
+
+if [ ! -f "$WORK/corpus/.done" ]; then
+  echo "== the corpus is missing: building it with bench/compare-gitleaks.sh's first step"
+  RUNS=0 bench/compare-gitleaks.sh >/dev/null
+fi
+if [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$COMMITS $HISTORY_MB" ]; then
+  echo "== building a history of $COMMITS commits and $HISTORY_MB MB of real files"
+  rm -rf "$REPO"; git init -q -b main "$REPO"
+  go run ./bench/mkhistory -real "$WORK/corpus/real" -planted "$WORK/corpus/planted" \
+    -commits "$COMMITS" -bytes $((HISTORY_MB * 1000 * 1000)) | git -C "$REPO" fast-import --quiet
+  git -C "$REPO" gc -q --aggressive --prune=now 2>/dev/null || git -C "$REPO" repack -adq
+  echo "$COMMITS $HISTORY_MB" > "$REPO/.credscan-bench"
+fi
+commits=$(git -C "$REPO" rev-list --all | wc -l)
+blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob" {t+=$2} END {print t}')
+planted=$(ls "$WORK/corpus/planted" | wc -l)
+echo "== history: $commits commits, $((blob_bytes / 1000000)) MB of unique blobs, $planted planted files (half deleted later)"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+timeit() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/out/$name.time1" "$@" >/dev/null 2>"$WORK/out/$name.stderr" || true
+  tail -n1 "$WORK/out/$name.time1" >> "$WORK/out/$name.times"
+}
+rm -f "$WORK"/out/git_*.times
+export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
+for i in $(seq "$RUNS"); do
+  timeit git_gitleaks "$TOOLS/gitleaks" git "$REPO" --no-banner --exit-code 0 --report-format json --report-path "$WORK/out/git_gitleaks.json"
+  timeit git_credscan "$TOOLS/credscan" scan git "$REPO" --format json -o "$WORK/out/git_credscan.json"
+done
+[ "$RUNS" -gt 0 ] || exit 0
+
+found_gl=$(python3 -c "import json; d=json.load(open('$WORK/out/git_gitleaks.json')); print(len({f['File'] for f in d if f['File'].startswith('planted/')}))")
+found_cs=$(python3 -c "import json; d=json.load(open('$WORK/out/git_credscan.json')); print(len({f['origin']['path'] for f in d['findings'] if f['origin']['path'].startswith('planted/')}))")
+hist_cs=$(python3 -c "import json; d=json.load(open('$WORK/out/git_credscan.json')); print(len({f['origin']['path'] for f in d['findings'] if f['origin']['path'].startswith('planted/') and 'git:history-only' in (f.get('tags') or [])}))")
+
+printf '\n%-14s %9s %10s %9s %9s %10s\n' tool seconds commits/s "MB/s" peakRSS planted
+report() {
+  local secs rss
+  secs=$(cut -d' ' -f1 "$WORK/out/$1.times" | median)
+  rss=$(cut -d' ' -f2 "$WORK/out/$1.times" | sort -n | tail -1)
+  printf '%-14s %9.2f %10.0f %9.1f %7dMB %10s\n' "$1" "$secs" "$(echo "$commits / $secs" | bc -l)" "$(echo "$blob_bytes / 1000000 / $secs" | bc -l)" "$((rss / 1024))" "$2"
+  echo "$secs" > "$WORK/out/$1.median"
+}
+report git_gitleaks "$found_gl/$planted"
+report git_credscan "$found_cs/$planted"
+echo "credscan marked $hist_cs planted files as history-only (deleted later)"
+printf '\nratio credscan / gitleaks: %.1fx\n' "$(echo "$(cat "$WORK/out/git_gitleaks.median") / $(cat "$WORK/out/git_credscan.median")" | bc -l)"

@@ -1,0 +1,77 @@
+package git
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners"
+)
+
+// benchRepo commits files of Go's net/http package, each in three
+// successive versions (a third, two thirds, all of it), one commit each, so
+// the history has real content, many commits and growing files.
+func benchRepo(b *testing.B) (dir string, bytes int64) {
+	b.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skip("no go command:", err)
+	}
+	src := filepath.Join(strings.TrimSpace(string(out)), "src", "net", "http")
+	var files []string
+	filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	repo := newRepo(b)
+	for i, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		rel, _ := filepath.Rel(src, p)
+		// three versions of each file: a third, two thirds, all of it
+		for v := 1; v <= 3; v++ {
+			part := data[:len(data)*v/3]
+			repo.commit("Dev", map[string]string{rel: string(part)})
+			bytes += int64(len(part))
+		}
+		if i > 120 {
+			break
+		}
+	}
+	return repo.dir, bytes
+}
+
+func BenchmarkGitHistory(b *testing.B) {
+	dir, n := benchRepo(b)
+	fp, _ := credscan.NewFingerprinter([]byte("bench-key-0123456789"))
+	for _, rs := range []scanners.RuleSet{scanners.RulesDB, scanners.RulesAll} {
+		b.Run(string(rs), func(b *testing.B) {
+			e, err := scanners.New(scanners.Options{Rules: rs, Fingerprinter: fp})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(n)
+			for b.Loop() {
+				s, err := Open(context.Background(), dir, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				res := scanners.NewResults()
+				if err := e.Scan(context.Background(), s, res); err != nil {
+					b.Fatal(err)
+				}
+				res.Findings = s.Attribute(res.Findings)
+				res.Finish()
+				b.ReportMetric(float64(s.Commits), "commits/op")
+			}
+		})
+	}
+}
