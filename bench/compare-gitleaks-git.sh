@@ -35,7 +35,7 @@ if [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$COMMITS $HISTORY_MB" ]; t
   rm -rf "$REPO"; git init -q -b main "$REPO"
   go run ./bench/mkhistory -real "$WORK/corpus/real" -planted "$WORK/corpus/planted" \
     -commits "$COMMITS" -bytes $((HISTORY_MB * 1000 * 1000)) | git -C "$REPO" fast-import --quiet
-  git -C "$REPO" gc -q --aggressive --prune=now 2>/dev/null || git -C "$REPO" repack -adq
+  git -C "$REPO" repack -adq
   echo "$COMMITS $HISTORY_MB" > "$REPO/.credscan-bench"
 fi
 commits=$(git -C "$REPO" rev-list --all | wc -l)

@@ -6,23 +6,28 @@
 package git
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners/dir"
@@ -52,12 +57,14 @@ type Options struct {
 // Scanner scans one repository's history. Open it, Scan it with an
 // Engine, then Attribute the findings; Close removes a temporary clone.
 type Scanner struct {
-	o     Options
-	repo  *gogit.Repository
-	label string
-	tmp   string
-	occ   map[plumbing.Hash][]occurrence // blob → where and when it was introduced
-	tip   map[string]plumbing.Hash       // path → blob at the default branch's tip
+	o      Options
+	repo   *gogit.Repository
+	label  string
+	tmp    string
+	st     *filesystem.Storage
+	gitDir string
+	occ    map[plumbing.Hash][]occurrence // blob → where and when it was introduced
+	tip    map[string]plumbing.Hash       // path → blob at the default branch's tip
 	// Commits is the number of commits walked; Submodules lists the
 	// submodule paths seen (listed, not followed).
 	Commits    int
@@ -102,24 +109,94 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 			}
 		}
 		o.Logger.Info("cloning", "repo", redactURL(spec))
-		repo, err := gogit.PlainCloneContext(ctx, tmp, true, &gogit.CloneOptions{URL: spec, Auth: auth, Tags: gogit.AllTags})
+		_, err = gogit.PlainCloneContext(ctx, tmp, true, &gogit.CloneOptions{URL: spec, Auth: auth, Tags: gogit.AllTags})
 		if err != nil {
 			os.RemoveAll(tmp)
 			return nil, credscan.UsageError("cloning %s: %v", redactURL(spec), scrub(err, spec))
 		}
-		s.repo, s.tmp = repo, tmp
+		s.tmp = tmp
+		s.gitDir = tmp
+		s.st = newStorage(tmp, 64*cache.MiByte)
+		if s.repo, err = gogit.Open(s.st, nil); err != nil {
+			s.Close()
+			return nil, err
+		}
 		return s, nil
 	}
-	repo, err := gogit.PlainOpenWithOptions(spec, &gogit.PlainOpenOptions{DetectDotGit: true})
+	gitDir, err := findGitDir(spec)
 	if err != nil {
+		return nil, credscan.UsageError("opening git repository %s: %v", spec, err)
+	}
+	s.gitDir = gitDir
+	s.st = newStorage(gitDir, 64*cache.MiByte)
+	repo, err := gogit.Open(s.st, nil)
+	if err != nil {
+		s.st.Close()
 		return nil, credscan.UsageError("opening git repository %s: %v", spec, err)
 	}
 	s.repo = repo
 	return s, nil
 }
 
-// Close removes the temporary clone, if any.
+// newStorage opens a git directory keeping its pack files open and
+// caching decoded objects (go-git's defaults reopen the pack for every
+// object read). Open packs are not safe for concurrent reads: each
+// goroutine that reads objects needs its own storage.
+func newStorage(gitDir string, cacheSize cache.FileSize) *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(cacheSize), filesystem.Options{KeepDescriptors: true})
+}
+
+// findGitDir returns the git directory of the work tree or bare
+// repository at (or above) path.
+func findGitDir(path string) (string, error) {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", err
+	}
+	for {
+		dot := filepath.Join(p, ".git")
+		if fi, err := os.Stat(dot); err == nil {
+			if fi.IsDir() {
+				return dot, nil
+			}
+			b, err := os.ReadFile(dot) // a linked work tree: "gitdir: …"
+			if err != nil {
+				return "", err
+			}
+			d := strings.TrimSpace(strings.TrimPrefix(string(b), "gitdir:"))
+			if !filepath.IsAbs(d) {
+				d = filepath.Join(p, d)
+			}
+			return d, nil
+		}
+		if isBare(p) {
+			return p, nil
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return "", gogit.ErrRepositoryNotExists
+		}
+		p = parent
+	}
+}
+
+func isBare(p string) bool {
+	for _, n := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(p, n)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Close releases the repository and removes the temporary clone, if any.
 func (s *Scanner) Close() error {
+	if s.st != nil {
+		s.st.Close()
+	}
 	if s.tmp != "" {
 		return os.RemoveAll(s.tmp)
 	}
@@ -313,15 +390,11 @@ func (s *Scanner) isBoundary(h plumbing.Hash) bool {
 	return true
 }
 
-// Chunks walks the history, records where each blob was introduced, and
-// yields every unique blob once, read on the scanner's workers.
+// Chunks walks the history, oldest commit first, recording where each
+// blob was introduced, and yields every unique blob once, as soon as it is
+// first seen, read on the scanner's workers.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
-	var yieldMu sync.Mutex
-	report := func(err error) {
-		yieldMu.Lock()
-		defer yieldMu.Unlock()
-		_ = yield(credscan.Chunk{}, err)
-	}
+	report := func(err error) { _ = yield(credscan.Chunk{}, err) }
 	from, stop, err := s.starts()
 	if err != nil {
 		return err
@@ -332,59 +405,30 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	}
 	s.Commits = len(commits)
 	s.occ = map[plumbing.Hash][]occurrence{}
-	subs := map[string]bool{}
-	var order []plumbing.Hash   // blobs in first-seen order
-	seenAt := map[string]bool{} // blob+path already attributed
-	for i, c := range commits {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		info := &commitInfo{hash: c.Hash.String(), author: c.Author.Name, when: c.Author.When, order: i}
-		added, err := s.introduced(ctx, c)
-		if err != nil {
-			report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Commit: c.Hash.String()},
-				Err: fmt.Errorf("reading the commit's tree: %w", err)})
-			continue
-		}
-		for _, e := range added {
-			if e.mode == filemode.Submodule {
-				subs[e.path] = true
-				continue
-			}
-			if e.mode != filemode.Regular && e.mode != filemode.Executable && e.mode != filemode.Deprecated {
-				continue
-			}
-			key := e.hash.String() + "\x00" + e.path
-			if seenAt[key] {
-				continue
-			}
-			seenAt[key] = true
-			if _, ok := s.occ[e.hash]; !ok {
-				order = append(order, e.hash)
-			}
-			s.occ[e.hash] = append(s.occ[e.hash], occurrence{path: e.path, commit: info})
-		}
-	}
-	for p := range subs {
-		s.Submodules = append(s.Submodules, p)
-	}
-	sort.Strings(s.Submodules)
-	for _, p := range s.Submodules {
-		s.o.Logger.Info("submodule not followed", "repo", s.label, "path", p)
-	}
-	s.tip = s.tipFiles()
 
-	jobs := make(chan plumbing.Hash)
+	type job struct {
+		hash plumbing.Hash
+		path string
+	}
+	jobs := make(chan job, 64)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for range s.o.Workers {
+		// each worker reads objects through its own storage
+		st := newStorage(s.gitDir, 8*cache.MiByte)
+		repo, err := gogit.Open(st, nil)
+		if err != nil {
+			st.Close()
+			return err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for h := range jobs {
-				if err := s.scanBlob(ctx, h, yield); err != nil {
+			defer st.Close()
+			for j := range jobs {
+				if err := s.scanBlob(ctx, repo, j.hash, j.path, yield); err != nil {
 					select {
 					case errc <- err:
 					default:
@@ -394,75 +438,118 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			}
 		}()
 	}
-	for _, h := range order {
-		select {
-		case jobs <- h:
-		case <-ctx.Done():
+	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}}
+	// what --since or a range's left side holds is known already
+	v.seed = true
+	for _, h := range stop {
+		if c, err := s.commit(h); err == nil {
+			_ = v.commit(c)
 		}
+	}
+	v.seed = false
+	for i, c := range commits {
 		if ctx.Err() != nil {
 			break
+		}
+		v.info = &commitInfo{hash: c.Hash.String(), author: c.Author.Name, when: c.Author.When, order: i}
+		v.fresh = v.fresh[:0]
+		err := v.commit(c)
+		if err != nil {
+			report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Commit: c.Hash.String()},
+				Err: fmt.Errorf("reading the commit's tree: %w", err)})
+		}
+		for _, f := range v.fresh {
+			select {
+			case jobs <- job{f.hash, f.path}:
+			case <-ctx.Done():
+			}
 		}
 	}
 	close(jobs)
 	wg.Wait()
+	for p := range v.subs {
+		s.Submodules = append(s.Submodules, p)
+	}
+	sort.Strings(s.Submodules)
+	for _, p := range s.Submodules {
+		s.o.Logger.Info("submodule not followed", "repo", s.label, "path", p)
+	}
+	s.tip = s.tipFiles()
 	select {
 	case err := <-errc:
 		return err
 	default:
 	}
-	return nil
+	return ctx.Err()
+}
+
+type treeKey struct {
+	hash plumbing.Hash
+	path string
+}
+
+// visitor finds, commit after commit, the (path, blob) pairs not seen in an
+// earlier commit. A subtree already seen at the same path holds only pairs
+// seen before, so each distinct tree is read once per path, and no commit
+// is compared with its parents.
+type visitor struct {
+	s        *Scanner
+	info     *commitInfo
+	seenTree map[treeKey]bool
+	seenAt   map[treeKey]bool // blob at path
+	subs     map[string]bool
+	fresh    []entry // blobs seen for the first time in this commit
+	seed     bool    // only mark what is seen
 }
 
 type entry struct {
 	path string
 	hash plumbing.Hash
-	mode filemode.FileMode
 }
 
-// introduced lists the files of c whose content no parent had at that path.
-func (s *Scanner) introduced(ctx context.Context, c *object.Commit) ([]entry, error) {
-	tree, err := c.Tree()
+func (v *visitor) commit(c *object.Commit) error {
+	t, err := object.GetTree(v.s.repo.Storer, c.TreeHash)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var parents []*object.Tree
-	for _, ph := range c.ParentHashes {
-		pc, err := s.repo.CommitObject(ph)
-		if err != nil {
-			continue // beyond a shallow boundary: compare with what we have
-		}
-		pt, err := pc.Tree()
-		if err != nil {
-			return nil, err
-		}
-		parents = append(parents, pt)
-	}
-	var base *object.Tree
-	if len(parents) > 0 {
-		base = parents[0]
-	}
-	changes, err := object.DiffTreeWithOptions(ctx, base, tree, &object.DiffTreeOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var out []entry
-	for _, ch := range changes {
-		to := ch.To
-		if to.Name == "" {
-			continue // deleted
-		}
-		inOther := false
-		for _, pt := range parents[min(1, len(parents)):] {
-			if e, err := pt.FindEntry(to.Name); err == nil && e.Hash == to.TreeEntry.Hash {
-				inOther = true
-				break
+	return v.tree(t, "")
+}
+
+func (v *visitor) tree(t *object.Tree, prefix string) error {
+	for _, e := range t.Entries {
+		p := prefix + e.Name
+		switch e.Mode {
+		case filemode.Dir:
+			k := treeKey{e.Hash, p}
+			if v.seenTree[k] {
+				continue
 			}
-		}
-		if !inOther {
-			out = append(out, entry{path: to.Name, hash: to.TreeEntry.Hash, mode: to.TreeEntry.Mode})
+			v.seenTree[k] = true
+			sub, err := object.GetTree(v.s.repo.Storer, e.Hash)
+			if err != nil {
+				return fmt.Errorf("tree %s at %s: %w", e.Hash, p, err)
+			}
+			if err := v.tree(sub, p+"/"); err != nil {
+				return err
+			}
+		case filemode.Submodule:
+			v.subs[p] = true
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			k := treeKey{e.Hash, p}
+			if v.seenAt[k] {
+				continue
+			}
+			v.seenAt[k] = true
+			if v.seed {
+				continue
+			}
+			if _, ok := v.s.occ[e.Hash]; !ok {
+				v.fresh = append(v.fresh, entry{path: p, hash: e.Hash})
+			}
+			v.s.occ[e.Hash] = append(v.s.occ[e.Hash], occurrence{path: p, commit: v.info})
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // tipFiles maps each file of the default branch's tip to its blob.
@@ -495,29 +582,32 @@ func (s *Scanner) tipFiles() map[string]plumbing.Hash {
 }
 
 // scanBlob yields one blob's chunks under its first path.
-func (s *Scanner) scanBlob(ctx context.Context, h plumbing.Hash, yield func(credscan.Chunk, error) error) error {
-	path := s.occ[h][0].path // occ is complete before blobs are scanned
+func (s *Scanner) scanBlob(ctx context.Context, repo *gogit.Repository, h plumbing.Hash, path string, yield func(credscan.Chunk, error) error) error {
 	o := s.origin(path, h)
-	blob, err := s.repo.BlobObject(h)
-	if err != nil {
+	fail := func(err error) error {
 		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
+	}
+	blob, err := repo.BlobObject(h)
+	if err != nil {
+		return fail(err)
 	}
 	r, err := blob.Reader()
 	if err != nil {
-		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
+		return fail(err)
 	}
 	defer r.Close()
-	if blob.Size < 200 {
-		head, err := io.ReadAll(r)
+	var src io.Reader = r
+	if blob.Size <= int64(len(lfsPointer))+200 {
+		data, err := io.ReadAll(r)
 		if err != nil {
-			return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
+			return fail(err)
 		}
-		if strings.HasPrefix(string(head), lfsPointer) {
+		if strings.HasPrefix(string(data), lfsPointer) {
 			return yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
 		}
-		return dir.ReadItem(ctx, strings.NewReader(string(head)), int64(len(head)), o, yield)
+		src = bytes.NewReader(data)
 	}
-	err = dir.ReadItem(ctx, r, blob.Size, o, yield)
+	err = dir.ReadItem(ctx, src, blob.Size, o, yield)
 	var ie *credscan.ItemError
 	if errors.As(err, &ie) {
 		return yield(credscan.Chunk{}, err)
