@@ -7,14 +7,14 @@
 # and half of them deleted again later (history only). Prints commits/s,
 # MB/s (unique blob bytes), peak RSS, the ratio and planted files found.
 #
-#   bench/compare-gitleaks-git.sh     # RUNS=3 COMMITS=5000 HISTORY_MB=210
+#   bench/compare-gitleaks-git.sh     # RUNS=3 COMMITS=5000 HISTORY_MB=300
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=${WORK:-$ROOT/bench/.work}
 RUNS=${RUNS:-3}
 COMMITS=${COMMITS:-5000}
-HISTORY_MB=${HISTORY_MB:-210}
+HISTORY_MB=${HISTORY_MB:-300}
 TOOLS=$WORK/tools
 REPO=$WORK/history
 mkdir -p "$TOOLS" "$WORK/out"

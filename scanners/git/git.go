@@ -116,7 +116,7 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 		}
 		s.tmp = tmp
 		s.gitDir = tmp
-		s.st = newStorage(tmp, 64*cache.MiByte)
+		s.st = newStorage(tmp, 16*cache.MiByte)
 		if s.repo, err = gogit.Open(s.st, nil); err != nil {
 			s.Close()
 			return nil, err
@@ -128,7 +128,7 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 		return nil, credscan.UsageError("opening git repository %s: %v", spec, err)
 	}
 	s.gitDir = gitDir
-	s.st = newStorage(gitDir, 64*cache.MiByte)
+	s.st = newStorage(gitDir, 16*cache.MiByte)
 	repo, err := gogit.Open(s.st, nil)
 	if err != nil {
 		s.st.Close()
