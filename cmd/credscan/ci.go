@@ -160,14 +160,5 @@ func writeCIReports(cmd *cobra.Command, s *session, rep *report.Report, sarifFil
 			return err
 		}
 	}
-	var w io.Writer = out
-	if s.f.output != "" {
-		fh, err := os.OpenFile(s.f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return credscan.UsageError("opening --output: %v", err)
-		}
-		defer fh.Close()
-		w = fh
-	}
-	return report.Write(w, s.f.format, rep)
+	return s.writeReport(cmd, rep)
 }

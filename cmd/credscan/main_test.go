@@ -65,9 +65,9 @@ apps:
 	writeFile(t, filepath.Join(a, "aws.txt"), "aws_secret_access_key = "+"wJalrXUtnFEMI/K7MDENG/bPxRfiCY"+strings.ToUpper(s()[2:8])+"\n")
 	// a git repository whose history holds a secret deleted since
 	r := newCIRepo(t, map[string]string{"deploy/db.env": "DATABASE_URL=postgres://arp_app:" + esc(s()) + "@arp-db.prod.internal:5432/arp\n"})
-	r.write(map[string]string{"deploy/db.env": "DATABASE_URL=${DATABASE_URL}\n"})
-	r.commit("move the DSN to Vault")
-	if err := os.Rename(r.dir, filepath.Join(dir, "repo")); err != nil {
+	r.Write(map[string]string{"deploy/db.env": "DATABASE_URL=${DATABASE_URL}\n"})
+	r.Commit("Dev", nil)
+	if err := os.Rename(r.Dir, filepath.Join(dir, "repo")); err != nil {
 		t.Fatal(err)
 	}
 	return dir, secrets

@@ -159,6 +159,15 @@ func (s *session) finish(cmd *cobra.Command, scanErr error) error {
 	if err != nil {
 		return err
 	}
+	if err := s.writeReport(cmd, rep); err != nil {
+		return err
+	}
+	return s.verdict(cmd)
+}
+
+// writeReport writes rep in --format to --output, else to stdout (in
+// colour on a terminal).
+func (s *session) writeReport(cmd *cobra.Command, rep *report.Report) error {
 	var w io.Writer = cmd.OutOrStdout()
 	if s.f.output != "" {
 		fh, err := os.OpenFile(s.f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -173,7 +182,7 @@ func (s *session) finish(cmd *cobra.Command, scanErr error) error {
 	if err := report.Write(w, s.f.format, rep); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
-	return s.verdict(cmd)
+	return nil
 }
 
 // conclude settles the results, applies the policy and builds the report.

@@ -39,14 +39,14 @@ func benchRepo(b *testing.B) (dir string, bytes int64) {
 		// three versions of each file: a third, two thirds, all of it
 		for v := 1; v <= 3; v++ {
 			part := data[:len(data)*v/3]
-			repo.commit("Dev", map[string]string{rel: string(part)})
+			repo.Commit("Dev", map[string]string{rel: string(part)})
 			bytes += int64(len(part))
 		}
 		if i > 120 {
 			break
 		}
 	}
-	return repo.dir, bytes
+	return repo.Dir, bytes
 }
 
 func BenchmarkGitHistory(b *testing.B) {

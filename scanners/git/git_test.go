@@ -8,76 +8,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/gittest"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/scanners"
 )
 
-// repoBuilder writes commits with go-git at fixed, increasing times.
-type repoBuilder struct {
-	t    testing.TB
-	dir  string
-	repo *gogit.Repository
-	wt   *gogit.Worktree
-	when time.Time
-}
-
-func newRepo(t testing.TB) *repoBuilder {
-	t.Helper()
-	dir := t.TempDir()
-	repo, err := gogit.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &repoBuilder{t: t, dir: dir, repo: repo, wt: wt, when: time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC)}
-}
-
-// commit writes files (content "" deletes) and commits them as author.
-func (b *repoBuilder) commit(author string, files map[string]string) string {
-	b.t.Helper()
-	for p, c := range files {
-		full := filepath.Join(b.dir, p)
-		if c == "" {
-			if _, err := b.wt.Remove(p); err != nil {
-				b.t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			b.t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			b.t.Fatal(err)
-		}
-		if _, err := b.wt.Add(p); err != nil {
-			b.t.Fatal(err)
-		}
-	}
-	b.when = b.when.Add(time.Hour)
-	sig := &object.Signature{Name: author, Email: strings.ToLower(author) + "@example.com", When: b.when}
-	h, err := b.wt.Commit("change by "+author, &gogit.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true})
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return h.String()
-}
-
-func (b *repoBuilder) checkout(branch string, create bool) {
-	b.t.Helper()
-	if err := b.wt.Checkout(&gogit.CheckoutOptions{Branch: plumbing.NewBranchReferenceName(branch), Create: create}); err != nil {
-		b.t.Fatal(err)
-	}
-}
+func newRepo(t testing.TB) *gittest.Repo { return gittest.New(t) }
 
 func scan(t *testing.T, dir string, o Options) (*scanners.Results, *Scanner) {
 	t.Helper()
@@ -120,16 +60,16 @@ func find(res *scanners.Results, path, rule string) []*credscan.Finding {
 func TestHistoryAttribution(t *testing.T) {
 	b := newRepo(t)
 	gone, kept, side := leakcheck.Secret(t), leakcheck.Secret(t), leakcheck.Secret(t)
-	c1 := b.commit("Alice", map[string]string{".env": uri(gone), "README.md": "hello\n"})
-	c2 := b.commit("Bob", map[string]string{"config/app.env": uri(kept), "README.md": "hello again\n"})
-	b.commit("Carol", map[string]string{".env": ""})                               // the first secret is deleted
-	b.commit("Dave", map[string]string{"config/app.env": uri(kept) + "DEBUG=1\n"}) // edited, secret unchanged
-	b.commit("Erin", map[string]string{"copy.env": uri(kept)})                     // same blob, another path
-	b.checkout("feature", true)
-	c6 := b.commit("Frank", map[string]string{"feature.env": uri(side)})
-	b.checkout("master", false)
+	c1 := b.Commit("Alice", map[string]string{".env": uri(gone), "README.md": "hello\n"})
+	c2 := b.Commit("Bob", map[string]string{"config/app.env": uri(kept), "README.md": "hello again\n"})
+	b.Commit("Carol", map[string]string{".env": ""})                               // the first secret is deleted
+	b.Commit("Dave", map[string]string{"config/app.env": uri(kept) + "DEBUG=1\n"}) // edited, secret unchanged
+	b.Commit("Erin", map[string]string{"copy.env": uri(kept)})                     // same blob, another path
+	b.Checkout("feature", true)
+	c6 := b.Commit("Frank", map[string]string{"feature.env": uri(side)})
+	b.Checkout("master", false)
 
-	res, s := scan(t, b.dir, Options{})
+	res, s := scan(t, b.Dir, Options{})
 	if s.Commits != 6 {
 		t.Errorf("walked %d commits, want 6", s.Commits)
 	}
@@ -159,13 +99,13 @@ func TestHistoryAttribution(t *testing.T) {
 	check("feature.env", c6, "Frank", TagHistoryOnly) // only on a branch: not at the default tip
 
 	// --branch master leaves the feature branch out
-	res, _ = scan(t, b.dir, Options{Branch: "master"})
+	res, _ = scan(t, b.Dir, Options{Branch: "master"})
 	if len(find(res, "feature.env", "")) != 0 {
 		t.Error("--branch master reported the feature branch's secret")
 	}
 	// --since c2 leaves out what c2 reaches; Dave's later edit of
 	// config/app.env is new content that still holds the secret
-	res, _ = scan(t, b.dir, Options{Since: c2})
+	res, _ = scan(t, b.Dir, Options{Since: c2})
 	if len(find(res, ".env", "")) != 0 {
 		t.Error("--since reported commits the revision reaches")
 	}
@@ -176,7 +116,7 @@ func TestHistoryAttribution(t *testing.T) {
 		t.Error("--since lost a later commit")
 	}
 	// a range
-	res, _ = scan(t, b.dir, Options{Range: c1 + ".." + c2})
+	res, _ = scan(t, b.Dir, Options{Range: c1 + ".." + c2})
 	if len(find(res, "config/app.env", "")) != 1 || len(find(res, ".env", "")) != 0 {
 		t.Errorf("range %s..%s: %v", c1[:7], c2[:7], res.Findings)
 	}
@@ -186,9 +126,9 @@ func TestUniqueBlobsScannedOnce(t *testing.T) {
 	b := newRepo(t)
 	pw := leakcheck.Secret(t)
 	for i := range 5 {
-		b.commit("Alice", map[string]string{"a.env": uri(pw), "n.txt": strings.Repeat("x", i+1)})
+		b.Commit("Alice", map[string]string{"a.env": uri(pw), "n.txt": strings.Repeat("x", i+1)})
 	}
-	res, _ := scan(t, b.dir, Options{})
+	res, _ := scan(t, b.Dir, Options{})
 	// a.env is one blob; n.txt has five versions
 	if res.Stats.Items != 6 {
 		t.Errorf("scanned %d items, want 6 unique blobs", res.Stats.Items)
@@ -201,21 +141,21 @@ func TestUniqueBlobsScannedOnce(t *testing.T) {
 func TestBadObjectsAndPointers(t *testing.T) {
 	b := newRepo(t)
 	pw, pw2 := leakcheck.Secret(t), leakcheck.Secret(t)
-	b.commit("Alice", map[string]string{
+	b.Commit("Alice", map[string]string{
 		"broken.env": uri(pw),
 		"big.bin":    "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
 	})
-	b.commit("Bob", map[string]string{"good.env": uri(pw2)})
+	b.Commit("Bob", map[string]string{"good.env": uri(pw2)})
 	// corrupt the loose object of broken.env's blob
 	h := plumbing.ComputeHash(plumbing.BlobObject, []byte(uri(pw))).String()
-	obj := filepath.Join(b.dir, ".git", "objects", h[:2], h[2:])
+	obj := filepath.Join(b.Dir, ".git", "objects", h[:2], h[2:])
 	if err := os.Chmod(obj, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(obj, []byte("not zlib at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, _ := scan(t, b.dir, Options{})
+	res, _ := scan(t, b.Dir, Options{})
 	if len(find(res, "good.env", "postgres-uri")) != 1 {
 		t.Errorf("the rest of the history was not scanned: %v", res.Findings)
 	}
