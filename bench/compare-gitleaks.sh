@@ -23,6 +23,10 @@ if [ ! -x "$TOOLS/gitleaks" ]; then
   echo "== installing gitleaks v8.30.1 (-tags gore2regex)"
   GOBIN=$TOOLS go install -tags gore2regex github.com/zricethezav/gitleaks/v8@v8.30.1
 fi
+if ! command -v rg >/dev/null && command -v apt-get >/dev/null; then
+  echo "== installing ripgrep (Debian package) for the DB pack comparison"
+  (apt-get install -y ripgrep >/dev/null 2>&1 || sudo -n apt-get install -y ripgrep >/dev/null 2>&1) || echo "   ripgrep not installed: its line is skipped"
+fi
 echo "== building credscan"
 go build -o "$TOOLS/credscan" ./cmd/credscan
 
