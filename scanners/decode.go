@@ -55,24 +55,42 @@ func hex4[T ~string | ~[]byte](s T) bool {
 // is 16 characters or more. Each is a yes when it decodes to printable
 // text, as the decoder requires.
 func mayDecode[T ~string | ~[]byte](s T) bool {
+	return probeDecode(s, func([]byte) bool { return true })
+}
+
+// probeDecode is mayDecode that shows each segment found to visit: the
+// decoded bytes of a hex or base64 segment, nil for a percent or unicode
+// escape (whose decoded segment depends on the whole line). visit returns
+// true to stop; probeDecode returns whether any segment was found.
+func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte) bool) bool {
 	n := len(s)
+	found := false
 	percent := false
 	for i := 0; i < n; i++ {
 		switch c := s[i]; c {
 		case '%':
 			if i+2 < n && hexClass[s[i+1]] && hexClass[s[i+2]] {
 				if printable(hexVal(s[i+1])<<4 | hexVal(s[i+2])) {
-					return true
+					found = true
+					if visit(nil) {
+						return true
+					}
 				}
 				percent = true
 			}
 		case '\\':
 			if i+1 < n && (s[i+1]|0x20) == 'u' && hex4(s[i+2:]) {
-				return true
+				found = true
+				if visit(nil) {
+					return true
+				}
 			}
 		case '+':
 			if i > 0 && s[i-1] == 'U' && hex4(s[i+1:]) {
-				return true
+				found = true
+				if visit(nil) {
+					return true
+				}
 			}
 		}
 	}
@@ -89,74 +107,96 @@ func mayDecode[T ~string | ~[]byte](s T) bool {
 		for k < n && k < j+2 && s[k] == '=' {
 			k++
 		}
-		if segmentsDecode(s, i, j, k) {
+		f, stop := segmentsDecode(s, i, j, k, visit)
+		found = found || f
+		if stop {
 			return true
 		}
 		if percent {
 			for p := i + 1; p < j; p++ {
-				if p >= 3 && s[p-3] == '%' && hexClass[s[p-2]] && hexClass[s[p-1]] && segmentsDecode(s, p, j, k) {
-					return true
+				if p >= 3 && s[p-3] == '%' && hexClass[s[p-2]] && hexClass[s[p-1]] {
+					f, stop := segmentsDecode(s, p, j, k, visit)
+					found = found || f
+					if stop {
+						return true
+					}
 				}
 			}
 		}
 		i = k
 	}
-	return false
+	return found
 }
 
 // segmentsDecode tries the segments the decoder would match from p in the
-// run s[p:j], followed by the padding s[j:k].
-func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int) bool {
+// run s[p:j], followed by the padding s[j:k], showing those that decode
+// to visit. It returns whether one decoded, and whether visit stopped.
+func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte) bool) (found, stop bool) {
 	for p < j {
 		h := p
 		for h < j && hexClass[s[h]] {
 			h++
 		}
 		if h-p >= 32 {
-			if hexDecodes(s[p:h]) {
-				return true
+			if dec := hexDecodes(s[p:h]); dec != nil {
+				found = true
+				if visit(dec) {
+					return true, true
+				}
 			}
 			p = h
 			continue
 		}
-		return j-p >= 16 && base64Decodes(string(s[p:k]))
+		if j-p >= 16 {
+			if dec := base64Decodes(string(s[p:k])); dec != nil {
+				return true, visit(dec)
+			}
+		}
+		return found, false
 	}
-	return false
+	return found, false
 }
 
-// hexDecodes is the decoder's test of a hex segment: an even length, a
-// digit, and printable bytes.
-func hexDecodes[T ~string | ~[]byte](s T) bool {
+// hexDecodes is the decoder's test of a hex segment (an even length, a
+// digit, and printable bytes); it returns the decoded bytes, or nil.
+func hexDecodes[T ~string | ~[]byte](s T) []byte {
 	if len(s)%2 != 0 {
-		return false
+		return nil
 	}
 	digit := false
+	out := make([]byte, 0, len(s)/2)
 	for i := 0; i < len(s); i += 2 {
 		digit = digit || s[i] <= '9' || s[i+1] <= '9'
-		if !printable(hexVal(s[i])<<4 | hexVal(s[i+1])) {
-			return false
+		b := hexVal(s[i])<<4 | hexVal(s[i+1])
+		if !printable(b) {
+			return nil
 		}
+		out = append(out, b)
 	}
-	return digit
+	if !digit {
+		return nil
+	}
+	return out
 }
 
 // base64Decodes is the decoder's test of a base64 segment: a character
 // that words rarely hold, and printable bytes decoded with the standard
-// alphabet, else with the URL alphabet without padding.
-func base64Decodes(seg string) bool {
+// alphabet, else with the URL alphabet without padding; it returns the
+// decoded bytes, or nil.
+func base64Decodes(seg string) []byte {
 	likely := false
 	for i := 0; i < len(seg); i++ {
 		likely = likely || likelyB64[seg[i]]
 	}
 	if !likely {
-		return false
+		return nil
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
 		if dec, err := enc.DecodeString(seg); err == nil && allPrintable(dec) {
-			return true
+			return dec
 		}
 	}
-	return false
+	return nil
 }
 
 func allPrintable(b []byte) bool {

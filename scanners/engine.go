@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -59,6 +60,7 @@ type scratch struct {
 	hits   []int
 	// unitLines holds, for each gitleaks unit, the lines its keywords woke
 	unitLines [][]int
+	woken     []int // units decoded text wakes
 }
 
 // New builds an Engine; it loads gitleaks' configuration when its rules run.
@@ -163,7 +165,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 	if e.gl != nil && e.gl.keywordless {
 		needLines = true
 	}
-	if e.gl != nil && e.gl.deep != nil {
+	if e.gl != nil && e.gl.maxDecode > 0 {
 		needLines = true // lines that may decode must be found
 	}
 	if !needLines {
@@ -224,11 +226,36 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
 		}
 	}
-	// Decoded text may hold any rule's keywords: the lines that hold
-	// something to decode go through every rule with the decoding passes.
-	// (What the deep detector finds again in the raw text is merged by
-	// Results.)
-	if e.gl.deep != nil {
+	// Decoded text may hold any rule's keywords: a line that holds
+	// something to decode is decoded, and the units its decoded text wakes
+	// run on it with the decoding passes. (What they find again in the raw
+	// text is merged by Results.)
+	if e.gl.maxDecode > 0 && e.gl.deep == nil {
+		for i := 0; i < n; i++ {
+			line := s.lines.Bytes(i)
+			// what the line's decoded segments say: no keyword of any
+			// rule in them nor in the raw line, and nothing decodes
+			// further, leaves nothing for the decoding passes to find
+			need := false
+			if !probeDecode(line, func(dec []byte) bool {
+				need = dec == nil || mayDecode(dec) || e.gl.kw.any(dec) || (i < len(s.groups) && s.groups[i]&groupGitleaks != 0)
+				return need
+			}) || !need {
+				continue
+			}
+			s.woken = s.woken[:0]
+			e.gl.decodedUnits(string(line), func(u int) {
+				if !slices.Contains(s.woken, u) {
+					s.woken = append(s.woken, u)
+				}
+			})
+			if len(s.woken) > 0 {
+				slices.Sort(s.woken)
+				run(e.gl.deepFor(s.woken), i, i+1)
+			}
+		}
+	}
+	if e.gl.deep != nil { // keywordless rules: every rule, on every line that may decode
 		for i := 0; i < n; {
 			if !mayDecode(s.lines.Bytes(i)) {
 				i++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"github.com/zricethezav/gitleaks/v8/report"
 )
@@ -70,6 +72,9 @@ type glUnit struct {
 	// multiline is set when a keyword is a "-----BEGIN" marker: the
 	// window runs on to the "-----END" line.
 	multiline bool
+	// deep runs the unit's rules with gitleaks' decoding passes, made on
+	// first use (few units are ever woken by decoded text)
+	deep *lazyDetector
 	// span is how many lines past its last woken line a window runs, for
 	// expressions that match line breaks (see newlineSpan)
 	span int
@@ -93,9 +98,15 @@ type glDetector struct {
 	all         *detect.Detector  // every rule, without decoding
 	rules       map[string]string // rule ID → description
 	keywords    []string          // every rule's keywords
-	// deep runs every rule with gitleaks' decoding passes, on the lines
-	// that hold something to decode (nil without decoding)
-	deep       *detect.Detector
+	// deep runs every rule with gitleaks' decoding passes (nil without
+	// decoding), for configurations with keywordless rules
+	deep      *detect.Detector
+	maxDecode int
+	// deepSets caches, per set of units woken on a decodable line, one
+	// detector with decoding passes over their rules, so the line is
+	// decoded once rather than once per unit
+	deepSets   sync.Map // string → *lazyDetector
+	cfg        *config.Config
 	allowPaths []litMatcher // a match skips the file
 	needPaths  []litMatcher // a match makes fragments carry the path
 }
@@ -230,7 +241,7 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		}
 		d := detect.NewDetector(sub)
 		d.MaxDecodeDepth = 0
-		un := glUnit{d: d, multiline: multiline, span: span}
+		un := glUnit{d: d, multiline: multiline, span: span, deep: &lazyDetector{cfg: sub, depth: maxDecodeDepth}}
 		if len(members[n]) == 1 {
 			un.gate = ruleGate(cfg.Rules[n], span)
 			if isDefaultGeneric(cfg.Rules[n]) {
@@ -246,11 +257,83 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 	g.kw = newKWIndex(kws)
 	g.all = detect.NewDetector(*cfg)
 	g.all.MaxDecodeDepth = 0
-	if maxDecodeDepth > 0 {
+	g.maxDecode = maxDecodeDepth
+	g.cfg = cfg
+	if maxDecodeDepth > 0 && g.keywordless {
 		g.deep = detect.NewDetector(*cfg)
 		g.deep.MaxDecodeDepth = maxDecodeDepth
 	}
 	return g, nil
+}
+
+// lazyDetector is a detector with decoding passes built on first use.
+type lazyDetector struct {
+	once  sync.Once
+	cfg   config.Config
+	depth int
+	d     *detect.Detector
+}
+
+func (l *lazyDetector) get() *detect.Detector {
+	l.once.Do(func() {
+		l.d = detect.NewDetector(l.cfg)
+		l.d.MaxDecodeDepth = l.depth
+	})
+	return l.d
+}
+
+// deepFor returns a detector with decoding passes over the rules of units
+// (sorted unit indexes).
+func (g *glDetector) deepFor(units []int) *detect.Detector {
+	if len(units) == 1 {
+		return g.units[units[0]].deep.get()
+	}
+	var key strings.Builder
+	for _, u := range units {
+		key.WriteString(strconv.Itoa(u))
+		key.WriteByte(',')
+	}
+	if l, ok := g.deepSets.Load(key.String()); ok {
+		return l.(*lazyDetector).get()
+	}
+	sub := *g.cfg
+	sub.Rules = map[string]config.Rule{}
+	sub.Keywords = map[string]struct{}{}
+	sub.OrderedRules = nil
+	for _, u := range units {
+		c := &g.units[u].deep.cfg
+		for _, id := range c.OrderedRules {
+			sub.Rules[id] = c.Rules[id]
+			sub.OrderedRules = append(sub.OrderedRules, id)
+		}
+		for k := range c.Keywords {
+			sub.Keywords[k] = struct{}{}
+		}
+	}
+	l, _ := g.deepSets.LoadOrStore(key.String(), &lazyDetector{cfg: sub, depth: g.maxDecode})
+	return l.(*lazyDetector).get()
+}
+
+// decodedUnits decodes text as gitleaks' decoding passes do, and calls
+// woken with each unit whose keywords the decoded text holds (raw parts
+// included). It reports whether anything decoded.
+func (g *glDetector) decodedUnits(text string, woken func(u int)) bool {
+	dec := codec.NewDecoder()
+	cur, segs := text, []*codec.EncodedSegment(nil)
+	decoded := false
+	for range g.maxDecode {
+		cur, segs = dec.Decode(cur, segs)
+		if len(segs) == 0 {
+			break
+		}
+		decoded = true
+		g.kw.each([]byte(cur), func(units []int) {
+			for _, u := range units {
+				woken(u)
+			}
+		})
+	}
+	return decoded
 }
 
 // glDetect runs d on window (whose first line is firstLine) of the item at path.

@@ -168,3 +168,19 @@ func (k *kwIndex) each(line []byte, f func(units []int)) {
 		}
 	}
 }
+
+// any says whether b holds any keyword.
+func (k *kwIndex) any(b []byte) bool {
+	found := false
+	for i := 0; i+1 < len(b) && !found; i++ {
+		if l := k.bucket[uint16(fold[b[i]])<<8|uint16(fold[b[i+1]])]; l != 0 {
+			for _, kw := range k.lists[l-1] {
+				if hasPrefixFold(b[i:], kw.lower) {
+					found = true
+					break
+				}
+			}
+		}
+	}
+	return found
+}
