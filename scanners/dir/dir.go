@@ -329,9 +329,21 @@ func ReadItem(ctx context.Context, r io.Reader, size int64, o credscan.Origin, y
 	if size > s.whole {
 		return s.stream(ctx, r, o, yield)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, s.whole+1))
-	if err != nil {
+	// the size is known: one allocation, no growth (a reader that holds
+	// more than it said is read on to its end)
+	data := make([]byte, size, size+1)
+	n, err := io.ReadFull(r, data)
+	data = data[:n]
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+	case err != nil:
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading: %w", err)}
+	default:
+		rest, err := io.ReadAll(io.LimitReader(r, s.whole+1-size))
+		if err != nil {
+			return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading: %w", err)}
+		}
+		data = append(data, rest...)
 	}
 	if int64(len(data)) > s.whole {
 		return s.stream(ctx, io.MultiReader(bytes.NewReader(data), r), o, yield)
