@@ -1,0 +1,657 @@
+// Package image is the container image source: the image config (Env,
+// Cmd, Entrypoint, Labels, history) and every layer on its own, read as a
+// tar stream and never extracted, with archives inside layers (jar, war,
+// ear, zip, tar, tar.gz) opened to a bounded depth. Layers shared by
+// several images are scanned once; their findings are attributed to every
+// image that holds them, and a file a later layer deletes or replaces is
+// reported as deleted but still in the image.
+package image
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/dir"
+)
+
+// Tags put on image findings.
+const (
+	TagDeleted = "image:deleted-later" // a later layer deletes or replaces the file: still in the image
+	TagConfig  = "image:config"
+)
+
+// Options configure the image source.
+type Options struct {
+	App      string
+	Platform string // "linux/amd64"; "" scans every platform of an index
+	Insecure bool   // plain HTTP, for registries on loopback only
+	Auth     authn.Authenticator
+	Workers  int
+	Logger   *slog.Logger
+	// MaxDepth bounds archives inside archives; MaxArchiveBytes and
+	// MaxRatio bound what one nested archive may expand to.
+	MaxDepth        int
+	MaxArchiveBytes int64
+	MaxRatio        int64
+}
+
+// Scanner scans images. Run it through an Engine, then Attribute.
+type Scanner struct {
+	refs []string
+	o    Options
+
+	mu     sync.Mutex
+	images []*imageInfo
+	layers map[string]*layerInfo // digest → what it holds, scanned once
+}
+
+type imageInfo struct {
+	label  string // ref@digest [platform]
+	layers []string
+}
+
+type layerInfo struct {
+	files    map[string]bool // regular files
+	deletes  []string        // whiteouts: deleted paths
+	opaque   []string        // opaque directories
+	scanned  bool
+	firstImg string
+}
+
+// New returns a Scanner of refs: registry references, oci:DIR,
+// docker-archive:FILE or oci-archive:FILE.
+func New(refs []string, o Options) (*Scanner, error) {
+	if len(refs) == 0 {
+		return nil, credscan.UsageError("no image to scan")
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxDepth == 0 {
+		o.MaxDepth = 3
+	}
+	if o.MaxArchiveBytes == 0 {
+		o.MaxArchiveBytes = 512 << 20
+	}
+	if o.MaxRatio == 0 {
+		o.MaxRatio = 100
+	}
+	return &Scanner{refs: refs, o: o, layers: map[string]*layerInfo{}}, nil
+}
+
+type resolved struct {
+	label string
+	img   v1.Image
+}
+
+// open resolves a reference to its images (one per platform).
+func (s *Scanner) open(ctx context.Context, ref string) ([]resolved, func(), error) {
+	done := func() {}
+	switch {
+	case strings.HasPrefix(ref, "oci:"):
+		return s.fromLayout(strings.TrimPrefix(ref, "oci:"), ref)
+	case strings.HasPrefix(ref, "oci-archive:"):
+		file := strings.TrimPrefix(ref, "oci-archive:")
+		tmp, err := os.MkdirTemp("", "credscan-oci-")
+		if err != nil {
+			return nil, done, err
+		}
+		if err := untar(file, tmp); err != nil {
+			os.RemoveAll(tmp)
+			return nil, done, fmt.Errorf("reading %s: %w", file, err)
+		}
+		imgs, _, err := s.fromLayout(tmp, ref)
+		return imgs, func() { os.RemoveAll(tmp) }, err
+	case strings.HasPrefix(ref, "docker-archive:"):
+		file := strings.TrimPrefix(ref, "docker-archive:")
+		img, err := tarball.ImageFromPath(file, nil)
+		if err != nil {
+			return nil, done, fmt.Errorf("reading %s: %w", file, err)
+		}
+		return []resolved{{label: ref + digestSuffix(img), img: img}}, done, nil
+	}
+	var nopts []name.Option
+	if s.o.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nopts...)
+	if err != nil {
+		return nil, done, credscan.UsageError("image reference %q: %v", ref, err)
+	}
+	if s.o.Insecure && !isLoopback(r.Context().RegistryStr()) {
+		return nil, done, credscan.UsageError("--insecure is for registries on loopback only, not %s", r.Context().RegistryStr())
+	}
+	ropts := []remote.Option{remote.WithContext(ctx)}
+	if s.o.Auth != nil {
+		ropts = append(ropts, remote.WithAuth(s.o.Auth))
+	} else {
+		ropts = append(ropts, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}
+	desc, err := remote.Get(r, ropts...)
+	if err != nil {
+		return nil, done, fmt.Errorf("fetching %s: %w", ref, err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, done, err
+		}
+		imgs, err := s.fromIndex(idx, ref)
+		return imgs, done, err
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, done, err
+	}
+	return []resolved{{label: ref + digestSuffix(img), img: img}}, done, nil
+}
+
+func isLoopback(host string) bool {
+	h := host
+	if i := strings.LastIndex(h, ":"); i > 0 && !strings.HasSuffix(h, "]") {
+		h = h[:i]
+	}
+	h = strings.Trim(h, "[]")
+	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+}
+
+func digestSuffix(img v1.Image) string {
+	if d, err := img.Digest(); err == nil {
+		return "@" + d.String()
+	}
+	return ""
+}
+
+func (s *Scanner) fromLayout(dirPath, ref string) ([]resolved, func(), error) {
+	p, err := layout.FromPath(dirPath)
+	if err != nil {
+		return nil, func() {}, fmt.Errorf("reading OCI layout %s: %w", dirPath, err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return nil, func() {}, err
+	}
+	imgs, err := s.fromIndex(idx, ref)
+	return imgs, func() {}, err
+}
+
+// fromIndex returns the images of an index (nested indexes included),
+// filtered by platform.
+func (s *Scanner) fromIndex(idx v1.ImageIndex, ref string) ([]resolved, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var out []resolved
+	for _, d := range m.Manifests {
+		switch {
+		case d.MediaType.IsIndex():
+			sub, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, err
+			}
+			imgs, err := s.fromIndex(sub, ref)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, imgs...)
+		case d.MediaType.IsImage():
+			plat := ""
+			if d.Platform != nil {
+				plat = d.Platform.OS + "/" + d.Platform.Architecture
+				if d.Platform.Variant != "" {
+					plat += "/" + d.Platform.Variant
+				}
+			}
+			if s.o.Platform != "" && plat != "" && !strings.HasPrefix(plat, s.o.Platform) {
+				continue
+			}
+			if plat == "unknown/unknown" {
+				continue // attestation manifests
+			}
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				return nil, err
+			}
+			label := ref + "@" + d.Digest.String()
+			if plat != "" {
+				label += " " + plat
+			}
+			out = append(out, resolved{label: label, img: img})
+		}
+	}
+	return out, nil
+}
+
+// Chunks yields each image's config and each distinct layer's files.
+func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	type job struct {
+		img   string
+		index int
+		layer v1.Layer
+		dig   string
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range s.o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if err := s.scanLayer(ctx, j.img, j.index, j.dig, j.layer, yield); err != nil && ctx.Err() == nil {
+					_ = yield(credscan.Chunk{}, err)
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		wg.Wait()
+	}()
+	for _, ref := range s.refs {
+		imgs, done, err := s.open(ctx, ref)
+		if err != nil {
+			if errors.Is(err, credscan.ErrUsage) {
+				return err
+			}
+			if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: ref}, Err: err}); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, r := range imgs {
+			info := &imageInfo{label: r.label}
+			if err := s.scanConfig(r, yield); err != nil {
+				return err
+			}
+			layers, err := r.img.Layers()
+			if err != nil {
+				if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: r.label}, Err: fmt.Errorf("listing layers: %w", err)}); err != nil {
+					return err
+				}
+				continue
+			}
+			for i, l := range layers {
+				d, err := l.Digest()
+				if err != nil {
+					_ = yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: r.label}, Err: fmt.Errorf("layer %d: %w", i, err)})
+					continue
+				}
+				info.layers = append(info.layers, d.String())
+				s.mu.Lock()
+				li, seen := s.layers[d.String()]
+				if !seen {
+					li = &layerInfo{files: map[string]bool{}, firstImg: r.label}
+					s.layers[d.String()] = li
+				}
+				s.mu.Unlock()
+				if seen {
+					continue // shared with an image scanned before
+				}
+				select {
+				case jobs <- job{img: r.label, index: i, layer: l, dig: d.String()}:
+				case <-ctx.Done():
+					done()
+					return ctx.Err()
+				}
+			}
+			s.mu.Lock()
+			s.images = append(s.images, info)
+			s.mu.Unlock()
+		}
+		done()
+	}
+	return nil
+}
+
+// scanConfig yields the config's Env, Labels, Cmd/Entrypoint and history
+// as small files named so the rule pack reads them as .env, .env and
+// Dockerfile lines.
+func (s *Scanner) scanConfig(r resolved, yield func(credscan.Chunk, error) error) error {
+	o := credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: r.label}
+	cf, err := r.img.ConfigFile()
+	if err != nil {
+		o.Path = "config"
+		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading the config: %w", err)})
+	}
+	var env, labels, cmd, hist strings.Builder
+	for _, e := range cf.Config.Env {
+		env.WriteString(e + "\n")
+	}
+	keys := make([]string, 0, len(cf.Config.Labels))
+	for k := range cf.Config.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		labels.WriteString(k + "=" + cf.Config.Labels[k] + "\n")
+	}
+	cmd.WriteString("ENTRYPOINT " + strings.Join(cf.Config.Entrypoint, " ") + "\n")
+	cmd.WriteString("CMD " + strings.Join(cf.Config.Cmd, " ") + "\n")
+	for _, h := range cf.History {
+		line := strings.TrimSpace(h.CreatedBy)
+		line = strings.TrimPrefix(line, "/bin/sh -c #(nop) ")
+		if strings.HasPrefix(line, "/bin/sh -c ") {
+			line = "RUN " + strings.TrimPrefix(line, "/bin/sh -c ")
+		}
+		hist.WriteString(strings.ReplaceAll(strings.TrimSpace(line), "\n", " ") + "\n")
+	}
+	for _, part := range []struct{ path, data string }{
+		{"config/Env.env", env.String()}, {"config/Labels.env", labels.String()},
+		{"config/Cmd.dockerfile", cmd.String()}, {"config/history.dockerfile", hist.String()},
+	} {
+		if part.data == "" {
+			continue
+		}
+		po := o
+		po.Path = part.path
+		if err := yield(credscan.Chunk{Origin: po, Data: []byte(part.data), StartLine: 1, Whole: true}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanLayer reads one layer's tar stream, yielding its regular files and
+// recording its whiteouts.
+func (s *Scanner) scanLayer(ctx context.Context, img string, index int, dig string, l v1.Layer, yield func(credscan.Chunk, error) error) error {
+	o := credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: img, Layer: dig}
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("layer %d: %w", index, err)}
+	}
+	defer rc.Close()
+	s.mu.Lock()
+	li := s.layers[dig]
+	s.mu.Unlock()
+	tr := tar.NewReader(rc)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return &credscan.ItemError{Origin: o, Err: fmt.Errorf("layer %d: reading its tar stream: %w (the files before were scanned)", index, err)}
+		}
+		p := path.Clean("/" + h.Name)[1:]
+		base := path.Base(p)
+		if strings.HasPrefix(base, ".wh.") {
+			s.mu.Lock()
+			if base == ".wh..wh..opq" {
+				li.opaque = append(li.opaque, path.Dir(p))
+			} else {
+				li.deletes = append(li.deletes, path.Join(path.Dir(p), strings.TrimPrefix(base, ".wh.")))
+			}
+			s.mu.Unlock()
+			continue
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		s.mu.Lock()
+		li.files[p] = true
+		s.mu.Unlock()
+		fo := o
+		fo.Path = p
+		if err := s.scanFile(ctx, tr, h.Size, fo, 0, yield); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	li.scanned = true
+	s.mu.Unlock()
+	return nil
+}
+
+func isArchive(p string) string {
+	lp := strings.ToLower(p)
+	switch {
+	case strings.HasSuffix(lp, ".jar") || strings.HasSuffix(lp, ".war") || strings.HasSuffix(lp, ".ear") || strings.HasSuffix(lp, ".zip"):
+		return "zip"
+	case strings.HasSuffix(lp, ".tar.gz") || strings.HasSuffix(lp, ".tgz"):
+		return "tgz"
+	case strings.HasSuffix(lp, ".tar"):
+		return "tar"
+	}
+	return ""
+}
+
+// scanFile yields one file, opening archives to the depth allowed.
+func (s *Scanner) scanFile(ctx context.Context, r io.Reader, size int64, o credscan.Origin, depth int, yield func(credscan.Chunk, error) error) error {
+	kind := isArchive(o.Path)
+	if kind == "" || depth >= s.o.MaxDepth {
+		err := dir.ReadItem(ctx, r, size, o, yield)
+		var ie *credscan.ItemError
+		if errors.As(err, &ie) {
+			return yield(credscan.Chunk{}, err)
+		}
+		return err
+	}
+	if size > s.o.MaxArchiveBytes {
+		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("archive of %d bytes is over the %d-byte limit: not opened", size, s.o.MaxArchiveBytes)})
+	}
+	data, err := io.ReadAll(io.LimitReader(r, size))
+	if err != nil {
+		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: err})
+	}
+	budget := &bombBudget{max: min(s.o.MaxArchiveBytes, max(int64(len(data)), 1)*s.o.MaxRatio)}
+	member := func(name string, rc io.Reader, n int64) error {
+		mo := o
+		mo.Path = o.Path + "!" + strings.TrimPrefix(path.Clean("/"+name), "/")
+		if !budget.take(n) {
+			return &bombError{o: o, limit: budget.max}
+		}
+		return s.scanFile(ctx, io.LimitReader(rc, n), n, mo, depth+1, yield)
+	}
+	switch kind {
+	case "zip":
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening the archive: %w", err)})
+		}
+		for _, f := range zr.File {
+			if f.FileInfo().IsDir() {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("member %s: %w", f.Name, err)}); err != nil {
+					return err
+				}
+				continue
+			}
+			err = member(f.Name, rc, int64(f.UncompressedSize64))
+			rc.Close()
+			if err != nil {
+				return memberErr(err, yield)
+			}
+		}
+	case "tar", "tgz":
+		var src io.Reader = bytes.NewReader(data)
+		if kind == "tgz" {
+			gz, err := gzip.NewReader(src)
+			if err != nil {
+				return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening the archive: %w", err)})
+			}
+			defer gz.Close()
+			src = gz
+		}
+		tr := tar.NewReader(src)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading the archive: %w", err)})
+			}
+			if h.Typeflag != tar.TypeReg {
+				continue
+			}
+			if err := member(h.Name, tr, h.Size); err != nil {
+				return memberErr(err, yield)
+			}
+		}
+	}
+	return nil
+}
+
+// memberErr reports a decompression bomb (the rest of that archive is not
+// scanned; the layer's other files are) and passes other errors through.
+func memberErr(err error, yield func(credscan.Chunk, error) error) error {
+	var be *bombError
+	if errors.As(err, &be) {
+		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: be.o, Err: be})
+	}
+	return err
+}
+
+type bombBudget struct {
+	max, used int64
+}
+
+func (b *bombBudget) take(n int64) bool {
+	b.used += n
+	return b.used <= b.max
+}
+
+type bombError struct {
+	o     credscan.Origin
+	limit int64
+}
+
+func (e *bombError) Error() string {
+	return fmt.Sprintf("archive expands past %d bytes (size and ratio limits): the rest of it is not scanned", e.limit)
+}
+
+// Attribute copies each layer finding to every image that holds the layer
+// and tags those a later layer of that image deletes or replaces.
+// Findings of other sources pass through.
+func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*credscan.Finding
+	for _, f := range fs {
+		if f.Origin.Kind != credscan.KindImage || f.Origin.Layer == "" {
+			if f.Origin.Kind == credscan.KindImage {
+				f.Tags = append(f.Tags, TagConfig)
+			}
+			out = append(out, f)
+			continue
+		}
+		for _, img := range s.images {
+			idx := -1
+			for i, d := range img.layers {
+				if d == f.Origin.Layer {
+					idx = i
+					break
+				}
+			}
+			if idx < 0 {
+				continue
+			}
+			g := *f
+			g.Origin.Target = img.label
+			g.Tags = append(append([]string(nil), f.Tags...), fmt.Sprintf("image:layer:%d", idx))
+			file := strings.SplitN(f.Origin.Path, "!", 2)[0]
+			if by := s.deletedAfter(img, idx, file); by >= 0 {
+				g.Tags = append(g.Tags, TagDeleted, fmt.Sprintf("image:deleted-in-layer:%d", by))
+			}
+			out = append(out, &g)
+		}
+	}
+	return out
+}
+
+// deletedAfter returns the index of the first layer after idx that
+// deletes or replaces file, or -1.
+func (s *Scanner) deletedAfter(img *imageInfo, idx int, file string) int {
+	for i := idx + 1; i < len(img.layers); i++ {
+		li := s.layers[img.layers[i]]
+		if li == nil {
+			continue
+		}
+		if li.files[file] {
+			return i
+		}
+		for _, d := range li.deletes {
+			if d == file || strings.HasPrefix(file, d+"/") {
+				return i
+			}
+		}
+		for _, d := range li.opaque {
+			if strings.HasPrefix(file, d+"/") {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// untar extracts an OCI archive (small: manifests and blobs) to dir.
+func untar(file, dst string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := path.Join(dst, path.Clean("/"+h.Name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(path.Dir(p), 0o755); err != nil {
+				return err
+			}
+			w, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(w, tr); err != nil {
+				w.Close()
+				return err
+			}
+			if err := w.Close(); err != nil {
+				return err
+			}
+		}
+	}
+}
