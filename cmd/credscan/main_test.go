@@ -1,9 +1,17 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"io"
+
 	"context"
 	"encoding/json"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +63,7 @@ apps:
     sources:
       - dir: api
       - git: repo
+      - image: oci:images/api
 `)
 	a := filepath.Join(dir, "api")
 	writeFile(t, filepath.Join(a, ".env"), "DATABASE_URL=postgres://arp_app:"+esc(s())+"@arp-db.prod.internal:5432/arp\n")
@@ -70,6 +79,8 @@ apps:
 	if err := os.Rename(r.Dir, filepath.Join(dir, "repo")); err != nil {
 		t.Fatal(err)
 	}
+	// an image whose config and (deleted) layer file hold secrets
+	writeImage(t, filepath.Join(dir, "images", "api"), "PGPASSWORD="+esc(s()), "arp-db.prod.internal:5432:arp:arp_app:"+strings.ReplaceAll(s(), ":", "")+"\n")
 	return dir, secrets
 }
 
@@ -136,7 +147,7 @@ func TestEstateReportFindsEveryPlantedSecret(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{".env": 1, "application.yml": 5, "run.sh": 3, "secret.yaml": 6, "Cfg.java": 1, "deploy/db.env": 1}
+	want := map[string]int{".env": 1, "application.yml": 5, "run.sh": 3, "secret.yaml": 6, "Cfg.java": 1, "deploy/db.env": 1, "config/Env.env": 3, "root/.pgpass": 1}
 	got := map[string]int{}
 	for _, f := range rep.Findings {
 		got[f.Origin.Path] = f.Origin.Line
@@ -210,5 +221,43 @@ func TestVersion(t *testing.T) {
 	out, _, code := run(t, "version")
 	if code != 0 || !strings.Contains(out, "credscan dev") {
 		t.Errorf("version: %q %d", out, code)
+	}
+}
+
+// writeImage writes an OCI layout of an image with env in its config and
+// pgpass at /root/.pgpass in a layer that the next layer deletes.
+func writeImage(t *testing.T, dir, env, pgpass string) {
+	t.Helper()
+	layer := func(name string, data []byte) v1.Layer {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(data)
+		tw.Close()
+		b := buf.Bytes()
+		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer("root/.pgpass", []byte(pgpass)), layer("root/.wh..pgpass", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Config.Env = []string{"PGHOST=arp-db.prod.internal", "PGUSER=arp_app", env}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(img); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
 	gitsrc "github.com/credscan/credscan/scanners/git"
+	imagesrc "github.com/credscan/credscan/scanners/image"
 	"github.com/credscan/credscan/scanners/rules"
 )
 
@@ -53,7 +55,7 @@ error, 3 the scan finished but some items could not be read.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
-	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanEstateCmd())
+	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanEstateCmd())
 	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
@@ -288,6 +290,18 @@ func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error)
 					o.Refs = []string{src.Ref}
 				}
 				out = append(out, &lazyGit{spec: spec, o: o})
+			case credscan.KindImage:
+				ref := src.Image
+				for _, local := range []string{"oci:", "docker-archive:", "oci-archive:"} {
+					if rest, ok := strings.CutPrefix(ref, local); ok {
+						ref = local + m.Resolve(rest)
+					}
+				}
+				img, err := imagesrc.New([]string{ref}, imagesrc.Options{App: app.Name, Label: src.Image, Workers: workers})
+				if err != nil {
+					return nil, credscan.UsageError("app %s: %v", app.Name, err)
+				}
+				out = append(out, img)
 			case credscan.KindDir:
 				d, err := dir.New([]string{m.Resolve(src.Dir)}, dir.WithApp(app.Name), dir.WithWorkers(workers))
 				if err != nil {
@@ -336,6 +350,9 @@ func scanEstate(ctx context.Context, s *session) error {
 			}
 			continue
 		}
+		if img, ok := src.(*imagesrc.Scanner); ok {
+			s.post = append(s.post, img.Attribute)
+		}
 		if err := s.engine.Scan(ctx, src, s.res); err != nil {
 			return err
 		}
@@ -369,6 +386,59 @@ func (s *session) scanGit(ctx context.Context, spec string, o gitsrc.Options) er
 	s.log.Info("git history scanned", "repo", o.Label, "commits", g.Commits, "submodules", len(g.Submodules))
 	s.post = append(s.post, g.Attribute)
 	return nil
+}
+
+func newScanImageCmd() *cobra.Command {
+	f := &scanFlags{}
+	var o imagesrc.Options
+	var user string
+	var passwordStdin bool
+	c := &cobra.Command{
+		Use:   "image REF...",
+		Short: "Scan container images: config, every layer, archives inside layers",
+		Long: `Scan container images without a Docker daemon. REF is a registry reference
+(registry.example.com/billing-api:1.4 or @sha256:…), oci:DIR, docker-archive:FILE
+or oci-archive:FILE. The image config (Env, Cmd, Entrypoint, Labels, history)
+and every layer on its own are scanned, so a file deleted by a later layer is
+still found (and reported as such); jar, war, ear, zip and tar archives inside
+layers are opened. Registry credentials come from the Docker config and
+credential helpers, or --username with --password-stdin.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := optionalManifest(f.manifest)
+			if err != nil {
+				return err
+			}
+			s, err := newSession(f, m, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if passwordStdin {
+				if user == "" {
+					return credscan.UsageError("--password-stdin needs --username")
+				}
+				pw, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<16))
+				if err != nil {
+					return credscan.UsageError("reading the password from stdin: %v", err)
+				}
+				o.Auth = &authn.Basic{Username: user, Password: strings.TrimRight(string(pw), "\r\n")}
+			}
+			o.Workers, o.Logger = s.engine.Workers(), s.log
+			src, err := imagesrc.New(args, o)
+			if err != nil {
+				return err
+			}
+			s.post = append(s.post, src.Attribute)
+			return s.finish(cmd, s.engine.Scan(cmd.Context(), src, s.res))
+		},
+	}
+	addScanFlags(c, f, true)
+	fl := c.Flags()
+	fl.StringVar(&o.Platform, "platform", "", "scan only this platform of a multi-platform image (e.g. linux/amd64)")
+	fl.BoolVar(&o.Insecure, "insecure", false, "plain HTTP, for a registry on loopback only")
+	fl.StringVar(&user, "username", "", "registry user name (with --password-stdin)")
+	fl.BoolVar(&passwordStdin, "password-stdin", false, "read the registry password from stdin")
+	return c
 }
 
 func newScanGitCmd() *cobra.Command {

@@ -44,6 +44,7 @@ const (
 // Options configure the image source.
 type Options struct {
 	App      string
+	Label    string // the name reports give a single reference (default: the reference)
 	Platform string // "linux/amd64"; "" scans every platform of an index
 	Insecure bool   // plain HTTP, for registries on loopback only
 	Auth     authn.Authenticator
@@ -274,6 +275,12 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	}()
 	for _, ref := range s.refs {
 		imgs, done, err := s.open(ctx, ref)
+		if s.o.Label != "" && len(s.refs) == 1 {
+			for i := range imgs {
+				imgs[i].label = s.o.Label + strings.TrimPrefix(imgs[i].label, ref)
+			}
+			ref = s.o.Label
+		}
 		if err != nil {
 			if errors.Is(err, credscan.ErrUsage) {
 				return err
@@ -557,12 +564,18 @@ func (e *bombError) Error() string {
 func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	mine := map[string]bool{}
+	for _, img := range s.images {
+		mine[img.label] = true
+	}
 	var out []*credscan.Finding
 	for _, f := range fs {
-		if f.Origin.Kind != credscan.KindImage || f.Origin.Layer == "" {
-			if f.Origin.Kind == credscan.KindImage {
-				f.Tags = append(f.Tags, TagConfig)
-			}
+		if f.Origin.Kind != credscan.KindImage || (f.Origin.Layer == "" && !mine[f.Origin.Target]) || (f.Origin.Layer != "" && s.layers[f.Origin.Layer] == nil) {
+			out = append(out, f) // another source's
+			continue
+		}
+		if f.Origin.Layer == "" {
+			f.Tags = append(f.Tags, TagConfig)
 			out = append(out, f)
 			continue
 		}
