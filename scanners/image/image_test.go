@@ -28,7 +28,7 @@ import (
 	"github.com/credscan/credscan/scanners"
 )
 
-func tarLayer(t *testing.T, files map[string][]byte) v1.Layer {
+func tarLayer(t testing.TB, files map[string][]byte) v1.Layer {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)

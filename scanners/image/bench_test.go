@@ -1,0 +1,74 @@
+package image
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners"
+)
+
+// BenchmarkImage scans an OCI layout of four layers made of Go's net tree
+// (real files, gzip layers), config included.
+func BenchmarkImage(b *testing.B) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skip("no go command:", err)
+	}
+	root := filepath.Join(strings.TrimSpace(string(out)), "src", "net")
+	var layers []v1.Layer
+	var total int64
+	for _, sub := range []string{"http", "netip", "smtp", "mail"} {
+		files := map[string][]byte{}
+		filepath.WalkDir(filepath.Join(root, sub), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if data, err := os.ReadFile(p); err == nil {
+					rel, _ := filepath.Rel(root, p)
+					files["src/"+rel] = data
+					total += int64(len(data))
+				}
+			}
+			return nil
+		})
+		layers = append(layers, tarLayer(b, files))
+	}
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := lp.AppendImage(img); err != nil {
+		b.Fatal(err)
+	}
+	fp, _ := credscan.NewFingerprinter([]byte("bench-key-0123456789"))
+	for _, rs := range []scanners.RuleSet{scanners.RulesDB, scanners.RulesAll} {
+		b.Run(string(rs), func(b *testing.B) {
+			e, err := scanners.New(scanners.Options{Rules: rs, Fingerprinter: fp})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(total)
+			for b.Loop() {
+				s, _ := New([]string{"oci:" + dir}, Options{})
+				res := scanners.NewResults()
+				if err := e.Scan(b.Context(), s, res); err != nil {
+					b.Fatal(err)
+				}
+				res.Findings = s.Attribute(res.Findings)
+				res.Finish()
+			}
+		})
+	}
+}
