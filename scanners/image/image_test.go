@@ -77,11 +77,13 @@ type planted struct {
 func testImage(t *testing.T) (v1.Image, v1.Layer, planted) {
 	t.Helper()
 	p := planted{env: leakcheck.Secret(t), props: leakcheck.Secret(t), jarPw: leakcheck.Secret(t), pgpass: leakcheck.Secret(t)}
-	clean := func(s string) string { return strings.NewReplacer(":", "", "\\", "", "'", "", "\"", "", " ", "").Replace(s) }
+	clean := func(s string) string {
+		return strings.NewReplacer(":", "", "\\", "", "'", "", "\"", "", " ", "").Replace(s)
+	}
 	p.env, p.props, p.jarPw, p.pgpass = clean(p.env), clean(p.props), clean(p.jarPw), clean(p.pgpass)
 	base := tarLayer(t, map[string][]byte{
 		"app/config/application.properties": []byte("spring.datasource.url=jdbc:postgresql://arp-db.prod.internal:5432/arp\nspring.datasource.username=arp_app\nspring.datasource.password=" + p.props + "\n"),
-		"app/app.jar": jar(t, map[string]string{"BOOT-INF/classes/application.properties": "spring.datasource.url=jdbc:postgresql://arp-db.prod.internal/arp\nspring.datasource.username=arp_app\nspring.datasource.password=" + p.jarPw + "\n"}),
+		"app/app.jar":                       jar(t, map[string]string{"BOOT-INF/classes/application.properties": "spring.datasource.url=jdbc:postgresql://arp-db.prod.internal/arp\nspring.datasource.username=arp_app\nspring.datasource.password=" + p.jarPw + "\n"}),
 	})
 	pg := tarLayer(t, map[string][]byte{"root/.pgpass": []byte("arp-db.prod.internal:5432:arp:arp_backup:" + p.pgpass + "\n")})
 	wh := tarLayer(t, map[string][]byte{"root/.wh..pgpass": nil})
