@@ -73,11 +73,10 @@ type imageInfo struct {
 }
 
 type layerInfo struct {
-	files    map[string]bool // regular files
-	deletes  []string        // whiteouts: deleted paths
-	opaque   []string        // opaque directories
-	scanned  bool
-	firstImg string
+	files   map[string]bool // regular files
+	deletes []string        // whiteouts: deleted paths
+	opaque  []string        // opaque directories
+	scanned bool
 }
 
 // New returns a Scanner of refs: registry references, oci:DIR,
@@ -310,10 +309,9 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 				}
 				info.layers = append(info.layers, d.String())
 				s.mu.Lock()
-				li, seen := s.layers[d.String()]
+				_, seen := s.layers[d.String()]
 				if !seen {
-					li = &layerInfo{files: map[string]bool{}, firstImg: r.label}
-					s.layers[d.String()] = li
+					s.layers[d.String()] = &layerInfo{files: map[string]bool{}}
 				}
 				s.mu.Unlock()
 				if seen {
