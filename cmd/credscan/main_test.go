@@ -1,9 +1,7 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"io"
 
 	"context"
 	"encoding/json"
@@ -11,13 +9,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/credscan/credscan/internal/leakcheck"
+	"github.com/credscan/credscan/internal/scantest"
 )
 
 // run executes credscan in-process and returns stdout, stderr and the exit code.
@@ -228,21 +226,7 @@ func TestVersion(t *testing.T) {
 // pgpass at /root/.pgpass in a layer that the next layer deletes.
 func writeImage(t *testing.T, dir, env, pgpass string) {
 	t.Helper()
-	layer := func(name string, data []byte) v1.Layer {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(data)
-		tw.Close()
-		b := buf.Bytes()
-		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
+	layer := func(name string, data []byte) v1.Layer { return scantest.TarLayer(t, map[string][]byte{name: data}) }
 	img, err := mutate.AppendLayers(empty.Image, layer("root/.pgpass", []byte(pgpass)), layer("root/.wh..pgpass", nil))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/gittest"
 	"github.com/credscan/credscan/internal/leakcheck"
+	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners"
 )
 
@@ -21,14 +22,7 @@ func newRepo(t testing.TB) *gittest.Repo { return gittest.New(t) }
 
 func scan(t *testing.T, dir string, o Options) (*scanners.Results, *Scanner) {
 	t.Helper()
-	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := scanners.New(scanners.Options{Fingerprinter: fp, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := scantest.Engine(t, "")
 	s, err := Open(context.Background(), dir, o)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,9 @@
 package image
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
-	"io"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -21,36 +19,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
+	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners"
 )
 
-func tarLayer(t testing.TB, files map[string][]byte) v1.Layer {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(files[n])
-	}
-	tw.Close()
-	b := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
+func tarLayer(t testing.TB, files map[string][]byte) v1.Layer { return scantest.TarLayer(t, files) }
 
 func jar(t *testing.T, files map[string]string) []byte {
 	t.Helper()
@@ -107,14 +83,7 @@ func testImage(t *testing.T) (v1.Image, v1.Layer, planted) {
 
 func scanImages(t *testing.T, refs []string, o Options) *scanners.Results {
 	t.Helper()
-	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := scanners.New(scanners.Options{Fingerprinter: fp, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := scantest.Engine(t, "")
 	s, err := New(refs, o)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,61 @@
+// Package scantest holds what source tests share: an engine with a fixed
+// fingerprint key, and image layers built from files.
+package scantest
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"slices"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners"
+)
+
+// Engine returns an engine over rs ("" for all rules) with a test key.
+func Engine(t testing.TB, rs scanners.RuleSet) *scanners.Engine {
+	t.Helper()
+	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := scanners.New(scanners.Options{Rules: rs, Fingerprinter: fp, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TarLayer returns an uncompressed-tar image layer of files (path →
+// content), in path order.
+func TarLayer(t testing.TB, files map[string][]byte) v1.Layer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(files[n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
