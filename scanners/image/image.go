@@ -255,6 +255,21 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		layer v1.Layer
 		dig   string
 	}
+	// layer readers decompress and split the tar streams; file workers
+	// scan the files they read, so decompression overlaps scanning
+	files := make(chan fileJob, 2*s.o.Workers)
+	var fwg sync.WaitGroup
+	for range s.o.Workers {
+		fwg.Add(1)
+		go func() {
+			defer fwg.Done()
+			for f := range files {
+				if err := s.scanFile(ctx, bytes.NewReader(f.data), int64(len(f.data)), f.o, 0, yield); err != nil && ctx.Err() == nil {
+					_ = yield(credscan.Chunk{}, err)
+				}
+			}
+		}()
+	}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for range s.o.Workers {
@@ -262,7 +277,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if err := s.scanLayer(ctx, j.img, j.index, j.dig, j.layer, yield); err != nil && ctx.Err() == nil {
+				if err := s.scanLayer(ctx, j.img, j.index, j.dig, j.layer, files, yield); err != nil && ctx.Err() == nil {
 					_ = yield(credscan.Chunk{}, err)
 				}
 			}
@@ -271,6 +286,8 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	defer func() {
 		close(jobs)
 		wg.Wait()
+		close(files)
+		fwg.Wait()
 	}()
 	for _, ref := range s.refs {
 		imgs, done, err := s.open(ctx, ref)
@@ -383,7 +400,13 @@ func (s *Scanner) scanConfig(r resolved, yield func(credscan.Chunk, error) error
 
 // scanLayer reads one layer's tar stream, yielding its regular files and
 // recording its whiteouts.
-func (s *Scanner) scanLayer(ctx context.Context, img string, index int, dig string, l v1.Layer, yield func(credscan.Chunk, error) error) error {
+// fileJob is a file read from a layer, for a file worker to scan.
+type fileJob struct {
+	o    credscan.Origin
+	data []byte
+}
+
+func (s *Scanner) scanLayer(ctx context.Context, img string, index int, dig string, l v1.Layer, files chan<- fileJob, yield func(credscan.Chunk, error) error) error {
 	o := credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: img, Layer: dig}
 	rc, err := l.Uncompressed()
 	if err != nil {
@@ -425,8 +448,20 @@ func (s *Scanner) scanLayer(ctx context.Context, img string, index int, dig stri
 		s.mu.Unlock()
 		fo := o
 		fo.Path = p
-		if err := s.scanFile(ctx, tr, h.Size, fo, 0, yield); err != nil {
-			return err
+		if h.Size > dir.DefaultWhole {
+			if err := s.scanFile(ctx, tr, h.Size, fo, 0, yield); err != nil { // streamed
+				return err
+			}
+			continue
+		}
+		data := make([]byte, h.Size)
+		if _, err := io.ReadFull(tr, data); err != nil {
+			return &credscan.ItemError{Origin: fo, Err: fmt.Errorf("layer %d: reading the file: %w (the files before were scanned)", index, err)}
+		}
+		select {
+		case files <- fileJob{o: fo, data: data}:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	s.mu.Lock()
