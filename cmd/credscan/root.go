@@ -277,6 +277,7 @@ func newScanEstateCmd() *cobra.Command {
 // opened, and so cloned, when scanned).
 func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error) {
 	var out []scanners.Source
+	var images []imagesrc.Ref // one image source for all apps: shared layers are read once
 	for _, app := range m.Apps {
 		for _, src := range app.Sources {
 			switch src.Kind() {
@@ -297,11 +298,7 @@ func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error)
 						ref = local + m.Resolve(rest)
 					}
 				}
-				img, err := imagesrc.New([]string{ref}, imagesrc.Options{App: app.Name, Label: src.Image, Workers: workers})
-				if err != nil {
-					return nil, credscan.UsageError("app %s: %v", app.Name, err)
-				}
-				out = append(out, img)
+				images = append(images, imagesrc.Ref{Ref: ref, Label: src.Image, App: app.Name})
 			case credscan.KindDir:
 				d, err := dir.New([]string{m.Resolve(src.Dir)}, dir.WithApp(app.Name), dir.WithWorkers(workers))
 				if err != nil {
@@ -312,6 +309,13 @@ func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error)
 				return nil, credscan.UsageError("app %s: %s sources are not supported yet", app.Name, src.Kind())
 			}
 		}
+	}
+	if len(images) > 0 {
+		img, err := imagesrc.NewRefs(images, imagesrc.Options{Workers: workers})
+		if err != nil {
+			return nil, credscan.UsageError("%v", err)
+		}
+		out = append(out, img)
 	}
 	return out, nil
 }

@@ -59,7 +59,7 @@ type Options struct {
 
 // Scanner scans images. Run it through an Engine, then Attribute.
 type Scanner struct {
-	refs []string
+	refs []Ref
 	o    Options
 
 	mu     sync.Mutex
@@ -69,7 +69,14 @@ type Scanner struct {
 
 type imageInfo struct {
 	label  string // ref@digest [platform]
+	app    string
 	layers []string
+}
+
+// Ref is an image reference with the name reports give it and the app
+// that owns it.
+type Ref struct {
+	Ref, Label, App string
 }
 
 type layerInfo struct {
@@ -82,6 +89,20 @@ type layerInfo struct {
 // New returns a Scanner of refs: registry references, oci:DIR,
 // docker-archive:FILE or oci-archive:FILE.
 func New(refs []string, o Options) (*Scanner, error) {
+	var rs []Ref
+	for _, r := range refs {
+		label := r
+		if o.Label != "" && len(refs) == 1 {
+			label = o.Label
+		}
+		rs = append(rs, Ref{Ref: r, Label: label, App: o.App})
+	}
+	return NewRefs(rs, o)
+}
+
+// NewRefs returns a Scanner of the images of several apps: layers they
+// share are read once.
+func NewRefs(refs []Ref, o Options) (*Scanner, error) {
 	if len(refs) == 0 {
 		return nil, credscan.UsageError("no image to scan")
 	}
@@ -105,6 +126,7 @@ func New(refs []string, o Options) (*Scanner, error) {
 
 type resolved struct {
 	label string
+	app   string
 	img   v1.Image
 }
 
@@ -289,31 +311,30 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		close(files)
 		fwg.Wait()
 	}()
-	for _, ref := range s.refs {
-		imgs, done, err := s.open(ctx, ref)
-		if s.o.Label != "" && len(s.refs) == 1 {
-			for i := range imgs {
-				imgs[i].label = s.o.Label + strings.TrimPrefix(imgs[i].label, ref)
-			}
-			ref = s.o.Label
+	for _, rf := range s.refs {
+		imgs, done, err := s.open(ctx, rf.Ref)
+		for i := range imgs {
+			imgs[i].label = rf.Label + strings.TrimPrefix(imgs[i].label, rf.Ref)
+			imgs[i].app = rf.App
 		}
+		ref, app := rf.Label, rf.App
 		if err != nil {
 			if errors.Is(err, credscan.ErrUsage) {
 				return err
 			}
-			if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: ref}, Err: err}); err != nil {
+			if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: app, Target: ref}, Err: err}); err != nil {
 				return err
 			}
 			continue
 		}
 		for _, r := range imgs {
-			info := &imageInfo{label: r.label}
+			info := &imageInfo{label: r.label, app: r.app}
 			if err := s.scanConfig(r, yield); err != nil {
 				return err
 			}
 			layers, err := r.img.Layers()
 			if err != nil {
-				if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: r.label}, Err: fmt.Errorf("listing layers: %w", err)}); err != nil {
+				if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: r.app, Target: r.label}, Err: fmt.Errorf("listing layers: %w", err)}); err != nil {
 					return err
 				}
 				continue
@@ -321,7 +342,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			for i, l := range layers {
 				d, err := l.Digest()
 				if err != nil {
-					_ = yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: r.label}, Err: fmt.Errorf("layer %d: %w", i, err)})
+					_ = yield(credscan.Chunk{}, &credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindImage, App: r.app, Target: r.label}, Err: fmt.Errorf("layer %d: %w", i, err)})
 					continue
 				}
 				info.layers = append(info.layers, d.String())
@@ -354,7 +375,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 // as small files named so the rule pack reads them as .env, .env and
 // Dockerfile lines.
 func (s *Scanner) scanConfig(r resolved, yield func(credscan.Chunk, error) error) error {
-	o := credscan.Origin{Kind: credscan.KindImage, App: s.o.App, Target: r.label}
+	o := credscan.Origin{Kind: credscan.KindImage, App: r.app, Target: r.label}
 	cf, err := r.img.ConfigFile()
 	if err != nil {
 		o.Path = "config"
@@ -625,6 +646,7 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 			}
 			g := *f
 			g.Origin.Target = img.label
+			g.Origin.App = img.app
 			g.Tags = append(append([]string(nil), f.Tags...), fmt.Sprintf("image:layer:%d", idx))
 			file := strings.SplitN(f.Origin.Path, "!", 2)[0]
 			if by := s.deletedAfter(img, idx, file); by >= 0 {
