@@ -1,9 +1,11 @@
 package image
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
+	"io"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/compression"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -19,6 +22,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
@@ -210,5 +215,36 @@ func TestLayoutCorruptLayerAndBomb(t *testing.T) {
 	res = scanImages(t, []string{"oci:" + bdir}, Options{MaxRatio: 10})
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), "ratio") {
 		t.Fatalf("want a decompression-bomb error, got %v", res.Errors)
+	}
+}
+
+func TestZstdLayer(t *testing.T) {
+	pw := strings.NewReplacer(":", "", "\\", "").Replace(leakcheck.Secret(t))
+	content := []byte("arp-db.prod.internal:5432:arp:arp_app:" + pw + "\n")
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "root/.pgpass", Mode: 0o600, Size: int64(len(content)), Typeflag: tar.TypeReg})
+	tw.Write(content)
+	tw.Close()
+	b := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, tarball.WithCompression(compression.ZStd), tarball.WithMediaType(types.OCILayerZStd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mt, _ := l.MediaType(); !strings.Contains(string(mt), "zstd") {
+		t.Fatalf("layer media type %s is not zstd", mt)
+	}
+	img, err := mutate.AppendLayers(empty.Image, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lp, _ := layout.Write(dir, empty.Index)
+	if err := lp.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	res := scanImages(t, []string{"oci:" + dir}, Options{})
+	if len(findAt(res, "oci:", "root/.pgpass")) != 1 || len(res.Errors) > 0 {
+		t.Fatalf("zstd layer: findings %v, errors %v", res.Findings, res.Errors)
 	}
 }
