@@ -17,6 +17,8 @@ COMMITS=${COMMITS:-5000}
 HISTORY_MB=${HISTORY_MB:-300}
 TOOLS=$WORK/tools
 REPO=$WORK/history
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 mkdir -p "$TOOLS" "$WORK/out"
 
 if [ ! -x "$TOOLS/gitleaks" ]; then
@@ -43,12 +45,6 @@ blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(object
 planted=$(ls "$WORK/corpus/planted" | wc -l)
 echo "== history: $commits commits, $((blob_bytes / 1000000)) MB of unique blobs, $planted planted files (half deleted later)"
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/out/$name.time1" "$@" >/dev/null 2>"$WORK/out/$name.stderr" || true
-  tail -n1 "$WORK/out/$name.time1" >> "$WORK/out/$name.times"
-}
 rm -f "$WORK"/out/git_*.times
 export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
 for i in $(seq "$RUNS"); do
@@ -64,10 +60,8 @@ hist_cs=$(python3 -c "import json; d=json.load(open('$WORK/out/git_credscan.json
 printf '\n%-14s %9s %10s %9s %9s %10s\n' tool seconds commits/s "MB/s" peakRSS planted
 report() {
   local secs rss
-  secs=$(cut -d' ' -f1 "$WORK/out/$1.times" | median)
-  rss=$(cut -d' ' -f2 "$WORK/out/$1.times" | sort -n | tail -1)
-  printf '%-14s %9.2f %10.0f %9.1f %7dMB %10s\n' "$1" "$secs" "$(echo "$commits / $secs" | bc -l)" "$(echo "$blob_bytes / 1000000 / $secs" | bc -l)" "$((rss / 1024))" "$2"
-  echo "$secs" > "$WORK/out/$1.median"
+  read -r secs rss < <(medstats "$1")
+  printf '%-14s %9.2f %10.0f %9.1f %7dMB %10s\n' "$1" "$secs" "$(echo "$commits / $secs" | bc -l)" "$(echo "$blob_bytes / 1000000 / $secs" | bc -l)" "$rss" "$2"
 }
 report git_gitleaks "$found_gl/$planted"
 report git_credscan "$found_cs/$planted"

@@ -17,6 +17,8 @@ CORPUS_MB=${CORPUS_MB:-320}
 EXTRA_MODULES=${EXTRA_MODULES:-"k8s.io/api@v0.37.2 k8s.io/client-go@v0.37.2 github.com/hashicorp/vault/api@v1.23.0 github.com/aws/aws-sdk-go-v2/service/ec2@v1.344.2 github.com/prometheus/prometheus@v0.316.0"}
 TOOLS=$WORK/tools
 CORPUS=$WORK/corpus
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 mkdir -p "$TOOLS" "$WORK/out"
 
 if [ ! -x "$TOOLS/gitleaks" ]; then
@@ -49,14 +51,6 @@ echo "== corpus: $((corpus_bytes / 1000000)) MB, $planted planted credential fil
 
 [ "$RUNS" -gt 0 ] || exit 0 # the corpus only (bench/compare-gitleaks-git.sh)
 
-# median of the RUNS wall-clock times (seconds)
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-timeit() { # name, command... -> appends "secs rss_kb" to $WORK/out/name.times
-  local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/out/$name.time1" "$@" >/dev/null 2>"$WORK/out/$name.stderr" || true
-  tail -n1 "$WORK/out/$name.time1" >> "$WORK/out/$name.times"
-}
 
 rm -f "$WORK"/out/*.times
 export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
@@ -75,10 +69,8 @@ found_cs() { python3 -c "import json; d=json.load(open('$1')); print(len({f['ori
 printf '\n%-14s %9s %9s %10s %8s\n' tool seconds "MB/s" "peakRSS" planted
 report() { # name, planted
   local secs rss
-  secs=$(cut -d' ' -f1 "$WORK/out/$1.times" | median)
-  rss=$(cut -d' ' -f2 "$WORK/out/$1.times" | sort -n | tail -1)
-  printf '%-14s %9.2f %9.1f %8dMB %8s\n' "$1" "$secs" "$(echo "$corpus_bytes / 1000000 / $secs" | bc -l)" "$((rss / 1024))" "$2"
-  echo "$secs" > "$WORK/out/$1.median"
+  read -r secs rss < <(medstats "$1")
+  printf '%-14s %9.2f %9.1f %8dMB %8s\n' "$1" "$secs" "$(echo "$corpus_bytes / 1000000 / $secs" | bc -l)" "$rss" "$2"
 }
 report gitleaks "$found_gl/$planted"
 report credscan_all "$(found_cs "$WORK/out/credscan_all.json")/$planted"

@@ -15,6 +15,8 @@ RUNS=${RUNS:-3}
 BASE_MB=${BASE_MB:-520}
 TOOLS=$WORK/tools
 IMG=$WORK/image
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 mkdir -p "$TOOLS" "$WORK/out"
 command -v docker-registry >/dev/null || { echo "needs the docker-registry Debian package (apt-get install docker-registry)"; exit 2; }
 [ -f "$WORK/corpus/.done" ] || RUNS=0 bench/compare-gitleaks.sh >/dev/null
@@ -41,12 +43,6 @@ go run ./bench/mkimage -budget $((BASE_MB << 20)) -planted "$WORK/corpus/planted
   -layer "$GOROOT/src" -layer "$GOROOT/pkg" -layer "$MODS/github.com" -layer "$MODS/golang.org" -layer "$WORK/modcache"
 files_bytes=$(du -sb "$IMG/files" | cut -f1)
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/out/$name.time1" "$@" >/dev/null 2>"$WORK/out/$name.stderr" || true
-  tail -n1 "$WORK/out/$name.time1" >> "$WORK/out/$name.times"
-}
 rm -f "$WORK"/out/img_*.times
 export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
 apps=(); for i in $(seq -w 0 14); do apps+=("$REG/app$i:1"); done
@@ -62,10 +58,8 @@ found() { python3 -c "import json; d=json.load(open('$WORK/out/$1.json')); print
 printf '\n%-14s %9s %9s %9s %9s\n' run seconds "MB/s" peakRSS planted
 report() {
   local secs rss
-  secs=$(cut -d' ' -f1 "$WORK/out/$1.times" | median)
-  rss=$(cut -d' ' -f2 "$WORK/out/$1.times" | sort -n | tail -1)
-  printf '%-14s %9.2f %9.1f %7dMB %9s\n' "$1" "$secs" "$(echo "$files_bytes / 1000000 / $secs" | bc -l)" "$((rss / 1024))" "$2"
-  echo "$secs" > "$WORK/out/$1.median"
+  read -r secs rss < <(medstats "$1")
+  printf '%-14s %9.2f %9.1f %7dMB %9s\n' "$1" "$secs" "$(echo "$files_bytes / 1000000 / $secs" | bc -l)" "$rss" "$2"
 }
 report img_dir "$(found img_dir)/$planted"
 report img_layout "$(found img_layout)/$planted"
