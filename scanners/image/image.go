@@ -630,6 +630,9 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 		}
 		if f.Origin.Layer == "" {
 			f.Tags = append(f.Tags, TagConfig)
+			if f.Origin.Path == "config/history.dockerfile" && f.Origin.Line > 0 {
+				f.Tags = append(f.Tags, fmt.Sprintf("image:history:%d", f.Origin.Line-1)) // history[N]
+			}
 			out = append(out, f)
 			continue
 		}

@@ -163,6 +163,9 @@ func TestRegistryImage(t *testing.T) {
 	check(ref, "root/.pgpass", "", true)
 	check(ref, "config/Env.env", "", false)
 	check(ref, "config/history.dockerfile", "", false)
+	if h := findAt(res, ref, "config/history.dockerfile"); !slices.Contains(h[0].Tags, "image:history:0") {
+		t.Errorf("history finding tags %v, want image:history:0", h[0].Tags)
+	}
 	// the shared layer was read once and attributed to both images
 	check(ref2, "app/config/application.properties", baseDigest.String(), false)
 	// layer items: 2 files and a jar member in the base layer, 1 file in
