@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/url"
 
 	"context"
 	"encoding/json"
@@ -78,7 +79,7 @@ apps:
 		t.Fatal(err)
 	}
 	// an image whose config and (deleted) layer file hold secrets
-	writeImage(t, filepath.Join(dir, "images", "api"), "PGPASSWORD="+esc(s()), "arp-db.prod.internal:5432:arp:arp_app:"+strings.ReplaceAll(s(), ":", "")+"\n")
+	writeImage(t, filepath.Join(dir, "images", "api"), "PGPASSWORD="+esc(s()), "arp-db.prod.internal:5432:arp:arp_app:"+s()+"\n")
 	return dir, secrets
 }
 
@@ -243,5 +244,21 @@ func writeImage(t *testing.T, dir, env, pgpass string) {
 	}
 	if err := lp.AppendImage(img); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGitURLTokenNeverPrinted clones a URL that carries a token in its
+// user information; the clone fails, and neither the error nor the report
+// may repeat the token.
+func TestGitURLTokenNeverPrinted(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	token := leakcheck.Secret(t)
+	for _, format := range []string{"table", "json"} {
+		stdout, stderr, code := run(t, "scan", "git", "https://ci:"+url.QueryEscape(token)+"@127.0.0.1:1/org/app.git", "--format", format, "--log-level", "debug")
+		if code == exitOK || code == exitBlocking {
+			t.Errorf("%s: exit %d for a clone that cannot succeed", format, code)
+		}
+		leakcheck.AssertNone(t, format+" stdout", []byte(stdout), token)
+		leakcheck.AssertNone(t, format+" stderr", []byte(stderr), token)
 	}
 }

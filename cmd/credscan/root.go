@@ -229,11 +229,7 @@ func newScanDirCmd() *cobra.Command {
 		Short: "Scan directories and files",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := optionalManifest(f.manifest)
-			if err != nil {
-				return err
-			}
-			s, err := newSession(f, m, cmd.ErrOrStderr())
+			s, err := optionalSession(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -378,6 +374,7 @@ func (g *lazyGit) Chunks(context.Context, func(credscan.Chunk, error) error) err
 // for its findings to be attributed to commits. A repository that cannot
 // be opened is an item error: the other sources are still scanned.
 func (s *session) scanGit(ctx context.Context, spec string, o gitsrc.Options) error {
+	o.Label = gitsrc.RedactURL(o.Label) // a URL may carry a token
 	g, err := gitsrc.Open(ctx, spec, o)
 	if err != nil {
 		s.res.AddError(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, App: o.App, Target: o.Label}, Err: err})
@@ -409,11 +406,7 @@ layers are opened. Registry credentials come from the Docker config and
 credential helpers, or --username with --password-stdin.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := optionalManifest(f.manifest)
-			if err != nil {
-				return err
-			}
-			s, err := newSession(f, m, cmd.ErrOrStderr())
+			s, err := optionalSession(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -461,11 +454,7 @@ $GITLAB_TOKEN, $GIT_TOKEN) over HTTPS, and with $CREDSCAN_GIT_SSH_KEY, the SSH
 agent or ~/.ssh keys over SSH.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := optionalManifest(f.manifest)
-			if err != nil {
-				return err
-			}
-			s, err := newSession(f, m, cmd.ErrOrStderr())
+			s, err := optionalSession(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -562,6 +551,15 @@ func newRulesCmd() *cobra.Command {
 			}
 		},
 	}
+}
+
+// optionalSession starts a session with the manifest -m names, if any.
+func optionalSession(cmd *cobra.Command, f *scanFlags) (*session, error) {
+	m, err := optionalManifest(f.manifest)
+	if err != nil {
+		return nil, err
+	}
+	return newSession(f, m, cmd.ErrOrStderr())
 }
 
 // optionalManifest loads the manifest when a path is given, else returns nil.

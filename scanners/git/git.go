@@ -92,9 +92,9 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Scanner{o: o, label: o.Label}
+	s := &Scanner{o: o, label: RedactURL(o.Label)}
 	if s.label == "" {
-		s.label = spec
+		s.label = RedactURL(spec)
 	}
 	if isURL(spec) {
 		tmp, err := os.MkdirTemp("", "credscan-git-")
@@ -108,11 +108,11 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 				return nil, err
 			}
 		}
-		o.Logger.Info("cloning", "repo", redactURL(spec))
+		o.Logger.Info("cloning", "repo", RedactURL(spec))
 		_, err = gogit.PlainCloneContext(ctx, tmp, true, &gogit.CloneOptions{URL: spec, Auth: auth, Tags: gogit.AllTags})
 		if err != nil {
 			os.RemoveAll(tmp)
-			return nil, credscan.UsageError("cloning %s: %v", redactURL(spec), scrub(err, spec))
+			return nil, credscan.UsageError("cloning %s: %v", RedactURL(spec), scrub(err, spec))
 		}
 		s.tmp = tmp
 		s.gitDir = tmp
@@ -207,8 +207,9 @@ func isURL(s string) bool {
 	return strings.Contains(s, "://") || (strings.Contains(s, "@") && strings.Contains(s, ":") && !strings.HasPrefix(s, "/"))
 }
 
-// redactURL drops any user information from a URL, for messages.
-func redactURL(u string) string {
+// RedactURL drops any user information (a token) from a URL, for
+// messages and reports.
+func RedactURL(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		rest := u[i+3:]
 		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
@@ -221,7 +222,7 @@ func redactURL(u string) string {
 // scrub keeps a clone error from repeating the URL's user information.
 func scrub(err error, spec string) string {
 	msg := err.Error()
-	if r := redactURL(spec); r != spec {
+	if r := RedactURL(spec); r != spec {
 		msg = strings.ReplaceAll(msg, spec, r)
 	}
 	return msg
@@ -356,7 +357,8 @@ func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report f
 		seen[h] = true
 		c, err := s.commit(h)
 		if err != nil {
-			if !errors.Is(err, plumbing.ErrObjectNotFound) || !s.isBoundary(h) {
+			// in a shallow clone a missing commit is past the boundary
+			if !errors.Is(err, plumbing.ErrObjectNotFound) || len(shallow) == 0 {
 				report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Path: "commit " + h.String()},
 					Err: fmt.Errorf("reading commit: %w", err)})
 			}
@@ -379,15 +381,6 @@ func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report f
 		return len(out[i].ParentHashes) < len(out[j].ParentHashes)
 	})
 	return out, nil
-}
-
-// isBoundary says a missing commit is a parent cut off by a shallow clone.
-func (s *Scanner) isBoundary(h plumbing.Hash) bool {
-	hs, err := s.repo.Storer.Shallow()
-	if err != nil || len(hs) == 0 {
-		return false
-	}
-	return true
 }
 
 // Chunks walks the history, oldest commit first, recording where each

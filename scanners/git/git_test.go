@@ -168,8 +168,8 @@ func TestRedactURL(t *testing.T) {
 		"https://github.com/o/r.git":            "https://github.com/o/r.git",
 		"ssh://git@host/o/r.git":                "ssh://host/o/r.git",
 	} {
-		if got := redactURL(in); got != want {
-			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
