@@ -82,3 +82,15 @@ printf 'ratio credscan (--rules db) / gitleaks: %.1fx\n' "$(echo "$gl / $cd_" | 
 if [ -f "$WORK/out/ripgrep.median" ]; then
   printf 'ratio ripgrep / credscan (--rules db): %.1fx\n' "$(echo "$cd_ / $(cat "$WORK/out/ripgrep.median")" | bc -l)"
 fi
+
+# agreement on the real (unplanted) files: gitleaks' file:line locations
+# that credscan reports too
+python3 - "$WORK/out/gitleaks.json" "$WORK/out/credscan_all.json" "$CORPUS/" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2])); root = sys.argv[3]
+gl = {(f['File'].replace(root, ''), f['StartLine']) for f in g if '/planted/' not in f['File']}
+cl = {(f['origin']['path'], f['origin']['line']) for f in c['findings'] if not f['origin']['path'].startswith('planted/')}
+print(f"real files: credscan reports {len(gl & cl)} of gitleaks' {len(gl)} file:line locations, and {len(cl - gl)} more")
+for p, l in sorted(gl - cl):
+    print(f"  missed: {p}:{l}")
+PY

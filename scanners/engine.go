@@ -285,12 +285,13 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		if s.groups[i]&groupGitleaks == 0 {
 			continue
 		}
-		e.gl.kw.each(s.lines.Bytes(i), func(units []int) {
+		e.gl.kw.each(s.lines.Bytes(i), func(units []int) bool {
 			for _, u := range units {
 				if l := s.unitLines[u]; len(l) == 0 || l[len(l)-1] != i {
 					s.unitLines[u] = append(l, i)
 				}
 			}
+			return false
 		})
 	}
 	// gate says whether line i passes a unit's gate, and the last line a

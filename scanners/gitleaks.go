@@ -95,7 +95,7 @@ type glDetector struct {
 	// keywordless is true when some regex rule has no keyword: gitleaks
 	// then runs it on every fragment, and so must we.
 	keywordless bool
-	all         *detect.Detector  // every rule, without decoding
+	all         *detect.Detector  // every rule, without decoding (keywordless rules only)
 	rules       map[string]string // rule ID → description
 	keywords    []string          // every rule's keywords
 	// deep runs every rule with gitleaks' decoding passes (nil without
@@ -255,13 +255,15 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 	}
 	sort.Strings(g.keywords)
 	g.kw = newKWIndex(kws)
-	g.all = detect.NewDetector(*cfg)
-	g.all.MaxDecodeDepth = 0
 	g.maxDecode = maxDecodeDepth
 	g.cfg = cfg
-	if maxDecodeDepth > 0 && g.keywordless {
-		g.deep = detect.NewDetector(*cfg)
-		g.deep.MaxDecodeDepth = maxDecodeDepth
+	if g.keywordless { // only then do whole chunks go through every rule
+		g.all = detect.NewDetector(*cfg)
+		g.all.MaxDecodeDepth = 0
+		if maxDecodeDepth > 0 {
+			g.deep = detect.NewDetector(*cfg)
+			g.deep.MaxDecodeDepth = maxDecodeDepth
+		}
 	}
 	return g, nil
 }
@@ -327,10 +329,11 @@ func (g *glDetector) decodedUnits(text string, woken func(u int)) bool {
 			break
 		}
 		decoded = true
-		g.kw.each([]byte(cur), func(units []int) {
+		g.kw.each([]byte(cur), func(units []int) bool {
 			for _, u := range units {
 				woken(u)
 			}
+			return false
 		})
 	}
 	return decoded

@@ -154,33 +154,23 @@ func newKWIndex(kws map[string][]int) *kwIndex {
 }
 
 // each calls f with the units of every keyword line holds (a unit may
-// come more than once).
-func (k *kwIndex) each(line []byte, f func(units []int)) {
+// come more than once), until f returns true; it reports whether f did.
+func (k *kwIndex) each(line []byte, f func(units []int) (stop bool)) bool {
 	for i := 0; i+1 < len(line); i++ {
 		b := k.bucket[uint16(fold[line[i]])<<8|uint16(fold[line[i+1]])]
 		if b == 0 {
 			continue
 		}
 		for _, kw := range k.lists[b-1] {
-			if hasPrefixFold(line[i:], kw.lower) {
-				f(kw.units)
+			if hasPrefixFold(line[i:], kw.lower) && f(kw.units) {
+				return true
 			}
 		}
 	}
+	return false
 }
 
 // any says whether b holds any keyword.
 func (k *kwIndex) any(b []byte) bool {
-	found := false
-	for i := 0; i+1 < len(b) && !found; i++ {
-		if l := k.bucket[uint16(fold[b[i]])<<8|uint16(fold[b[i+1]])]; l != 0 {
-			for _, kw := range k.lists[l-1] {
-				if hasPrefixFold(b[i:], kw.lower) {
-					found = true
-					break
-				}
-			}
-		}
-	}
-	return found
+	return k.each(b, func([]int) bool { return true })
 }

@@ -1,12 +1,17 @@
-// Package scantest holds what source tests share: an engine with a fixed
-// fingerprint key, and image layers built from files.
+// Package scantest holds what source tests and benchmarks share: an engine
+// with a fixed fingerprint key, image layers built from files, and Go's
+// source tree as real content.
 package scantest
 
 import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -58,4 +63,19 @@ func TarLayer(t testing.TB, files map[string][]byte) v1.Layer {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// GoSrc returns a directory of Go's own source tree (real content on every
+// machine), e.g. GoSrc(b, "net", "http").
+func GoSrc(tb testing.TB, elem ...string) string {
+	tb.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		tb.Fatalf("go env GOROOT: %v", err)
+	}
+	p := filepath.Join(append([]string{strings.TrimSpace(string(out)), "src"}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		tb.Fatalf("Go source tree not found: %v", err)
+	}
+	return p
 }

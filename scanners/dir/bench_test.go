@@ -3,33 +3,14 @@ package dir_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
 )
-
-// goroot asks the go command where Go's own source tree is.
-func goroot(b *testing.B) string {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		b.Fatalf("go env GOROOT: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// goSrc is real content on every machine: a slice of Go's own source tree.
-func goSrc(b *testing.B) string {
-	p := filepath.Join(goroot(b), "src", "net")
-	if _, err := os.Stat(p); err != nil {
-		b.Fatalf("Go source tree not found: %v", err)
-	}
-	return p
-}
 
 func treeBytes(b *testing.B, root string) int64 {
 	var n int64
@@ -45,7 +26,7 @@ func treeBytes(b *testing.B, root string) int64 {
 }
 
 func benchDir(b *testing.B, rules scanners.RuleSet) {
-	root := goSrc(b)
+	root := scantest.GoSrc(b, "net")
 	e := engine(b, rules)
 	b.SetBytes(treeBytes(b, root))
 	b.ResetTimer()
@@ -68,7 +49,7 @@ func BenchmarkDirAll(b *testing.B) { benchDir(b, scanners.RulesAll) }
 
 // BenchmarkEngineChunk measures the engine alone on one in-memory file of real Go source.
 func BenchmarkEngineChunk(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(goroot(b), "src", "net", "http", "server.go"))
+	data, err := os.ReadFile(filepath.Join(scantest.GoSrc(b, "net", "http"), "server.go"))
 	if err != nil {
 		b.Fatal(err)
 	}

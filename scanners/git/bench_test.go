@@ -3,12 +3,12 @@ package git
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners"
 )
 
@@ -17,11 +17,7 @@ import (
 // the history has real content, many commits and growing files.
 func benchRepo(b *testing.B) (dir string, bytes int64) {
 	b.Helper()
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		b.Skip("no go command:", err)
-	}
-	src := filepath.Join(strings.TrimSpace(string(out)), "src", "net", "http")
+	src := scantest.GoSrc(b, "net", "http")
 	var files []string
 	filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") {

@@ -96,24 +96,11 @@ func (s *Scanner) DiffStaged(context.Context) (*ChangeSet, error) {
 	if err != nil {
 		return nil, credscan.UsageError("reading the index: %v", err)
 	}
-	headFiles := map[string]plumbing.Hash{}
 	cs := &ChangeSet{s: s}
 	if head, err := s.repo.Head(); err == nil {
 		cs.Head = head.Hash().String()
-		if c, err := s.commit(head.Hash()); err == nil {
-			if t, err := c.Tree(); err == nil {
-				w := object.NewTreeWalker(t, true, nil)
-				for {
-					name, e, err := w.Next()
-					if err != nil {
-						break
-					}
-					headFiles[name] = e.Hash
-				}
-				w.Close()
-			}
-		}
 	}
+	headFiles := s.tipFiles() // none before the first commit
 	for _, e := range idx.Entries {
 		if !e.Mode.IsFile() || e.Mode == filemode.Symlink || headFiles[e.Name] == e.Hash {
 			continue

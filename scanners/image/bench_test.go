@@ -2,9 +2,7 @@ package image
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -13,17 +11,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners"
 )
 
 // BenchmarkImage scans an OCI layout of four layers made of Go's net tree
 // (real files, gzip layers), config included.
 func BenchmarkImage(b *testing.B) {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		b.Skip("no go command:", err)
-	}
-	root := filepath.Join(strings.TrimSpace(string(out)), "src", "net")
+	root := scantest.GoSrc(b, "net")
 	var layers []v1.Layer
 	var total int64
 	for _, sub := range []string{"http", "netip", "smtp", "mail"} {
@@ -38,7 +33,7 @@ func BenchmarkImage(b *testing.B) {
 			}
 			return nil
 		})
-		layers = append(layers, tarLayer(b, files))
+		layers = append(layers, scantest.TarLayer(b, files))
 	}
 	img, err := mutate.AppendLayers(empty.Image, layers...)
 	if err != nil {
