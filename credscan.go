@@ -34,6 +34,12 @@ type Origin struct {
 	Blob   string `json:"blob,omitempty"`   // git blob SHA of the content
 	Author string `json:"author,omitempty"` // the introducing commit's author
 	Date   string `json:"date,omitempty"`   // the introducing commit's author date (RFC 3339)
+	// CI sources: the CI system, the job (or environment scope), the step
+	// and the variable a finding is in.
+	CI       string `json:"ci,omitempty"`
+	Job      string `json:"job,omitempty"`
+	Step     string `json:"step,omitempty"`
+	Variable string `json:"variable,omitempty"`
 }
 
 // String renders the origin as target:path:line, for humans.
@@ -72,6 +78,10 @@ type Chunk struct {
 	// Whole is true when Data is the item's entire content, so structural
 	// parsers (YAML, JSON, XML, …) may run on it.
 	Whole bool
+	// Derived is true when Data re-presents content already yielded (a
+	// pipeline's variables and scripts as shell lines): it is scanned but
+	// not counted again.
+	Derived bool
 	// Skip, when set, says why the item was not scanned ("binary"); Data
 	// is then empty and the chunk is only counted.
 	Skip string
@@ -204,7 +214,9 @@ func (c *Credential) Rules() []string {
 
 // Group groups findings into credentials by (target, user, fingerprint).
 // A finding without a user joins the credential of the same target and
-// fingerprint that has one, when exactly one such user exists. Credentials
+// fingerprint that has one, when exactly one such user exists; a finding
+// with neither target nor user joins the one credential of its
+// fingerprint, when there is exactly one. Credentials
 // are sorted by target, user and fingerprint; their findings by origin.
 func Group(findings []*Finding) []*Credential {
 	users := map[[2]string]map[string]bool{} // (target, fp) → users
@@ -217,17 +229,33 @@ func Group(findings []*Finding) []*Credential {
 			users[k][u] = true
 		}
 	}
+	// a bare secret (a CI variable, an environment value) knows neither
+	// target nor user: it joins the one credential its fingerprint has
+	known := map[string]map[[2]string]bool{} // fp → (target, user)
+	for _, f := range findings {
+		if f.Target != "" || f.User() != "" {
+			if known[f.Fingerprint] == nil {
+				known[f.Fingerprint] = map[[2]string]bool{}
+			}
+			known[f.Fingerprint][[2]string{f.Target, f.User()}] = true
+		}
+	}
 	byKey := map[CredentialKey]*Credential{}
 	for _, f := range findings {
-		user := f.User()
+		target, user := f.Target, f.User()
+		if target == "" && user == "" && len(known[f.Fingerprint]) == 1 {
+			for k := range known[f.Fingerprint] {
+				target, user = k[0], k[1]
+			}
+		}
 		if user == "" {
-			if us := users[[2]string{f.Target, f.Fingerprint}]; len(us) == 1 {
+			if us := users[[2]string{target, f.Fingerprint}]; len(us) == 1 {
 				for u := range us {
 					user = u
 				}
 			}
 		}
-		k := CredentialKey{Target: f.Target, User: user, Fingerprint: f.Fingerprint}
+		k := CredentialKey{Target: target, User: user, Fingerprint: f.Fingerprint}
 		c := byKey[k]
 		if c == nil {
 			c = &Credential{CredentialKey: k}
@@ -304,6 +332,20 @@ func SortFindings(fs []*Finding) {
 type Reference struct {
 	Origin Origin `json:"origin"`
 	Key    string `json:"key"`
+}
+
+// CISecret is a secret a CI system holds by name: one a pipeline
+// references (${{ secrets.ARP_DB_PASSWORD }}, credentials('arp-db'),
+// $ARP_PASSWORD), or one a variable store lists. It never holds a value;
+// these are the names to re-point at Vault.
+type CISecret struct {
+	Origin  Origin   `json:"origin"`            // where it is referenced, or the store that holds it
+	Name    string   `json:"name"`              // its name in the CI's store
+	Store   string   `json:"store"`             // secrets, vars, variables, credentials, variable group, context, …
+	Use     string   `json:"use"`               // "referenced" (by a pipeline) or "stored" (listed by a store)
+	Scope   string   `json:"scope,omitempty"`   // repository, environment:prod, organization, environment scope …
+	Updated string   `json:"updated,omitempty"` // last update (RFC 3339), when the store says
+	Flags   []string `json:"flags,omitempty"`   // protected, masked, hidden, file, visibility …
 }
 
 // Stats counts what a scan read and found.

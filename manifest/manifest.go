@@ -28,6 +28,7 @@ type Manifest struct {
 	Apps        []App       `yaml:"apps"`
 	Allowlist   Allowlist   `yaml:"allowlist"`
 	Policy      Policy      `yaml:"policy"`
+	CI          CIDefaults  `yaml:"ci"`
 
 	dir string // the manifest's directory; relative paths resolve from here
 }
@@ -61,12 +62,60 @@ type Source struct {
 	Dir string `yaml:"dir"`
 	Git string `yaml:"git"`
 	Ref string `yaml:"ref"`
-	// Image and CI arrive with their sources; they are accepted so that
-	// manifests can list them, and refused at scan time until supported.
 	Image string `yaml:"image"`
-	CI    any    `yaml:"ci"`
+	// CI is a pipeline file or directory (a string), or a variable store:
+	// {gitlab_project: group/app}, {gitlab_group: g}, {github_repo:
+	// org/app} or {github_org: org}, with an optional url for a
+	// self-managed GitLab or GitHub Enterprise.
+	CI any `yaml:"ci"`
 
 	Line int `yaml:"-"`
+}
+
+// CIDefaults are the API base URLs of the estate's GitLab and GitHub.
+type CIDefaults struct {
+	GitLabURL string `yaml:"gitlab_url"`
+	GitHubURL string `yaml:"github_url"`
+}
+
+// CISource is a parsed ci: source: a path, or one variable store.
+type CISource struct {
+	Path          string `yaml:"-"`
+	GitLabProject string `yaml:"gitlab_project"`
+	GitLabGroup   string `yaml:"gitlab_group"`
+	GitHubRepo    string `yaml:"github_repo"`
+	GitHubOrg     string `yaml:"github_org"`
+	URL           string `yaml:"url"` // API base URL; default: the manifest's ci: block, else the public service
+}
+
+// CISource parses the source's ci: value.
+func (s Source) CISource() (CISource, error) {
+	switch v := s.CI.(type) {
+	case string:
+		if v == "" {
+			return CISource{}, errors.New("ci: empty path")
+		}
+		return CISource{Path: v}, nil
+	case map[string]any:
+		b, _ := yaml.Marshal(v)
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		var c CISource
+		if err := dec.Decode(&c); err != nil {
+			return CISource{}, fmt.Errorf("ci: %v (want a path, or one of gitlab_project, gitlab_group, github_repo, github_org, with an optional url)", err)
+		}
+		n := 0
+		for _, x := range []string{c.GitLabProject, c.GitLabGroup, c.GitHubRepo, c.GitHubOrg} {
+			if x != "" {
+				n++
+			}
+		}
+		if n != 1 {
+			return CISource{}, errors.New("ci: exactly one of gitlab_project, gitlab_group, github_repo, github_org is required")
+		}
+		return c, nil
+	}
+	return CISource{}, fmt.Errorf("ci: want a path or a mapping, got %T", s.CI)
 }
 
 // Kind names the source's kind.
@@ -185,6 +234,11 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			}
 			if n != 1 {
 				return fmt.Errorf("apps[%d] (%s) sources[%d]%s: exactly one of dir, git, image, ci is required", i, a.Name, j, lineOf(root, i, j))
+			}
+			if s.CI != nil {
+				if _, err := s.CISource(); err != nil {
+					return fmt.Errorf("apps[%d] (%s) sources[%d]%s: %v", i, a.Name, j, lineOf(root, i, j), err)
+				}
 			}
 		}
 	}

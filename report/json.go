@@ -20,6 +20,7 @@ type JSONReport struct {
 	Findings    []JSONFinding    `json:"findings"`
 	Credentials []JSONCredential `json:"credentials"`
 	References  []JSONReference  `json:"references"`
+	CISecrets   []JSONCISecret   `json:"ci_secrets"`
 	Errors      []JSONError      `json:"errors"`
 	Stats       credscan.Stats   `json:"stats"`
 }
@@ -56,6 +57,24 @@ type JSONOrigin struct {
 	Date   string `json:"date,omitempty"`
 	Blob   string `json:"blob,omitempty"`
 	Layer  string `json:"layer,omitempty"`
+	// CI sources
+	CI       string `json:"ci,omitempty"`
+	Job      string `json:"job,omitempty"`
+	Step     string `json:"step,omitempty"`
+	Variable string `json:"variable,omitempty"`
+}
+
+// JSONCISecret is a secret name a pipeline references or a CI store
+// holds; it never carries a value.
+type JSONCISecret struct {
+	App     string     `json:"app"`
+	Name    string     `json:"name"`
+	Store   string     `json:"store"`
+	Use     string     `json:"use"`
+	Scope   string     `json:"scope,omitempty"`
+	Updated string     `json:"updated,omitempty"`
+	Flags   []string   `json:"flags,omitempty"`
+	Origin  JSONOrigin `json:"origin"`
 }
 
 // JSONIdentity is a database identity.
@@ -94,7 +113,8 @@ type JSONError struct {
 }
 
 func jsonOrigin(o credscan.Origin) JSONOrigin {
-	return JSONOrigin{Kind: string(o.Kind), Target: o.Target, Path: o.Path, Line: o.Line, Commit: o.Commit, Author: o.Author, Date: o.Date, Blob: o.Blob, Layer: o.Layer}
+	return JSONOrigin{Kind: string(o.Kind), Target: o.Target, Path: o.Path, Line: o.Line, Commit: o.Commit, Author: o.Author, Date: o.Date, Blob: o.Blob, Layer: o.Layer,
+		CI: o.CI, Job: o.Job, Step: o.Step, Variable: o.Variable}
 }
 
 func jsonIdentity(d *credscan.DBIdentity) *JSONIdentity {
@@ -114,7 +134,7 @@ func findingKind(f *credscan.Finding) string {
 // BuildJSON converts r to the JSON schema.
 func BuildJSON(r *Report) *JSONReport {
 	out := &JSONReport{Version: JSONVersion, Tool: JSONTool{Name: r.Tool, Version: r.Version}, Stats: r.Stats,
-		Findings: []JSONFinding{}, Credentials: []JSONCredential{}, References: []JSONReference{}, Errors: []JSONError{}}
+		Findings: []JSONFinding{}, Credentials: []JSONCredential{}, References: []JSONReference{}, CISecrets: []JSONCISecret{}, Errors: []JSONError{}}
 	for _, f := range r.Findings {
 		out.Findings = append(out.Findings, JSONFinding{RuleID: f.RuleID, Kind: findingKind(f), Target: f.Target, App: f.Origin.App,
 			Origin: jsonOrigin(f.Origin), DB: jsonIdentity(f.DB), Fingerprint: f.Fingerprint, Redacted: f.Redacted,
@@ -130,6 +150,10 @@ func BuildJSON(r *Report) *JSONReport {
 			jc.Locations = append(jc.Locations, jsonOrigin(f.Origin))
 		}
 		out.Credentials = append(out.Credentials, jc)
+	}
+	for _, c := range r.CISecrets {
+		out.CISecrets = append(out.CISecrets, JSONCISecret{App: c.Origin.App, Name: c.Name, Store: c.Store, Use: c.Use, Scope: c.Scope,
+			Updated: c.Updated, Flags: c.Flags, Origin: jsonOrigin(c.Origin)})
 	}
 	for _, ref := range r.References {
 		out.References = append(out.References, JSONReference{App: ref.Origin.App, Key: ref.Key, Origin: jsonOrigin(ref.Origin)})
@@ -149,7 +173,7 @@ func writeJSON(w io.Writer, r *Report) error {
 func writeCSV(w io.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"target", "app", "rule_id", "kind", "user", "host", "port", "database", "fingerprint",
-		"source_kind", "source", "path", "line", "commit", "layer", "blocking", "redacted"})
+		"source_kind", "source", "path", "line", "commit", "layer", "blocking", "redacted", "ci", "job", "variable"})
 	for _, f := range r.Findings {
 		var user, host, port, db string
 		if f.DB != nil {
@@ -160,7 +184,7 @@ func writeCSV(w io.Writer, r *Report) error {
 		}
 		_ = cw.Write([]string{f.Target, f.Origin.App, f.RuleID, findingKind(f), user, host, port, db, f.Fingerprint,
 			string(f.Origin.Kind), f.Origin.Target, f.Origin.Path, strconv.Itoa(f.Origin.Line), f.Origin.Commit, f.Origin.Layer,
-			strconv.FormatBool(f.Blocking), csvSafe(f.Redacted)})
+			strconv.FormatBool(f.Blocking), csvSafe(f.Redacted), f.Origin.CI, csvSafe(f.Origin.Job), csvSafe(f.Origin.Variable)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -39,6 +39,12 @@ func writeMarkdown(w io.Writer, r *Report) error {
 			bw.printf("| %s | %d | %d |\n", mdEscape(a), s.Hardcoded[a], s.Referenced[a])
 		}
 	}
+	if len(r.CISecrets) > 0 {
+		bw.printf("\n### CI secrets (names only)\n\n| App | Name | Store | Use | Where |\n|---|---|---|---|---|\n")
+		for _, c := range r.CISecrets {
+			bw.printf("| %s | `%s` | %s | %s | `%s` |\n", mdEscape(c.Origin.App), mdEscape(c.Name), mdEscape(c.Store), c.Use, mdEscape(location(c.Origin)))
+		}
+	}
 	bw.printf("\n%d item(s) read, %d binary skipped, %d unreadable.\n", s.Items, s.Binary, s.Errors)
 	for _, e := range r.Errors {
 		bw.printf("- skipped: %s\n", mdEscape(e.Error()))

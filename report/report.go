@@ -21,6 +21,7 @@ type Report struct {
 	Version     string
 	Findings    []*credscan.Finding
 	References  []credscan.Reference
+	CISecrets   []credscan.CISecret
 	Errors      []*credscan.ItemError
 	Stats       credscan.Stats
 	Rules       map[string]string // rule ID → description
@@ -77,11 +78,59 @@ func location(o credscan.Origin) string {
 		parts = append(parts, "commit "+shortFP(o.Commit))
 	}
 	loc := o.Path
+	if o.Kind == credscan.KindCIVars && (strings.HasPrefix(o.Target, "gitlab:") || strings.HasPrefix(o.Target, "github:")) {
+		loc = o.Target + " " + o.Path // a variable store: the project names the place
+	}
 	if o.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", o.Path, o.Line)
+		loc = fmt.Sprintf("%s:%d", loc, o.Line)
 	}
 	parts = append(parts, loc)
+	if ctx := ciContext(o); ctx != "" {
+		parts = append(parts, "("+ctx+")")
+	}
 	return strings.Join(parts, " ")
+}
+
+// ciContext names the CI system, job, step and variable of a CI origin.
+func ciContext(o credscan.Origin) string {
+	if o.CI == "" {
+		return ""
+	}
+	parts := []string{o.CI}
+	if o.Job != "" {
+		parts = append(parts, "job "+o.Job)
+	}
+	if o.Step != "" {
+		parts = append(parts, "step "+o.Step)
+	}
+	if o.Variable != "" {
+		parts = append(parts, "variable "+o.Variable)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeCISecrets lists the CI secret names pipelines reference and stores
+// hold, per app: the names to re-point at Vault. No values exist here.
+func writeCISecrets(bw *errWriter, r *Report, c func(code, s string) string) {
+	if len(r.CISecrets) == 0 {
+		return
+	}
+	bw.printf("\n%s\n", c(ansiBold, "CI SECRETS (names only: what to re-point at Vault)"))
+	bw.printf("%-16s %-28s %-12s %-10s %s\n", "APP", "NAME", "STORE", "USE", "WHERE")
+	for _, s := range r.CISecrets {
+		app := s.Origin.App
+		if app == "" {
+			app = "-"
+		}
+		where := location(s.Origin)
+		if s.Updated != "" {
+			where += " updated " + s.Updated
+		}
+		if len(s.Flags) > 0 {
+			where += " [" + strings.Join(s.Flags, ",") + "]"
+		}
+		bw.printf("%-16s %-28s %-12s %-10s %s\n", app, s.Name, s.Store, s.Use, where)
+	}
 }
 
 func shortDigest(d string) string {
@@ -173,6 +222,7 @@ func writeTable(w io.Writer, r *Report) error {
 			bw.printf("%-24s %10d %10d\n", name, s.Hardcoded[a], s.Referenced[a])
 		}
 	}
+	writeCISecrets(bw, r, c)
 	for _, e := range r.Errors {
 		bw.printf("%s %s\n", c(ansiRed, "skipped:"), e.Error())
 	}

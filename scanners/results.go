@@ -14,6 +14,7 @@ type Results struct {
 	mu         sync.Mutex
 	Findings   []*credscan.Finding
 	References []credscan.Reference
+	CISecrets  []credscan.CISecret
 	Errors     []*credscan.ItemError
 	Stats      credscan.Stats
 }
@@ -33,6 +34,9 @@ func (r *Results) add(fs []*credscan.Finding) {
 }
 
 func (r *Results) count(ch credscan.Chunk, _ int) {
+	if ch.Derived {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ch.Overlap == 0 && ch.StartLine <= 1 {
@@ -66,6 +70,13 @@ func (r *Results) addReference(ref credscan.Reference) {
 func (r *Results) addProblem(p string) {
 	r.mu.Lock()
 	r.Stats.Problems = append(r.Stats.Problems, p)
+	r.mu.Unlock()
+}
+
+// AddCISecrets records secret names CI pipelines reference or stores hold.
+func (r *Results) AddCISecrets(s []credscan.CISecret) {
+	r.mu.Lock()
+	r.CISecrets = append(r.CISecrets, s...)
 	r.mu.Unlock()
 }
 

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 
 	"context"
@@ -52,21 +55,39 @@ func plantEstate(t *testing.T) (dir string, secrets []string) {
 	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
 	s := func() string { x := leakcheck.Secret(t); secrets = append(secrets, x); return x }
 	esc := func(x string) string { return strings.NewReplacer("@", "%40", "#", "%23").Replace(x) }
+	// a GitLab whose project CI/CD variables hold application.yml's password
+	var appSecret string
+	gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Private-Token") != "glpat-test-token-0123456789" || r.URL.EscapedPath() != "/api/v4/projects/acme%2Fapi/variables" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `[{"variable_type":"env_var","key":"DB_PASSWORD","value":%q,"protected":true,"masked":true,"hidden":false,"raw":false,"environment_scope":"*","description":null}]`, appSecret)
+	}))
+	t.Cleanup(gl.Close)
+	t.Setenv("GITLAB_TOKEN", "glpat-test-token-0123456789")
 	writeFile(t, filepath.Join(dir, "credscan.yaml"), `version: 1
 targets:
   - name: ARP
     hosts: ["arp-db.prod.internal"]
     databases: [arp]
+ci:
+  gitlab_url: `+gl.URL+`/api/v4
 apps:
   - name: api
     sources:
       - dir: api
       - git: repo
       - image: oci:images/api
+      - ci: pipelines
+      - ci: {gitlab_project: acme/api}
 `)
 	a := filepath.Join(dir, "api")
 	writeFile(t, filepath.Join(a, ".env"), "DATABASE_URL=postgres://arp_app:"+esc(s())+"@arp-db.prod.internal:5432/arp\n")
-	writeFile(t, filepath.Join(a, "application.yml"), "spring:\n  datasource:\n    url: jdbc:postgresql://arp-db.prod.internal/arp\n    username: arp_app\n    password: '"+s()+"'\n")
+	appSecret = s()
+	writeFile(t, filepath.Join(a, "application.yml"), "spring:\n  datasource:\n    url: jdbc:postgresql://arp-db.prod.internal/arp\n    username: arp_app\n    password: '"+appSecret+"'\n")
+	writeFile(t, filepath.Join(dir, "pipelines", ".gitlab-ci.yml"), "variables:\n  PGHOST: arp-db.prod.internal\n  PGUSER: arp_app\n  PGPASSWORD: '"+s()+"'\nmigrate:\n  script:\n    - psql -c 'select 1' $ARP_DB_URL\n    - PGPASSWORD=\"$ARP_DB_PASSWORD\" psql arp\n")
 	writeFile(t, filepath.Join(a, "run.sh"), "export PGHOST=arp-db.prod.internal\nexport PGUSER=arp_app\nexport PGPASSWORD='"+s()+"'\n")
 	writeFile(t, filepath.Join(a, "secret.yaml"), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: arp-db\ndata:\n  password: "+b64(s())+"\n")
 	writeFile(t, filepath.Join(a, "Cfg.java"), `String u = "jdbc:postgresql://arp-db.prod.internal/arp?user=arp_app&password=`+esc(s())+`";`+"\n")
@@ -139,28 +160,52 @@ func TestEstateReportFindsEveryPlantedSecret(t *testing.T) {
 			} `json:"db"`
 		} `json:"findings"`
 		Credentials []struct {
-			Target string `json:"target"`
-			User   string `json:"user"`
+			Target    string `json:"target"`
+			User      string `json:"user"`
+			Locations []struct {
+				Path string `json:"path"`
+			} `json:"locations"`
 		} `json:"credentials"`
+		CISecrets []struct {
+			Name string `json:"name"`
+		} `json:"ci_secrets"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{".env": 1, "application.yml": 5, "run.sh": 3, "secret.yaml": 6, "Cfg.java": 1, "deploy/db.env": 1, "config/Env.env": 3, "root/.pgpass": 1}
+	want := map[string]int{".env": 1, "application.yml": 5, "run.sh": 3, "secret.yaml": 6, "Cfg.java": 1, "deploy/db.env": 1, "config/Env.env": 3, "root/.pgpass": 1,
+		".gitlab-ci.yml": 4, "variables/DB_PASSWORD": 0}
 	got := map[string]int{}
 	for _, f := range rep.Findings {
 		got[f.Origin.Path] = f.Origin.Line
 		if f.App != "api" {
 			t.Errorf("%s: app %q", f.Origin.Path, f.App)
 		}
-		if f.Origin.Path != "secret.yaml" && f.Target != "ARP" {
+		if f.Origin.Path != "secret.yaml" && f.Origin.Path != "variables/DB_PASSWORD" && f.Target != "ARP" {
 			t.Errorf("%s: target %q, want ARP", f.Origin.Path, f.Target)
 		}
 	}
 	for p, line := range want {
-		if got[p] != line {
-			t.Errorf("%s: line %d, want %d", p, got[p], line)
+		if l, ok := got[p]; !ok || l != line {
+			t.Errorf("%s: line %d (found %v), want %d", p, l, ok, line)
 		}
+	}
+	// the GitLab variable holds application.yml's password: one credential
+	joined := false
+	for _, c := range rep.Credentials {
+		paths := map[string]bool{}
+		for _, l := range c.Locations {
+			paths[l.Path] = true
+		}
+		if paths["variables/DB_PASSWORD"] {
+			joined = c.Target == "ARP" && c.User == "arp_app" && paths["application.yml"]
+		}
+	}
+	if !joined {
+		t.Errorf("the GitLab variable's credential is not application.yml's (ARP, arp_app)")
+	}
+	if len(rep.CISecrets) == 0 {
+		t.Errorf("no CI secret names listed")
 	}
 }
 

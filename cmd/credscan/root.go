@@ -20,6 +20,7 @@ import (
 	"github.com/credscan/credscan/policy"
 	"github.com/credscan/credscan/report"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/civars"
 	"github.com/credscan/credscan/scanners/dir"
 	gitsrc "github.com/credscan/credscan/scanners/git"
 	imagesrc "github.com/credscan/credscan/scanners/image"
@@ -55,7 +56,7 @@ error, 3 the scan finished but some items could not be read.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
-	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanEstateCmd())
+	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanCICmd(), newScanEstateCmd())
 	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
@@ -95,12 +96,19 @@ type session struct {
 	// post rewrites findings once every source is scanned (git
 	// attribution of blobs to commits)
 	post []func([]*credscan.Finding) []*credscan.Finding
+	// ci are the CI sources scanned: their references are mapped back
+	// and their secret names listed once every source is scanned
+	ci []*civars.Scanner
 }
 
 // settle applies the post-processing and de-duplicates the results.
 func (s *session) settle() {
 	for _, p := range s.post {
 		s.res.Findings = p(s.res.Findings)
+	}
+	for _, c := range s.ci {
+		s.res.References = c.AttributeRefs(s.res.References)
+		s.res.AddCISecrets(c.Secrets())
 	}
 	s.res.Finish()
 }
@@ -194,7 +202,7 @@ func (s *session) conclude(cmd *cobra.Command, scanErr error) (*report.Report, e
 	}
 	s.settle()
 	s.pol.Apply(s.res)
-	return &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References,
+	return &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References, CISecrets: s.res.CISecrets,
 		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}, nil
 }
 
@@ -301,8 +309,14 @@ func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error)
 					return nil, credscan.UsageError("app %s: %v", app.Name, err)
 				}
 				out = append(out, &relSource{Source: d, root: m.Resolve(src.Dir), label: src.Dir})
+			case credscan.KindCIVars:
+				sc, err := ciSource(m, app.Name, src)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sc)
 			default:
-				return nil, credscan.UsageError("app %s: %s sources are not supported yet", app.Name, src.Kind())
+				return nil, credscan.UsageError("app %s: unknown source kind", app.Name)
 			}
 		}
 	}
@@ -352,6 +366,10 @@ func scanEstate(ctx context.Context, s *session) error {
 		}
 		if img, ok := src.(*imagesrc.Scanner); ok {
 			s.post = append(s.post, img.Attribute)
+		}
+		if c, ok := src.(*civars.Scanner); ok {
+			c.SetLogger(s.log)
+			s.addCI(c)
 		}
 		if err := s.engine.Scan(ctx, src, s.res); err != nil {
 			return err

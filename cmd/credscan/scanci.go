@@ -1,0 +1,166 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/manifest"
+	"github.com/credscan/credscan/scanners/civars"
+)
+
+// ciStoreFlags say which CI variable stores to read and how.
+type ciStoreFlags struct {
+	gitlabProjects, gitlabGroups []string
+	gitlabURL, gitlabTokenFile   string
+	githubRepos, githubOrgs      []string
+	githubURL, githubTokenFile   string
+}
+
+func (c *ciStoreFlags) any() bool {
+	return len(c.gitlabProjects)+len(c.gitlabGroups)+len(c.githubRepos)+len(c.githubOrgs) > 0
+}
+
+// options builds the scanner options; tokens come from the token files,
+// else $GITLAB_TOKEN / $GITHUB_TOKEN, and are never printed.
+func (c *ciStoreFlags) options(o *civars.Options) error {
+	if len(c.gitlabProjects)+len(c.gitlabGroups) > 0 {
+		tok, err := readToken(c.gitlabTokenFile, "GITLAB_TOKEN")
+		if err != nil {
+			return err
+		}
+		o.GitLab = &civars.GitLabOptions{BaseURL: c.gitlabURL, Token: tok, Projects: c.gitlabProjects, Groups: c.gitlabGroups}
+	}
+	if len(c.githubRepos)+len(c.githubOrgs) > 0 {
+		tok, err := readToken(c.githubTokenFile, "GITHUB_TOKEN")
+		if err != nil {
+			return err
+		}
+		o.GitHub = &civars.GitHubOptions{BaseURL: c.githubURL, Token: tok, Repos: c.githubRepos, Orgs: c.githubOrgs}
+	}
+	return nil
+}
+
+// readToken reads a token from file, else from the environment variable env.
+func readToken(file, env string) (string, error) {
+	if file == "" {
+		return os.Getenv(env), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", credscan.UsageError("reading the token file: %v", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func newScanCICmd() *cobra.Command {
+	f := &scanFlags{}
+	c := &ciStoreFlags{}
+	cmd := &cobra.Command{
+		Use:   "ci [PATH...]",
+		Short: "Scan CI pipeline definitions and GitLab/GitHub CI variable stores",
+		Long: `Scan CI pipeline definitions (GitHub Actions workflows, .gitlab-ci.yml and its
+local includes, Jenkinsfile, .circleci/config.yml, azure-pipelines.yml,
+bitbucket-pipelines.yml, .travis.yml) found under each PATH, and the CI/CD
+variable stores named by the flags. Each finding names the CI system, the file
+or project, the job or step and the variable. Values that point at the CI's
+secret store (${{ secrets.X }}, $X, credentials('x')) count as referenced, and
+the secret names the pipelines depend on are listed.
+
+GitLab: project and group variables, values included (a token with read_api and
+the Maintainer role, from $GITLAB_TOKEN or --gitlab-token-file). GitHub: Actions
+variables of repositories, their environments and organizations, with values;
+Actions secrets by name and update date only (GitHub never returns their
+values). Token from $GITHUB_TOKEN or --github-token-file.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !c.any() {
+				return credscan.UsageError("scan ci needs PATHs or a store (--gitlab-project, --gitlab-group, --github-repo, --github-org)")
+			}
+			s, err := optionalSession(cmd, f)
+			if err != nil {
+				return err
+			}
+			o := civars.Options{Logger: s.log}
+			if err := c.options(&o); err != nil {
+				return err
+			}
+			if s.m != nil {
+				if o.GitLab != nil && o.GitLab.BaseURL == "" {
+					o.GitLab.BaseURL = s.m.CI.GitLabURL
+				}
+				if o.GitHub != nil && o.GitHub.BaseURL == "" {
+					o.GitHub.BaseURL = s.m.CI.GitHubURL
+				}
+			}
+			src, err := civars.New(args, o)
+			if err != nil {
+				return err
+			}
+			s.addCI(src)
+			return s.finish(cmd, s.engine.Scan(cmd.Context(), src, s.res))
+		},
+	}
+	addScanFlags(cmd, f, true)
+	fl := cmd.Flags()
+	fl.StringSliceVar(&c.gitlabProjects, "gitlab-project", nil, "GitLab project ID or path whose CI/CD variables to read (repeatable)")
+	fl.StringSliceVar(&c.gitlabGroups, "gitlab-group", nil, "GitLab group ID or path whose CI/CD variables to read (repeatable)")
+	fl.StringVar(&c.gitlabURL, "gitlab-url", "", "API base URL of a self-managed GitLab (default https://gitlab.com)")
+	fl.StringVar(&c.gitlabTokenFile, "gitlab-token-file", "", "read the GitLab token from this file (default $GITLAB_TOKEN)")
+	fl.StringSliceVar(&c.githubRepos, "github-repo", nil, "GitHub repository OWNER/NAME whose Actions variables and secrets to read (repeatable)")
+	fl.StringSliceVar(&c.githubOrgs, "github-org", nil, "GitHub organization whose Actions variables and secrets to read (repeatable)")
+	fl.StringVar(&c.githubURL, "github-url", "", "API base URL of GitHub Enterprise Server (https://ghe.example.com/api/v3/)")
+	fl.StringVar(&c.githubTokenFile, "github-token-file", "", "read the GitHub token from this file (default $GITHUB_TOKEN)")
+	return cmd
+}
+
+// addCI arranges for a CI source's findings and references to be mapped
+// back to their files and jobs, and for its secret names to be listed.
+func (s *session) addCI(src *civars.Scanner) {
+	s.post = append(s.post, src.Attribute)
+	s.ci = append(s.ci, src)
+}
+
+// ciSource builds the scanner of a manifest ci: source.
+func ciSource(m *manifest.Manifest, app string, src manifest.Source) (*civars.Scanner, error) {
+	cs, err := src.CISource()
+	if err != nil {
+		return nil, credscan.UsageError("app %s: %v", app, err)
+	}
+	o := civars.Options{App: app}
+	var paths []string
+	switch {
+	case cs.Path != "":
+		paths, o.Label = []string{m.Resolve(cs.Path)}, cs.Path
+	case cs.GitLabProject != "" || cs.GitLabGroup != "":
+		url := cs.URL
+		if url == "" {
+			url = m.CI.GitLabURL
+		}
+		g := &civars.GitLabOptions{BaseURL: url, Token: os.Getenv("GITLAB_TOKEN")}
+		if cs.GitLabProject != "" {
+			g.Projects = []string{cs.GitLabProject}
+		} else {
+			g.Groups = []string{cs.GitLabGroup}
+		}
+		o.GitLab = g
+	default:
+		url := cs.URL
+		if url == "" {
+			url = m.CI.GitHubURL
+		}
+		g := &civars.GitHubOptions{BaseURL: url, Token: os.Getenv("GITHUB_TOKEN")}
+		if cs.GitHubRepo != "" {
+			g.Repos = []string{cs.GitHubRepo}
+		} else {
+			g.Orgs = []string{cs.GitHubOrg}
+		}
+		o.GitHub = g
+	}
+	sc, err := civars.New(paths, o)
+	if err != nil {
+		return nil, credscan.UsageError("app %s: %v", app, err)
+	}
+	return sc, nil
+}
