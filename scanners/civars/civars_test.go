@@ -186,3 +186,61 @@ func TestPipelines(t *testing.T) {
 		})
 	}
 }
+
+func TestDetectSystem(t *testing.T) {
+	for p, want := range map[string]System{
+		".github/workflows/ci.yml":          GitHubActions,
+		"svc/.github/workflows/deploy.yaml": GitHubActions,
+		".gitlab-ci.yml":                    GitLabCI,
+		"Jenkinsfile":                       Jenkins,
+		"jenkins/release.Jenkinsfile":       Jenkins,
+		".circleci/config.yml":              CircleCI,
+		"azure-pipelines.yml":               AzurePipelines,
+		".azure-pipelines/release.yml":      AzurePipelines,
+		"bitbucket-pipelines.yml":           Bitbucket,
+		".travis.yml":                       Travis,
+		"config.yml":                        "",
+		".github/dependabot.yml":            "",
+		"docs/Jenkinsfile.md":               "",
+	} {
+		if got := DetectSystem(p); got != want {
+			t.Errorf("DetectSystem(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+// A malformed pipeline is named in the errors; its text is still scanned
+// line by line, and the other files are scanned whole.
+func TestMalformedPipeline(t *testing.T) {
+	dir := t.TempDir()
+	secret := leakcheck.Secret(t)
+	bad := "variables:\n  PGPASSWORD: '" + secret + "'\n  broken: [unclosed\njob:\n  script: x\n"
+	if err := os.WriteFile(filepath.Join(dir, ".gitlab-ci.yml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := "jobs:\n  a:\n    env:\n      DB_PASSWORD: '" + secret + "'\n"
+	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "a.yml"), []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := New([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := scan(t, sc)
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), ".gitlab-ci.yml: malformed pipeline YAML: yaml: line") {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	leakcheck.AssertNone(t, "error", []byte(res.Errors[0].Error()), secret)
+	paths := map[string]bool{}
+	for _, f := range res.Findings {
+		paths[where(f.Origin)] = true
+	}
+	for _, p := range []string{".gitlab-ci.yml:2 //", ".github/workflows/a.yml:4 a//DB_PASSWORD"} {
+		if !paths[p] {
+			t.Errorf("missing %s; have %v", p, paths)
+		}
+	}
+}

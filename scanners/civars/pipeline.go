@@ -45,7 +45,7 @@ func DetectSystem(p string) System {
 		return GitHubActions
 	case base == ".gitlab-ci.yml" || base == ".gitlab-ci.yaml" || strings.HasSuffix(base, ".gitlab-ci.yml"):
 		return GitLabCI
-	case base == "Jenkinsfile" || strings.HasPrefix(base, "Jenkinsfile.") || strings.HasSuffix(base, ".jenkinsfile") || strings.HasSuffix(base, ".Jenkinsfile"):
+	case base == "Jenkinsfile" || strings.HasPrefix(base, "Jenkinsfile.") && !docExt[strings.ToLower(ext)] || strings.HasSuffix(base, ".jenkinsfile") || strings.HasSuffix(base, ".Jenkinsfile"):
 		return Jenkins
 	case yml && strings.HasSuffix(lower, ".circleci/"+strings.ToLower(base)) && strings.HasPrefix(base, "config"):
 		return CircleCI
@@ -58,6 +58,9 @@ func DetectSystem(p string) System {
 	}
 	return ""
 }
+
+// docExt are extensions of documents about a pipeline, not pipelines.
+var docExt = map[string]bool{".md": true, ".txt": true, ".rst": true, ".adoc": true, ".html": true, ".png": true, ".svg": true}
 
 // Loc is where in a pipeline something is: the line and the job, step and
 // variable it belongs to (each "" when not applicable).

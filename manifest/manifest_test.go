@@ -1,0 +1,72 @@
+package manifest
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// The manifest documented in the README parses, with every source kind.
+func TestREADMEManifestParses(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "## Manifest (`credscan.yaml`)")
+	if i < 0 {
+		t.Fatal("README has no manifest section")
+	}
+	s = s[i:]
+	start := strings.Index(s, "```yaml\n")
+	end := strings.Index(s[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("README manifest section has no yaml block")
+	}
+	m, err := Parse([]byte(s[start+8 : start+8+end]))
+	if err != nil {
+		t.Fatalf("README manifest: %v", err)
+	}
+	kinds := map[string]bool{}
+	for _, a := range m.Apps {
+		for _, src := range a.Sources {
+			kinds[string(src.Kind())] = true
+			if src.CI != nil {
+				if _, err := src.CISource(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+	for _, k := range []string{"dir", "git", "image", "civars"} {
+		if !kinds[k] {
+			t.Errorf("README manifest lists no %s source", k)
+		}
+	}
+	if m.CI.GitLabURL == "" || m.CI.GitHubURL == "" {
+		t.Errorf("README manifest has no ci: base URLs")
+	}
+}
+
+func TestCISourceForms(t *testing.T) {
+	for _, bad := range []string{
+		"ci: {gitlab_project: a/b, github_repo: a/b}",
+		"ci: {gitlab_projekt: a/b}",
+		"ci: {url: https://x}",
+		"ci: ''",
+	} {
+		doc := "version: 1\napps:\n  - name: a\n    sources:\n      - " + bad + "\n"
+		if _, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+	doc := "version: 1\napps:\n  - name: a\n    sources:\n      - ci: {github_org: acme, url: 'https://ghe/api/v3/'}\n"
+	m, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := m.Apps[0].Sources[0].CISource()
+	if err != nil || cs.GitHubOrg != "acme" || cs.URL != "https://ghe/api/v3/" {
+		t.Errorf("got %+v, %v", cs, err)
+	}
+}
