@@ -59,9 +59,9 @@ type App struct {
 
 // Source is one place an app's credentials may hide. Exactly one kind is set.
 type Source struct {
-	Dir string `yaml:"dir"`
-	Git string `yaml:"git"`
-	Ref string `yaml:"ref"`
+	Dir   string `yaml:"dir"`
+	Git   string `yaml:"git"`
+	Ref   string `yaml:"ref"`
 	Image string `yaml:"image"`
 	// CI is a pipeline file or directory (a string), or a variable store:
 	// {gitlab_project: group/app}, {gitlab_group: g}, {github_repo:
