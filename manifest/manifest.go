@@ -29,6 +29,9 @@ type Manifest struct {
 	Allowlist   Allowlist   `yaml:"allowlist"`
 	Policy      Policy      `yaml:"policy"`
 	CI          CIDefaults  `yaml:"ci"`
+	Approvals   Approvals   `yaml:"approvals"`
+	Vault       Vault       `yaml:"vault"`
+	Audit       AuditLog    `yaml:"audit"`
 
 	dir string // the manifest's directory; relative paths resolve from here
 }
@@ -68,8 +71,59 @@ type Source struct {
 	// org/app} or {github_org: org}, with an optional url for a
 	// self-managed GitLab or GitHub Enterprise.
 	CI any `yaml:"ci"`
+	// Approval "required" makes scans of this source need an approval.
+	Approval string `yaml:"approval"`
 
 	Line int `yaml:"-"`
+}
+
+// Approvals say which source kinds always need an approval.
+type Approvals struct {
+	Required []string `yaml:"required"` // kinds: dir, git, image, ci, verify
+}
+
+// Vault is where credentials are pushed (DESIGN.md, "Vault layout").
+type Vault struct {
+	Mount     string `yaml:"mount"`     // KV v2 mount (default secret)
+	Prefix    string `yaml:"prefix"`    // prepended to every path
+	Migrating string `yaml:"migrating"` // the target being migrated (default ARP): its credentials go to <target>/legacy/
+}
+
+// AuditLog configures credscan's own audit trail.
+type AuditLog struct {
+	File   string `yaml:"file"`   // relative to the manifest (default .credscan-audit.jsonl)
+	Mirror bool   `yaml:"mirror"` // also write each line to Vault KV credscan/audit/
+}
+
+// AuditFile is the audit log's path: the manifest's, else ./.credscan-audit.jsonl.
+func (m *Manifest) AuditFile() string {
+	if m != nil && m.Audit.File != "" {
+		return m.Resolve(m.Audit.File)
+	}
+	if m != nil {
+		return m.Resolve(".credscan-audit.jsonl")
+	}
+	return ".credscan-audit.jsonl"
+}
+
+// Spec renders the source as the manifest writes it.
+func (s Source) Spec() string {
+	switch {
+	case s.Dir != "":
+		return s.Dir
+	case s.Git != "":
+		return s.Git
+	case s.Image != "":
+		return s.Image
+	}
+	if c, err := s.CISource(); err == nil {
+		for _, v := range []string{c.Path, c.GitLabProject, c.GitLabGroup, c.GitHubRepo, c.GitHubOrg} {
+			if v != "" {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // CIDefaults are the API base URLs of the estate's GitLab and GitHub.
@@ -235,6 +289,9 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			if n != 1 {
 				return fmt.Errorf("apps[%d] (%s) sources[%d]%s: exactly one of dir, git, image, ci is required", i, a.Name, j, lineOf(root, i, j))
 			}
+			if s.Approval != "" && s.Approval != "required" {
+				return fmt.Errorf("apps[%d] (%s) sources[%d]%s: approval: want required", i, a.Name, j, lineOf(root, i, j))
+			}
 			if s.CI != nil {
 				if _, err := s.CISource(); err != nil {
 					return fmt.Errorf("apps[%d] (%s) sources[%d]%s: %v", i, a.Name, j, lineOf(root, i, j), err)
@@ -247,6 +304,13 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			if _, err := regexp.Compile(r); err != nil {
 				return fmt.Errorf("allowlist: bad regular expression: %v", err)
 			}
+		}
+	}
+	for _, k := range m.Approvals.Required {
+		switch k {
+		case "dir", "git", "image", "ci", "verify":
+		default:
+			return fmt.Errorf("approvals.required: unknown kind %q (want dir, git, image, ci or verify)", k)
 		}
 	}
 	for _, b := range m.Policy.Block {

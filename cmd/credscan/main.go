@@ -45,6 +45,7 @@ const (
 	exitBlocking = 1 // blocking findings
 	exitUsage    = 2 // usage or configuration error
 	exitPartial  = 3 // the scan finished but some items could not be read
+	exitVault    = 4 // a Vault push left credentials unwritten (they are listed)
 )
 
 var (
@@ -62,6 +63,8 @@ func exitCode(err error) int {
 		return exitBlocking
 	case errors.Is(err, errPartial):
 		return exitPartial
+	case errors.As(err, new(*vaultFailure)):
+		return exitVault
 	default:
 		return exitUsage
 	}
@@ -72,7 +75,7 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	code := exitCode(err)
-	if err != nil && code == exitUsage {
+	if err != nil && (code == exitUsage || code == exitVault) {
 		fmt.Fprintln(os.Stderr, "credscan:", err)
 	}
 	os.Exit(code)

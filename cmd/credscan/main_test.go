@@ -32,7 +32,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())
 	code := exitCode(err)
-	if err != nil && code == exitUsage {
+	if err != nil && (code == exitUsage || code == exitVault) {
 		errb.WriteString("credscan: " + err.Error() + "\n")
 	}
 	return out.String(), errb.String(), code
@@ -306,4 +306,17 @@ func TestGitURLTokenNeverPrinted(t *testing.T) {
 		leakcheck.AssertNone(t, format+" stdout", []byte(stdout), token)
 		leakcheck.AssertNone(t, format+" stderr", []byte(stderr), token)
 	}
+}
+
+// TestMain keeps the tests' audit records out of the user's state
+// directory.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "credscan-audit")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("CREDSCAN_AUDIT_LOG", filepath.Join(dir, "audit.jsonl"))
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

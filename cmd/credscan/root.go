@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/audit"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
 	"github.com/credscan/credscan/report"
@@ -39,6 +40,12 @@ type scanFlags struct {
 	workers        int
 	maxDecodeDepth int
 	keyFile        string
+	// Vault: push after the scan, approvals, audit log
+	push         bool
+	dryRun       bool
+	allowNoAudit bool
+	approval     string
+	vault        vaultFlags
 }
 
 func newRootCmd() *cobra.Command {
@@ -57,7 +64,7 @@ error, 3 the scan finished but some items could not be read.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
 	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanCICmd(), newScanEstateCmd())
-	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVersionCmd(), newRulesCmd())
+	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVaultCmd(), newApproveCmd(), newAuditCmd(), newVersionCmd(), newRulesCmd())
 	return root
 }
 
@@ -75,6 +82,9 @@ func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
 	fl.IntVar(&f.workers, "workers", 0, "files scanned at once (default: one per CPU)")
 	fl.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "gitleaks decoding passes (base64, hex, percent) on candidate lines")
 	fl.StringVar(&f.keyFile, "fingerprint-key-file", "", "fingerprint key file (default: the manifest's, else the user config dir); $"+credscan.FingerprintKeyEnv+" wins")
+	fl.BoolVar(&f.push, "push", false, "write the database credentials found to Vault KV v2 (see credscan vault push)")
+	fl.StringVar(&f.approval, "approval", "", "approval ID (credscan approve) for sources the manifest marks approval: required")
+	addVaultFlags(fl, &f.vault)
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
@@ -99,6 +109,8 @@ type session struct {
 	// ci are the CI sources scanned: their references are mapped back
 	// and their secret names listed once every source is scanned
 	ci []*civars.Scanner
+	// scope names what the scan covers, for the audit log
+	scope []string
 }
 
 // settle applies the post-processing and de-duplicates the results.
@@ -172,7 +184,25 @@ func (s *session) finish(cmd *cobra.Command, scanErr error) error {
 	if err := s.writeReport(cmd, rep); err != nil {
 		return err
 	}
-	return s.verdict(cmd)
+	if s.f.push {
+		if err := s.push(cmd.Context(), cmd.ErrOrStderr()); err != nil {
+			return err
+		}
+	}
+	verdict := s.verdict(cmd)
+	result := "ok"
+	switch {
+	case errors.Is(verdict, errBlocking):
+		result = "blocked"
+	case errors.Is(verdict, errPartial):
+		result = "partial"
+	}
+	if err := s.record(cmd.Context(), audit.Record{Action: "scan " + cmd.Name(), Scope: s.scope, Approval: s.f.approval, Result: result,
+		Counts: map[string]int{"items": int(s.res.Stats.Items), "findings": s.res.Stats.Findings, "credentials": s.res.Stats.Credentials,
+			"blocking": s.res.Stats.Blocking, "errors": s.res.Stats.Errors}}); err != nil {
+		return err
+	}
+	return verdict
 }
 
 // writeReport writes rep in --format to --output, else to stdout (in
@@ -262,19 +292,32 @@ func newScanEstateCmd() *cobra.Command {
 			if f.manifest == "" {
 				return credscan.UsageError("scan estate needs --manifest (-m)")
 			}
-			m, err := manifest.Load(f.manifest)
-			if err != nil {
-				return err
-			}
-			s, err := newSession(f, m, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			return s.finish(cmd, scanEstate(cmd.Context(), s))
+			return runEstate(cmd, f)
 		},
 	}
 	addScanFlags(c, f, true)
 	return c
+}
+
+// runEstate scans the manifest's estate, once its approvals hold.
+func runEstate(cmd *cobra.Command, f *scanFlags) error {
+	m, err := manifest.Load(f.manifest)
+	if err != nil {
+		return err
+	}
+	s, err := newSession(f, m, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	for _, a := range m.Apps {
+		for _, src := range a.Sources {
+			s.scope = append(s.scope, a.Name+" "+policy.KindName(string(src.Kind()))+" "+src.Spec())
+		}
+	}
+	if err := s.authorize(cmd.Context(), policy.Needs(m)); err != nil {
+		return err
+	}
+	return s.finish(cmd, scanEstate(cmd.Context(), s))
 }
 
 // estateSources builds one Source per manifest source (git sources are
