@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
@@ -273,6 +274,9 @@ type Store struct {
 	Workers int           // entries written at once (default 4)
 	// now stamps first_seen/last_seen (tests may fix it).
 	now func() time.Time
+	// down is set once an entry failed with Vault unavailable after every
+	// retry: the entries after it are not attempted (and are listed).
+	down atomic.Pointer[string]
 }
 
 // NewStore returns a Store over c.
@@ -332,6 +336,14 @@ func (e *PushError) Error() string {
 
 func (s *Store) pushOne(ctx context.Context, e Entry, dryRun bool) Outcome {
 	o := Outcome{Path: e.Path, Label: e.Label}
+	if ctx.Err() != nil {
+		o.Action, o.Err = Failed, fmt.Errorf("not attempted: %v", ctx.Err())
+		return o
+	}
+	if why := s.down.Load(); why != nil {
+		o.Action, o.Err = Failed, fmt.Errorf("not attempted: Vault unavailable (%s)", *why)
+		return o
+	}
 	wait := s.Backoff
 	var last error
 	for attempt := 1; attempt <= max(1, s.Retries); attempt++ {
@@ -358,6 +370,10 @@ func (s *Store) pushOne(ctx context.Context, e Entry, dryRun bool) Outcome {
 		}
 	}
 	o.Action, o.Err = Failed, errors.New(describe(last))
+	if retryable(last) {
+		why := describe(last)
+		s.down.CompareAndSwap(nil, &why)
+	}
 	return o
 }
 

@@ -115,6 +115,11 @@ func auditLogPath(flag string, m *manifest.Manifest) string {
 func (s *session) record(ctx context.Context, r audit.Record) error {
 	v := &s.f.vault
 	l := audit.Open(auditLogPath(v.auditLog, s.m))
+	if s.m != nil && s.m.Audit.Mirror && v.client == nil {
+		if _, err := v.connect(ctx, s); err != nil {
+			s.log.Warn("audit mirror: cannot reach Vault; this record is kept locally only", "error", err.Error())
+		}
+	}
 	if s.m != nil && s.m.Audit.Mirror && v.client != nil {
 		st := vaultsync.NewStore(v.client, v.layout(s.m), s.log)
 		l.Mirror = func(id string, r audit.Record) error { return st.MirrorAudit(ctx, id, r) }
@@ -181,6 +186,7 @@ func (s *session) push(ctx context.Context, w io.Writer) error {
 	}
 	if !chk.OK {
 		if !s.f.allowNoAudit {
+			_ = s.record(ctx, audit.Record{Action: "vault.push", Approval: s.f.approval, Result: "refused", Detail: "no Vault audit device is enabled"})
 			return credscan.UsageError("vault has no audit device enabled: refusing to write secrets nobody's access to is logged (enable one: vault audit enable file file_path=…; or --allow-no-audit, recorded in credscan's audit log)")
 		}
 		if err := s.record(ctx, audit.Record{Action: "override", Result: "ok", Detail: "--allow-no-audit: pushing to a Vault with no audit device"}); err != nil {

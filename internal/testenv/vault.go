@@ -86,9 +86,9 @@ func BuildVault(out string) error {
 	src := filepath.Join(filepath.Dir(file), "vaultbin")
 	fmt.Fprintf(os.Stderr, "testenv: building the Vault %s test server into %s (the first time takes 10-15 minutes)\n", VaultVersion, out)
 	tmp := out + ".tmp"
-	cmd := exec.Command("go", "build", "-mod=mod", "-o", tmp, ".")
+	cmd := exec.Command("go", "build", "-mod=mod", "-trimpath", "-ldflags=-s -w", "-o", tmp, ".")
 	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build in %s: %v\n%s", src, err, tail(string(b), 2000))
 	}
@@ -163,10 +163,12 @@ func (v *Vault) start(bin string, port int) error {
 		resp, err := http.Get(v.Addr + "/v1/sys/health")
 		if err == nil {
 			resp.Body.Close()
+			// ready, and the banner with the unseal key is written
 			if resp.StatusCode == http.StatusOK {
-				v.UnsealKey = v.unsealKey()
-				go func() { <-exited }() // reap it when stopped
-				return nil
+				if v.UnsealKey = v.unsealKey(); v.UnsealKey != "" {
+					go func() { <-exited }() // reap it when stopped
+					return nil
+				}
 			}
 		}
 	}
