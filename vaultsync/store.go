@@ -150,7 +150,7 @@ func Entries(creds []*credscan.Credential, l Layout, version string) []Entry {
 	for _, a := range apps {
 		occ := byApp[a]
 		out = append(out, Entry{Path: l.FindingsPath(a), Data: map[string]any{"app": a, "occurrences": occ, "count": len(occ)},
-			Meta: capMeta(map[string]string{"app": a, "occurrences": strconv.Itoa(len(occ)), "written_by": "credscan " + version}),
+			Meta:  capMeta(map[string]string{"app": a, "occurrences": strconv.Itoa(len(occ)), "written_by": "credscan " + version}),
 			Label: "findings of " + orDash(a)})
 	}
 	return out
