@@ -166,17 +166,13 @@ func TestPipelines(t *testing.T) {
 				}
 				got = append(got, where(f.Origin))
 			}
-			if strings.Join(got, "\n") != strings.Join(c.found, "\n") {
-				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.found, "\n"))
-			}
+			sameLines(t, "findings", got, c.found)
 			var refs []string
 			for _, s := range res.CISecrets {
 				refs = append(refs, fmt.Sprintf("%s %s %s:%d", s.Name, s.Store, s.Origin.Path, s.Origin.Line))
 			}
 			sort.Strings(refs)
-			if strings.Join(refs, "\n") != strings.Join(c.refs, "\n") {
-				t.Errorf("referenced secrets:\n%s\nwant:\n%s", strings.Join(refs, "\n"), strings.Join(c.refs, "\n"))
-			}
+			sameLines(t, "referenced secrets", refs, c.refs)
 			if res.Stats.Referenced["billing-api"] < len(c.refs) {
 				t.Errorf("referenced count %d, want at least %d", res.Stats.Referenced["billing-api"], len(c.refs))
 			}

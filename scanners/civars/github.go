@@ -180,27 +180,18 @@ func (s *Scanner) github(ctx context.Context, yield func(credscan.Chunk, error) 
 	return nil
 }
 
-// ghVariables lists every page of a variables endpoint.
-func ghVariables(ctx context.Context, s *Scanner, what, perm string, list func(*github.ListOptions) (*github.ActionsVariables, *github.Response, error)) ([]storeVar, error) {
-	var out []storeVar
+// ghPages lists every page of an endpoint, retrying after rate limits.
+func ghPages[T any](ctx context.Context, s *Scanner, what, perm string, list func(*github.ListOptions) ([]T, *github.Response, error)) ([]T, error) {
+	var out []T
 	err := s.ghRetry(ctx, what, func() (*github.Response, error) {
 		out = out[:0]
 		opt := &github.ListOptions{PerPage: 30}
 		for {
-			vs, resp, err := list(opt)
+			page, resp, err := list(opt)
 			if err != nil {
 				return resp, err
 			}
-			for _, v := range vs.Variables {
-				sv := storeVar{Key: v.Name, Value: v.Value, Scope: "*"}
-				if v.UpdatedAt != nil {
-					sv.Updated = v.UpdatedAt.UTC().Format(time.RFC3339)
-				}
-				if v.Visibility != nil {
-					sv.Flags = append(sv.Flags, "visibility:"+*v.Visibility)
-				}
-				out = append(out, sv)
-			}
+			out = append(out, page...)
 			if resp.NextPage == 0 {
 				return resp, nil
 			}
@@ -213,29 +204,38 @@ func ghVariables(ctx context.Context, s *Scanner, what, perm string, list func(*
 	return out, nil
 }
 
+// ghVariables lists every page of a variables endpoint.
+func ghVariables(ctx context.Context, s *Scanner, what, perm string, list func(*github.ListOptions) (*github.ActionsVariables, *github.Response, error)) ([]storeVar, error) {
+	return ghPages(ctx, s, what, perm, func(opt *github.ListOptions) ([]storeVar, *github.Response, error) {
+		vs, resp, err := list(opt)
+		if err != nil {
+			return nil, resp, err
+		}
+		out := make([]storeVar, 0, len(vs.Variables))
+		for _, v := range vs.Variables {
+			sv := storeVar{Key: v.Name, Value: v.Value, Scope: "*"}
+			if v.UpdatedAt != nil {
+				sv.Updated = v.UpdatedAt.UTC().Format(time.RFC3339)
+			}
+			if v.Visibility != nil {
+				sv.Flags = append(sv.Flags, "visibility:"+*v.Visibility)
+			}
+			out = append(out, sv)
+		}
+		return out, resp, nil
+	})
+}
+
 // ghSecrets lists every page of a secrets endpoint: names and dates only,
 // GitHub never returns a secret's value.
 func ghSecrets(ctx context.Context, s *Scanner, what, perm string, list func(*github.ListOptions) (*github.Secrets, *github.Response, error)) ([]*github.Secret, error) {
-	var out []*github.Secret
-	err := s.ghRetry(ctx, what, func() (*github.Response, error) {
-		out = out[:0]
-		opt := &github.ListOptions{PerPage: 30}
-		for {
-			ss, resp, err := list(opt)
-			if err != nil {
-				return resp, err
-			}
-			out = append(out, ss.Secrets...)
-			if resp.NextPage == 0 {
-				return resp, nil
-			}
-			opt.Page = resp.NextPage
+	return ghPages(ctx, s, what, perm, func(opt *github.ListOptions) ([]*github.Secret, *github.Response, error) {
+		ss, resp, err := list(opt)
+		if err != nil {
+			return nil, resp, err
 		}
+		return ss.Secrets, resp, nil
 	})
-	if err != nil {
-		return nil, ghError(err, what, perm, s.o.GitHub.Token)
-	}
-	return out, nil
 }
 
 // inventory lists write-only secrets by name, scope and last update.

@@ -171,27 +171,17 @@ func TestGitLabStores(t *testing.T) {
 		"gitlab:project:acme/forbidden:variables: GitLab refused (403) the CI/CD variables of project acme/forbidden: the token needs the read_api scope and the Maintainer role (Owner for a group)",
 		"gitlab:project:acme/missing:variables: GitLab project acme/missing not found (404), or not visible to this token",
 	}
-	if strings.Join(errs, "\n") != strings.Join(wantErrs, "\n") {
-		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(wantErrs, "\n"))
-	}
+	sameLines(t, "errors", errs, wantErrs)
 	if !strings.Contains(logs, "GitLab rate limit (429): backing off") {
 		t.Errorf("the 429 back-off was not said in the log")
 	}
-	var got []string
-	credscan.SortFindings(res.Findings)
-	for _, f := range res.Findings {
-		if f.Secret.Reveal() == secret {
-			got = append(got, fmt.Sprintf("%s %s %s/%s %s", f.Origin.CI, f.Origin.Target, f.Origin.Path, f.Origin.Job, f.DB.String()))
-		}
-	}
+	got := storeFindings(res, secret)
 	want := []string{
 		"gitlab gitlab:group:acme variables/ARP_DB_PASSWORD/all environments ",
 		"gitlab gitlab:project:acme/billing-api variables/DB_ENV_FILE/ arp_app@arp-db.prod.internal:5432/arp",
 		"gitlab gitlab:project:acme/billing-api variables/PGPASSWORD/environment production arp_app@arp-db.prod.internal",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	sameLines(t, "findings", got, want)
 	var stored []string
 	for _, s := range res.CISecrets {
 		stored = append(stored, fmt.Sprintf("%s %s %s %v", s.Origin.Target, s.Name, s.Scope, s.Flags))
@@ -205,16 +195,11 @@ func TestGitLabStores(t *testing.T) {
 		"gitlab:project:acme/billing-api PGPASSWORD production [protected masked raw]",
 		"gitlab:project:acme/billing-api PGUSER * []",
 	}
-	if strings.Join(stored, "\n") != strings.Join(wantStored, "\n") {
-		t.Errorf("inventory:\n%s\nwant:\n%s", strings.Join(stored, "\n"), strings.Join(wantStored, "\n"))
-	}
+	sameLines(t, "inventory", stored, wantStored)
 	if res.Stats.Referenced["billing-api"] < 1 {
 		t.Errorf("DB_PASSWORD=$ARP_DB_PASSWORD is not counted as referenced")
 	}
-	everything := logs + strings.Join(errs, "\n") + fmt.Sprint(res.CISecrets)
-	for _, f := range res.Findings {
-		everything += f.Redacted + f.Origin.String()
-	}
+	everything := allOutput(res, logs, errs)
 	leakcheck.AssertNone(t, "GitLab store output", []byte(everything), secret, token)
 }
 
@@ -246,27 +231,17 @@ func TestGitHubStores(t *testing.T) {
 		`github:repo:acme/limited:variables: GitHub refused (403) the repo variables of repository acme/limited: the token needs the "Variables" repository permission (read), or the repo scope for a classic token`,
 		`github:repo:acme/private:variables: GitHub found no repo variables for repository acme/private (404): it does not exist, or the token cannot see it (the token needs the "Variables" repository permission (read), or the repo scope for a classic token)`,
 	}
-	if strings.Join(errs, "\n") != strings.Join(wantErrs, "\n") {
-		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(wantErrs, "\n"))
-	}
+	sameLines(t, "errors", errs, wantErrs)
 	if !strings.Contains(logs, "GitHub secondary rate limit: backing off") {
 		t.Errorf("the secondary rate limit back-off was not said in the log")
 	}
-	var got []string
-	credscan.SortFindings(res.Findings)
-	for _, f := range res.Findings {
-		if f.Secret.Reveal() == secret {
-			got = append(got, fmt.Sprintf("%s %s %s/%s %s", f.Origin.CI, f.Origin.Target, f.Origin.Path, f.Origin.Job, f.DB.String()))
-		}
-	}
+	got := storeFindings(res, secret)
 	want := []string{
 		"github github:org:acme variables/ARP_REPORTING_DSN/all environments arp_report@arp-db.prod.internal:5432/arp",
 		"github github:repo:acme/billing-api variables/ARP_DB_PASSWORD/all environments arp_app@arp-db.prod.internal",
 		"github github:repo:acme/billing-api variables/DATABASE_URL/environment production arp_app@arp-db.prod.internal:5432/arp",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	sameLines(t, "findings", got, want)
 	var stored []string
 	for _, s := range res.CISecrets {
 		if s.Store == "secrets" {
@@ -279,13 +254,8 @@ func TestGitHubStores(t *testing.T) {
 		"github:repo:acme/billing-api ARP_DB_PASSWORD environment:production 2025-01-10T12:59:22Z []",
 		"github:repo:acme/billing-api NPM_TOKEN repository 2024-11-03T10:01:02Z []",
 	}
-	if strings.Join(stored, "\n") != strings.Join(wantStored, "\n") {
-		t.Errorf("secrets inventory:\n%s\nwant:\n%s", strings.Join(stored, "\n"), strings.Join(wantStored, "\n"))
-	}
-	everything := logs + strings.Join(errs, "\n") + fmt.Sprint(res.CISecrets)
-	for _, f := range res.Findings {
-		everything += f.Redacted + f.Origin.String()
-	}
+	sameLines(t, "secrets inventory", stored, wantStored)
+	everything := allOutput(res, logs, errs)
 	leakcheck.AssertNone(t, "GitHub store output", []byte(everything), secret, token)
 }
 
@@ -304,8 +274,36 @@ func TestStoresBadToken(t *testing.T) {
 		"gitlab:project:acme/a:variables: GitLab rejected the token (401) reading project acme/a's CI/CD variables: check GITLAB_TOKEN (expired or revoked?)",
 		"gitlab:project:acme/b:variables: GitLab rejected the token (401) reading project acme/b's CI/CD variables: check GITLAB_TOKEN (expired or revoked?)",
 	}
-	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
-		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
-	}
+	sameLines(t, "errors", errs, want)
 	leakcheck.AssertNone(t, "errors and log", []byte(logs+strings.Join(errs, "\n")), bad, good)
+}
+
+// sameLines fails t when got and want differ, showing both (they hold no
+// secret: places and names only).
+func sameLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// storeFindings renders the findings of secret as "ci target path/job identity".
+func storeFindings(res *scanners.Results, secret string) []string {
+	var got []string
+	credscan.SortFindings(res.Findings)
+	for _, f := range res.Findings {
+		if f.Secret.Reveal() == secret {
+			got = append(got, fmt.Sprintf("%s %s %s/%s %s", f.Origin.CI, f.Origin.Target, f.Origin.Path, f.Origin.Job, f.DB.String()))
+		}
+	}
+	return got
+}
+
+// allOutput is everything a store scan printed or reported.
+func allOutput(res *scanners.Results, logs string, errs []string) string {
+	everything := logs + strings.Join(errs, "\n") + fmt.Sprint(res.CISecrets)
+	for _, f := range res.Findings {
+		everything += f.Redacted + f.Origin.String()
+	}
+	return everything
 }
