@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	tlspkg "crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -101,6 +102,8 @@ type Vault struct {
 	RootToken string
 	UnsealKey string
 	Dir       string // the server's temporary directory (logs, audit logs)
+	CACert    string // with TLS: the CA certificate that signed the server's
+	tls       bool
 	cmd       *exec.Cmd
 	logFile   string
 	t         testing.TB
@@ -109,12 +112,18 @@ type Vault struct {
 // StartVault starts `vault server -dev` on a free loopback port, waits
 // until it is ready and stops it when the test ends. KV v2 is mounted at
 // secret/.
-func StartVault(t testing.TB) *Vault {
+func StartVault(t testing.TB) *Vault { t.Helper(); return startVault(t, false) }
+
+// StartVaultTLS starts the dev server with TLS (-dev-tls): its own CA,
+// whose certificate is CACert.
+func StartVaultTLS(t testing.TB) *Vault { t.Helper(); return startVault(t, true) }
+
+func startVault(t testing.TB, tls bool) *Vault {
 	t.Helper()
 	bin := VaultBinary(t)
 	dir := t.TempDir()
 	root := "root-" + randHex(8)
-	v := &Vault{RootToken: root, Dir: dir, logFile: filepath.Join(dir, "server.log"), t: t}
+	v := &Vault{RootToken: root, Dir: dir, logFile: filepath.Join(dir, "server.log"), t: t, tls: tls}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort()
@@ -122,6 +131,9 @@ func StartVault(t testing.TB) *Vault {
 			t.Fatalf("vault: %v", err)
 		}
 		v.Addr = fmt.Sprintf("http://127.0.0.1:%d", port)
+		if tls {
+			v.Addr = fmt.Sprintf("https://127.0.0.1:%d", port)
+		}
 		if lastErr = v.start(bin, port); lastErr == nil {
 			t.Cleanup(v.Stop)
 			return v
@@ -138,8 +150,18 @@ func (v *Vault) start(bin string, port int) error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "server", "-dev", "-dev-root-token-id="+v.RootToken,
-		fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port), "-log-level=warn")
+	args := []string{"server", "-dev", "-dev-root-token-id=" + v.RootToken, fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port), "-log-level=warn"}
+	hc := http.DefaultClient
+	if v.tls {
+		certs := filepath.Join(v.Dir, "certs")
+		if err := os.MkdirAll(certs, 0o700); err != nil {
+			return err
+		}
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+certs)
+		v.CACert = filepath.Join(certs, "vault-ca.pem")
+		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: &tlspkg.Config{InsecureSkipVerify: true}}} // readiness only
+	}
+	cmd := exec.Command(bin, args...)
 	// the dev server writes its root token to the token helper (~/.vault-token)
 	cmd.Env = append(os.Environ(), "HOME="+v.Dir, "VAULT_ADDR=", "VAULT_TOKEN=", "SKIP_SETCAP=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -160,7 +182,7 @@ func (v *Vault) start(bin string, port int) error {
 			return fmt.Errorf("not ready after 60 s; its log:\n%s", v.Log())
 		case <-time.After(100 * time.Millisecond):
 		}
-		resp, err := http.Get(v.Addr + "/v1/sys/health")
+		resp, err := hc.Get(v.Addr + "/v1/sys/health")
 		if err == nil {
 			resp.Body.Close()
 			// ready, and the banner with the unseal key is written
@@ -231,6 +253,11 @@ func (v *Vault) Client(token string) *vault.Client {
 	v.t.Helper()
 	cfg := vault.DefaultConfig()
 	cfg.Address = v.Addr
+	if v.CACert != "" {
+		if err := cfg.ConfigureTLS(&vault.TLSConfig{CACert: v.CACert}); err != nil {
+			v.t.Fatalf("vault client TLS: %v", err)
+		}
+	}
 	c, err := vault.NewClient(cfg)
 	if err != nil {
 		v.t.Fatalf("vault client: %v", err)
