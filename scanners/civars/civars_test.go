@@ -131,6 +131,7 @@ func TestPipelines(t *testing.T) {
 			[]string{
 				"bitbucket-pipelines.yml:7 service postgres//POSTGRES_PASSWORD",
 				"bitbucket-pipelines.yml:15 default/Migrate//",
+				"bitbucket-pipelines.yml:18 default/Migrate//DB_PASSWORD",
 			},
 			[]string{
 				"ARP_DB_PASSWORD variables bitbucket-pipelines.yml:14",

@@ -494,8 +494,11 @@ func (w *walker) script(fr []frame, v *yaml.Node) {
 	if v.Kind == yaml.SequenceNode {
 		for i, c := range v.Content {
 			sub := append(fr[:len(fr):len(fr)], frame{index: i, node: c})
-			if c.Kind == yaml.SequenceNode || c.Kind == yaml.ScalarNode {
+			switch c.Kind {
+			case yaml.SequenceNode, yaml.ScalarNode:
 				w.script(sub, c)
+			case yaml.MappingNode:
+				w.node(c, sub) // a Bitbucket pipe: {pipe: …, variables: {…}}
 			}
 		}
 		return
