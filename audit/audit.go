@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -77,10 +76,10 @@ func (l *Log) Append(r Record) (Record, error) {
 		return r, fmt.Errorf("audit log: %w", err)
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	if err := lock(f); err != nil {
 		return r, fmt.Errorf("audit log: locking: %w", err)
 	}
-	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck
+	defer unlock(f)
 	last, err := lastRecord(f)
 	if err != nil {
 		return r, fmt.Errorf("audit log %s: %w (run `credscan audit verify`)", l.Path, err)

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package testenv starts the real parts credscan talks to — the Vault
 // server, built from its Go module — on loopback for tests, with readiness
 // checks and errors that say what is missing.
