@@ -131,6 +131,12 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		leakcheck.AssertNone(t, format+" stdout", []byte(stdout), secrets...)
 		leakcheck.AssertNone(t, format+" stderr", []byte(stderr), secrets...)
 	}
+	// credscan's own audit log
+	auditLog, err := os.ReadFile(os.Getenv("CREDSCAN_AUDIT_LOG"))
+	if err != nil || len(auditLog) == 0 {
+		t.Fatalf("no audit log: %v", err)
+	}
+	leakcheck.AssertNone(t, "audit log", auditLog, secrets...)
 	// baseline file
 	bl := filepath.Join(t.TempDir(), "baseline.json")
 	stdout, stderr, _ := run(t, "baseline", "create", filepath.Join(dir, "api"), "--baseline-file", bl)
@@ -306,6 +312,11 @@ func TestGitURLTokenNeverPrinted(t *testing.T) {
 		leakcheck.AssertNone(t, format+" stdout", []byte(stdout), token)
 		leakcheck.AssertNone(t, format+" stderr", []byte(stderr), token)
 	}
+	auditLog, _ := os.ReadFile(os.Getenv("CREDSCAN_AUDIT_LOG"))
+	if !strings.Contains(string(auditLog), "git https://127.0.0.1:1/org/app.git") {
+		t.Errorf("the scan is not in the audit log")
+	}
+	leakcheck.AssertNone(t, "audit log", auditLog, token)
 }
 
 // TestMain keeps the tests' audit records out of the user's state
@@ -319,4 +330,25 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// A manifest that requires approvals for a kind refuses command-line scans
+// of that kind without one, naming what is missing, and logs the refusal.
+func TestCommandLineScanNeedsApproval(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	writeFile(t, filepath.Join(dir, "credscan.yaml"), "version: 1\napprovals:\n  required: [image, git]\n")
+	_, stderr, code := run(t, "scan", "image", "registry.example.com/billing-api:1.4", "-m", filepath.Join(dir, "credscan.yaml"))
+	if code != exitUsage || !strings.Contains(stderr, "need an approval") || !strings.Contains(stderr, "* image registry.example.com/billing-api:1.4") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	auditLog, _ := os.ReadFile(os.Getenv("CREDSCAN_AUDIT_LOG"))
+	if !strings.Contains(string(auditLog), `"result":"refused"`) {
+		t.Errorf("the refusal is not in the audit log")
+	}
+	// dir scans need none
+	writeFile(t, filepath.Join(dir, "app", "a.txt"), "hello\n")
+	if _, stderr, code := run(t, "scan", "dir", filepath.Join(dir, "app"), "-m", filepath.Join(dir, "credscan.yaml")); code != exitOK {
+		t.Errorf("dir scan: exit %d %s", code, stderr)
+	}
 }

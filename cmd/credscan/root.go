@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -267,7 +268,7 @@ func newScanDirCmd() *cobra.Command {
 		Short: "Scan directories and files",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := optionalSession(cmd, f)
+			s, err := optionalSession(cmd, f, "dir", args)
 			if err != nil {
 				return err
 			}
@@ -467,7 +468,7 @@ layers are opened. Registry credentials come from the Docker config and
 credential helpers, or --username with --password-stdin.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := optionalSession(cmd, f)
+			s, err := optionalSession(cmd, f, "image", args)
 			if err != nil {
 				return err
 			}
@@ -515,7 +516,7 @@ $GITLAB_TOKEN, $GIT_TOKEN) over HTTPS, and with $CREDSCAN_GIT_SSH_KEY, the SSH
 agent or ~/.ssh keys over SSH.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := optionalSession(cmd, f)
+			s, err := optionalSession(cmd, f, "git", args)
 			if err != nil {
 				return err
 			}
@@ -614,13 +615,27 @@ func newRulesCmd() *cobra.Command {
 	}
 }
 
-// optionalSession starts a session with the manifest -m names, if any.
-func optionalSession(cmd *cobra.Command, f *scanFlags) (*session, error) {
+// optionalSession starts a session with the manifest -m names, if any,
+// for a scan of kind over args; when the manifest requires an approval for
+// that kind, the session starts only under one covering all apps ("*").
+func optionalSession(cmd *cobra.Command, f *scanFlags, kind string, args []string) (*session, error) {
 	m, err := optionalManifest(f.manifest)
 	if err != nil {
 		return nil, err
 	}
-	return newSession(f, m, cmd.ErrOrStderr())
+	s, err := newSession(f, m, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	var needs []policy.Need
+	for _, a := range args {
+		a = gitsrc.RedactURL(a) // a repository URL may carry a token
+		s.scope = append(s.scope, kind+" "+a)
+		if m != nil && slices.Contains(m.Approvals.Required, kind) {
+			needs = append(needs, policy.Need{App: "*", Kind: kind, Source: a})
+		}
+	}
+	return s, s.authorize(cmd.Context(), needs)
 }
 
 // optionalManifest loads the manifest when a path is given, else returns nil.

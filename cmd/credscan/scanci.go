@@ -78,7 +78,7 @@ values). Token from $GITHUB_TOKEN or --github-token-file.`,
 			if len(args) == 0 && !c.any() {
 				return credscan.UsageError("scan ci needs PATHs or a store (--gitlab-project, --gitlab-group, --github-repo, --github-org)")
 			}
-			s, err := optionalSession(cmd, f)
+			s, err := optionalSession(cmd, f, "ci", args)
 			if err != nil {
 				return err
 			}
