@@ -289,11 +289,29 @@ func TestAuditDeviceLogsWritesHMACd(t *testing.T) {
 	}
 }
 
-// Vault stopped in the middle of a push: the push retries, then fails
+// Vault stopped in the middle of a push — killed (a real server with file
+// storage, restarted on the same data) or frozen (SIGSTOP: it accepts
+// connections and answers nothing) — : the push retries, then fails
 // listing exactly the entries it did not write; once Vault is back, a
 // re-run completes them and leaves the written ones unchanged.
 func TestPushOutage(t *testing.T) {
-	v := testenv.StartVault(t)
+	for _, mode := range []string{"killed", "frozen"} {
+		t.Run(mode, func(t *testing.T) {
+			var v *testenv.Vault
+			var stop, back func()
+			if mode == "killed" {
+				v = testenv.StartVaultPersistent(t)
+				stop, back = v.Kill, v.Restart
+			} else {
+				v = testenv.StartVault(t)
+				stop, back = v.Pause, v.Resume
+			}
+			pushThroughOutage(t, v, stop, back)
+		})
+	}
+}
+
+func pushThroughOutage(t *testing.T, v *testenv.Vault, stop, back func()) {
 	ctx := context.Background()
 	cs, _ := creds(t, "ARP", 120)
 	entries := Entries(cs, Layout{}, "test")
@@ -302,23 +320,28 @@ func TestPushOutage(t *testing.T) {
 	c.SetMaxRetries(0)
 	st := NewStore(c, Layout{}, nil)
 	st.Backoff, st.Retries, st.Workers = 100*time.Millisecond, 3, 1
-	// stop the server once a third of the entries are in
-	done := make(chan struct{})
+	// stop the server once a few entries are in
+	done := make(chan bool)
 	go func() {
-		defer close(done)
+		watch := v.Client("")
+		watch.SetClientTimeout(2 * time.Second)
 		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-			list, err := v.Client("").Logical().List("secret/metadata/arp/legacy/role_0")
+			list, err := watch.Logical().List("secret/metadata/arp/legacy/role_0")
 			if err == nil && list != nil {
 				if keys, _ := list.Data["keys"].([]any); len(keys) >= 6 {
-					v.Pause()
+					stop()
+					done <- true
 					return
 				}
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+		done <- false
 	}()
 	outs, err := st.Push(ctx, entries, false)
-	<-done
+	if !<-done {
+		t.Fatal("the push ended before the server was stopped")
+	}
 	var pe *PushError
 	if !errors.As(err, &pe) {
 		t.Fatalf("push during an outage: %v, want a PushError", err)
@@ -343,7 +366,7 @@ func TestPushOutage(t *testing.T) {
 		}
 	}
 	t.Logf("outage: %d written before the stop, %d listed as not written", written, len(failed))
-	v.Resume()
+	back()
 	outs, err = NewStore(v.Client(""), Layout{}, nil).Push(ctx, entries, false)
 	if err != nil {
 		t.Fatal(err)

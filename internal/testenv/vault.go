@@ -106,26 +106,97 @@ type Vault struct {
 	Dir       string // the server's temporary directory (logs, audit logs)
 	CACert    string // with TLS: the CA certificate that signed the server's
 	tls       bool
-	cmd       *exec.Cmd
-	logFile   string
-	t         testing.TB
+	// persistent: a real server (file storage, initialised and unsealed
+	// by the test), which keeps its data across Kill and Restart
+	persistent bool
+	port       int
+	bin        string
+	cmd        *exec.Cmd
+	logFile    string
+	t          testing.TB
 }
 
 // StartVault starts `vault server -dev` on a free loopback port, waits
 // until it is ready and stops it when the test ends. KV v2 is mounted at
 // secret/.
-func StartVault(t testing.TB) *Vault { t.Helper(); return startVault(t, false) }
+func StartVault(t testing.TB) *Vault { t.Helper(); return startVault(t, false, false) }
 
 // StartVaultTLS starts the dev server with TLS (-dev-tls): its own CA,
 // whose certificate is CACert.
-func StartVaultTLS(t testing.TB) *Vault { t.Helper(); return startVault(t, true) }
+func StartVaultTLS(t testing.TB) *Vault { t.Helper(); return startVault(t, true, false) }
 
-func startVault(t testing.TB, tls bool) *Vault {
+// StartVaultPersistent starts a non-dev server with file storage, then
+// initialises it (one unseal key), unseals it and mounts KV v2 at secret/.
+// Kill stops it hard; Restart starts it again on the same port and data,
+// and unseals it.
+func StartVaultPersistent(t testing.TB) *Vault {
+	t.Helper()
+	v := startVault(t, false, true)
+	c := v.Client("")
+	init, err := c.Sys().Init(&vault.InitRequest{SecretShares: 1, SecretThreshold: 1})
+	if err != nil {
+		t.Fatalf("vault init: %v", err)
+	}
+	v.RootToken, v.UnsealKey = init.RootToken, init.Keys[0]
+	v.unseal()
+	c = v.Client("")
+	if err := c.Sys().Mount("secret", &vault.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatalf("mounting KV v2: %v", err)
+	}
+	v.waitKV()
+	return v
+}
+
+func (v *Vault) unseal() {
+	v.t.Helper()
+	if _, err := v.Client("").Sys().Unseal(v.UnsealKey); err != nil {
+		v.t.Fatalf("vault unseal: %v", err)
+	}
+	v.waitKV()
+}
+
+// waitKV waits until KV v2 at secret/ answers (a new or restarted mount
+// takes a moment).
+func (v *Vault) waitKV() {
+	v.t.Helper()
+	c := v.Client("")
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if _, err := c.Logical().Read("secret/config"); err == nil {
+			return
+		} else if time.Now().After(deadline) {
+			v.t.Fatalf("KV v2 at secret/ not ready: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Kill stops the server at once (SIGKILL), as a crash or an outage.
+func (v *Vault) Kill() {
+	if v.cmd == nil || v.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-v.cmd.Process.Pid, syscall.SIGKILL)
+	for i := 0; i < 100 && syscall.Kill(v.cmd.Process.Pid, 0) == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	v.cmd = nil
+}
+
+// Restart starts a killed persistent server again and unseals it.
+func (v *Vault) Restart() {
+	v.t.Helper()
+	if err := v.start(v.bin, v.port); err != nil {
+		v.t.Fatalf("vault restart: %v", err)
+	}
+	v.unseal()
+}
+
+func startVault(t testing.TB, tls, persistent bool) *Vault {
 	t.Helper()
 	bin := VaultBinary(t)
 	dir := t.TempDir()
 	root := "root-" + randHex(8)
-	v := &Vault{RootToken: root, Dir: dir, logFile: filepath.Join(dir, "server.log"), t: t, tls: tls}
+	v := &Vault{RootToken: root, Dir: dir, logFile: filepath.Join(dir, "server.log"), t: t, tls: tls, persistent: persistent, bin: bin}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort()
@@ -136,6 +207,7 @@ func startVault(t testing.TB, tls bool) *Vault {
 		if tls {
 			v.Addr = fmt.Sprintf("https://127.0.0.1:%d", port)
 		}
+		v.port = port
 		if lastErr = v.start(bin, port); lastErr == nil {
 			t.Cleanup(v.Stop)
 			return v
@@ -147,12 +219,21 @@ func startVault(t testing.TB, tls bool) *Vault {
 }
 
 func (v *Vault) start(bin string, port int) error {
-	logf, err := os.Create(v.logFile)
+	logf, err := os.OpenFile(v.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
 	args := []string{"server", "-dev", "-dev-root-token-id=" + v.RootToken, fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port), "-log-level=warn"}
+	if v.persistent {
+		cfg := filepath.Join(v.Dir, "config.hcl")
+		hcl := fmt.Sprintf("storage \"file\" {\n  path = %q\n}\nlistener \"tcp\" {\n  address = \"127.0.0.1:%d\"\n  tls_disable = true\n}\ndisable_mlock = true\napi_addr = \"http://127.0.0.1:%d\"\n",
+			filepath.Join(v.Dir, "data"), port, port)
+		if err := os.WriteFile(cfg, []byte(hcl), 0o600); err != nil {
+			return err
+		}
+		args = []string{"server", "-config=" + cfg, "-log-level=warn"}
+	}
 	hc := http.DefaultClient
 	if v.tls {
 		certs := filepath.Join(v.Dir, "certs")
@@ -187,6 +268,10 @@ func (v *Vault) start(bin string, port int) error {
 		resp, err := hc.Get(v.Addr + "/v1/sys/health")
 		if err == nil {
 			resp.Body.Close()
+			if v.persistent {
+				go func() { <-exited }()
+				return nil // it answers (uninitialised or sealed)
+			}
 			// ready, and the banner with the unseal key is written
 			if resp.StatusCode == http.StatusOK {
 				if v.UnsealKey = v.unsealKey(); v.UnsealKey != "" {
