@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
@@ -223,7 +224,12 @@ func TestGitHubStores(t *testing.T) {
 			{status: 403, file: "github/error_secondary_rate_limit.json", times: 1, headers: map[string]string{"Retry-After": "1"}},
 			{status: 200, file: "github/org_variables.json"},
 		},
-		"GET " + base + "/orgs/acme/actions/secrets": ok("github/org_secrets.json"),
+		"GET " + base + "/orgs/acme/actions/secrets": {
+			{status: 403, file: "github/error_primary_rate_limit.json", times: 1, headers: map[string]string{
+				"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Used": "5000",
+				"X-RateLimit-Reset": fmt.Sprint(time.Now().Add(time.Second).Unix()), "X-RateLimit-Resource": "core"}},
+			{status: 200, file: "github/org_secrets.json"},
+		},
 	}
 	res, logs, errs := storeRun(t, Options{GitHub: &GitHubOptions{BaseURL: srv.URL + base + "/", Token: token,
 		Repos: []string{"acme/billing-api", "acme/private", "acme/limited"}, Orgs: []string{"acme"}}})
@@ -234,6 +240,9 @@ func TestGitHubStores(t *testing.T) {
 	sameLines(t, "errors", errs, wantErrs)
 	if !strings.Contains(logs, "GitHub secondary rate limit: backing off") {
 		t.Errorf("the secondary rate limit back-off was not said in the log")
+	}
+	if !strings.Contains(logs, "GitHub rate limit reached: waiting for the reset") {
+		t.Errorf("the primary rate limit wait was not said in the log")
 	}
 	got := storeFindings(res, secret)
 	want := []string{
