@@ -348,6 +348,18 @@ func ReadItem(ctx context.Context, r io.Reader, size int64, o credscan.Origin, y
 	if int64(len(data)) > s.whole {
 		return s.stream(ctx, io.MultiReader(bytes.NewReader(data), r), o, yield)
 	}
+	return ScanBytes(ctx, data, o, yield)
+}
+
+// ScanBytes yields the chunks of an item already in memory (a git blob
+// go-git holds): whole when it is small, in overlapping chunks when it is
+// not, skipped (counted) when it is binary. data is read, never written
+// or kept.
+func ScanBytes(ctx context.Context, data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	if int64(len(data)) > DefaultWhole {
+		s := &Scanner{chunkSize: DefaultChunkSize, overlap: DefaultOverlap, whole: DefaultWhole}
+		return s.stream(ctx, bytes.NewReader(data), o, yield)
+	}
 	if isBinary(data) {
 		return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
 	}

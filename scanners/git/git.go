@@ -589,6 +589,31 @@ func (s *Scanner) scanBlob(ctx context.Context, repo *gogit.Repository, h plumbi
 		return fail(err)
 	}
 	defer r.Close()
+	if wt, ok := r.(io.WriterTo); ok {
+		// go-git holds the blob in memory: scan its bytes where they are
+		// (bytes.Reader.WriteTo hands them over in one Write) instead of
+		// copying them
+		var scanErr error
+		wrote := false
+		_, err := wt.WriteTo(writerFunc(func(p []byte) (int, error) {
+			wrote = true
+			if len(p) <= len(lfsPointer)+200 && strings.HasPrefix(string(p), lfsPointer) {
+				scanErr = yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
+			} else {
+				scanErr = dir.ScanBytes(ctx, p, o, yield)
+			}
+			return len(p), nil
+		}))
+		switch {
+		case scanErr != nil:
+			return scanErr
+		case err != nil:
+			return fail(err)
+		case !wrote:
+			return dir.ScanBytes(ctx, nil, o, yield) // an empty blob is still an item
+		}
+		return nil
+	}
 	var src io.Reader = r
 	if blob.Size <= int64(len(lfsPointer))+200 {
 		data, err := io.ReadAll(r)
@@ -607,6 +632,11 @@ func (s *Scanner) scanBlob(ctx context.Context, repo *gogit.Repository, h plumbi
 	}
 	return err
 }
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // Attribute turns findings on blobs into findings on commits: one per path
 // the blob was introduced at, with the introducing commit, and of those
