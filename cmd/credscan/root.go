@@ -123,6 +123,7 @@ func (s *session) settle() {
 		s.res.References = c.AttributeRefs(s.res.References)
 		s.res.AddCISecrets(c.Secrets())
 	}
+	s.res.CISecrets = civars.Link(s.res.CISecrets)
 	s.res.Finish()
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -403,5 +404,44 @@ func (s *Scanner) Secrets() []credscan.CISecret {
 		}
 		return a.Origin.Line < b.Origin.Line
 	})
+	return out
+}
+
+// Link tells, for each secret name a pipeline references, whether a
+// variable store of the same app holds it: the referenced entry gains the
+// flag "in-store:<target>" and the store's flags (masked, protected …), or
+// "not-in-scanned-stores" when stores of the app were scanned and none
+// holds it. Stored entries pass unchanged.
+func Link(secrets []credscan.CISecret) []credscan.CISecret {
+	type key struct{ app, name string }
+	stored := map[key][]credscan.CISecret{}
+	storesOf := map[string]bool{}
+	for _, s := range secrets {
+		if s.Use == "stored" {
+			stored[key{s.Origin.App, s.Name}] = append(stored[key{s.Origin.App, s.Name}], s)
+			storesOf[s.Origin.App] = true
+		}
+	}
+	out := make([]credscan.CISecret, len(secrets))
+	for i, s := range secrets {
+		out[i] = s
+		if s.Use != "referenced" || !storesOf[s.Origin.App] {
+			continue
+		}
+		held := stored[key{s.Origin.App, s.Name}]
+		flags := append([]string(nil), s.Flags...)
+		if len(held) == 0 {
+			flags = append(flags, "not-in-scanned-stores")
+		}
+		for _, h := range held {
+			flags = append(flags, "in-store:"+h.Origin.Target)
+			for _, f := range h.Flags {
+				if !slices.Contains(flags, f) {
+					flags = append(flags, f)
+				}
+			}
+		}
+		out[i].Flags = flags
+	}
 	return out
 }

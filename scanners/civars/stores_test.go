@@ -316,3 +316,20 @@ func allOutput(res *scanners.Results, logs string, errs []string) string {
 	}
 	return everything
 }
+
+// A pipeline's $ARP_DB_PASSWORD is linked to the store variable of the
+// same app that holds it, with its flags; a name no scanned store holds
+// is said so.
+func TestLinkReferencesToStores(t *testing.T) {
+	o := func(target string) credscan.Origin {
+		return credscan.Origin{Kind: credscan.KindCIVars, App: "billing-api", Target: target}
+	}
+	in := []credscan.CISecret{
+		{Origin: o("."), Name: "ARP_DB_PASSWORD", Use: "referenced"},
+		{Origin: o("."), Name: "OTHER_TOKEN", Use: "referenced"},
+		{Origin: o("gitlab:project:acme/billing-api"), Name: "ARP_DB_PASSWORD", Use: "stored", Flags: []string{"protected", "masked"}},
+	}
+	out := Link(in)
+	sameLines(t, "flags", []string{fmt.Sprint(out[0].Flags), fmt.Sprint(out[1].Flags), fmt.Sprint(out[2].Flags)}, []string{
+		"[in-store:gitlab:project:acme/billing-api protected masked]", "[not-in-scanned-stores]", "[protected masked]"})
+}
