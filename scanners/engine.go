@@ -333,10 +333,35 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			if un.multiline {
 				j = endMarker(&s.lines, i, j, n)
 			}
+			if un.anchors != nil && j <= i+2 && windowLen(&s.lines, i, j, len(ch.Data)) > longLine {
+				if fs, ok := longLineWindows(ctx, un, path, windowText(&s.lines, ch.Data, i, j), ch.StartLine+i); ok {
+					for _, gf := range fs {
+						out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
+					}
+					continue
+				}
+			}
 			run(un.d, i, j)
 		}
 	}
 	return out
+}
+
+// windowText is the text of lines [i, j) of data.
+func windowText(lines *rules.Lines, data []byte, i, j int) []byte {
+	end := len(data)
+	if j < lines.Len() {
+		end = lines.Start(j)
+	}
+	return data[lines.Start(i):end]
+}
+
+func windowLen(lines *rules.Lines, i, j, size int) int {
+	end := size
+	if j < lines.Len() {
+		end = lines.Start(j)
+	}
+	return end - lines.Start(i)
 }
 
 // endMarker extends the window of lines [i, j) that holds a "-----BEGIN"

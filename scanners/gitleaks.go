@@ -1,6 +1,7 @@
 package scanners
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -78,6 +79,48 @@ type glUnit struct {
 	// span is how many lines past its last woken line a window runs, for
 	// expressions that match line breaks (see newlineSpan)
 	span int
+	// anchors, when set, are literals (lower-case ASCII) every match
+	// holds: on a long line the rule runs on windows around them (see
+	// longLineWindows), through anchored, the rule without keywords (the
+	// line holds one; a window need not)
+	anchors  []string
+	anchored *lazyDetector
+}
+
+// Long lines (minified code, data URIs, lock files) are where regular
+// expressions spend most: on a line longer than longLine, a rule whose
+// matches all hold one of its anchors runs on windows of winBefore bytes
+// before and winAfter bytes after each anchor instead. A match that
+// reaches a window's cut edge (within edgeMargin) makes the rule run on
+// the whole line after all, so the findings are the whole line's.
+const (
+	longLine   = 1024
+	winBefore  = 512
+	winAfter   = 2048
+	edgeMargin = 8
+)
+
+// windowAnchors returns the literals a rule's every match holds, when they
+// are plain ASCII, else nil. A rule (or configuration) with an allowlist
+// that looks at the whole line is never windowed: a window is not the line.
+func windowAnchors(r config.Rule, cfg *config.Config) []string {
+	if r.Regex == nil || r.Path != nil {
+		return nil
+	}
+	for _, a := range append(append([]*config.Allowlist(nil), r.Allowlists...), cfg.Allowlists...) {
+		if a.RegexTarget == "line" {
+			return nil
+		}
+	}
+	lits := requiredLiterals(r.Regex.String())
+	for _, l := range lits {
+		for i := 0; i < len(l); i++ {
+			if l[i] >= 0x80 || 'A' <= l[i] && l[i] <= 'Z' {
+				return nil
+			}
+		}
+	}
+	return lits
 }
 
 // spanLines is how far past its last woken line the window of a rule that
@@ -244,6 +287,16 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		un := glUnit{d: d, multiline: multiline, span: span, deep: &lazyDetector{cfg: sub, depth: maxDecodeDepth}}
 		if len(members[n]) == 1 {
 			un.gate = ruleGate(cfg.Rules[n], span)
+			if span <= 1 && !multiline {
+				if un.anchors = windowAnchors(cfg.Rules[n], cfg); un.anchors != nil {
+					free := sub
+					r := cfg.Rules[n]
+					r.Keywords = nil
+					free.Rules = map[string]config.Rule{n: r}
+					free.Keywords = map[string]struct{}{}
+					un.anchored = &lazyDetector{cfg: free}
+				}
+			}
 			if isDefaultGeneric(cfg.Rules[n]) {
 				un.span = 0 // its gate finds the line a match ends on
 			}
@@ -370,4 +423,94 @@ func ruleGate(r config.Rule, span int) func(data []byte, from, to int) (int, boo
 		}
 	}
 	return litGate(lits)
+}
+
+// longLineWindows runs a unit on windows of a long text (a line, or a
+// line and the next when a match may cross a line break) around its
+// anchors. ok is false when the whole text must be run instead: the
+// windows would cover most of it, or a match reached a cut edge.
+func longLineWindows(ctx context.Context, un *glUnit, path string, text []byte, firstLine int) ([]report.Finding, bool) {
+	if bytes.Contains(text, []byte("gitleaks:allow")) {
+		return nil, false // the allow comment may be outside a window
+	}
+	lower := make([]byte, len(text))
+	for i, c := range text {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	var wins [][2]int
+	for _, a := range un.anchors {
+		for off := 0; off < len(lower); {
+			k := bytes.Index(lower[off:], []byte(a))
+			if k < 0 {
+				break
+			}
+			p := off + k
+			wins = append(wins, [2]int{max(0, p-winBefore), min(len(text), p+len(a)+winAfter)})
+			off = p + len(a)
+		}
+	}
+	if len(wins) == 0 {
+		return nil, true // no anchor: no match anywhere
+	}
+	sort.Slice(wins, func(i, j int) bool { return wins[i][0] < wins[j][0] })
+	merged := wins[:1]
+	covered := 0
+	for _, w := range wins[1:] {
+		if last := &merged[len(merged)-1]; w[0] <= last[1] {
+			last[1] = max(last[1], w[1])
+			continue
+		}
+		merged = append(merged, w)
+	}
+	for _, w := range merged {
+		covered += w[1] - w[0]
+	}
+	if covered > len(text)/2 {
+		return nil, false
+	}
+	d := un.anchored.get()
+	var out []report.Finding
+	for _, w := range merged {
+		// where the window starts: its line, and its column on that line
+		line := firstLine + bytes.Count(text[:w[0]], []byte{'\n'})
+		col := w[0] - (bytes.LastIndexByte(text[:w[0]], '\n') + 1)
+		win := text[w[0]:w[1]]
+		for _, gf := range glDetect(ctx, d, path, string(win), line) {
+			// the match's offsets in the window (without decoding
+			// passes, gitleaks' Match is the match, trimmed of line breaks)
+			start := offsetIn(win, gf.StartLine-line, gf.StartColumn-1)
+			end := start + len(gf.Match)
+			if w[0] > 0 && start < edgeMargin || w[1] < len(text) && end > len(win)-edgeMargin {
+				return nil, false
+			}
+			if gf.StartLine == line {
+				// gitleaks counts columns from 1 on a fragment's first line
+				// and from the line break on the others: a window cut into
+				// a later line makes up for it
+				gf.StartColumn += col // (end columns are not kept)
+				if line > firstLine {
+					gf.StartColumn++
+				}
+			}
+			out = append(out, gf)
+		}
+	}
+	return out, true
+}
+
+// offsetIn is the byte offset in text of column col (0-based) of its
+// line-th line (0-based).
+func offsetIn(text []byte, line, col int) int {
+	off := 0
+	for ; line > 0; line-- {
+		i := bytes.IndexByte(text[off:], '\n')
+		if i < 0 {
+			return len(text)
+		}
+		off += i + 1
+	}
+	return off + col
 }

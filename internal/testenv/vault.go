@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 // Package testenv starts the real parts credscan talks to — the Vault
 // server, built from its Go module — on loopback for tests, with readiness
@@ -248,7 +248,8 @@ func (v *Vault) start(bin string, port int) error {
 	// the dev server writes its root token to the token helper (~/.vault-token)
 	cmd.Env = append(os.Environ(), "HOME="+v.Dir, "VAULT_ADDR=", "VAULT_TOKEN=", "SKIP_SETCAP=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// its own process group (Stop, Pause), and killed if the test process dies
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %v", bin, err)
 	}
