@@ -207,19 +207,19 @@ func unwrapPath(err error) error {
 // scanFile yields the chunks of one file. Read errors come back as
 // *credscan.ItemError; other errors come from yield.
 func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
-	fh, err := os.Open(path)
+	fh, err := openFile(path)
 	if err != nil {
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening file: %w", unwrapPath(err))}
 	}
 	defer fh.Close()
-	fi, err := fh.Stat()
+	size, err := fh.Size()
 	if err != nil {
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("stat: %w", unwrapPath(err))}
 	}
-	if fi.Size() <= s.whole {
+	if size <= s.whole {
 		data := *buf
-		if int64(cap(data)) < fi.Size()+1 {
-			data = make([]byte, 0, fi.Size()+1)
+		if int64(cap(data)) < size+1 {
+			data = make([]byte, 0, size+1)
 		}
 		data = data[:0]
 		for {
@@ -247,6 +247,12 @@ func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, 
 		return yield(credscan.Chunk{Origin: o, Data: data, StartLine: 1, Whole: true}, nil)
 	}
 	return s.stream(ctx, fh, o, yield)
+}
+
+// file is an open file read once from its start.
+type file interface {
+	io.ReadCloser
+	Size() (int64, error)
 }
 
 func isBinary(b []byte) bool {

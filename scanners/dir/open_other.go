@@ -1,0 +1,23 @@
+//go:build !unix
+
+package dir
+
+import "os"
+
+func openFile(path string) (file, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return osFile{fh}, nil
+}
+
+type osFile struct{ *os.File }
+
+func (f osFile) Size() (int64, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
