@@ -46,22 +46,15 @@ func TestLongLineWindowsMatchWholeLine(t *testing.T) {
 	}
 	filler := fillerLines(t)
 	r := rand.New(rand.NewPCG(7, uint64(len(filler))))
-	hex := func(n int) string {
-		const a = "0123456789abcdef"
+	pick := func(alphabet string, n int) string {
 		b := make([]byte, n)
 		for i := range b {
-			b[i] = a[r.IntN(len(a))]
+			b[i] = alphabet[r.IntN(len(alphabet))]
 		}
 		return string(b)
 	}
-	alnum := func(n int) string {
-		const a = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = a[r.IntN(len(a))]
-		}
-		return string(b)
-	}
+	hex := func(n int) string { return pick("0123456789abcdef", n) }
+	alnum := func(n int) string { return pick("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n) }
 	secrets := []func() string{
 		func() string { return "AKIA" + strings.ToUpper(alnum(16)) },
 		func() string { return `github_token = "ghp_` + alnum(36) + `"` },

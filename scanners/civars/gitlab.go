@@ -85,25 +85,20 @@ func (s *Scanner) gitlab(ctx context.Context, yield func(credscan.Chunk, error) 
 	}
 	var srcs []source
 	for _, p := range o.Projects {
-		p := p
 		srcs = append(srcs, source{"project", p, func(page int64) ([]storeVar, *gitlab.Response, error) {
 			vs, resp, err := c.ProjectVariables.ListVariables(p, &gitlab.ListProjectVariablesOptions{ListOptions: gitlab.ListOptions{Page: page, PerPage: 100}}, gitlab.WithContext(ctx))
-			out := make([]storeVar, 0, len(vs))
-			for _, v := range vs {
-				out = append(out, gitlabVar(v.Key, v.Value, v.EnvironmentScope, v.VariableType, v.Protected, v.Masked, v.Hidden, v.Raw))
-			}
-			return out, resp, err
+			return storeVars(vs), resp, err
 		}})
 	}
 	for _, g := range o.Groups {
-		g := g
 		srcs = append(srcs, source{"group", g, func(page int64) ([]storeVar, *gitlab.Response, error) {
 			vs, resp, err := c.GroupVariables.ListVariables(g, &gitlab.ListGroupVariablesOptions{ListOptions: gitlab.ListOptions{Page: page, PerPage: 100}}, gitlab.WithContext(ctx))
-			out := make([]storeVar, 0, len(vs))
-			for _, v := range vs {
-				out = append(out, gitlabVar(v.Key, v.Value, v.EnvironmentScope, v.VariableType, v.Protected, v.Masked, v.Hidden, v.Raw))
+			pvs := make([]*gitlab.ProjectVariable, len(vs))
+			for i, v := range vs {
+				pv := gitlab.ProjectVariable(*v) // the same fields
+				pvs[i] = &pv
 			}
-			return out, resp, err
+			return storeVars(pvs), resp, err
 		}})
 	}
 	for _, src := range srcs {
@@ -141,20 +136,25 @@ func (s *Scanner) gitlab(ctx context.Context, yield func(credscan.Chunk, error) 
 	return nil
 }
 
-func gitlabVar(key, value, scope string, typ gitlab.VariableTypeValue, protected, masked, hidden, raw bool) storeVar {
-	v := storeVar{Key: key, Value: value, Scope: scope, File: typ == gitlab.FileVariableType, Hidden: hidden}
-	for _, f := range []struct {
-		on   bool
-		name string
-	}{{protected, "protected"}, {masked, "masked"}, {hidden, "hidden"}, {raw, "raw"}, {v.File, "file"}} {
-		if f.on {
-			v.Flags = append(v.Flags, f.name)
+// storeVars converts GitLab variables (a group's have the same fields).
+func storeVars(vs []*gitlab.ProjectVariable) []storeVar {
+	out := make([]storeVar, 0, len(vs))
+	for _, v := range vs {
+		sv := storeVar{Key: v.Key, Value: v.Value, Scope: v.EnvironmentScope, File: v.VariableType == gitlab.FileVariableType, Hidden: v.Hidden}
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{v.Protected, "protected"}, {v.Masked, "masked"}, {v.Hidden, "hidden"}, {v.Raw, "raw"}, {sv.File, "file"}} {
+			if f.on {
+				sv.Flags = append(sv.Flags, f.name)
+			}
 		}
+		if sv.Scope == "" {
+			sv.Scope = "*"
+		}
+		out = append(out, sv)
 	}
-	if v.Scope == "" {
-		v.Scope = "*"
-	}
-	return v
+	return out
 }
 
 // gitlabError turns an API error into a message naming the store and the
