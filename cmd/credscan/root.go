@@ -56,11 +56,13 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Long: `credscan finds every copy of every database credential hardcoded in an estate's
-directories and config files, with exact provenance, grouped per database role.
-It never prints a secret.
+directories, config files, git history, container images and CI variables, with
+exact provenance, grouped per database role, and pushes them into Vault. It
+never prints a secret.
 
 Exit codes: 0 nothing blocking, 1 blocking findings, 2 usage or configuration
-error, 3 the scan finished but some items could not be read.`,
+error, 3 the scan finished but some items could not be read, 4 a Vault push
+left credentials unwritten (they are listed).`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
