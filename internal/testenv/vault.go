@@ -89,7 +89,7 @@ func BuildVault(out string) error {
 	src := filepath.Join(filepath.Dir(file), "vaultbin")
 	fmt.Fprintf(os.Stderr, "testenv: building the Vault %s test server into %s (the first time takes 10-15 minutes)\n", VaultVersion, out)
 	tmp := out + ".tmp"
-	cmd := exec.Command("go", "build", "-mod=mod", "-trimpath", "-ldflags=-s -w", "-o", tmp, ".")
+	cmd := exec.Command("go", "build", "-mod=mod", "-ldflags=-s -w", "-o", tmp, ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	if b, err := cmd.CombinedOutput(); err != nil {
