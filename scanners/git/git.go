@@ -399,29 +399,32 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	s.Commits = len(commits)
 	s.occ = map[plumbing.Hash][]occurrence{}
 
-	type job struct {
-		hash plumbing.Hash
-		path string
-	}
+	type job = blobJob
 	jobs := make(chan job, 64)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var pipe *pipeline
+	if git := gitBinary(); git != "" {
+		if p, err := s.startPipeline(ctx, cancel, git, s.o.Workers, yield, errc); err == nil {
+			pipe = p
+		}
+	}
 	for range s.o.Workers {
-		// each worker reads objects through its own storage
-		st := newStorage(s.gitDir, 8*cache.MiByte)
-		repo, err := gogit.Open(st, nil)
+		if pipe != nil {
+			break // git cat-file reads, the pipeline's workers scan
+		}
+		br, err := s.blobReader()
 		if err != nil {
-			st.Close()
 			return err
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer st.Close()
+			defer br.close()
 			for j := range jobs {
-				if err := s.scanBlob(ctx, repo, j.hash, j.path, yield); err != nil {
+				if err := br.scan(ctx, j.hash, s.origin(j.path, j.hash), yield); err != nil {
 					select {
 					case errc <- err:
 					default:
@@ -452,6 +455,10 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 				Err: fmt.Errorf("reading the commit's tree: %w", err)})
 		}
 		for _, f := range v.fresh {
+			if pipe != nil {
+				pipe.submit(ctx, job{f.hash, f.path})
+				continue
+			}
 			select {
 			case jobs <- job{f.hash, f.path}:
 			case <-ctx.Done():
@@ -460,6 +467,9 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	}
 	close(jobs)
 	wg.Wait()
+	if pipe != nil {
+		pipe.wait()
+	}
 	for p := range v.subs {
 		s.Submodules = append(s.Submodules, p)
 	}
@@ -574,9 +584,33 @@ func (s *Scanner) tipFiles() map[string]plumbing.Hash {
 	return out
 }
 
-// scanBlob yields one blob's chunks under its first path.
-func (s *Scanner) scanBlob(ctx context.Context, repo *gogit.Repository, h plumbing.Hash, path string, yield func(credscan.Chunk, error) error) error {
-	o := s.origin(path, h)
+// blobReader returns a worker's reader of blobs with go-git (when git
+// cat-file cannot be used).
+func (s *Scanner) blobReader() (blobReader, error) { return s.goGitReader() }
+
+// goGitReader opens a go-git reader through its own storage.
+func (s *Scanner) goGitReader() (*goGitReader, error) {
+	st := newStorage(s.gitDir, 8*cache.MiByte)
+	repo, err := gogit.Open(st, nil)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &goGitReader{repo: repo, st: st}, nil
+}
+
+// goGitReader reads blobs with go-git, each worker through its own
+// storage (open packs are not safe for concurrent reads).
+type goGitReader struct {
+	repo *gogit.Repository
+	st   *filesystem.Storage
+}
+
+func (g *goGitReader) close() { g.st.Close() }
+
+// scan yields one blob's chunks under its first path.
+func (g *goGitReader) scan(ctx context.Context, h plumbing.Hash, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	repo := g.repo
 	fail := func(err error) error {
 		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
 	}

@@ -173,3 +173,25 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// Blobs are read by git cat-file when git is installed, else by go-git:
+// the whole suite runs both ways, and with a git that refuses to run
+// (cat-file dies at once: go-git reads every blob instead).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		os.Setenv("CREDSCAN_GIT_OBJECTS", "go-git")
+		code = m.Run()
+		os.Unsetenv("CREDSCAN_GIT_OBJECTS")
+	}
+	if code == 0 {
+		dir, err := os.MkdirTemp("", "fake-git")
+		if err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "git"), []byte("#!/bin/sh\necho 'fatal: refusing' >&2\nexit 128\n"), 0o755)
+			os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			code = m.Run()
+			os.RemoveAll(dir)
+		}
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,363 @@
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/dir"
+)
+
+// blobReader reads blobs for one worker.
+type blobReader interface {
+	// scan yields the chunks of blob h (named by origin o).
+	scan(ctx context.Context, h plumbing.Hash, o credscan.Origin, yield func(credscan.Chunk, error) error) error
+	close()
+}
+
+// catFile reads blobs through `git cat-file --batch`: git inflates objects
+// and resolves delta chains with its own delta-base cache, several times
+// faster than go-git, and the blobs never go through go-git's object
+// cache (which hashes every object it caches). Only used when a git binary
+// is on the PATH; the walk of commits and trees stays with go-git.
+type catFile struct {
+	git    string
+	gitDir string
+	cmd    *exec.Cmd
+	in     *bufio.Writer
+	out    *bufio.Reader
+	stdin  io.Closer
+	stderr *limitedWriter
+}
+
+// gitBinary is the git on the PATH ("" when there is none, or when
+// $CREDSCAN_GIT_OBJECTS=go-git asks for go-git's reader).
+func gitBinary() string {
+	if os.Getenv("CREDSCAN_GIT_OBJECTS") == "go-git" {
+		return ""
+	}
+	p, err := exec.LookPath("git")
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+func newCatFile(git, gitDir string) (*catFile, error) {
+	c := &catFile{git: git, gitDir: gitDir}
+	return c, c.start()
+}
+
+func (c *catFile) start() error {
+	cmd := exec.Command(c.git, "--git-dir="+c.gitDir, "cat-file", "--batch")
+	// no user or system configuration, no pager, no prompts: cat-file
+	// --batch runs no filters, hooks or textconv
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0", "GIT_NO_REPLACE_OBJECTS=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	c.stderr = &limitedWriter{n: 4096}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting git cat-file: %w", err)
+	}
+	c.cmd, c.stdin = cmd, stdin
+	c.in = bufio.NewWriter(stdin)
+	c.out = bufio.NewReaderSize(stdout, 256<<10)
+	return nil
+}
+
+// kill stops a cat-file that died or is out of step (a corrupt object
+// makes git exit); the next blob starts a fresh one.
+func (c *catFile) kill() {
+	if c.cmd == nil {
+		return
+	}
+	_ = c.cmd.Process.Kill()
+	_ = c.cmd.Wait()
+	c.cmd = nil
+}
+
+func (c *catFile) close() {
+	if c.cmd == nil {
+		return
+	}
+	_ = c.stdin.Close()
+	_ = c.cmd.Wait()
+	c.cmd = nil
+}
+
+var errMissing = errors.New("object missing")
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// limitedWriter keeps the first n bytes written to it (git's stderr).
+type limitedWriter struct {
+	mu sync.Mutex
+	w  bytes.Buffer
+	n  int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := l.n - l.w.Len(); room > 0 {
+		l.w.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (l *limitedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+// pipeline reads blobs through one `git cat-file --batch`, with requests
+// written ahead of the answers (a request and its answer one at a time
+// left the workers waiting on the pipe), and hands each small blob's
+// bytes to the scanning workers. Big blobs are streamed by the reader
+// itself. If git dies on a corrupt object, that blob is reported and the
+// rest are read with go-git.
+type pipeline struct {
+	s       *Scanner
+	cf      *catFile
+	reqs    chan blobJob
+	pending chan blobJob
+	blobs   chan blobItem
+	yield   func(credscan.Chunk, error) error
+	wg      sync.WaitGroup
+	errc    chan error
+	cancel  context.CancelFunc
+	pool    sync.Pool
+}
+
+type blobJob struct {
+	hash plumbing.Hash
+	path string
+}
+
+type blobItem struct {
+	job  blobJob
+	data *[]byte
+}
+
+func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, git string, workers int, yield func(credscan.Chunk, error) error, errc chan error) (*pipeline, error) {
+	cf, err := newCatFile(git, s.gitDir)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{s: s, cf: cf, reqs: make(chan blobJob, 4096), pending: make(chan blobJob, 8192),
+		blobs: make(chan blobItem, 2*workers), yield: yield, errc: errc, cancel: cancel}
+	p.wg.Add(2 + workers)
+	go p.write(ctx)
+	go p.read(ctx)
+	for range workers {
+		go p.scanWorker(ctx)
+	}
+	return p, nil
+}
+
+// submit queues a blob (from the walk, in order).
+func (p *pipeline) submit(ctx context.Context, j blobJob) {
+	select {
+	case p.reqs <- j:
+	case <-ctx.Done():
+	}
+}
+
+// wait waits until every queued blob is scanned.
+func (p *pipeline) wait() {
+	close(p.reqs)
+	p.wg.Wait()
+	p.cf.close()
+}
+
+func (p *pipeline) fail(err error) {
+	select {
+	case p.errc <- err:
+	default:
+	}
+	p.cancel()
+}
+
+// write sends the requests to git, flushing whenever no more are queued.
+func (p *pipeline) write(ctx context.Context) {
+	defer p.wg.Done()
+	defer close(p.pending)
+	broken := false
+	for j := range p.reqs {
+		if ctx.Err() != nil {
+			continue // drain
+		}
+		p.pending <- j
+		if broken {
+			continue
+		}
+		if _, err := p.cf.in.WriteString(j.hash.String() + "\n"); err != nil {
+			broken = true // git died: the reader reads the rest with go-git
+			continue
+		}
+		if len(p.reqs) == 0 {
+			if err := p.cf.in.Flush(); err != nil {
+				broken = true
+			}
+		}
+	}
+	if !broken {
+		_ = p.cf.in.Flush()
+	}
+	_ = p.cf.stdin.Close() // git ends once it has answered everything
+}
+
+// read takes git's answers in request order.
+func (p *pipeline) read(ctx context.Context) {
+	defer p.wg.Done()
+	defer close(p.blobs)
+	var fallback *goGitReader
+	defer func() {
+		if fallback != nil {
+			fallback.close()
+		}
+	}()
+	for j := range p.pending {
+		if ctx.Err() != nil {
+			continue
+		}
+		o := p.s.origin(j.path, j.hash)
+		if fallback != nil {
+			if err := fallback.scan(ctx, j.hash, o, p.yield); err != nil {
+				p.fail(err)
+			}
+			continue
+		}
+		if err := p.readOne(ctx, j, o); err != nil {
+			if errors.Is(err, errGitDied) {
+				// git stopped (a corrupt object, or a git that refuses the
+				// repository): go-git reads this blob again, and the rest;
+				// what it cannot read either is reported
+				p.s.o.Logger.Debug("git cat-file stopped; reading the remaining blobs with go-git", "repo", p.s.label, "blob", j.hash.String(), "git", firstLine(strings.TrimSpace(p.cf.stderr.String())))
+				br, gerr := p.s.goGitReader()
+				if gerr != nil {
+					p.fail(gerr)
+					return
+				}
+				fallback = br
+				if err := fallback.scan(ctx, j.hash, o, p.yield); err != nil {
+					p.fail(err)
+				}
+				continue
+			}
+			p.fail(err)
+		}
+	}
+}
+
+var errGitDied = errors.New("git cat-file stopped")
+
+func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) error {
+	c := p.cf
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		c.kill()
+		return errGitDied
+	}
+	size, err := parseHeader(line)
+	if err != nil {
+		if errors.Is(err, errMissing) {
+			return p.yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", j.hash, err)})
+		}
+		c.kill()
+		return errGitDied
+	}
+	if size > dir.DefaultWhole { // streamed here
+		lr := &io.LimitedReader{R: c.out, N: size}
+		err := dir.ReadItem(ctx, lr, size, o, p.yield)
+		if _, derr := io.CopyN(io.Discard, c.out, lr.N+1); derr != nil {
+			c.kill()
+			return errGitDied
+		}
+		var ie *credscan.ItemError
+		if errors.As(err, &ie) {
+			return p.yield(credscan.Chunk{}, err)
+		}
+		return err
+	}
+	bp, _ := p.pool.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if int64(cap(*bp)) < size+1 {
+		*bp = make([]byte, size+1)
+	}
+	*bp = (*bp)[:size+1]
+	if _, err := io.ReadFull(c.out, *bp); err != nil {
+		c.kill()
+		return errGitDied
+	}
+	*bp = (*bp)[:size]
+	select {
+	case p.blobs <- blobItem{job: j, data: bp}:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+func (p *pipeline) scanWorker(ctx context.Context) {
+	defer p.wg.Done()
+	for it := range p.blobs {
+		if ctx.Err() == nil {
+			o := p.s.origin(it.job.path, it.job.hash)
+			data := *it.data
+			var err error
+			if len(data) <= len(lfsPointer)+200 && bytes.HasPrefix(data, []byte(lfsPointer)) {
+				err = p.yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
+			} else {
+				err = dir.ScanBytes(ctx, data, o, p.yield)
+			}
+			if err != nil {
+				p.fail(err)
+			}
+		}
+		if cap(*it.data) <= 1<<20 { // keep small buffers for reuse
+			p.pool.Put(it.data)
+		}
+	}
+}
+
+// parseHeader reads git's "<sha> blob <size>" answer.
+func parseHeader(line string) (int64, error) {
+	f := strings.Fields(line)
+	switch {
+	case len(f) == 2 && f[1] == "missing":
+		return 0, errMissing
+	case len(f) != 3 || f[1] != "blob":
+		return 0, fmt.Errorf("unexpected answer from git cat-file: %q", strings.TrimSpace(line))
+	}
+	n, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("unexpected size from git cat-file: %q", f[2])
+	}
+	return n, nil
+}
