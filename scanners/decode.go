@@ -67,6 +67,14 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte) bool) bool
 	found := false
 	percent := false
 	for i := 0; i < n; i++ {
+		// skip eight bytes at a time while none is '%', '\\' or '+'
+		for i+8 <= n && !hasSpecial(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= n {
+			break
+		}
 		switch c := s[i]; c {
 		case '%':
 			if i+2 < n && hexClass[s[i+1]] && hexClass[s[i+2]] {
@@ -206,4 +214,12 @@ func allPrintable(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// hasSpecial reports whether any byte of w is '%', '\\' or '+' (the bytes
+// that start a percent, \u or U+ escape).
+func hasSpecial(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones)) != 0
 }

@@ -79,3 +79,25 @@ func FuzzMayDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestHasSpecial(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 200000; n++ {
+		var b [8]byte
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+			if r.IntN(4) == 0 {
+				b[i] = "%\\+$,*"[r.IntN(6)]
+			}
+		}
+		w := uint64(0)
+		want := false
+		for i, c := range b {
+			w |= uint64(c) << (8 * i)
+			want = want || c == '%' || c == '\\' || c == '+'
+		}
+		if hasSpecial(w) != want {
+			t.Fatalf("hasSpecial(%q) = %v", b, !want)
+		}
+	}
+}
