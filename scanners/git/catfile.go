@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -32,6 +33,7 @@ type blobReader interface {
 // cache (which hashes every object it caches). Only used when a git binary
 // is on the PATH; the walk of commits and trees stays with go-git.
 type catFile struct {
+	proc   atomic.Pointer[os.Process] // for abort, from any goroutine
 	git    string
 	gitDir string
 	cmd    *exec.Cmd
@@ -78,6 +80,7 @@ func (c *catFile) start() error {
 		return fmt.Errorf("starting git cat-file: %w", err)
 	}
 	c.cmd, c.stdin = cmd, stdin
+	c.proc.Store(cmd.Process)
 	c.in = bufio.NewWriter(stdin)
 	c.out = bufio.NewReaderSize(stdout, 256<<10)
 	return nil
@@ -92,6 +95,14 @@ func (c *catFile) kill() {
 	_ = c.cmd.Process.Kill()
 	_ = c.cmd.Wait()
 	c.cmd = nil
+}
+
+// abort kills git from any goroutine (an interrupted scan: a write to git
+// or a read of its answer must not wait forever).
+func (c *catFile) abort() {
+	if p := c.proc.Load(); p != nil {
+		_ = p.Kill()
+	}
 }
 
 func (c *catFile) close() {
@@ -170,6 +181,10 @@ func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, 
 	}
 	p := &pipeline{s: s, cf: cf, reqs: make(chan blobJob, 4096), pending: make(chan blobJob, 8192),
 		blobs: make(chan blobItem, 2*workers), yield: yield, errc: errc, cancel: cancel}
+	go func() {
+		<-ctx.Done() // the scan ended or was interrupted
+		cf.abort()
+	}()
 	p.wg.Add(2 + workers)
 	go p.write(ctx)
 	go p.read(ctx)
@@ -253,7 +268,7 @@ func (p *pipeline) read(ctx context.Context) {
 			continue
 		}
 		if err := p.readOne(ctx, j, o); err != nil {
-			if errors.Is(err, errGitDied) {
+			if errors.Is(err, errGitDied) && ctx.Err() == nil {
 				// git stopped (a corrupt object, or a git that refuses the
 				// repository): go-git reads this blob again, and the rest;
 				// what it cannot read either is reported

@@ -2,12 +2,16 @@ package git
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -194,4 +198,41 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// A scan stopped by its consumer (an interruption, a failing report)
+// returns at once: nothing waits on git.
+func TestInterruptedScanReturns(t *testing.T) {
+	b := newRepo(t)
+	for c := 0; c < 5; c++ {
+		files := map[string]string{}
+		for i := 0; i < 60; i++ {
+			files[fmt.Sprintf("dir%d/file%d.env", i%5, i)] = fmt.Sprintf("N=%d-%d\n%s", c, i, strings.Repeat("filler line\n", 2000))
+		}
+		b.Commit("Alice", files)
+	}
+	s, err := Open(context.Background(), b.Dir, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := errors.New("stop")
+	done := make(chan error, 1)
+	go func() {
+		var n atomic.Int32 // yield is called from several workers
+		done <- s.Chunks(context.Background(), func(credscan.Chunk, error) error {
+			if n.Add(1) >= 3 {
+				return stop
+			}
+			return nil
+		})
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, stop) {
+			t.Errorf("Chunks returned %v, want the consumer's error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("an interrupted scan did not return")
+	}
 }
