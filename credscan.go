@@ -42,6 +42,18 @@ type Origin struct {
 	Variable string `json:"variable,omitempty"`
 }
 
+// RedactURL drops any user information (a token) from a URL, for
+// messages, reports and the audit log.
+func RedactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
+			return u[:i+3] + rest[at+1:]
+		}
+	}
+	return u
+}
+
 // String renders the origin as target:path:line, for humans.
 func (o Origin) String() string {
 	var b strings.Builder

@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -95,24 +96,25 @@ type AuditLog struct {
 	Mirror bool   `yaml:"mirror"` // also write each line to Vault KV credscan/audit/
 }
 
-// AuditFile is the audit log's path: the manifest's, else ./.credscan-audit.jsonl.
+// AuditFile is the audit log the manifest names (resolved), or "".
 func (m *Manifest) AuditFile() string {
-	if m != nil && m.Audit.File != "" {
-		return m.Resolve(m.Audit.File)
+	if m == nil || m.Audit.File == "" {
+		return ""
 	}
-	if m != nil {
-		return m.Resolve(".credscan-audit.jsonl")
-	}
-	return ".credscan-audit.jsonl"
+	return m.Resolve(m.Audit.File)
 }
 
-// Spec renders the source as the manifest writes it.
+// ApprovalKinds are the source kinds an approval may cover.
+var ApprovalKinds = []string{"dir", "git", "image", "ci", "verify"}
+
+// Spec renders the source as the manifest writes it, less any token a
+// repository URL carries.
 func (s Source) Spec() string {
 	switch {
 	case s.Dir != "":
 		return s.Dir
 	case s.Git != "":
-		return s.Git
+		return credscan.RedactURL(s.Git)
 	case s.Image != "":
 		return s.Image
 	}
@@ -307,10 +309,8 @@ func (m *Manifest) validate(root *yaml.Node) error {
 		}
 	}
 	for _, k := range m.Approvals.Required {
-		switch k {
-		case "dir", "git", "image", "ci", "verify":
-		default:
-			return fmt.Errorf("approvals.required: unknown kind %q (want dir, git, image, ci or verify)", k)
+		if !slices.Contains(ApprovalKinds, k) {
+			return fmt.Errorf("approvals.required: unknown kind %q (want one of %s)", k, strings.Join(ApprovalKinds, ", "))
 		}
 	}
 	for _, b := range m.Policy.Block {

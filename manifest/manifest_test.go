@@ -70,3 +70,11 @@ func TestCISourceForms(t *testing.T) {
 		t.Errorf("got %+v, %v", cs, err)
 	}
 }
+
+// A source's spelling in messages and the audit log holds no URL token.
+func TestSpecDropsURLToken(t *testing.T) {
+	s := Source{Git: "https://ci:glpat-Tk0123456789@git.example.com/team/app.git"}
+	if s.Spec() != "https://git.example.com/team/app.git" {
+		t.Errorf("Spec() kept the URL's user information (not shown)")
+	}
+}

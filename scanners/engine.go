@@ -18,6 +18,7 @@ import (
 	"github.com/credscan/credscan/scanners/dsn"
 	"github.com/credscan/credscan/scanners/rules"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/report"
 )
 
 // RuleSet selects which detectors run.
@@ -216,15 +217,13 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 	case pathIrrelevant:
 		path = ""
 	}
-	run := func(d *detect.Detector, from, to int) { // lines [from, to)
-		start := s.lines.Start(from)
-		end := len(ch.Data)
-		if to < n {
-			end = s.lines.Start(to)
-		}
-		for _, gf := range glDetect(ctx, d, path, string(ch.Data[start:end]), ch.StartLine+from) {
+	emit := func(fs []report.Finding) {
+		for _, gf := range fs {
 			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
 		}
+	}
+	run := func(d *detect.Detector, from, to int) { // lines [from, to)
+		emit(glDetect(ctx, d, path, string(windowText(&s.lines, ch.Data, from, to)), ch.StartLine+from))
 	}
 	// Decoded text may hold any rule's keywords: a line that holds
 	// something to decode is decoded, and the units its decoded text wakes
@@ -333,11 +332,9 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			if un.multiline {
 				j = endMarker(&s.lines, i, j, n)
 			}
-			if un.anchors != nil && j <= i+2 && windowLen(&s.lines, i, j, len(ch.Data)) > longLine {
-				if fs, ok := longLineWindows(ctx, un, path, windowText(&s.lines, ch.Data, i, j), ch.StartLine+i); ok {
-					for _, gf := range fs {
-						out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
-					}
+			if text := windowText(&s.lines, ch.Data, i, j); un.anchors != nil && j <= i+2 && len(text) > longLine {
+				if fs, ok := longLineWindows(ctx, un, path, text, ch.StartLine+i); ok {
+					emit(fs)
 					continue
 				}
 			}
@@ -354,14 +351,6 @@ func windowText(lines *rules.Lines, data []byte, i, j int) []byte {
 		end = lines.Start(j)
 	}
 	return data[lines.Start(i):end]
-}
-
-func windowLen(lines *rules.Lines, i, j, size int) int {
-	end := size
-	if j < lines.Len() {
-		end = lines.Start(j)
-	}
-	return end - lines.Start(i)
 }
 
 // endMarker extends the window of lines [i, j) that holds a "-----BEGIN"

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -138,8 +137,6 @@ type Identity struct {
 	Accessor    string   `json:"accessor,omitempty"`
 	EntityID    string   `json:"entity_id,omitempty"`
 	Policies    []string `json:"policies,omitempty"`
-	OSUser      string   `json:"os_user,omitempty"`
-	Host        string   `json:"host,omitempty"`
 }
 
 // ID is what approvals compare identities by: the Vault entity when the
@@ -153,8 +150,7 @@ func (i Identity) ID() string {
 
 // WhoAmI looks the client's token up (lookup-self needs no extra policy).
 func WhoAmI(ctx context.Context, c *vault.Client) (Identity, error) {
-	id := Identity{OSUser: os.Getenv("USER")}
-	id.Host, _ = os.Hostname()
+	var id Identity
 	s, err := c.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
 		return id, fmt.Errorf("vault token lookup-self: %s", describe(err))

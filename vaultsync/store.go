@@ -104,12 +104,10 @@ func Entries(creds []*credscan.Credential, l Layout, version string) []Entry {
 	byApp := map[string][]map[string]any{}
 	for _, c := range creds {
 		var pw *credscan.Finding
-		rules := map[string]bool{}
 		for _, f := range c.Findings {
 			if f.Database && !f.Secret.Empty() && pw == nil {
 				pw = f
 			}
-			rules[f.RuleID] = true
 			byApp[f.Origin.App] = append(byApp[f.Origin.App], occurrence(f, c))
 		}
 		if pw == nil {
@@ -133,7 +131,7 @@ func Entries(creds []*credscan.Credential, l Layout, version string) []Entry {
 			"user":        c.User,
 			"occurrences": strconv.Itoa(len(c.Findings)),
 			"apps":        strings.Join(c.Apps(), ","),
-			"rules":       strings.Join(sortedKeys(rules), ","),
+			"rules":       strings.Join(c.Rules(), ","),
 			"written_by":  "credscan " + version,
 		}
 		if first := firstCommitDate(c); first != "" {
@@ -219,15 +217,6 @@ func capMeta(m map[string]string) map[string]string {
 		}
 	}
 	return m
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func orDash(s string) string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,7 +29,7 @@ type vaultFlags struct {
 	skipVerify                 bool
 	auth, roleID, secretIDFile string
 	role, authMount            string
-	mount, prefix, migrating   string
+	mount, prefix              string
 	timeout                    time.Duration
 	auditLog                   string
 	client                     *vault.Client
@@ -69,7 +71,7 @@ func (v *vaultFlags) connect(ctx context.Context, s *session) (*vault.Client, er
 }
 
 func (v *vaultFlags) layout(m *manifest.Manifest) vaultsync.Layout {
-	l := vaultsync.Layout{Mount: v.mount, Prefix: v.prefix, Migrating: v.migrating}
+	l := vaultsync.Layout{Mount: v.mount, Prefix: v.prefix}
 	if m != nil {
 		if l.Mount == "" {
 			l.Mount = m.Vault.Mount
@@ -77,9 +79,7 @@ func (v *vaultFlags) layout(m *manifest.Manifest) vaultsync.Layout {
 		if l.Prefix == "" {
 			l.Prefix = m.Vault.Prefix
 		}
-		if l.Migrating == "" {
-			l.Migrating = m.Vault.Migrating
-		}
+		l.Migrating = m.Vault.Migrating
 	}
 	return l
 }
@@ -92,12 +92,22 @@ func (v *vaultFlags) store(ctx context.Context, s *session) (*vaultsync.Store, e
 	return vaultsync.NewStore(c, v.layout(s.m), s.log), nil
 }
 
+// vaultSession is the session of a command that talks to Vault without
+// scanning (audit check, approve, audit verify).
+func vaultSession(cmd *cobra.Command, vf *vaultFlags, m *manifest.Manifest) (*session, error) {
+	log, err := newLogger("warn", cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	return &session{f: &scanFlags{vault: *vf}, log: log, m: m}, nil
+}
+
 // auditLogPath is where credscan's own audit trail goes.
 func auditLogPath(flag string, m *manifest.Manifest) string {
 	switch {
 	case flag != "":
 		return flag
-	case m != nil && m.Audit.File != "":
+	case m.AuditFile() != "":
 		return m.AuditFile()
 	case os.Getenv("CREDSCAN_AUDIT_LOG") != "":
 		return os.Getenv("CREDSCAN_AUDIT_LOG")
@@ -105,9 +115,9 @@ func auditLogPath(flag string, m *manifest.Manifest) string {
 	dir := os.Getenv("XDG_STATE_HOME")
 	if dir == "" {
 		home, _ := os.UserHomeDir()
-		dir = home + "/.local/state"
+		dir = filepath.Join(home, ".local", "state")
 	}
-	return dir + "/credscan/audit.jsonl"
+	return filepath.Join(dir, "credscan", "audit.jsonl")
 }
 
 // record appends an action to credscan's audit log; a log that cannot be
@@ -272,11 +282,10 @@ no new version; a value changed in Vault writes a new version and says so.
 		Short: "List Vault's audit devices; fail when there is none, warn when one or a socket",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger("warn", cmd.ErrOrStderr())
+			s, err := vaultSession(cmd, vf, nil)
 			if err != nil {
 				return err
 			}
-			s := &session{f: &scanFlags{vault: *vf}, log: log}
 			c, err := s.f.vault.connect(cmd.Context(), s)
 			if err != nil {
 				return err
@@ -318,10 +327,8 @@ func newApproveCmd() *cobra.Command {
 				return credscan.UsageError("approve needs --apps, --kinds, --ticket and --reason")
 			}
 			for _, k := range kinds {
-				switch k {
-				case "dir", "git", "image", "ci", "verify", "*":
-				default:
-					return credscan.UsageError("--kinds: unknown %q (want dir, git, image, ci, verify)", k)
+				if k != "*" && !slices.Contains(manifest.ApprovalKinds, k) {
+					return credscan.UsageError("--kinds: unknown %q (want %s)", k, strings.Join(manifest.ApprovalKinds, ", "))
 				}
 			}
 			if ttl <= 0 || ttl > 30*24*time.Hour {
@@ -331,11 +338,10 @@ func newApproveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := newLogger("warn", cmd.ErrOrStderr())
+			s, err := vaultSession(cmd, vf, m)
 			if err != nil {
 				return err
 			}
-			s := &session{f: &scanFlags{vault: *vf}, log: log, m: m}
 			st, err := s.f.vault.store(cmd.Context(), s)
 			if err != nil {
 				return err
@@ -405,8 +411,10 @@ func newAuditCmd() *cobra.Command {
 				return errBlocking
 			}
 			if againstVault && len(recs) > 0 {
-				log, _ := newLogger("warn", cmd.ErrOrStderr())
-				s := &session{f: &scanFlags{vault: *vf}, log: log, m: m}
+				s, err := vaultSession(cmd, vf, m)
+				if err != nil {
+					return err
+				}
 				st, err := s.f.vault.store(cmd.Context(), s)
 				if err != nil {
 					return err

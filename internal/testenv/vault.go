@@ -49,8 +49,8 @@ var buildMu sync.Mutex
 
 // VaultBinary returns the Vault test server binary: $CREDSCAN_VAULT_BIN,
 // else the cached build of VaultVersion, built first when missing (about
-// 15 minutes and 4 GB of modules the first time; .ci/run does it before
-// the tests). A file lock keeps test packages from building it twice.
+// 20 minutes the first time, module downloads included; .ci/run does it
+// before the tests). A file lock keeps test packages from building it twice.
 func VaultBinary(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("CREDSCAN_VAULT_BIN"); p != "" {
@@ -87,7 +87,7 @@ func VaultBinary(t testing.TB) string {
 func BuildVault(out string) error {
 	_, file, _, _ := runtime.Caller(0)
 	src := filepath.Join(filepath.Dir(file), "vaultbin")
-	fmt.Fprintf(os.Stderr, "testenv: building the Vault %s test server into %s (the first time takes 10-15 minutes)\n", VaultVersion, out)
+	fmt.Fprintf(os.Stderr, "testenv: building the Vault %s test server into %s (the first time takes about 20 minutes, module downloads included)\n", VaultVersion, out)
 	tmp := out + ".tmp"
 	cmd := exec.Command("go", "build", "-mod=mod", "-ldflags=-s -w", "-o", tmp, ".")
 	cmd.Dir = src

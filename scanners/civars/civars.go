@@ -150,15 +150,6 @@ func findPipelines(root string) ([]found, error) {
 // SetLogger sets where progress and rate-limit notices go.
 func (s *Scanner) SetLogger(l *slog.Logger) { s.o.Logger = l }
 
-// Files lists the pipeline files found, as target:path (for messages).
-func (s *Scanner) Files() []string {
-	var out []string
-	for _, f := range s.files {
-		out = append(out, f.target+":"+f.rel)
-	}
-	return out
-}
-
 // Chunks yields each pipeline file whole, then its jobs' variables and
 // scripts as derived shell chunks; then the variable stores.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
@@ -174,15 +165,6 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		visited[key] = true
 		if err := ctx.Err(); err != nil {
 			return err
-		}
-		if f.includedBy != "" {
-			if _, err := os.Stat(filepath.Join(f.root, filepath.FromSlash(f.rel))); err != nil {
-				o := credscan.Origin{Kind: credscan.KindCIVars, App: s.o.App, Target: f.target, Path: f.rel, CI: string(f.sys)}
-				if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("included by %s (include:local): not found in the repository", f.includedBy)}); err != nil {
-					return err
-				}
-				continue
-			}
 		}
 		p, err := s.scanFile(f, yield)
 		if err != nil {
@@ -213,6 +195,9 @@ func (s *Scanner) scanFile(f pipelineFile, yield func(credscan.Chunk, error) err
 	o := credscan.Origin{Kind: credscan.KindCIVars, App: s.o.App, Target: f.target, Path: f.rel, CI: string(f.sys)}
 	data, err := readLimited(filepath.Join(f.root, filepath.FromSlash(f.rel)))
 	if err != nil {
+		if f.includedBy != "" && errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("included by %s (include:local): not found in the repository", f.includedBy)
+		}
 		return nil, yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: err})
 	}
 	if bytes.IndexByte(data, 0) >= 0 {

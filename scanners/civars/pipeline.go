@@ -272,13 +272,12 @@ var specs = map[System]spec{
 			if len(fr) > 0 && fr[0].key == "pipelines" {
 				var parts []string
 				for i := 1; i < len(fr); i++ {
-					switch {
-					case fr[i].key == "step" || fr[i].key == "parallel" || fr[i].key == "steps" || fr[i].key == "stage":
-						if fr[i].key == "step" {
-							parts = append(parts, label(fr[i].node, -1, "name"))
-						}
-					case fr[i].key != "" && len(parts) < 2 && !bitbucketLeaf[fr[i].key]:
-						parts = append(parts, fr[i].key)
+					switch k := fr[i].key; {
+					case k == "step":
+						parts = append(parts, label(fr[i].node, -1, "name"))
+					case k == "parallel" || k == "steps" || k == "stage": // structure, not names
+					case k != "" && len(parts) < 2 && !bitbucketLeaf[k]:
+						parts = append(parts, k)
 					}
 				}
 				return strings.Join(parts, "/"), ""
@@ -419,8 +418,9 @@ func (w *walker) node(n *yaml.Node, fr []frame) {
 			w.envString(fr, n) // Travis env: "A=1 B=2"
 			return
 		}
-		w.refs(w.loc(fr, n.Line, ""), n.Value)
-		w.mark(w.loc(fr, n.Line, ""), n.Line, n.Line+strings.Count(n.Value, "\n"))
+		l := w.loc(fr, n.Line, "")
+		w.refs(l, n.Value)
+		w.mark(l, n.Line, n.Line+strings.Count(n.Value, "\n"))
 	}
 }
 

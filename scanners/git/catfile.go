@@ -20,18 +20,11 @@ import (
 	"github.com/credscan/credscan/scanners/dir"
 )
 
-// blobReader reads blobs for one worker.
-type blobReader interface {
-	// scan yields the chunks of blob h (named by origin o).
-	scan(ctx context.Context, h plumbing.Hash, o credscan.Origin, yield func(credscan.Chunk, error) error) error
-	close()
-}
-
-// catFile reads blobs through `git cat-file --batch`: git inflates objects
-// and resolves delta chains with its own delta-base cache, several times
-// faster than go-git, and the blobs never go through go-git's object
-// cache (which hashes every object it caches). Only used when a git binary
-// is on the PATH; the walk of commits and trees stays with go-git.
+// catFile is a `git cat-file --batch` process: git inflates objects and
+// resolves delta chains with its own delta-base cache, and the blobs never
+// go through go-git's object cache (which hashes every object it caches).
+// Only used when a git binary is on the PATH; the walk of commits and
+// trees stays with go-git.
 type catFile struct {
 	proc   atomic.Pointer[os.Process] // for abort, from any goroutine
 	git    string
@@ -87,7 +80,7 @@ func (c *catFile) start() error {
 }
 
 // kill stops a cat-file that died or is out of step (a corrupt object
-// makes git exit); the next blob starts a fresh one.
+// makes git exit); go-git then reads the remaining blobs.
 func (c *catFile) kill() {
 	if c.cmd == nil {
 		return
@@ -149,8 +142,9 @@ func (l *limitedWriter) String() string {
 // written ahead of the answers (a request and its answer one at a time
 // left the workers waiting on the pipe), and hands each small blob's
 // bytes to the scanning workers. Big blobs are streamed by the reader
-// itself. If git dies on a corrupt object, that blob is reported and the
-// rest are read with go-git.
+// itself. If git dies (a corrupt object, a repository it refuses), go-git
+// reads that blob again and the rest; what go-git cannot read either is
+// reported.
 type pipeline struct {
 	s       *Scanner
 	cf      *catFile
@@ -170,8 +164,8 @@ type blobJob struct {
 }
 
 type blobItem struct {
-	job  blobJob
-	data *[]byte
+	origin credscan.Origin
+	data   *[]byte
 }
 
 func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, git string, workers int, yield func(credscan.Chunk, error) error, errc chan error) (*pipeline, error) {
@@ -333,7 +327,7 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) er
 	}
 	*bp = (*bp)[:size]
 	select {
-	case p.blobs <- blobItem{job: j, data: bp}:
+	case p.blobs <- blobItem{origin: o, data: bp}:
 	case <-ctx.Done():
 	}
 	return nil
@@ -343,15 +337,7 @@ func (p *pipeline) scanWorker(ctx context.Context) {
 	defer p.wg.Done()
 	for it := range p.blobs {
 		if ctx.Err() == nil {
-			o := p.s.origin(it.job.path, it.job.hash)
-			data := *it.data
-			var err error
-			if len(data) <= len(lfsPointer)+200 && bytes.HasPrefix(data, []byte(lfsPointer)) {
-				err = p.yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
-			} else {
-				err = dir.ScanBytes(ctx, data, o, p.yield)
-			}
-			if err != nil {
+			if err := scanInMemory(ctx, *it.data, it.origin, p.yield); err != nil {
 				p.fail(err)
 			}
 		}
@@ -368,11 +354,21 @@ func parseHeader(line string) (int64, error) {
 	case len(f) == 2 && f[1] == "missing":
 		return 0, errMissing
 	case len(f) != 3 || f[1] != "blob":
-		return 0, fmt.Errorf("unexpected answer from git cat-file: %q", strings.TrimSpace(line))
+		// not quoted: out of step, git's output could be a blob's content
+		return 0, errors.New("unexpected answer from git cat-file")
 	}
 	n, err := strconv.ParseInt(f[2], 10, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("unexpected size from git cat-file: %q", f[2])
+		return 0, errors.New("unexpected size from git cat-file")
 	}
 	return n, nil
+}
+
+// scanInMemory yields the chunks of a blob held in memory, or counts it as
+// a Git LFS pointer.
+func scanInMemory(ctx context.Context, data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	if len(data) <= len(lfsPointer)+200 && bytes.HasPrefix(data, []byte(lfsPointer)) {
+		return yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
+	}
+	return dir.ScanBytes(ctx, data, o, yield)
 }

@@ -6,7 +6,6 @@
 package git
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -210,15 +209,7 @@ func isURL(s string) bool {
 
 // RedactURL drops any user information (a token) from a URL, for
 // messages and reports.
-func RedactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
-			return u[:i+3] + rest[at+1:]
-		}
-	}
-	return u
-}
+func RedactURL(u string) string { return credscan.RedactURL(u) }
 
 // scrub keeps a clone error from repeating the URL's user information.
 func scrub(err error, spec string) string {
@@ -407,8 +398,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	s.Commits = len(commits)
 	s.occ = map[plumbing.Hash][]occurrence{}
 
-	type job = blobJob
-	jobs := make(chan job, 64)
+	jobs := make(chan blobJob, 64)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
@@ -423,7 +413,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		if pipe != nil {
 			break // git cat-file reads, the pipeline's workers scan
 		}
-		br, err := s.blobReader()
+		br, err := s.goGitReader()
 		if err != nil {
 			return err
 		}
@@ -464,11 +454,11 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		}
 		for _, f := range v.fresh {
 			if pipe != nil {
-				pipe.submit(ctx, job{f.hash, f.path})
+				pipe.submit(ctx, blobJob{f.hash, f.path})
 				continue
 			}
 			select {
-			case jobs <- job{f.hash, f.path}:
+			case jobs <- blobJob{f.hash, f.path}:
 			case <-ctx.Done():
 			}
 		}
@@ -592,11 +582,8 @@ func (s *Scanner) tipFiles() map[string]plumbing.Hash {
 	return out
 }
 
-// blobReader returns a worker's reader of blobs with go-git (when git
-// cat-file cannot be used).
-func (s *Scanner) blobReader() (blobReader, error) { return s.goGitReader() }
-
-// goGitReader opens a go-git reader through its own storage.
+// goGitReader opens a go-git reader of blobs through its own storage (when
+// git cat-file cannot be used, or stopped).
 func (s *Scanner) goGitReader() (*goGitReader, error) {
 	st := newStorage(s.gitDir, 8*cache.MiByte)
 	repo, err := gogit.Open(st, nil)
@@ -618,11 +605,10 @@ func (g *goGitReader) close() { g.st.Close() }
 
 // scan yields one blob's chunks under its first path.
 func (g *goGitReader) scan(ctx context.Context, h plumbing.Hash, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
-	repo := g.repo
 	fail := func(err error) error {
 		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
 	}
-	blob, err := repo.BlobObject(h)
+	blob, err := g.repo.BlobObject(h)
 	if err != nil {
 		return fail(err)
 	}
@@ -639,11 +625,7 @@ func (g *goGitReader) scan(ctx context.Context, h plumbing.Hash, o credscan.Orig
 		wrote := false
 		_, err := wt.WriteTo(writerFunc(func(p []byte) (int, error) {
 			wrote = true
-			if len(p) <= len(lfsPointer)+200 && strings.HasPrefix(string(p), lfsPointer) {
-				scanErr = yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
-			} else {
-				scanErr = dir.ScanBytes(ctx, p, o, yield)
-			}
+			scanErr = scanInMemory(ctx, p, o, yield)
 			return len(p), nil
 		}))
 		switch {
@@ -656,18 +638,14 @@ func (g *goGitReader) scan(ctx context.Context, h plumbing.Hash, o credscan.Orig
 		}
 		return nil
 	}
-	var src io.Reader = r
 	if blob.Size <= int64(len(lfsPointer))+200 {
 		data, err := io.ReadAll(r)
 		if err != nil {
 			return fail(err)
 		}
-		if strings.HasPrefix(string(data), lfsPointer) {
-			return yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
-		}
-		src = bytes.NewReader(data)
+		return scanInMemory(ctx, data, o, yield)
 	}
-	err = dir.ReadItem(ctx, src, blob.Size, o, yield)
+	err = dir.ReadItem(ctx, r, blob.Size, o, yield)
 	var ie *credscan.ItemError
 	if errors.As(err, &ie) {
 		return yield(credscan.Chunk{}, err)
