@@ -375,9 +375,8 @@ func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report f
 	return out, nil
 }
 
-// Chunks walks the history, oldest commit first, recording where each
-// blob was introduced, and yields every unique blob once, as soon as it is
-// first seen, read on the scanner's workers.
+// Chunks plans the history's blobs (see plan), then yields every unique
+// blob once, read on the scanner's workers, in the walk's order.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
 	if os.Getenv("GOGC") == "" {
 		// a history scan allocates little but holds the walk's state and
@@ -387,24 +386,18 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		defer debug.SetGCPercent(debug.SetGCPercent(60))
 	}
 	report := func(err error) { _ = yield(credscan.Chunk{}, err) }
-	from, stop, err := s.starts()
+	git := gitBinary()
+	planned, err := s.plan(ctx, git, report)
 	if err != nil {
 		return err
 	}
-	commits, err := s.walk(ctx, from, stop, report)
-	if err != nil {
-		return err
-	}
-	s.Commits = len(commits)
-	s.occ = map[plumbing.Hash][]occurrence{}
-
 	jobs := make(chan blobJob, 64)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var pipe *pipeline
-	if git := gitBinary(); git != "" {
+	if git != "" {
 		if p, err := s.startPipeline(ctx, cancel, git, s.o.Workers, yield, errc); err == nil {
 			pipe = p
 		}
@@ -432,48 +425,23 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			}
 		}()
 	}
-	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}}
-	// what --since or a range's left side holds is known already
-	v.seed = true
-	for _, h := range stop {
-		if c, err := s.commit(h); err == nil {
-			_ = v.commit(c)
-		}
-	}
-	v.seed = false
-	for i, c := range commits {
+	for _, j := range planned {
 		if ctx.Err() != nil {
 			break
 		}
-		v.info = &commitInfo{hash: c.Hash.String(), author: c.Author.Name, when: c.Author.When, order: i}
-		v.fresh = v.fresh[:0]
-		err := v.commit(c)
-		if err != nil {
-			report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Commit: c.Hash.String()},
-				Err: fmt.Errorf("reading the commit's tree: %w", err)})
+		if pipe != nil {
+			pipe.submit(ctx, j)
+			continue
 		}
-		for _, f := range v.fresh {
-			if pipe != nil {
-				pipe.submit(ctx, blobJob{f.hash, f.path})
-				continue
-			}
-			select {
-			case jobs <- blobJob{f.hash, f.path}:
-			case <-ctx.Done():
-			}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
 		}
 	}
 	close(jobs)
 	wg.Wait()
 	if pipe != nil {
 		pipe.wait()
-	}
-	for p := range v.subs {
-		s.Submodules = append(s.Submodules, p)
-	}
-	sort.Strings(s.Submodules)
-	for _, p := range s.Submodules {
-		s.o.Logger.Info("submodule not followed", "repo", s.label, "path", p)
 	}
 	s.tip = s.tipFiles()
 	select {
@@ -482,6 +450,81 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	default:
 	}
 	return ctx.Err()
+}
+
+// plan walks the history, oldest commit first, recording where each blob
+// was introduced (s.occ), and returns the blobs to scan: each unique blob
+// once, at the first path it was met at, in the walk's order. With git,
+// `git log --raw` lists what each commit changes (see rawChanges); without
+// it, or when it fails, go-git reads the trees.
+func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]blobJob, error) {
+	from, stop, err := s.starts()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type rawResult struct {
+		changes map[plumbing.Hash][]rawEntry
+		err     error
+	}
+	rawc := make(chan rawResult, 1)
+	if git != "" { // git diffs the trees while go-git walks the commits
+		go func() {
+			ch, err := s.rawChanges(ctx, git, from, stop)
+			rawc <- rawResult{ch, err}
+		}()
+	} else {
+		rawc <- rawResult{err: errors.New("no git")}
+	}
+	commits, err := s.walk(ctx, from, stop, report)
+	if err != nil {
+		return nil, err
+	}
+	s.Commits = len(commits)
+	s.occ = map[plumbing.Hash][]occurrence{}
+	raw := <-rawc
+	if raw.err != nil && git != "" {
+		s.o.Logger.Debug("git log failed; reading trees with go-git", "repo", s.label, "error", raw.err.Error())
+	}
+	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}}
+	if raw.err != nil {
+		// what --since or a range's left side holds is known already (git
+		// log leaves it out itself)
+		v.seed = true
+		for _, h := range stop {
+			if c, err := s.commit(h); err == nil {
+				_ = v.commit(c)
+			}
+		}
+		v.seed = false
+	}
+	var jobs []blobJob
+	for i, c := range commits {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v.info = &commitInfo{hash: c.Hash.String(), author: c.Author.Name, when: c.Author.When, order: i}
+		v.fresh = v.fresh[:0]
+		if raw.err == nil {
+			v.changes(raw.changes[c.Hash])
+		} else if err := v.commit(c); err != nil {
+			report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Commit: c.Hash.String()},
+				Err: fmt.Errorf("reading the commit's tree: %w", err)})
+		}
+		for _, f := range v.fresh {
+			jobs = append(jobs, blobJob{hash: f.hash, path: f.path})
+		}
+	}
+	s.Submodules = s.Submodules[:0]
+	for p := range v.subs {
+		s.Submodules = append(s.Submodules, p)
+	}
+	sort.Strings(s.Submodules)
+	for _, p := range s.Submodules {
+		s.o.Logger.Info("submodule not followed", "repo", s.label, "path", p)
+	}
+	return jobs, nil
 }
 
 type treeKey struct {
@@ -536,21 +579,39 @@ func (v *visitor) tree(t *object.Tree, prefix string) error {
 		case filemode.Submodule:
 			v.subs[p] = true
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			k := treeKey{e.Hash, p}
-			if v.seenAt[k] {
-				continue
-			}
-			v.seenAt[k] = true
-			if v.seed {
-				continue
-			}
-			if _, ok := v.s.occ[e.Hash]; !ok {
-				v.fresh = append(v.fresh, entry{path: p, hash: e.Hash})
-			}
-			v.s.occ[e.Hash] = append(v.s.occ[e.Hash], occurrence{path: p, commit: v.info})
+			v.file(p, e.Hash)
 		}
 	}
 	return nil
+}
+
+// changes records the files a commit's diffs (git log --raw) add or
+// change.
+func (v *visitor) changes(es []rawEntry) {
+	for _, e := range es {
+		switch e.mode {
+		case filemode.Submodule:
+			v.subs[e.path] = true
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			v.file(e.path, e.hash)
+		}
+	}
+}
+
+// file records a blob at a path, unless met there before.
+func (v *visitor) file(p string, h plumbing.Hash) {
+	k := treeKey{h, p}
+	if v.seenAt[k] {
+		return
+	}
+	v.seenAt[k] = true
+	if v.seed {
+		return
+	}
+	if _, ok := v.s.occ[h]; !ok {
+		v.fresh = append(v.fresh, entry{path: p, hash: h})
+	}
+	v.s.occ[h] = append(v.s.occ[h], occurrence{path: p, commit: v.info})
 }
 
 // tipFiles maps each file of the default branch's tip to its blob.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -234,5 +236,111 @@ func TestInterruptedScanReturns(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("an interrupted scan did not return")
+	}
+}
+
+// git log --raw and go-git's tree walk plan the same blobs, at the same
+// paths and commits: on merges (one that adds a file of its own), files
+// deleted and added again, renames, modes, symlinks and a submodule, and
+// with --since and a range.
+func TestPlanModesAgree(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil || exec.Command(git, "--version").Run() != nil {
+		t.Skip("no working git")
+	}
+	dir := t.TempDir()
+	n := 0
+	run := func(args ...string) string {
+		t.Helper()
+		n++
+		cmd := exec.Command(git, args...)
+		cmd.Dir = dir
+		when := fmt.Sprintf("%d +0000", 1700000000+n*60)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x",
+			"GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x", "GIT_AUTHOR_DATE="+when, "GIT_COMMITTER_DATE="+when)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	write := func(p, c string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("init", "-q", "-b", "main")
+	write("a.txt", "one\n")
+	write("d/b.txt", "two\n")
+	run("add", ".")
+	run("commit", "-qm", "1")
+	base := run("rev-parse", "HEAD")
+	run("checkout", "-qb", "side")
+	write("d/b.txt", "two on side\n")
+	write("side.txt", "side\n")
+	run("add", ".")
+	run("commit", "-qm", "2")
+	run("checkout", "-q", "main")
+	write("a.txt", "one changed\n")
+	run("mv", "d/b.txt", "d/moved.txt")
+	run("add", ".")
+	run("commit", "-qm", "3")
+	run("merge", "-q", "--no-commit", "side")
+	write("merge-only.txt", "added by the merge\n")
+	run("add", ".")
+	run("commit", "-qm", "merge")
+	mid := run("rev-parse", "HEAD")
+	run("rm", "-q", "a.txt")
+	run("commit", "-qm", "4")
+	write("a.txt", "one\n") // the first version again
+	write("x.sh", "#!/bin/sh\n")
+	if err := os.Chmod(filepath.Join(dir, "x.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a.txt", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	run("add", ".")
+	run("update-index", "--add", "--cacheinfo", "160000,"+base+",vendor/sub")
+	run("commit", "-qm", "5")
+	write("x.sh", "#!/bin/sh\necho\n")
+	run("commit", "-qam", "6")
+
+	for _, o := range []Options{{}, {Since: mid}, {Range: base + ".." + mid}, {Branch: "side"}} {
+		plans := map[string]string{}
+		for _, mode := range []string{git, ""} {
+			s, err := Open(context.Background(), dir, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := s.plan(context.Background(), mode, func(err error) { t.Error(err) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for _, j := range jobs {
+				fmt.Fprintf(&b, "scan %s at %s\n", j.hash.String()[:7], j.path)
+			}
+			var occ []string
+			for h, os := range s.occ {
+				for _, oc := range os {
+					occ = append(occ, fmt.Sprintf("%s at %s in %s", h.String()[:7], oc.path, oc.commit.hash[:7]))
+				}
+			}
+			sort.Strings(occ)
+			fmt.Fprintf(&b, "%s\nsubmodules %v\n", strings.Join(occ, "\n"), s.Submodules)
+			plans[mode] = b.String()
+			s.Close()
+		}
+		if plans[git] != plans[""] {
+			t.Errorf("options %+v: git log plans\n%s\ngo-git plans\n%s", o, plans[git], plans[""])
+		}
+		if o.Since == "" && o.Range == "" && o.Branch == "" && (!strings.Contains(plans[git], "merge-only") || !strings.Contains(plans[git], "submodules [vendor/sub]")) {
+			t.Errorf("the plan misses the merge's own file or the submodule:\n%s", plans[git])
+		}
 	}
 }
