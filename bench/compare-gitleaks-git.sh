@@ -7,7 +7,15 @@
 # and half of them deleted again later (history only). Prints commits/s,
 # MB/s (unique blob bytes), peak RSS, the ratio and planted files found.
 #
+# HISTORY=versions builds the history from successive releases of real
+# Go modules instead (VERSIONS of each of MODULES, fetched through the module
+# proxy into $WORK/modcache): each release's changes against the previous
+# one are committed a few files at a time, so most files have many versions
+# that differ in a few lines, as in a real repository, and gitleaks (which
+# scans `git log -p`) reads far fewer bytes than the unique blobs hold.
+#
 #   bench/compare-gitleaks-git.sh     # RUNS=3 COMMITS=5000 HISTORY_MB=300
+#   HISTORY=versions bench/compare-gitleaks-git.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,8 +23,12 @@ WORK=${WORK:-$ROOT/bench/.work}
 RUNS=${RUNS:-3}
 COMMITS=${COMMITS:-5000}
 HISTORY_MB=${HISTORY_MB:-300}
+HISTORY=${HISTORY:-files}
+MODULES=${MODULES:-golang.org/x/net golang.org/x/sys golang.org/x/tools golang.org/x/crypto golang.org/x/text k8s.io/client-go}
+VERSIONS=${VERSIONS:-40}
 TOOLS=$WORK/tools
 REPO=$WORK/history
+[ "$HISTORY" = files ] || REPO=$WORK/history-$HISTORY
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 mkdir -p "$TOOLS" "$WORK/out"
@@ -32,7 +44,24 @@ if [ ! -f "$WORK/corpus/.done" ]; then
   echo "== the corpus is missing: building it with bench/compare-gitleaks.sh's first step"
   RUNS=0 bench/compare-gitleaks.sh >/dev/null
 fi
-if [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$COMMITS $HISTORY_MB" ]; then
+if [ "$HISTORY" = versions ]; then
+  want="versions $COMMITS $VERSIONS $MODULES"
+  if [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$want" ]; then
+    echo "== fetching the last $VERSIONS releases of $MODULES"
+    : > "$WORK/states.txt"
+    for m in $MODULES; do
+      for v in $(GOFLAGS=-mod=mod go list -m -versions "$m" | tr ' ' '\n' | tail -n +2 | grep -v -- '-' | tail -n "$VERSIONS"); do
+        dir=$(cd "$WORK" && GOMODCACHE=$WORK/modcache GOFLAGS=-modcacherw go mod download -json "$m@$v" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+        echo "$m $dir" >> "$WORK/states.txt"
+      done
+    done
+    echo "== building a history of $COMMITS commits from $(wc -l < "$WORK/states.txt") releases"
+    rm -rf "$REPO"; git init -q -b main "$REPO"
+    go run ./bench/mkhistory -states "$WORK/states.txt" -planted "$WORK/corpus/planted" -commits "$COMMITS" | git -C "$REPO" fast-import --quiet
+    git -C "$REPO" repack -adq
+    echo "$want" > "$REPO/.credscan-bench"
+  fi
+elif [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$COMMITS $HISTORY_MB" ]; then
   echo "== building a history of $COMMITS commits and $HISTORY_MB MB of real files"
   rm -rf "$REPO"; git init -q -b main "$REPO"
   go run ./bench/mkhistory -real "$WORK/corpus/real" -planted "$WORK/corpus/planted" \
@@ -43,7 +72,8 @@ fi
 commits=$(git -C "$REPO" rev-list --all | wc -l)
 blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob" {t+=$2} END {print t}')
 planted=$(ls "$WORK/corpus/planted" | wc -l)
-echo "== history: $commits commits, $((blob_bytes / 1000000)) MB of unique blobs, $planted planted files (half deleted later)"
+added_bytes=$(git -C "$REPO" log --all -p --no-color --no-ext-diff --format= | LC_ALL=C awk '/^\+/ && !/^\+\+\+ / {t+=length($0)} END {print t}')
+echo "== history: $commits commits, $((blob_bytes / 1000000)) MB of unique blobs, $((added_bytes / 1000000)) MB of added lines, $planted planted files (half deleted later)"
 
 rm -f "$WORK"/out/git_*.times
 export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef

@@ -229,8 +229,24 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 	// something to decode is decoded, and the units its decoded text wakes
 	// run on it with the decoding passes. (What they find again in the raw
 	// text is merged by Results.)
+	// lines an earlier version held, amid unchanged lines: what the rules
+	// find there the source carries over from that version
+	unchanged := func(i, j int) bool {
+		if len(ch.Unchanged) < j {
+			return false
+		}
+		for k := i; k < j; k++ {
+			if !ch.Unchanged[k] {
+				return false
+			}
+		}
+		return true
+	}
 	if e.gl.maxDecode > 0 && e.gl.deep == nil {
 		for i := 0; i < n; i++ {
+			if unchanged(i, i+1) {
+				continue
+			}
 			line := s.lines.Bytes(i)
 			// what the line's decoded segments say: no keyword of any
 			// rule in them nor in the raw line, and nothing decodes
@@ -331,6 +347,8 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			}
 			if un.multiline {
 				j = endMarker(&s.lines, i, j, n)
+			} else if unchanged(i, j) {
+				continue
 			}
 			if text := windowText(&s.lines, ch.Data, i, j); un.anchors != nil && j <= i+2 && len(text) > longLine {
 				if fs, ok := longLineWindows(ctx, un, path, text, ch.StartLine+i); ok {

@@ -1,9 +1,19 @@
 // Command mkhistory writes, on stdout, a git fast-import stream of a history
-// made of real files: the files under -real, in path order, committed a few
-// at a time over -commits commits, with the planted credential files under
-// -planted added along the way and half of them deleted again some commits
-// later (still in history). bench/compare-gitleaks-git.sh pipes it into
-// `git fast-import`.
+// made of real files, with the planted credential files under -planted
+// added along the way and half of them deleted again some commits later
+// (still in history). bench/compare-gitleaks-git.sh pipes it into `git
+// fast-import`. The real content is either
+//
+//   - -real DIR: the files under DIR, in path order, each committed once, a
+//     few at a time over -commits commits; or
+//   - -states FILE: successive states of source trees ("PREFIX DIR" lines,
+//     e.g. one module's releases in order under one prefix), each state's
+//     changes against the previous one (files added, changed, deleted)
+//     committed a few files at a time over -commits commits. Most files
+//     then have many versions that differ in a few lines, as in a real
+//     repository. Planted files are also edited once (their first line)
+//     some commits after they are added, so later versions carry the
+//     credential on unchanged lines.
 package main
 
 import (
@@ -22,7 +32,12 @@ func main() {
 	planted := flag.String("planted", "", "directory of planted credential files")
 	commits := flag.Int("commits", 5000, "number of commits")
 	budget := flag.Int64("bytes", 200<<20, "bytes of real content to commit")
+	states := flag.String("states", "", "file of successive tree states (\"PREFIX DIR\" lines)")
 	flag.Parse()
+	if *states != "" {
+		versions(*states, *planted, *commits)
+		return
+	}
 	var files []string
 	var total int64
 	err := filepath.WalkDir(*real, func(p string, d fs.DirEntry, err error) error {

@@ -161,9 +161,17 @@ type pipeline struct {
 type blobJob struct {
 	hash plumbing.Hash
 	path string
+	seq  int // place in the walk
+	// base, when set, holds the line hashes of the earlier version of the
+	// path (baseHash) to match this blob with; keep, when set, receives
+	// this blob's for its later versions (see delta)
+	base     *lineInfo
+	baseHash plumbing.Hash
+	keep     *lineInfo
 }
 
 type blobItem struct {
+	job    blobJob
 	origin credscan.Origin
 	data   *[]byte
 }
@@ -256,12 +264,16 @@ func (p *pipeline) read(ctx context.Context) {
 		}
 		o := p.s.origin(j.path, j.hash)
 		if fallback != nil {
-			if err := fallback.scan(ctx, j.hash, o, p.yield); err != nil {
+			if err := fallback.scan(ctx, j, o, p.yield); err != nil {
 				p.fail(err)
 			}
 			continue
 		}
-		if err := p.readOne(ctx, j, o); err != nil {
+		handed, err := p.readOne(ctx, j, o)
+		if !handed {
+			j.drop()
+		}
+		if err != nil {
 			if errors.Is(err, errGitDied) && ctx.Err() == nil {
 				// git stopped (a corrupt object, or a git that refuses the
 				// repository): go-git reads this blob again, and the rest;
@@ -273,7 +285,7 @@ func (p *pipeline) read(ctx context.Context) {
 					return
 				}
 				fallback = br
-				if err := fallback.scan(ctx, j.hash, o, p.yield); err != nil {
+				if err := fallback.scan(ctx, j, o, p.yield); err != nil {
 					p.fail(err)
 				}
 				continue
@@ -285,33 +297,35 @@ func (p *pipeline) read(ctx context.Context) {
 
 var errGitDied = errors.New("git cat-file stopped")
 
-func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) error {
+// readOne reads git's answer for j: a big blob is streamed and scanned
+// here, a small one handed to the workers (handed is then true).
+func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) (handed bool, err error) {
 	c := p.cf
 	line, err := c.out.ReadString('\n')
 	if err != nil {
 		c.kill()
-		return errGitDied
+		return false, errGitDied
 	}
 	size, err := parseHeader(line)
 	if err != nil {
 		if errors.Is(err, errMissing) {
-			return p.yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", j.hash, err)})
+			return false, p.yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", j.hash, err)})
 		}
 		c.kill()
-		return errGitDied
+		return false, errGitDied
 	}
 	if size > dir.DefaultWhole { // streamed here
 		lr := &io.LimitedReader{R: c.out, N: size}
 		err := dir.ReadItem(ctx, lr, size, o, p.yield)
 		if _, derr := io.CopyN(io.Discard, c.out, lr.N+1); derr != nil {
 			c.kill()
-			return errGitDied
+			return false, errGitDied
 		}
 		var ie *credscan.ItemError
 		if errors.As(err, &ie) {
-			return p.yield(credscan.Chunk{}, err)
+			return false, p.yield(credscan.Chunk{}, err)
 		}
-		return err
+		return false, err
 	}
 	bp, _ := p.pool.Get().(*[]byte)
 	if bp == nil {
@@ -323,24 +337,26 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) er
 	*bp = (*bp)[:size+1]
 	if _, err := io.ReadFull(c.out, *bp); err != nil {
 		c.kill()
-		return errGitDied
+		return false, errGitDied
 	}
 	*bp = (*bp)[:size]
 	select {
-	case p.blobs <- blobItem{origin: o, data: bp}:
+	case p.blobs <- blobItem{job: j, origin: o, data: bp}:
+		return true, nil
 	case <-ctx.Done():
+		return false, nil
 	}
-	return nil
 }
 
 func (p *pipeline) scanWorker(ctx context.Context) {
 	defer p.wg.Done()
 	for it := range p.blobs {
 		if ctx.Err() == nil {
-			if err := scanInMemory(ctx, *it.data, it.origin, p.yield); err != nil {
+			if err := p.s.scanBlob(ctx, *it.data, it.job, it.origin, p.yield); err != nil {
 				p.fail(err)
 			}
 		}
+		it.job.drop()
 		if cap(*it.data) <= 1<<20 { // keep small buffers for reuse
 			p.pool.Put(it.data)
 		}

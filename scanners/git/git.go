@@ -65,6 +65,12 @@ type Scanner struct {
 	gitDir string
 	occ    map[plumbing.Hash][]occurrence // blob → where and when it was introduced
 	tip    map[string]plumbing.Hash       // path → blob at the default branch's tip
+	// deltas holds, for each blob scanned as a later version of another,
+	// how its lines match that version's (see delta)
+	deltas   map[plumbing.Hash]*delta
+	deltaMu  sync.Mutex
+	noDelta  bool // scan every blob whole (tests compare)
+	carriedN int  // findings carried over to later versions
 	// Commits is the number of commits walked; Submodules lists the
 	// submodule paths seen (listed, not followed).
 	Commits    int
@@ -415,7 +421,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			defer wg.Done()
 			defer br.close()
 			for j := range jobs {
-				if err := br.scan(ctx, j.hash, s.origin(j.path, j.hash), yield); err != nil {
+				if err := br.scan(ctx, j, s.origin(j.path, j.hash), yield); err != nil {
 					select {
 					case errc <- err:
 					default:
@@ -487,7 +493,7 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]b
 	if raw.err != nil && git != "" {
 		s.o.Logger.Debug("git log failed; reading trees with go-git", "repo", s.label, "error", raw.err.Error())
 	}
-	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}}
+	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}, last: map[string]plumbing.Hash{}}
 	if raw.err != nil {
 		// what --since or a range's left side holds is known already (git
 		// log leaves it out itself)
@@ -513,9 +519,32 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]b
 				Err: fmt.Errorf("reading the commit's tree: %w", err)})
 		}
 		for _, f := range v.fresh {
-			jobs = append(jobs, blobJob{hash: f.hash, path: f.path})
+			jobs = append(jobs, blobJob{hash: f.hash, path: f.path, seq: len(jobs), baseHash: f.prev})
 		}
 	}
+	// a blob is matched with the earlier version of its path (when that
+	// was scanned too), which keeps its line hashes until then
+	index := make(map[plumbing.Hash]int, len(jobs))
+	for i, j := range jobs {
+		index[j.hash] = i
+	}
+	refs := map[int]int{}
+	for i, j := range jobs {
+		if b, ok := index[j.baseHash]; ok && !j.baseHash.IsZero() && b < i && !s.noDelta {
+			refs[b]++
+		} else {
+			jobs[i].baseHash = plumbing.ZeroHash
+		}
+	}
+	for b, n := range refs {
+		jobs[b].keep = newLineInfo(n)
+	}
+	for i, j := range jobs {
+		if !j.baseHash.IsZero() {
+			jobs[i].base = jobs[index[j.baseHash]].keep
+		}
+	}
+	s.deltas = map[plumbing.Hash]*delta{}
 	s.Submodules = s.Submodules[:0]
 	for p := range v.subs {
 		s.Submodules = append(s.Submodules, p)
@@ -542,13 +571,15 @@ type visitor struct {
 	seenTree map[treeKey]bool
 	seenAt   map[treeKey]bool // blob at path
 	subs     map[string]bool
-	fresh    []entry // blobs seen for the first time in this commit
-	seed     bool    // only mark what is seen
+	last     map[string]plumbing.Hash // path → the blob last met there
+	fresh    []entry                  // blobs seen for the first time in this commit
+	seed     bool                     // only mark what is seen
 }
 
 type entry struct {
 	path string
 	hash plumbing.Hash
+	prev plumbing.Hash // the blob last met at path before, if any
 }
 
 func (v *visitor) commit(c *object.Commit) error {
@@ -600,6 +631,8 @@ func (v *visitor) changes(es []rawEntry) {
 
 // file records a blob at a path, unless met there before.
 func (v *visitor) file(p string, h plumbing.Hash) {
+	prev := v.last[p]
+	v.last[p] = h
 	k := treeKey{h, p}
 	if v.seenAt[k] {
 		return
@@ -609,7 +642,7 @@ func (v *visitor) file(p string, h plumbing.Hash) {
 		return
 	}
 	if _, ok := v.s.occ[h]; !ok {
-		v.fresh = append(v.fresh, entry{path: p, hash: h})
+		v.fresh = append(v.fresh, entry{path: p, hash: h, prev: prev})
 	}
 	v.s.occ[h] = append(v.s.occ[h], occurrence{path: p, commit: v.info})
 }
@@ -652,12 +685,13 @@ func (s *Scanner) goGitReader() (*goGitReader, error) {
 		st.Close()
 		return nil, err
 	}
-	return &goGitReader{repo: repo, st: st}, nil
+	return &goGitReader{s: s, repo: repo, st: st}, nil
 }
 
 // goGitReader reads blobs with go-git, each worker through its own
 // storage (open packs are not safe for concurrent reads).
 type goGitReader struct {
+	s    *Scanner
 	repo *gogit.Repository
 	st   *filesystem.Storage
 }
@@ -665,7 +699,9 @@ type goGitReader struct {
 func (g *goGitReader) close() { g.st.Close() }
 
 // scan yields one blob's chunks under its first path.
-func (g *goGitReader) scan(ctx context.Context, h plumbing.Hash, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+func (g *goGitReader) scan(ctx context.Context, j blobJob, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	defer j.drop()
+	h := j.hash
 	fail := func(err error) error {
 		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading blob %s: %w", h, err)})
 	}
@@ -686,7 +722,7 @@ func (g *goGitReader) scan(ctx context.Context, h plumbing.Hash, o credscan.Orig
 		wrote := false
 		_, err := wt.WriteTo(writerFunc(func(p []byte) (int, error) {
 			wrote = true
-			scanErr = scanInMemory(ctx, p, o, yield)
+			scanErr = g.s.scanBlob(ctx, p, j, o, yield)
 			return len(p), nil
 		}))
 		switch {
@@ -704,7 +740,7 @@ func (g *goGitReader) scan(ctx context.Context, h plumbing.Hash, o credscan.Orig
 		if err != nil {
 			return fail(err)
 		}
-		return scanInMemory(ctx, data, o, yield)
+		return g.s.scanBlob(ctx, data, j, o, yield)
 	}
 	err = dir.ReadItem(ctx, r, blob.Size, o, yield)
 	var ie *credscan.ItemError
@@ -719,15 +755,22 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
+// mine says whether f is a finding on one of this history's blobs, not
+// yet attributed to commits.
+func (s *Scanner) mine(f *credscan.Finding) bool {
+	return f.Origin.Kind == credscan.KindGit && f.Origin.Target == s.label && f.Origin.Blob != "" && f.Origin.Commit == ""
+}
+
 // Attribute turns findings on blobs into findings on commits: one per path
 // the blob was introduced at, with the introducing commit, and of those
 // with the same secret at the same path only the earliest. Each is tagged
 // as still at the default branch's tip or in history only. Findings of
 // other sources pass through.
 func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
+	fs = s.carried(fs)
 	byBlob := map[string]map[string]bool{} // blob → fingerprints found in it
 	for _, f := range fs {
-		if f.Origin.Kind == credscan.KindGit && f.Origin.Target == s.label && f.Origin.Blob != "" && f.Origin.Commit == "" {
+		if s.mine(f) {
 			if byBlob[f.Origin.Blob] == nil {
 				byBlob[f.Origin.Blob] = map[string]bool{}
 			}
@@ -739,7 +782,7 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 	bestOrder := map[key]int{}
 	var out []*credscan.Finding
 	for _, f := range fs {
-		if f.Origin.Kind != credscan.KindGit || f.Origin.Target != s.label || f.Origin.Blob == "" || f.Origin.Commit != "" {
+		if !s.mine(f) {
 			out = append(out, f)
 			continue
 		}

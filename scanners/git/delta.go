@@ -1,0 +1,290 @@
+package git
+
+import (
+	"bytes"
+	"context"
+	"hash/maphash"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/credscan/credscan"
+)
+
+// A file's later version mostly repeats the earlier one: its lines are
+// matched with the earlier version's (by a hash of each line), and the
+// lines it keeps unchanged, with at least contextLines unchanged lines of
+// the same stretch around them, are marked in the chunk (Chunk.Unchanged):
+// the line-bound rules skip them, and Attribute carries what those rules
+// found there in the earlier version over to the later one. gitleaks' `git
+// log -p` scans only added lines in the same way; here the findings stay
+// exact for every version, so copies of a blob at other paths and the
+// tip's version still report them.
+const contextLines = 6 // past the furthest a window of gitleaks' rules reaches (spanLines)
+
+// lineInfo holds the line hashes of a blob that later versions of its
+// path are matched against, from when it is read until the last of them
+// has been matched.
+type lineInfo struct {
+	once   sync.Once
+	done   chan struct{}
+	hashes []uint64 // nil when the blob was not read whole
+	refs   atomic.Int32
+}
+
+func newLineInfo(refs int) *lineInfo {
+	li := &lineInfo{done: make(chan struct{})}
+	li.refs.Store(int32(refs))
+	return li
+}
+
+// finish publishes the hashes (nil: none); later calls do nothing.
+func (li *lineInfo) finish(h []uint64) {
+	if li == nil {
+		return
+	}
+	li.once.Do(func() {
+		li.hashes = h
+		close(li.done)
+	})
+}
+
+// wait returns the hashes once they are published (nil if the scan ends
+// first).
+func (li *lineInfo) wait(ctx context.Context) []uint64 {
+	select {
+	case <-li.done:
+		return li.hashes
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// release drops the hashes once every later version was matched.
+func (li *lineInfo) release() {
+	if li != nil && li.refs.Add(-1) == 0 {
+		li.hashes = nil
+	}
+}
+
+var lineSeed = maphash.MakeSeed()
+
+// lineHashes hashes each line of data (lines end at '\n'; a last line
+// without one counts).
+func lineHashes(data []byte) []uint64 {
+	out := make([]uint64, 0, bytes.Count(data, []byte{'\n'})+1)
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			out = append(out, maphash.Bytes(lineSeed, data))
+			break
+		}
+		out = append(out, maphash.Bytes(lineSeed, data[:i]))
+		data = data[i+1:]
+	}
+	return out
+}
+
+// lineRun says lines [b, b+n) of the later version equal lines [a, a+n)
+// of the earlier one.
+type lineRun struct{ b, a, n int32 }
+
+// matchLines maps the lines of b to equal lines of a: the common prefix
+// and suffix, and between them, each line to its equal in a nearest after
+// the previous match (a line moved or repeated may match elsewhere). The
+// runs are sorted by b and disjoint.
+func matchLines(a, b []uint64) []lineRun {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	var runs []lineRun
+	if p > 0 {
+		runs = append(runs, lineRun{0, 0, int32(p)})
+	}
+	am, bm := a[p:len(a)-s], b[p:len(b)-s]
+	if len(am) > 0 && len(bm) > 0 {
+		first := make(map[uint64]int32, len(am))
+		next := make([]int32, len(am))
+		for i := len(am) - 1; i >= 0; i-- {
+			if j, ok := first[am[i]]; ok {
+				next[i] = j
+			} else {
+				next[i] = -1
+			}
+			first[am[i]] = int32(i)
+		}
+		cur := -1 // the open run's index in runs
+		ca := int32(0)
+		for i, h := range bm {
+			if cur >= 0 && ca < int32(len(am)) && am[ca] == h {
+				runs[cur].n++
+				ca++
+				continue
+			}
+			j, ok := first[h]
+			if !ok {
+				cur = -1
+				continue
+			}
+			for k, c := 0, j; k < 64 && c >= 0; k, c = k+1, next[c] {
+				if c >= ca {
+					j = c
+					break
+				}
+			}
+			runs = append(runs, lineRun{int32(p + i), int32(p) + j, 1})
+			cur = len(runs) - 1
+			ca = j + 1
+		}
+	}
+	if s > 0 {
+		runs = append(runs, lineRun{int32(len(b) - s), int32(len(a) - s), int32(s)})
+	}
+	return runs
+}
+
+// delta is how a scanned blob relates to the earlier version it was
+// matched with.
+type delta struct {
+	base   plumbing.Hash
+	runs   []lineRun
+	na, nb int32 // line counts
+	seq    int   // the blob's place in the walk
+}
+
+// stable says whether line b (0-based) of the later version is unchanged
+// with contextLines unchanged lines of the same run around it (or the
+// file's edge, at the same place in both versions).
+func (d *delta) stable(r lineRun, b int32) bool {
+	if b < r.b || b >= r.b+r.n {
+		return false
+	}
+	before := b-contextLines >= r.b || (r.b == 0 && r.a == 0)
+	after := b+contextLines < r.b+r.n || (r.b+r.n == d.nb && r.a+r.n == d.na)
+	return before && after
+}
+
+// unchanged marks the stable lines of the later version.
+func (d *delta) unchanged() []bool {
+	out := make([]bool, d.nb)
+	any := false
+	for _, r := range d.runs {
+		for b := r.b; b < r.b+r.n; b++ {
+			if d.stable(r, b) {
+				out[b] = true
+				any = true
+			}
+		}
+	}
+	if !any {
+		return nil
+	}
+	return out
+}
+
+// carry returns the line (1-based) of the later version that line a
+// (1-based) of the earlier one became, if it is stable there.
+func (d *delta) carry(a int) (int, bool) {
+	a0 := int32(a - 1)
+	for _, r := range d.runs {
+		if a0 >= r.a && a0 < r.a+r.n {
+			b := r.b + a0 - r.a
+			if d.stable(r, b) {
+				return int(b) + 1, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// drop ends a job, once it was scanned or given up: its later versions
+// no longer wait on it, and its base is released.
+func (j blobJob) drop() {
+	j.keep.finish(nil)
+	j.base.release()
+}
+
+// scanBlob yields the chunks of a blob read whole, matched with the
+// earlier version of its path when the plan gave it one, and publishes
+// its own line hashes when a later version will be matched with it. The
+// caller drops the job after.
+func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	if j.base == nil && j.keep == nil {
+		return scanInMemory(ctx, data, o, yield)
+	}
+	hashes := lineHashes(data)
+	j.keep.finish(hashes)
+	var d *delta
+	if j.base != nil {
+		if ah := j.base.wait(ctx); ah != nil {
+			d = &delta{base: j.baseHash, runs: matchLines(ah, hashes), na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq}
+		}
+	}
+	if d == nil {
+		return scanInMemory(ctx, data, o, yield)
+	}
+	unchanged := d.unchanged()
+	if unchanged == nil {
+		return scanInMemory(ctx, data, o, yield)
+	}
+	return scanInMemory(ctx, data, o, func(ch credscan.Chunk, err error) error {
+		if err == nil && ch.Whole && ch.Skip == "" && ch.StartLine == 1 && ch.Overlap == 0 {
+			ch.Unchanged = unchanged
+			s.deltaMu.Lock()
+			s.deltas[j.hash] = d
+			s.deltaMu.Unlock()
+		}
+		return yield(ch, err)
+	})
+}
+
+// carried adds, to the findings of each blob matched with an earlier
+// version, what the line-bound rules found in that version on the lines
+// it keeps stable (which the rules skipped), at their new line numbers.
+// Blobs are taken in walk order, so findings travel down a chain of
+// versions. Findings of the DB pack, which reads every line, are not
+// carried.
+func (s *Scanner) carried(fs []*credscan.Finding) []*credscan.Finding {
+	if len(s.deltas) == 0 {
+		return fs
+	}
+	type later struct {
+		hash plumbing.Hash
+		d    *delta
+	}
+	order := make([]later, 0, len(s.deltas))
+	for h, d := range s.deltas {
+		order = append(order, later{h, d})
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].d.seq < order[j].d.seq })
+	byBlob := map[string][]*credscan.Finding{}
+	for _, f := range fs {
+		if s.mine(f) {
+			byBlob[f.Origin.Blob] = append(byBlob[f.Origin.Blob], f)
+		}
+	}
+	for _, l := range order {
+		to := l.hash.String()
+		for _, f := range byBlob[l.d.base.String()] {
+			if f.Database {
+				continue
+			}
+			if line, ok := l.d.carry(f.Origin.Line); ok {
+				g := *f
+				g.Origin.Blob = to
+				g.Origin.Line = line
+				byBlob[to] = append(byBlob[to], &g)
+				fs = append(fs, &g)
+				s.carriedN++
+			}
+		}
+	}
+	return fs
+}
