@@ -97,10 +97,10 @@ type Chunk struct {
 	// Skip, when set, says why the item was not scanned ("binary"); Data
 	// is then empty and the chunk is only counted.
 	Skip string
-	// Unchanged, when set, marks the lines of Data (0-based) that an
-	// earlier version of the item held too, amid enough unchanged lines
-	// that what line-bound rules find on them was found there: those rules
-	// may skip them, and the source carries their findings over.
+	// Unchanged, when set, marks the lines of Data (0-based) that another
+	// version of the item, scanned before, holds too, amid enough shared
+	// lines that what line-bound rules find on them was found there: those
+	// rules may skip them, and the source carries their findings over.
 	Unchanged []bool
 }
 

@@ -55,7 +55,10 @@ func newCatFile(git, gitDir string) (*catFile, error) {
 }
 
 func (c *catFile) start() error {
-	cmd := exec.Command(c.git, "--git-dir="+c.gitDir, "cat-file", "--batch")
+	// newest versions first, a small delta-base cache does as well as
+	// git's default 96 MiB (1.06 s of CPU against 1.13 s on the benchmark
+	// history) and keeps git's memory at 106 MB instead of 172 MB
+	cmd := exec.Command(c.git, "--git-dir="+c.gitDir, "-c", "core.deltaBaseCacheLimit=32m", "cat-file", "--batch")
 	// no user or system configuration, no pager, no prompts: cat-file
 	// --batch runs no filters, hooks or textconv
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0", "GIT_NO_REPLACE_OBJECTS=1")
@@ -162,9 +165,9 @@ type blobJob struct {
 	hash plumbing.Hash
 	path string
 	seq  int // place in the walk
-	// base, when set, holds the line hashes of the earlier version of the
-	// path (baseHash) to match this blob with; keep, when set, receives
-	// this blob's for its later versions (see delta)
+	// base, when set, holds the line hashes of the version of the path
+	// (baseHash) to match this blob with; keep, when set, receives this
+	// blob's for the versions to be matched with it (see delta)
 	base     *lineInfo
 	baseHash plumbing.Hash
 	keep     *lineInfo

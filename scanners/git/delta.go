@@ -13,18 +13,19 @@ import (
 	"github.com/credscan/credscan"
 )
 
-// A file's later version mostly repeats the earlier one: its lines are
-// matched with the earlier version's (by a hash of each line), and the
-// lines it keeps unchanged, with at least contextLines unchanged lines of
-// the same stretch around them, are marked in the chunk (Chunk.Unchanged):
-// the line-bound rules skip them, and Attribute carries what those rules
-// found there in the earlier version over to the later one. gitleaks' `git
+// A file's versions mostly repeat each other: each version is matched,
+// line by line (by a hash of each line), with the version of its path
+// scanned just before it (the next newer one, as blobs are scanned newest
+// first), and the lines it shares with it, with at least contextLines
+// shared lines of the same stretch around them, are marked in the chunk
+// (Chunk.Unchanged): the line-bound rules skip them, and Attribute carries
+// what those rules found there in the other version over. gitleaks' `git
 // log -p` scans only added lines in the same way; here the findings stay
 // exact for every version, so copies of a blob at other paths and the
 // tip's version still report them.
 const contextLines = 6 // past the furthest a window of gitleaks' rules reaches (spanLines)
 
-// lineInfo holds the line hashes of a blob that later versions of its
+// lineInfo holds the line hashes of a blob that other versions of its
 // path are matched against, from when it is read until the last of them
 // has been matched.
 type lineInfo struct {
@@ -62,7 +63,7 @@ func (li *lineInfo) wait(ctx context.Context) []uint64 {
 	}
 }
 
-// release drops the hashes once every later version was matched.
+// release drops the hashes once every version matched with it was.
 func (li *lineInfo) release() {
 	if li != nil && li.refs.Add(-1) == 0 {
 		li.hashes = nil
@@ -87,8 +88,8 @@ func lineHashes(data []byte) []uint64 {
 	return out
 }
 
-// lineRun says lines [b, b+n) of the later version equal lines [a, a+n)
-// of the earlier one.
+// lineRun says lines [b, b+n) of a version equal lines [a, a+n) of its
+// base (the version it is matched with).
 type lineRun struct{ b, a, n int32 }
 
 // matchLines maps the lines of b to equal lines of a: the common prefix
@@ -150,8 +151,7 @@ func matchLines(a, b []uint64) []lineRun {
 	return runs
 }
 
-// delta is how a scanned blob relates to the earlier version it was
-// matched with.
+// delta is how a scanned blob relates to its base.
 type delta struct {
 	base   plumbing.Hash
 	runs   []lineRun
@@ -159,9 +159,9 @@ type delta struct {
 	seq    int   // the blob's place in the walk
 }
 
-// stable says whether line b (0-based) of the later version is unchanged
-// with contextLines unchanged lines of the same run around it (or the
-// file's edge, at the same place in both versions).
+// stable says whether line b (0-based) of the version is its base's,
+// with contextLines such lines of the same run around it (or the file's
+// edge, at the same place in both).
 func (d *delta) stable(r lineRun, b int32) bool {
 	if b < r.b || b >= r.b+r.n {
 		return false
@@ -171,7 +171,7 @@ func (d *delta) stable(r lineRun, b int32) bool {
 	return before && after
 }
 
-// unchanged marks the stable lines of the later version.
+// unchanged marks the stable lines of the version.
 func (d *delta) unchanged() []bool {
 	out := make([]bool, d.nb)
 	any := false
@@ -189,8 +189,8 @@ func (d *delta) unchanged() []bool {
 	return out
 }
 
-// carry returns the line (1-based) of the later version that line a
-// (1-based) of the earlier one became, if it is stable there.
+// carry returns the line (1-based) of the version that line a (1-based)
+// of its base is, if it is stable there.
 func (d *delta) carry(a int) (int, bool) {
 	a0 := int32(a - 1)
 	for _, r := range d.runs {
@@ -204,17 +204,17 @@ func (d *delta) carry(a int) (int, bool) {
 	return 0, false
 }
 
-// drop ends a job, once it was scanned or given up: its later versions
-// no longer wait on it, and its base is released.
+// drop ends a job, once it was scanned or given up: the versions matched
+// with it no longer wait on it, and its base is released.
 func (j blobJob) drop() {
 	j.keep.finish(nil)
 	j.base.release()
 }
 
-// scanBlob yields the chunks of a blob read whole, matched with the
-// earlier version of its path when the plan gave it one, and publishes
-// its own line hashes when a later version will be matched with it. The
-// caller drops the job after.
+// scanBlob yields the chunks of a blob read whole, matched with its base
+// when the plan gave it one, and publishes its own line hashes when
+// another version will be matched with it. The caller drops the job
+// after.
 func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
 	if j.base == nil && j.keep == nil {
 		return scanInMemory(ctx, data, o, yield)
@@ -245,23 +245,23 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	})
 }
 
-// carried adds, to the findings of each blob matched with an earlier
-// version, what the line-bound rules found in that version on the lines
-// it keeps stable (which the rules skipped), at their new line numbers.
-// Blobs are taken in walk order, so findings travel down a chain of
-// versions. Findings of the DB pack, which reads every line, are not
+// carried adds, to the findings of each blob matched with a base, what
+// the line-bound rules found in the base on the lines the blob shares
+// stably with it (which the rules skipped), at their line numbers in the
+// blob. Blobs are taken in scan order, so findings travel down a chain
+// of versions. Findings of the DB pack, which reads every line, are not
 // carried.
 func (s *Scanner) carried(fs []*credscan.Finding) []*credscan.Finding {
 	if len(s.deltas) == 0 {
 		return fs
 	}
-	type later struct {
+	type matched struct {
 		hash plumbing.Hash
 		d    *delta
 	}
-	order := make([]later, 0, len(s.deltas))
+	order := make([]matched, 0, len(s.deltas))
 	for h, d := range s.deltas {
-		order = append(order, later{h, d})
+		order = append(order, matched{h, d})
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].d.seq < order[j].d.seq })
 	byBlob := map[string][]*credscan.Finding{}

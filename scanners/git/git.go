@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -382,7 +383,7 @@ func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report f
 }
 
 // Chunks plans the history's blobs (see plan), then yields every unique
-// blob once, read on the scanner's workers, in the walk's order.
+// blob once, read on the scanner's workers, newest first.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
 	if os.Getenv("GOGC") == "" {
 		// a history scan allocates little but holds the walk's state and
@@ -460,7 +461,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 
 // plan walks the history, oldest commit first, recording where each blob
 // was introduced (s.occ), and returns the blobs to scan: each unique blob
-// once, at the first path it was met at, in the walk's order. With git,
+// once, at the first path it was met at, newest first. With git,
 // `git log --raw` lists what each commit changes (see rawChanges); without
 // it, or when it fails, go-git reads the trees.
 func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]blobJob, error) {
@@ -493,7 +494,7 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]b
 	if raw.err != nil && git != "" {
 		s.o.Logger.Debug("git log failed; reading trees with go-git", "repo", s.label, "error", raw.err.Error())
 	}
-	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}, last: map[string]plumbing.Hash{}}
+	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}}
 	if raw.err != nil {
 		// what --since or a range's left side holds is known already (git
 		// log leaves it out itself)
@@ -519,29 +520,34 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]b
 				Err: fmt.Errorf("reading the commit's tree: %w", err)})
 		}
 		for _, f := range v.fresh {
-			jobs = append(jobs, blobJob{hash: f.hash, path: f.path, seq: len(jobs), baseHash: f.prev})
+			jobs = append(jobs, blobJob{hash: f.hash, path: f.path})
 		}
 	}
-	// a blob is matched with the earlier version of its path (when that
-	// was scanned too), which keeps its line hashes until then
-	index := make(map[plumbing.Hash]int, len(jobs))
-	for i, j := range jobs {
-		index[j.hash] = i
-	}
+	// newest first: git packs keep a file's newest version whole and the
+	// older ones as deltas against newer ones, so git reconstructs less
+	// (1.15 s of CPU against 1.63 s oldest first on the versions
+	// benchmark). Each blob is matched with the version of its path
+	// scanned just before it (a later one), which keeps its line hashes
+	// until then.
+	slices.Reverse(jobs)
+	at := map[string]int{}
 	refs := map[int]int{}
-	for i, j := range jobs {
-		if b, ok := index[j.baseHash]; ok && !j.baseHash.IsZero() && b < i && !s.noDelta {
+	base := make([]int, len(jobs))
+	for i := range jobs {
+		jobs[i].seq = i
+		base[i] = -1
+		if b, ok := at[jobs[i].path]; ok && !s.noDelta {
+			base[i] = b
 			refs[b]++
-		} else {
-			jobs[i].baseHash = plumbing.ZeroHash
 		}
+		at[jobs[i].path] = i
 	}
 	for b, n := range refs {
 		jobs[b].keep = newLineInfo(n)
 	}
-	for i, j := range jobs {
-		if !j.baseHash.IsZero() {
-			jobs[i].base = jobs[index[j.baseHash]].keep
+	for i, b := range base {
+		if b >= 0 {
+			jobs[i].base, jobs[i].baseHash = jobs[b].keep, jobs[b].hash
 		}
 	}
 	s.deltas = map[plumbing.Hash]*delta{}
@@ -571,15 +577,13 @@ type visitor struct {
 	seenTree map[treeKey]bool
 	seenAt   map[treeKey]bool // blob at path
 	subs     map[string]bool
-	last     map[string]plumbing.Hash // path → the blob last met there
-	fresh    []entry                  // blobs seen for the first time in this commit
-	seed     bool                     // only mark what is seen
+	fresh    []entry // blobs seen for the first time in this commit
+	seed     bool    // only mark what is seen
 }
 
 type entry struct {
 	path string
 	hash plumbing.Hash
-	prev plumbing.Hash // the blob last met at path before, if any
 }
 
 func (v *visitor) commit(c *object.Commit) error {
@@ -631,8 +635,6 @@ func (v *visitor) changes(es []rawEntry) {
 
 // file records a blob at a path, unless met there before.
 func (v *visitor) file(p string, h plumbing.Hash) {
-	prev := v.last[p]
-	v.last[p] = h
 	k := treeKey{h, p}
 	if v.seenAt[k] {
 		return
@@ -642,7 +644,7 @@ func (v *visitor) file(p string, h plumbing.Hash) {
 		return
 	}
 	if _, ok := v.s.occ[h]; !ok {
-		v.fresh = append(v.fresh, entry{path: p, hash: h, prev: prev})
+		v.fresh = append(v.fresh, entry{path: p, hash: h})
 	}
 	v.s.occ[h] = append(v.s.occ[h], occurrence{path: p, commit: v.info})
 }
