@@ -55,14 +55,15 @@ func hex4[T ~string | ~[]byte](s T) bool {
 // is 16 characters or more. Each is a yes when it decodes to printable
 // text, as the decoder requires.
 func mayDecode[T ~string | ~[]byte](s T) bool {
-	return probeDecode(s, func([]byte) bool { return true })
+	return probeDecode(s, func([]byte, int, int) bool { return true })
 }
 
-// probeDecode is mayDecode that shows each segment found to visit: the
-// decoded bytes of a hex or base64 segment, nil for a percent or unicode
-// escape (whose decoded segment depends on the whole line). visit returns
-// true to stop; probeDecode returns whether any segment was found.
-func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte) bool) bool {
+// probeDecode is mayDecode that shows each segment found to visit, with
+// its place s[from:to]: the decoded bytes of a hex or base64 segment, nil
+// for a percent or unicode escape (whose decoded segment depends on the
+// whole line; the place is the escape's). visit returns true to stop;
+// probeDecode returns whether any segment was found.
+func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to int) bool) bool {
 	n := len(s)
 	found := false
 	percent := false
@@ -80,7 +81,7 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte) bool) bool
 			if i+2 < n && hexClass[s[i+1]] && hexClass[s[i+2]] {
 				if printable(hexVal(s[i+1])<<4 | hexVal(s[i+2])) {
 					found = true
-					if visit(nil) {
+					if visit(nil, i, i+3) {
 						return true
 					}
 				}
@@ -89,14 +90,14 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte) bool) bool
 		case '\\':
 			if i+1 < n && (s[i+1]|0x20) == 'u' && hex4(s[i+2:]) {
 				found = true
-				if visit(nil) {
+				if visit(nil, i, i+6) {
 					return true
 				}
 			}
 		case '+':
 			if i > 0 && s[i-1] == 'U' && hex4(s[i+1:]) {
 				found = true
-				if visit(nil) {
+				if visit(nil, i-1, i+5) {
 					return true
 				}
 			}
@@ -139,7 +140,7 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte) bool) bool
 // segmentsDecode tries the segments the decoder would match from p in the
 // run s[p:j], followed by the padding s[j:k], showing those that decode
 // to visit. It returns whether one decoded, and whether visit stopped.
-func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte) bool) (found, stop bool) {
+func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte, int, int) bool) (found, stop bool) {
 	for p < j {
 		h := p
 		for h < j && hexClass[s[h]] {
@@ -148,7 +149,7 @@ func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte) bo
 		if h-p >= 32 {
 			if dec := hexDecodes(s[p:h]); dec != nil {
 				found = true
-				if visit(dec) {
+				if visit(dec, p, h) {
 					return true, true
 				}
 			}
@@ -157,7 +158,7 @@ func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte) bo
 		}
 		if j-p >= 16 {
 			if dec := base64Decodes(string(s[p:k])); dec != nil {
-				return true, visit(dec)
+				return true, visit(dec, p, k)
 			}
 		}
 		return found, false

@@ -61,7 +61,8 @@ type scratch struct {
 	hits   []int
 	// unitLines holds, for each gitleaks unit, the lines its keywords woke
 	unitLines [][]int
-	woken     []int // units decoded text wakes
+	woken     []int    // units decoded text wakes
+	spans     [][2]int // where a long line's segments that may decode are
 }
 
 // New builds an Engine; it loads gitleaks' configuration when its rules run.
@@ -251,12 +252,27 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			// what the line's decoded segments say: no keyword of any
 			// rule in them nor in the raw line, and nothing decodes
 			// further, leaves nothing for the decoding passes to find
-			need := false
-			if !probeDecode(line, func(dec []byte) bool {
-				need = dec == nil || mayDecode(dec) || e.gl.kw.any(dec) || (i < len(s.groups) && s.groups[i]&groupGitleaks != 0)
-				return need
+			need, percent := false, false
+			long := len(line) > longLine
+			s.spans = s.spans[:0]
+			if !probeDecode(line, func(dec []byte, from, to int) bool {
+				if dec == nil || mayDecode(dec) || e.gl.kw.any(dec) || (i < len(s.groups) && s.groups[i]&groupGitleaks != 0) {
+					need = true
+					percent = percent || dec == nil && line[from] == '%'
+					s.spans = append(s.spans, [2]int{from, to})
+				}
+				return need && !long // on a long line, where each is
 			}) || !need {
 				continue
+			}
+			// (gitleaks decodes a line's percent escapes as one segment,
+			// from the first to the last: no window holds it)
+			if long && !percent {
+				slices.SortFunc(s.spans, func(a, b [2]int) int { return a[0] - b[0] })
+				if fs, ok := e.gl.deepWindows(ctx, path, line, s.spans, ch.StartLine+i); ok {
+					emit(fs)
+					continue
+				}
 			}
 			s.woken = s.woken[:0]
 			e.gl.decodedUnits(string(line), func(u int) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +87,10 @@ type glUnit struct {
 	// line holds one; a window need not)
 	anchors  []string
 	anchored *lazyDetector
+	// lineAllows are the expressions of the allowlists of the unit's rules
+	// (and the global ones) that look at the whole line: the unit runs on
+	// part of a line only when none matches the line
+	lineAllows []*regexp.Regexp
 }
 
 // Long lines (minified code, data URIs, lock files) are where regular
@@ -104,13 +110,8 @@ const (
 // are plain ASCII, else nil. A rule (or configuration) with an allowlist
 // that looks at the whole line is never windowed: a window is not the line.
 func windowAnchors(r config.Rule, cfg *config.Config) []string {
-	if r.Regex == nil || r.Path != nil {
+	if r.Regex == nil || r.Path != nil || lineAllowlist(r, cfg) {
 		return nil
-	}
-	for _, a := range append(append([]*config.Allowlist(nil), r.Allowlists...), cfg.Allowlists...) {
-		if a.RegexTarget == "line" {
-			return nil
-		}
 	}
 	lits := requiredLiterals(r.Regex.String())
 	for _, l := range lits {
@@ -121,6 +122,17 @@ func windowAnchors(r config.Rule, cfg *config.Config) []string {
 		}
 	}
 	return lits
+}
+
+// lineAllowlist says whether an allowlist of r, or a global one, looks at
+// the whole line.
+func lineAllowlist(r config.Rule, cfg *config.Config) bool {
+	for _, a := range append(append([]*config.Allowlist(nil), r.Allowlists...), cfg.Allowlists...) {
+		if a.RegexTarget == "line" {
+			return true
+		}
+	}
+	return false
 }
 
 // spanLines is how far past its last woken line the window of a rule that
@@ -285,6 +297,14 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		d := detect.NewDetector(sub)
 		d.MaxDecodeDepth = 0
 		un := glUnit{d: d, multiline: multiline, span: span, deep: &lazyDetector{cfg: sub, depth: maxDecodeDepth}}
+		for _, id := range members[n] {
+			r := cfg.Rules[id]
+			for _, a := range append(append([]*config.Allowlist(nil), r.Allowlists...), cfg.Allowlists...) {
+				if a.RegexTarget == "line" {
+					un.lineAllows = append(un.lineAllows, a.Regexes...)
+				}
+			}
+		}
 		if len(members[n]) == 1 {
 			un.gate = ruleGate(cfg.Rules[n], span)
 			if span <= 1 && !multiline {
@@ -495,6 +515,74 @@ func longLineWindows(ctx context.Context, un *glUnit, path string, text []byte, 
 					gf.StartColumn++
 				}
 			}
+			out = append(out, gf)
+		}
+	}
+	return out, true
+}
+
+// deepMargin is how much of a long line a window of the decoding passes
+// holds on each side of a segment: a match in decoded text runs from a
+// keyword before the segment (a generic key's is a few dozen bytes away)
+// into it, and what reaches a window's edge makes the whole line run.
+const deepMargin = 512
+
+// deepWindows runs gitleaks' decoding passes on windows of a long line
+// around the segments that may decode (spans, sorted), instead of on the
+// whole line: each window runs the units its own decoded text wakes, and
+// only what is found in decoded text is kept (what the raw text holds,
+// the keyword-woken windows find). ok is false when the whole line must
+// be run instead: the windows would cover most of it, an allowlist that
+// looks at whole lines matches this one, or a finding reached a cut edge.
+func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, spans [][2]int, lineNo int) (out []report.Finding, ok bool) {
+	if len(spans) == 0 || bytes.Contains(line, []byte("gitleaks:allow")) {
+		return nil, false
+	}
+	var wins [][2]int
+	covered := 0
+	for _, sp := range spans {
+		w := [2]int{max(0, sp[0]-deepMargin), min(len(line), sp[1]+deepMargin)}
+		if n := len(wins); n > 0 && w[0] <= wins[n-1][1] {
+			covered += max(0, w[1]-wins[n-1][1])
+			wins[n-1][1] = max(wins[n-1][1], w[1])
+			continue
+		}
+		covered += w[1] - w[0]
+		wins = append(wins, w)
+	}
+	if covered > len(line)/2 {
+		return nil, false
+	}
+	var woken []int
+	for _, w := range wins {
+		win := line[w[0]:w[1]]
+		woken = woken[:0]
+		g.decodedUnits(string(win), func(u int) {
+			if !slices.Contains(woken, u) {
+				woken = append(woken, u)
+			}
+		})
+		if len(woken) == 0 {
+			continue
+		}
+		for _, u := range woken {
+			for _, re := range g.units[u].lineAllows {
+				if re.Match(line) { // it may allow what a window finds
+					return nil, false
+				}
+			}
+		}
+		slices.Sort(woken)
+		for _, gf := range glDetect(ctx, g.deepFor(woken), path, string(win), lineNo) {
+			if !slices.ContainsFunc(gf.Tags, func(t string) bool { return strings.HasPrefix(t, "decoded:") }) {
+				continue
+			}
+			// columns count from 1 on the window's (the line's) first line
+			if w[0] > 0 && gf.StartColumn-1 < edgeMargin || w[1] < len(line) && gf.EndColumn > len(win)-edgeMargin {
+				return nil, false
+			}
+			gf.StartColumn += w[0]
+			gf.EndColumn += w[0]
 			out = append(out, gf)
 		}
 	}

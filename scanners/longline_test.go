@@ -3,14 +3,20 @@ package scanners
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/zricethezav/gitleaks/v8/report"
 )
 
 // fillerLines are real source lines, to build long lines from.
@@ -126,6 +132,120 @@ func TestLongLineWindowsMatchWholeLine(t *testing.T) {
 	}
 	t.Logf("%d unit runs compared (%d findings), %d fell back to the whole line", compared, matches, fellBack)
 	if compared == 0 || matches < 100 {
+		t.Fatal("too little compared")
+	}
+}
+
+// On long lines, the decoding passes run on windows around the segments
+// that may decode; what they find in decoded text (rule, column, secret)
+// must be exactly what the passes find on the whole line, or the whole
+// line is run.
+func TestDeepWindowsMatchWholeLine(t *testing.T) {
+	g, err := newGLDetector("", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := fillerLines(t)
+	r := rand.New(rand.NewPCG(11, uint64(len(filler))))
+	pick := func(alphabet string, n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	alnum := func(n int) string { return pick("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n) }
+	secrets := []func() string{
+		func() string { return "AKIA" + strings.ToUpper(alnum(16)) },
+		func() string { return `github_token = "ghp_` + alnum(36) + `"` },
+		func() string { return `api_key = "` + alnum(32) + `"` },
+		func() string { return "glpat-" + alnum(20) },
+		func() string { return `stripe_key = "sk_live_` + alnum(24) + `"` },
+	}
+	encode := func(s string) string {
+		switch r.IntN(7) {
+		case 0, 1:
+			return base64.StdEncoding.EncodeToString([]byte(s))
+		case 2, 3:
+			return hex.EncodeToString([]byte(s))
+		case 4:
+			return url.QueryEscape(s)
+		case 5:
+			var u strings.Builder
+			for _, c := range s {
+				fmt.Fprintf(&u, "\\u%04x", c)
+			}
+			return u.String()
+		}
+		// twice
+		return base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(s))))
+	}
+	ctx := context.Background()
+	decodedOnly := func(fs []report.Finding) []string {
+		var out []string
+		for _, f := range fs {
+			if slices.ContainsFunc(f.Tags, func(t string) bool { return strings.HasPrefix(t, "decoded:") }) {
+				out = append(out, fmt.Sprintf("%s@%d.%d %x", f.RuleID, f.StartLine, f.StartColumn, sha256.Sum256([]byte(f.Secret))))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	compared, fellBack, matches := 0, 0, 0
+	for trial := 0; trial < 200; trial++ {
+		var b strings.Builder
+		for b.Len() < longLine+r.IntN(60000) {
+			switch k := r.IntN(60); {
+			case k == 0:
+				b.WriteString(encode(secrets[r.IntN(len(secrets))]()))
+			case k == 1 && trial%2 == 0:
+				b.WriteString(secrets[r.IntN(len(secrets))]()) // raw: found by the keyword windows, not here
+			default:
+				b.WriteString(filler[r.IntN(len(filler))])
+			}
+			b.WriteString(" ")
+			if r.IntN(40) == 0 {
+				b.WriteString(strings.Repeat("x", deepMargin-r.IntN(20))) // push the next one to an edge
+			}
+		}
+		line := []byte(b.String())
+		keywords, escapes := g.kw.any(line), false
+		var spans [][2]int
+		probeDecode(line, func(dec []byte, from, to int) bool {
+			if dec == nil || mayDecode(dec) || g.kw.any(dec) || keywords {
+				spans = append(spans, [2]int{from, to})
+				escapes = escapes || dec == nil && line[from] == '%'
+			}
+			return false
+		})
+		if len(spans) == 0 || escapes { // the engine runs these whole
+			continue
+		}
+		slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+		var woken []int
+		g.decodedUnits(string(line), func(u int) {
+			if !slices.Contains(woken, u) {
+				woken = append(woken, u)
+			}
+		})
+		slices.Sort(woken)
+		var whole []string
+		if len(woken) > 0 {
+			whole = decodedOnly(glDetect(ctx, g.deepFor(woken), "", string(line), 1))
+		}
+		win, ok := g.deepWindows(ctx, "", line, spans, 1)
+		if !ok {
+			fellBack++
+			continue
+		}
+		compared++
+		matches += len(whole)
+		if got := decodedOnly(win); strings.Join(got, " ") != strings.Join(whole, " ") {
+			t.Fatalf("trial %d: windows found %v, the whole line %v", trial, got, whole)
+		}
+	}
+	t.Logf("%d lines compared (%d decoded findings), %d fell back to the whole line", compared, matches, fellBack)
+	if compared < 50 || matches < 50 {
 		t.Fatal("too little compared")
 	}
 }
