@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/url"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -48,11 +50,58 @@ type Options struct {
 
 // Engine runs detectors over chunks. It is safe for concurrent use.
 type Engine struct {
-	o    Options
-	pack *rules.Pack
-	gl   *glDetector
-	m    *matcher
-	pool sync.Pool
+	o     Options
+	pack  *rules.Pack
+	gl    *glDetector
+	m     *matcher
+	pool  sync.Pool
+	quiet quietWindows
+}
+
+// quietWindows remembers windows in which a gitleaks unit found nothing
+// (by a 128-bit hash of the unit, the path when the unit's rules look at
+// it, and the text), so that the same text met again (a copied file, the
+// lines around a change in a file's next version, a vendored library) is
+// not run again. What a unit finds depends on nothing else. It forgets
+// everything when full.
+type quietWindows struct {
+	mu   sync.Mutex
+	seen map[[2]uint64]struct{}
+}
+
+const maxQuiet = 1 << 18 // about 10 MB
+
+var quietSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func (q *quietWindows) key(unit int, path string, text []byte) [2]uint64 {
+	var k [2]uint64
+	for i, seed := range quietSeeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteString(strconv.Itoa(unit))
+		h.WriteByte(0)
+		h.WriteString(path)
+		h.WriteByte(0)
+		h.Write(text)
+		k[i] = h.Sum64()
+	}
+	return k
+}
+
+func (q *quietWindows) has(k [2]uint64) bool {
+	q.mu.Lock()
+	_, ok := q.seen[k]
+	q.mu.Unlock()
+	return ok
+}
+
+func (q *quietWindows) add(k [2]uint64) {
+	q.mu.Lock()
+	if q.seen == nil || len(q.seen) >= maxQuiet {
+		q.seen = make(map[[2]uint64]struct{}, 1024)
+	}
+	q.seen[k] = struct{}{}
+	q.mu.Unlock()
 }
 
 type scratch struct {
@@ -366,13 +415,22 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			} else if unchanged(i, j) {
 				continue
 			}
-			if text := windowText(&s.lines, ch.Data, i, j); un.anchors != nil && j <= i+2 && len(text) > longLine {
-				if fs, ok := longLineWindows(ctx, un, path, text, ch.StartLine+i); ok {
-					emit(fs)
-					continue
-				}
+			text := windowText(&s.lines, ch.Data, i, j)
+			key := e.quiet.key(u, path, text)
+			if e.quiet.has(key) {
+				continue // the same unit found nothing in the same text before
 			}
-			run(un.d, i, j)
+			fs, ok := []report.Finding(nil), false
+			if un.anchors != nil && j <= i+2 && len(text) > longLine {
+				fs, ok = longLineWindows(ctx, un, path, text, ch.StartLine+i)
+			}
+			if !ok {
+				fs = glDetect(ctx, un.d, path, string(text), ch.StartLine+i)
+			}
+			if len(fs) == 0 && ctx.Err() == nil {
+				e.quiet.add(key)
+			}
+			emit(fs)
 		}
 	}
 	return out
