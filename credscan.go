@@ -104,6 +104,27 @@ type Chunk struct {
 	Unchanged []bool
 }
 
+// SettledMargin is how many lines on each side of a line must be marked
+// unchanged (themselves 6 or more lines from any change) for it to be
+// settled: no changed line within 13, past the 12 lines the DB pack reads
+// around a password, so that every rule finds there what it found in the
+// other version.
+const SettledMargin = 7
+
+// Settled says whether line i and the margin lines on each side of it (as
+// far as the item has lines) are marked in unchanged.
+func Settled(unchanged []bool, i, margin int) bool {
+	if i < 0 || i >= len(unchanged) {
+		return false
+	}
+	for k := max(0, i-margin); k <= min(len(unchanged)-1, i+margin); k++ {
+		if !unchanged[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // DBIdentity is who a credential logs in as and where.
 type DBIdentity struct {
 	Driver   string   `json:"driver,omitempty"` // postgresql, mysql, sqlserver, …

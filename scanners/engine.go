@@ -201,7 +201,17 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 	}
 	s := e.pool.Get().(*scratch)
 	defer e.pool.Put(s)
-	s.groups = e.m.scan(ch.Data, s.groups)
+	f := &rules.File{Path: ch.Origin.Path, Format: rules.DetectFormat(ch.Origin.Path), Data: ch.Data, StartLine: ch.StartLine, Whole: ch.Whole}
+	if ch.Unchanged != nil && !f.Format.Structured() && f.Format != rules.FormatPgpass && (e.gl == nil || !e.gl.keywordless) {
+		// lines settled amid unchanged ones wake nothing: what any rule
+		// finds there (the DB pack reads 12 lines around a password) was
+		// found in the other version, and the source carries it over. A
+		// structured document is read whole.
+		s.lines.Reset(ch.Data)
+		s.groups = e.unsettledGroups(ch, &s.lines, s.groups)
+	} else {
+		s.groups = e.m.scan(ch.Data, s.groups)
+	}
 	needLines := false
 	for _, g := range s.groups {
 		if g != 0 {
@@ -209,7 +219,6 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 			break
 		}
 	}
-	f := &rules.File{Path: ch.Origin.Path, Format: rules.DetectFormat(ch.Origin.Path), Data: ch.Data, StartLine: ch.StartLine, Whole: ch.Whole}
 	if f.Format == rules.FormatPgpass || (ch.Whole && f.Format == rules.FormatYAML) {
 		needLines = true
 	}
@@ -252,6 +261,33 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 	findings := e.toFindings(ch, &s.lines, cands, glCands, res)
 	res.count(ch, len(findings))
 	res.add(findings)
+}
+
+// unsettledGroups is matcher.scan on the lines of ch that are not settled
+// (credscan.Settled), with no group for the others.
+func (e *Engine) unsettledGroups(ch credscan.Chunk, lines *rules.Lines, groups []uint8) []uint8 {
+	n := lines.Len()
+	groups = slices.Grow(groups[:0], n)[:n]
+	clear(groups)
+	var sub []uint8
+	for i := 0; i < n; {
+		if credscan.Settled(ch.Unchanged, i, credscan.SettledMargin) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n && !credscan.Settled(ch.Unchanged, j, credscan.SettledMargin) {
+			j++
+		}
+		end := len(ch.Data)
+		if j < n {
+			end = lines.Start(j)
+		}
+		sub = e.m.scan(ch.Data[lines.Start(i):end], sub)
+		copy(groups[i:j], sub)
+		i = j
+	}
+	return groups
 }
 
 // gitleaks runs each gitleaks shard on the windows of consecutive lines

@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/rules"
 )
 
 // A file's versions mostly repeat each other: each version is matched,
@@ -156,7 +157,11 @@ type delta struct {
 	base   plumbing.Hash
 	runs   []lineRun
 	na, nb int32 // line counts
-	seq    int   // the blob's place in the walk
+	seq    int   // the blob's place in the scan
+	// lineBased is set when the engine reads the blob line by line (not a
+	// structured document): then no rule, the DB pack's included, runs on
+	// its settled lines (see credscan.Settled)
+	lineBased bool
 }
 
 // stable says whether line b (0-based) of the version is its base's,
@@ -224,7 +229,9 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	var d *delta
 	if j.base != nil {
 		if ah := j.base.wait(ctx); ah != nil {
-			d = &delta{base: j.baseHash, runs: matchLines(ah, hashes), na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq}
+			f := rules.DetectFormat(j.path)
+			d = &delta{base: j.baseHash, runs: matchLines(ah, hashes), na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq,
+				lineBased: !f.Structured() && f != rules.FormatPgpass}
 		}
 	}
 	if d == nil {
@@ -248,9 +255,9 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 // carried adds, to the findings of each blob matched with a base, what
 // the line-bound rules found in the base on the lines the blob shares
 // stably with it (which the rules skipped), at their line numbers in the
-// blob. Blobs are taken in scan order, so findings travel down a chain
-// of versions. Findings of the DB pack, which reads every line, are not
-// carried.
+// blob, and what the DB pack found on its settled lines when it read the
+// blob line by line. Blobs are taken in scan order, so findings travel
+// down a chain of versions.
 func (s *Scanner) carried(fs []*credscan.Finding) []*credscan.Finding {
 	if len(s.deltas) == 0 {
 		return fs
@@ -272,11 +279,20 @@ func (s *Scanner) carried(fs []*credscan.Finding) []*credscan.Finding {
 	}
 	for _, l := range order {
 		to := l.hash.String()
+		var unchanged []bool
 		for _, f := range byBlob[l.d.base.String()] {
-			if f.Database {
+			if f.Database && !l.d.lineBased {
 				continue
 			}
 			if line, ok := l.d.carry(f.Origin.Line); ok {
+				if f.Database {
+					if unchanged == nil {
+						unchanged = l.d.unchanged()
+					}
+					if !credscan.Settled(unchanged, line-1, credscan.SettledMargin) {
+						continue
+					}
+				}
 				g := *f
 				g.Origin.Blob = to
 				g.Origin.Line = line

@@ -69,6 +69,8 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			func() string { return `github_token = "ghp_` + alnum(36) + `"` },
 			func() string { return `api_key = "` + alnum(32) + `"` },
 			func() string { return "PGPASSWORD=" + alnum(18) },
+			func() string { return "PGUSER=svc_" + alnum(4) },
+			func() string { return "PGHOST=db-" + alnum(3) + ".internal" },
 			func() string {
 				return "blob: " + base64.StdEncoding.EncodeToString([]byte("password=postgres://svc:"+alnum(16)+"@db.internal/app"))
 			},
@@ -87,7 +89,7 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			}
 		}
 		files := map[string][]string{}
-		for _, p := range []string{"app.env", "conf/app.yml", "src/main.go"} {
+		for _, p := range []string{"app.env", "conf/app.yml", "src/main.go", "conf/db.properties"} {
 			for range 30 + r.IntN(40) {
 				files[p] = append(files[p], line())
 			}
@@ -152,7 +154,11 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			for _, f := range res.Findings {
 				tags := slices.Clone(f.Tags)
 				sort.Strings(tags)
-				out = append(out, fmt.Sprintf("%s %s:%d:%d %s %s %v %q", f.RuleID, f.Origin.Path, f.Origin.Line, f.Column, f.Origin.Commit[:7], f.Fingerprint[:12], tags, f.Redacted))
+				id := ""
+				if f.DB != nil {
+					id = fmt.Sprintf("%+v", *f.DB)
+				}
+				out = append(out, fmt.Sprintf("%s %s:%d:%d %s %s %v %q %s", f.RuleID, f.Origin.Path, f.Origin.Line, f.Column, f.Origin.Commit[:7], f.Fingerprint[:12], tags, f.Redacted, id))
 			}
 			sort.Strings(out)
 			return strings.Join(out, "\n"), s
