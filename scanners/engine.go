@@ -303,13 +303,20 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 	case pathIrrelevant:
 		path = ""
 	}
-	emit := func(fs []report.Finding) {
+	// gitleaks counts columns from 1 on a fragment's first line and from
+	// the line break before on the others (one more): reported columns
+	// count from 1 on every line, whatever window the finding came from
+	emit := func(fs []report.Finding, firstLine int) {
 		for _, gf := range fs {
-			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: gf.StartColumn, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
+			col := gf.StartColumn
+			if gf.StartLine > firstLine {
+				col--
+			}
+			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: col, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
 		}
 	}
 	run := func(d *detect.Detector, from, to int) { // lines [from, to)
-		emit(glDetect(ctx, d, path, string(windowText(&s.lines, ch.Data, from, to)), ch.StartLine+from))
+		emit(glDetect(ctx, d, path, string(windowText(&s.lines, ch.Data, from, to)), ch.StartLine+from), ch.StartLine+from)
 	}
 	// Decoded text may hold any rule's keywords: a line that holds
 	// something to decode is decoded, and the units its decoded text wakes
@@ -355,7 +362,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			if long && !percent {
 				slices.SortFunc(s.spans, func(a, b [2]int) int { return a[0] - b[0] })
 				if fs, ok := e.gl.deepWindows(ctx, path, line, s.spans, ch.StartLine+i); ok {
-					emit(fs)
+					emit(fs, ch.StartLine+i)
 					continue
 				}
 			}
@@ -466,7 +473,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			if len(fs) == 0 && ctx.Err() == nil {
 				e.quiet.add(key)
 			}
-			emit(fs)
+			emit(fs, ch.StartLine+i)
 		}
 	}
 	return out

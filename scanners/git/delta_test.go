@@ -51,7 +51,7 @@ func TestMatchLines(t *testing.T) {
 // encoded.
 func TestDeltaMatchesWholeScan(t *testing.T) {
 	e := scantest.Engine(t, "")
-	for seed := uint64(1); seed <= 4; seed++ {
+	for seed := uint64(1); seed <= 6; seed++ {
 		r := rand.New(rand.NewPCG(seed, 99))
 		alnum := func(n int) string {
 			const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -73,6 +73,17 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			func() string { return "PGHOST=db-" + alnum(3) + ".internal" },
 			func() string {
 				return "blob: " + base64.StdEncoding.EncodeToString([]byte("password=postgres://svc:"+alnum(16)+"@db.internal/app"))
+			},
+			// matches over several lines
+			func() string {
+				return "curl https://api.example.com/v1/items \\\n  -H 'Accept: application/json' \\\n  -u admin:" + alnum(14)
+			},
+			func() string {
+				key := "-----BEGIN RSA PRIVATE KEY-----\n"
+				for range 5 {
+					key += base64.StdEncoding.EncodeToString([]byte(alnum(48))) + "\n"
+				}
+				return key + "-----END RSA PRIVATE KEY-----"
 			},
 		}
 		line := func() string {
