@@ -790,7 +790,10 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 		}
 		for _, oc := range s.occ[plumbing.NewHash(f.Origin.Blob)] {
 			k := key{oc.path, f.Fingerprint, f.RuleID}
-			if _, ok := best[k]; ok && bestOrder[k] <= oc.commit.order {
+			if b, ok := best[k]; ok && (bestOrder[k] < oc.commit.order ||
+				// the same commit: the first place in the file, whatever
+				// order the findings came in
+				bestOrder[k] == oc.commit.order && (b.Origin.Line < f.Origin.Line || b.Origin.Line == f.Origin.Line && b.Column <= f.Column)) {
 				continue
 			}
 			g := *f
