@@ -30,14 +30,28 @@ const contextLines = 6 // past the furthest a window of gitleaks' rules reaches 
 // path are matched against, from when it is read until the last of them
 // has been matched.
 type lineInfo struct {
-	once   sync.Once
-	done   chan struct{}
-	hashes []uint64 // nil when the blob was not read whole
-	refs   atomic.Int32
+	once     sync.Once
+	done     chan struct{}
+	refs     atomic.Int32
+	kept     *keptBytes
+	mu       sync.Mutex
+	hashes   []uint64 // nil when the blob was not read whole, or over budget
+	released bool     // every version matched with it was (or gave up)
 }
 
-func newLineInfo(refs int) *lineInfo {
-	li := &lineInfo{done: make(chan struct{})}
+// keptBytes bounds the line hashes held at once (a version waits for the
+// next one of its path, and a long history has many paths open): past the
+// budget, a blob's hashes are not kept and its other version is scanned
+// whole.
+type keptBytes struct {
+	n      atomic.Int64
+	budget int64
+}
+
+const keepBudget = 64 << 20 // 8 million lines
+
+func newLineInfo(refs int, kept *keptBytes) *lineInfo {
+	li := &lineInfo{done: make(chan struct{}), kept: kept}
 	li.refs.Store(int32(refs))
 	return li
 }
@@ -48,7 +62,15 @@ func (li *lineInfo) finish(h []uint64) {
 		return
 	}
 	li.once.Do(func() {
+		li.mu.Lock()
+		if size := int64(8 * len(h)); li.released || h != nil && li.kept.n.Add(size) > li.kept.budget {
+			if !li.released {
+				li.kept.n.Add(-size)
+			}
+			h = nil
+		}
 		li.hashes = h
+		li.mu.Unlock()
 		close(li.done)
 	})
 }
@@ -58,6 +80,8 @@ func (li *lineInfo) finish(h []uint64) {
 func (li *lineInfo) wait(ctx context.Context) []uint64 {
 	select {
 	case <-li.done:
+		li.mu.Lock()
+		defer li.mu.Unlock()
 		return li.hashes
 	case <-ctx.Done():
 		return nil
@@ -67,7 +91,11 @@ func (li *lineInfo) wait(ctx context.Context) []uint64 {
 // release drops the hashes once every version matched with it was.
 func (li *lineInfo) release() {
 	if li != nil && li.refs.Add(-1) == 0 {
+		li.mu.Lock()
+		li.released = true
+		li.kept.n.Add(-int64(8 * len(li.hashes)))
 		li.hashes = nil
+		li.mu.Unlock()
 	}
 }
 

@@ -185,3 +185,57 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 		t.Logf("seed %d: %d blobs scanned as later versions, %d findings carried", seed, len(s.deltas), s.carriedN)
 	}
 }
+
+// Past the budget of line hashes held at once, versions are scanned whole:
+// the findings do not change, and every hash is given back.
+func TestKeepBudget(t *testing.T) {
+	e := scantest.Engine(t, "")
+	b := newRepo(t)
+	pw := strings.Repeat("x", 3) + "Zq9"
+	for v := range 6 {
+		files := map[string]string{}
+		for f := range 8 {
+			var body strings.Builder
+			for l := range 40 {
+				fmt.Fprintf(&body, "line %d of file %d\n", l, f)
+			}
+			fmt.Fprintf(&body, "DATABASE_URL=postgres://app:%s%d@db.internal/app\nversion %d\n", pw, f, v)
+			files[fmt.Sprintf("f%d.env", f)] = body.String()
+		}
+		b.Commit("Dev", files)
+	}
+	run := func(budget int64) (string, *Scanner) {
+		s, err := Open(context.Background(), b.Dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.keepBudget = budget
+		res := scanners.NewResults()
+		if err := e.Scan(context.Background(), s, res); err != nil {
+			t.Fatal(err)
+		}
+		res.Findings = s.Attribute(res.Findings)
+		res.Finish()
+		var out []string
+		for _, f := range res.Findings {
+			out = append(out, fmt.Sprintf("%s %s:%d %s %v", f.RuleID, f.Origin.Path, f.Origin.Line, f.Origin.Commit[:7], f.Tags))
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\n"), s
+	}
+	all, s1 := run(keepBudget)
+	some, s2 := run(3 * 8 * 42) // three blobs' hashes at a time
+	none, s3 := run(0)
+	if all != some || all != none {
+		t.Errorf("budgets change the findings:\n%s\n\n%s\n\n%s", all, some, none)
+	}
+	for _, s := range []*Scanner{s1, s2, s3} {
+		if n := s.kept.n.Load(); n != 0 {
+			t.Errorf("%d bytes of line hashes still counted as held after the scan", n)
+		}
+	}
+	if len(s1.deltas) == 0 || len(s3.deltas) != 0 || len(s2.deltas) == 0 || len(s2.deltas) >= len(s1.deltas) && gitBinary() != "" {
+		t.Errorf("blobs matched with a version: %d with the full budget, %d with three blobs', %d with none", len(s1.deltas), len(s2.deltas), len(s3.deltas))
+	}
+}

@@ -68,10 +68,12 @@ type Scanner struct {
 	tip    map[string]plumbing.Hash       // path → blob at the default branch's tip
 	// deltas holds, for each blob scanned as a later version of another,
 	// how its lines match that version's (see delta)
-	deltas   map[plumbing.Hash]*delta
-	deltaMu  sync.Mutex
-	noDelta  bool // scan every blob whole (tests compare)
-	carriedN int  // findings carried over to later versions
+	deltas     map[plumbing.Hash]*delta
+	deltaMu    sync.Mutex
+	noDelta    bool  // scan every blob whole (tests compare)
+	keepBudget int64 // bytes of line hashes held at once (keepBudget)
+	kept       *keptBytes
+	carriedN   int // findings carried over to later versions
 	// Commits is the number of commits walked; Submodules lists the
 	// submodule paths seen (listed, not followed).
 	Commits    int
@@ -99,7 +101,7 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Scanner{o: o, label: RedactURL(o.Label)}
+	s := &Scanner{o: o, label: RedactURL(o.Label), keepBudget: keepBudget}
 	if s.label == "" {
 		s.label = RedactURL(spec)
 	}
@@ -542,8 +544,9 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]b
 		}
 		at[jobs[i].path] = i
 	}
+	s.kept = &keptBytes{budget: s.keepBudget}
 	for b, n := range refs {
-		jobs[b].keep = newLineInfo(n)
+		jobs[b].keep = newLineInfo(n, s.kept)
 	}
 	for i, b := range base {
 		if b >= 0 {
