@@ -101,7 +101,5 @@ func put(w *bufio.Writer, name, path string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Fprintf(w, "M 100644 inline %s\ndata %d\n", name, len(data))
-	w.Write(data)
-	w.WriteString("\n")
+	inline(w, name, data)
 }

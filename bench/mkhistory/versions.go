@@ -109,11 +109,7 @@ func versions(statesFile, planted string, commits int) {
 			if ops[oi].file == "" {
 				fmt.Fprintf(w, "D %s\n", ops[oi].name)
 			} else {
-				b, err := os.ReadFile(ops[oi].file)
-				if err != nil {
-					log.Fatal(err)
-				}
-				inline(w, ops[oi].name, b)
+				put(w, ops[oi].name, ops[oi].file)
 			}
 			oi++
 		}
@@ -162,6 +158,7 @@ func versions(statesFile, planted string, commits int) {
 	}
 }
 
+// inline writes a file's content at name in the commit being written.
 func inline(w *bufio.Writer, name string, data []byte) {
 	fmt.Fprintf(w, "M 100644 inline %s\ndata %d\n", name, len(data))
 	w.Write(data)
