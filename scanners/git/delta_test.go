@@ -5,11 +5,17 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners"
 )
@@ -237,5 +243,49 @@ func TestKeepBudget(t *testing.T) {
 	}
 	if len(s1.deltas) == 0 || len(s3.deltas) != 0 || len(s2.deltas) == 0 || len(s2.deltas) >= len(s1.deltas) && gitBinary() != "" {
 		t.Errorf("blobs matched with a version: %d with the full budget, %d with three blobs', %d with none", len(s1.deltas), len(s2.deltas), len(s3.deltas))
+	}
+}
+
+// A version that cannot be read leaves the version matched with it to be
+// scanned whole: nothing waits on it and nothing is lost.
+func TestUnreadableBase(t *testing.T) {
+	b := newRepo(t)
+	pw := leakcheck.Secret(t)
+	body := func(v int) string {
+		var s strings.Builder
+		for l := range 30 {
+			fmt.Fprintf(&s, "line %d\n", l)
+		}
+		return s.String() + uri(pw) + fmt.Sprintf("version=%d\n", v)
+	}
+	c1 := b.Commit("Alice", map[string]string{"a.env": body(1)})
+	b.Commit("Bob", map[string]string{"a.env": body(2)})
+	b.Commit("Carol", map[string]string{"a.env": body(3)})
+	// the newest version, scanned first and the base of the one before
+	h := plumbing.ComputeHash(plumbing.BlobObject, []byte(body(3))).String()
+	obj := filepath.Join(b.Dir, ".git", "objects", h[:2], h[2:])
+	if err := os.Chmod(obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(obj, []byte("not zlib"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var res *scanners.Results
+	go func() {
+		defer close(done)
+		res, _ = scan(t, b.Dir, Options{})
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the scan waits on an unreadable version")
+	}
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), h) {
+		t.Errorf("want one error naming %s, got %v", h, res.Errors)
+	}
+	fs := find(res, "a.env", "postgres-uri")
+	if len(fs) != 1 || fs[0].Origin.Commit != c1 {
+		t.Errorf("a.env: %v, want the secret attributed to the first commit", fs)
 	}
 }
