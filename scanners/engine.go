@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -12,7 +13,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -75,11 +75,12 @@ var quietSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 func (q *quietWindows) key(unit int, path string, text []byte) [2]uint64 {
 	var k [2]uint64
+	var u [8]byte
+	binary.LittleEndian.PutUint64(u[:], uint64(unit))
 	for i, seed := range quietSeeds {
 		var h maphash.Hash
 		h.SetSeed(seed)
-		h.WriteString(strconv.Itoa(unit))
-		h.WriteByte(0)
+		h.Write(u[:])
 		h.WriteString(path)
 		h.WriteByte(0)
 		h.Write(text)
@@ -360,7 +361,6 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			// (gitleaks decodes a line's percent escapes as one segment,
 			// from the first to the last: no window holds it)
 			if long && !percent {
-				slices.SortFunc(s.spans, func(a, b [2]int) int { return a[0] - b[0] })
 				if fs, ok := e.gl.deepWindows(ctx, path, line, s.spans, ch.StartLine+i); ok {
 					emit(fs, ch.StartLine+i)
 					continue

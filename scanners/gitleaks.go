@@ -110,7 +110,7 @@ const (
 // are plain ASCII, else nil. A rule (or configuration) with an allowlist
 // that looks at the whole line is never windowed: a window is not the line.
 func windowAnchors(r config.Rule, cfg *config.Config) []string {
-	if r.Regex == nil || r.Path != nil || lineAllowlist(r, cfg) {
+	if r.Regex == nil || r.Path != nil || len(lineAllowlists(r, cfg)) > 0 {
 		return nil
 	}
 	lits := requiredLiterals(r.Regex.String())
@@ -124,15 +124,16 @@ func windowAnchors(r config.Rule, cfg *config.Config) []string {
 	return lits
 }
 
-// lineAllowlist says whether an allowlist of r, or a global one, looks at
-// the whole line.
-func lineAllowlist(r config.Rule, cfg *config.Config) bool {
+// lineAllowlists returns the allowlists of r, and the global ones, that
+// look at the whole line.
+func lineAllowlists(r config.Rule, cfg *config.Config) []*config.Allowlist {
+	var out []*config.Allowlist
 	for _, a := range append(append([]*config.Allowlist(nil), r.Allowlists...), cfg.Allowlists...) {
 		if a.RegexTarget == "line" {
-			return true
+			out = append(out, a)
 		}
 	}
-	return false
+	return out
 }
 
 // spanLines is how far past its last woken line the window of a rule that
@@ -298,11 +299,8 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		d.MaxDecodeDepth = 0
 		un := glUnit{d: d, multiline: multiline, span: span, deep: &lazyDetector{cfg: sub, depth: maxDecodeDepth}}
 		for _, id := range members[n] {
-			r := cfg.Rules[id]
-			for _, a := range append(append([]*config.Allowlist(nil), r.Allowlists...), cfg.Allowlists...) {
-				if a.RegexTarget == "line" {
-					un.lineAllows = append(un.lineAllows, a.Regexes...)
-				}
+			for _, a := range lineAllowlists(cfg.Rules[id], cfg) {
+				un.lineAllows = append(un.lineAllows, a.Regexes...)
 			}
 		}
 		if len(members[n]) == 1 {
@@ -475,19 +473,7 @@ func longLineWindows(ctx context.Context, un *glUnit, path string, text []byte, 
 	if len(wins) == 0 {
 		return nil, true // no anchor: no match anywhere
 	}
-	sort.Slice(wins, func(i, j int) bool { return wins[i][0] < wins[j][0] })
-	merged := wins[:1]
-	covered := 0
-	for _, w := range wins[1:] {
-		if last := &merged[len(merged)-1]; w[0] <= last[1] {
-			last[1] = max(last[1], w[1])
-			continue
-		}
-		merged = append(merged, w)
-	}
-	for _, w := range merged {
-		covered += w[1] - w[0]
-	}
+	merged, covered := mergeWindows(wins)
 	if covered > len(text)/2 {
 		return nil, false
 	}
@@ -528,7 +514,7 @@ func longLineWindows(ctx context.Context, un *glUnit, path string, text []byte, 
 const deepMargin = 512
 
 // deepWindows runs gitleaks' decoding passes on windows of a long line
-// around the segments that may decode (spans, sorted), instead of on the
+// around the segments that may decode (spans), instead of on the
 // whole line: each window runs the units its own decoded text wakes, and
 // only what is found in decoded text is kept (what the raw text holds,
 // the keyword-woken windows find). ok is false when the whole line must
@@ -538,18 +524,11 @@ func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, 
 	if len(spans) == 0 || bytes.Contains(line, []byte("gitleaks:allow")) {
 		return nil, false
 	}
-	var wins [][2]int
-	covered := 0
-	for _, sp := range spans {
-		w := [2]int{max(0, sp[0]-deepMargin), min(len(line), sp[1]+deepMargin)}
-		if n := len(wins); n > 0 && w[0] <= wins[n-1][1] {
-			covered += max(0, w[1]-wins[n-1][1])
-			wins[n-1][1] = max(wins[n-1][1], w[1])
-			continue
-		}
-		covered += w[1] - w[0]
-		wins = append(wins, w)
+	wins := make([][2]int, len(spans))
+	for i, sp := range spans {
+		wins[i] = [2]int{max(0, sp[0]-deepMargin), min(len(line), sp[1]+deepMargin)}
 	}
+	wins, covered := mergeWindows(wins)
 	if covered > len(line)/2 {
 		return nil, false
 	}
@@ -587,6 +566,24 @@ func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, 
 		}
 	}
 	return out, true
+}
+
+// mergeWindows sorts windows (start, end) and merges those that overlap
+// or touch, in place; covered is how many bytes the merged ones span.
+func mergeWindows(wins [][2]int) (merged [][2]int, covered int) {
+	sort.Slice(wins, func(i, j int) bool { return wins[i][0] < wins[j][0] })
+	merged = wins[:1]
+	for _, w := range wins[1:] {
+		if last := &merged[len(merged)-1]; w[0] <= last[1] {
+			last[1] = max(last[1], w[1])
+			continue
+		}
+		merged = append(merged, w)
+	}
+	for _, w := range merged {
+		covered += w[1] - w[0]
+	}
+	return merged, covered
 }
 
 // offsetIn is the byte offset in text of column col (0-based) of its

@@ -45,6 +45,17 @@ func fillerLines(t *testing.T) []string {
 	return out
 }
 
+const alnumChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// pick returns n bytes drawn from alphabet.
+func pick(r *rand.Rand, alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
 // On long lines, rules run on windows around their anchors; the findings
 // (rule, line, column, secret: what the engine keeps) must be exactly
 // those of the whole line, wherever the secrets sit (window edges and
@@ -56,15 +67,8 @@ func TestLongLineWindowsMatchWholeLine(t *testing.T) {
 	}
 	filler := fillerLines(t)
 	r := rand.New(rand.NewPCG(7, uint64(len(filler))))
-	pick := func(alphabet string, n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		return string(b)
-	}
-	hex := func(n int) string { return pick("0123456789abcdef", n) }
-	alnum := func(n int) string { return pick("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n) }
+	hex := func(n int) string { return pick(r, "0123456789abcdef", n) }
+	alnum := func(n int) string { return pick(r, alnumChars, n) }
 	secrets := []func() string{
 		func() string { return "AKIA" + strings.ToUpper(alnum(16)) },
 		func() string { return `github_token = "ghp_` + alnum(36) + `"` },
@@ -147,14 +151,7 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 	}
 	filler := fillerLines(t)
 	r := rand.New(rand.NewPCG(11, uint64(len(filler))))
-	pick := func(alphabet string, n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		return string(b)
-	}
-	alnum := func(n int) string { return pick("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n) }
+	alnum := func(n int) string { return pick(r, alnumChars, n) }
 	secrets := []func() string{
 		func() string { return "AKIA" + strings.ToUpper(alnum(16)) },
 		func() string { return `github_token = "ghp_` + alnum(36) + `"` },
@@ -221,7 +218,6 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 		if len(spans) == 0 || escapes { // the engine runs these whole
 			continue
 		}
-		slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
 		var woken []int
 		g.decodedUnits(string(line), func(u int) {
 			if !slices.Contains(woken, u) {

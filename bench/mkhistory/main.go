@@ -63,16 +63,9 @@ func main() {
 	perCommit := (len(files) + *commits - 1) / *commits
 	plantEvery := max(1, *commits/(len(plants)+1))
 	deleteAt := map[int][]string{}
-	when := int64(1700000000)
 	fi, pi := 0, 0
 	for c := 1; c <= *commits; c++ {
-		when += 600
-		fmt.Fprintf(w, "commit refs/heads/main\nmark :%d\nauthor Dev <dev@example.com> %d +0000\ncommitter Dev <dev@example.com> %d +0000\n", c, when, when)
-		msg := fmt.Sprintf("change %d", c)
-		fmt.Fprintf(w, "data %d\n%s\n", len(msg), msg)
-		if c > 1 {
-			fmt.Fprintf(w, "from :%d\n", c-1)
-		}
+		commitHeader(w, c)
 		for k := 0; k < perCommit && fi < len(files); k++ {
 			rel, _ := filepath.Rel(*real, files[fi])
 			put(w, filepath.ToSlash(filepath.Join("src", rel)), files[fi])
@@ -93,6 +86,18 @@ func main() {
 	}
 	if pi < len(plants) {
 		log.Fatalf("only %d of %d planted files fit; use more commits", pi, len(plants))
+	}
+}
+
+// commitHeader starts commit c on main, ten minutes after the one before
+// it.
+func commitHeader(w *bufio.Writer, c int) {
+	when := 1700000000 + 600*int64(c)
+	fmt.Fprintf(w, "commit refs/heads/main\nmark :%d\nauthor Dev <dev@example.com> %d +0000\ncommitter Dev <dev@example.com> %d +0000\n", c, when, when)
+	msg := fmt.Sprintf("change %d", c)
+	fmt.Fprintf(w, "data %d\n%s\n", len(msg), msg)
+	if c > 1 {
+		fmt.Fprintf(w, "from :%d\n", c-1)
 	}
 }
 

@@ -95,16 +95,9 @@ func versions(statesFile, planted string, commits int) {
 	edits := map[int][]string{}   // commit → planted files edited then
 	deletes := map[int][]string{} // commit → planted files deleted then
 	plantText := map[string][]byte{}
-	when := int64(1700000000)
 	oi, pi := 0, 0
 	for c := 1; c <= commits; c++ {
-		when += 600
-		fmt.Fprintf(w, "commit refs/heads/main\nmark :%d\nauthor Dev <dev@example.com> %d +0000\ncommitter Dev <dev@example.com> %d +0000\n", c, when, when)
-		msg := fmt.Sprintf("change %d", c)
-		fmt.Fprintf(w, "data %d\n%s\n", len(msg), msg)
-		if c > 1 {
-			fmt.Fprintf(w, "from :%d\n", c-1)
-		}
+		commitHeader(w, c)
 		for k := 0; k < perCommit && oi < len(ops); k++ {
 			if ops[oi].file == "" {
 				fmt.Fprintf(w, "D %s\n", ops[oi].name)

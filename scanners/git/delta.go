@@ -326,7 +326,6 @@ func (s *Scanner) carried(fs []*credscan.Finding) []*credscan.Finding {
 				g.Origin.Line = line
 				byBlob[to] = append(byBlob[to], &g)
 				fs = append(fs, &g)
-				s.carriedN++
 			}
 		}
 	}

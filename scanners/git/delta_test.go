@@ -1,7 +1,6 @@
 package git
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
@@ -154,19 +153,8 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			history = append(history, snap)
 			b.Commit("Dev", changes)
 		}
-		scanned := func(noDelta bool) (string, *Scanner) {
-			s, err := Open(context.Background(), b.Dir, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			s.noDelta = noDelta
-			res := scanners.NewResults()
-			if err := e.Scan(context.Background(), s, res); err != nil {
-				t.Fatal(err)
-			}
-			res.Findings = s.Attribute(res.Findings)
-			res.Finish()
+		scanned := func(noDelta bool) (string, *Scanner, int) {
+			res, s, carried := scanWith(t, e, b.Dir, Options{}, func(s *Scanner) { s.noDelta = noDelta })
 			var out []string
 			for _, f := range res.Findings {
 				tags := slices.Clone(f.Tags)
@@ -178,17 +166,17 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 				out = append(out, fmt.Sprintf("%s %s:%d:%d %s %s %v %q %s", f.RuleID, f.Origin.Path, f.Origin.Line, f.Column, f.Origin.Commit[:7], f.Fingerprint[:12], tags, f.Redacted, id))
 			}
 			sort.Strings(out)
-			return strings.Join(out, "\n"), s
+			return strings.Join(out, "\n"), s, carried
 		}
-		whole, _ := scanned(true)
-		part, s := scanned(false)
+		whole, _, _ := scanned(true)
+		part, s, carried := scanned(false)
 		if whole != part {
 			t.Errorf("seed %d: whole-blob scan\n%s\n\nchanged lines only\n%s", seed, whole, part)
 		}
-		if len(s.deltas) == 0 || s.carriedN == 0 {
-			t.Errorf("seed %d: %d blobs scanned as later versions, %d findings carried: the test tests nothing", seed, len(s.deltas), s.carriedN)
+		if len(s.deltas) == 0 || carried == 0 {
+			t.Errorf("seed %d: %d blobs scanned as later versions, %d findings carried: the test tests nothing", seed, len(s.deltas), carried)
 		}
-		t.Logf("seed %d: %d blobs scanned as later versions, %d findings carried", seed, len(s.deltas), s.carriedN)
+		t.Logf("seed %d: %d blobs scanned as later versions, %d findings carried", seed, len(s.deltas), carried)
 	}
 }
 
@@ -211,18 +199,7 @@ func TestKeepBudget(t *testing.T) {
 		b.Commit("Dev", files)
 	}
 	run := func(budget int64) (string, *Scanner) {
-		s, err := Open(context.Background(), b.Dir, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		s.keepBudget = budget
-		res := scanners.NewResults()
-		if err := e.Scan(context.Background(), s, res); err != nil {
-			t.Fatal(err)
-		}
-		res.Findings = s.Attribute(res.Findings)
-		res.Finish()
+		res, s, _ := scanWith(t, e, b.Dir, Options{}, func(s *Scanner) { s.keepBudget = budget })
 		var out []string
 		for _, f := range res.Findings {
 			out = append(out, fmt.Sprintf("%s %s:%d %s %v", f.RuleID, f.Origin.Path, f.Origin.Line, f.Origin.Commit[:7], f.Tags))

@@ -66,14 +66,13 @@ type Scanner struct {
 	gitDir string
 	occ    map[plumbing.Hash][]occurrence // blob → where and when it was introduced
 	tip    map[string]plumbing.Hash       // path → blob at the default branch's tip
-	// deltas holds, for each blob scanned as a later version of another,
-	// how its lines match that version's (see delta)
+	// deltas holds, for each blob matched with another version of its
+	// path, how its lines match that version's (see delta)
 	deltas     map[plumbing.Hash]*delta
 	deltaMu    sync.Mutex
 	noDelta    bool  // scan every blob whole (tests compare)
 	keepBudget int64 // bytes of line hashes held at once (keepBudget)
 	kept       *keptBytes
-	carriedN   int // findings carried over to later versions
 	// Commits is the number of commits walked; Submodules lists the
 	// submodule paths seen (listed, not followed).
 	Commits    int

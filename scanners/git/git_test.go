@@ -28,19 +28,31 @@ func newRepo(t testing.TB) *gittest.Repo { return gittest.New(t) }
 
 func scan(t *testing.T, dir string, o Options) (*scanners.Results, *Scanner) {
 	t.Helper()
-	e := scantest.Engine(t, "")
+	res, s, _ := scanWith(t, scantest.Engine(t, ""), dir, o, nil)
+	return res, s
+}
+
+// scanWith scans dir's history with e, after set (when not nil) adjusts
+// the scanner; carried is how many findings Attribute carried over to
+// other versions of a file.
+func scanWith(t *testing.T, e *scanners.Engine, dir string, o Options, set func(*Scanner)) (res *scanners.Results, s *Scanner, carried int) {
+	t.Helper()
 	s, err := Open(context.Background(), dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res := scanners.NewResults()
+	if set != nil {
+		set(s)
+	}
+	res = scanners.NewResults()
 	if err := e.Scan(context.Background(), s, res); err != nil {
 		t.Fatal(err)
 	}
+	carried = len(s.carried(slices.Clip(res.Findings))) - len(res.Findings)
 	res.Findings = s.Attribute(res.Findings)
 	res.Finish()
-	return res, s
+	return res, s, carried
 }
 
 func uri(pw string) string {

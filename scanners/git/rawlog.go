@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
@@ -31,9 +29,8 @@ type rawEntry struct {
 // benchmark history). A (path, blob) pair a commit's tree holds and its
 // diffs do not list is its parent's, so it was met before.
 func (s *Scanner) rawChanges(ctx context.Context, git string, from, stop []plumbing.Hash) (map[plumbing.Hash][]rawEntry, error) {
-	cmd := exec.CommandContext(ctx, git, "--git-dir="+s.gitDir, "log", "--stdin", "--raw", "--diff-merges=separate", "--root",
+	cmd := gitCommand(ctx, git, s.gitDir, "log", "--stdin", "--raw", "--diff-merges=separate", "--root",
 		"--no-renames", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", "-z", "--format=%x00%H")
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0", "GIT_NO_REPLACE_OBJECTS=1")
 	var revs strings.Builder
 	for _, h := range from {
 		revs.WriteString(h.String() + "\n")
