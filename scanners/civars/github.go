@@ -36,7 +36,8 @@ func (s *Scanner) githubClient() (*github.Client, error) {
 		var err error
 		c, err = c.WithEnterpriseURLs(o.BaseURL, o.BaseURL)
 		if err != nil {
-			return nil, credscan.UsageError("GitHub base URL %q: %v", o.BaseURL, err)
+			// (the parse error would repeat the URL, user information included)
+			return nil, credscan.UsageError("GitHub base URL %q is not a valid URL", credscan.RedactURL(o.BaseURL))
 		}
 	}
 	return c, nil

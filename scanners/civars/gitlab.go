@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -38,6 +40,12 @@ type storeVar struct {
 
 func (s *Scanner) gitlabClient(ctx context.Context) (*gitlab.Client, error) {
 	o := s.o.GitLab
+	if o.BaseURL != "" {
+		if _, err := url.Parse(o.BaseURL); err != nil {
+			// (the parse error would repeat the URL, user information included)
+			return nil, credscan.UsageError("GitLab base URL %q is not a valid URL", credscan.RedactURL(o.BaseURL))
+		}
+	}
 	retryMax := o.RetryMax
 	if retryMax == 0 {
 		retryMax = 5
@@ -54,6 +62,8 @@ func (s *Scanner) gitlabClient(ctx context.Context) (*gitlab.Client, error) {
 			return d
 		}),
 		gitlab.WithRequestOptions(gitlab.WithContext(ctx)),
+		// its URL warnings quote the URL whole, user information included
+		gitlab.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
 	}
 	if o.BaseURL != "" {
 		opts = append(opts, gitlab.WithBaseURL(o.BaseURL))
