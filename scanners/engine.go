@@ -464,7 +464,10 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				continue // the same unit found nothing in the same text before
 			}
 			fs, ok := []report.Finding(nil), false
-			if un.anchors != nil && j <= i+2 && len(text) > longLine {
+			if un.stoppers != nil && len(text) > pieceMin {
+				fs, ok = pieceWindows(ctx, un, path, text, ch.StartLine+i)
+			}
+			if !ok && un.anchors != nil && j <= i+2 && len(text) > longLine {
 				fs, ok = longLineWindows(ctx, un, path, text, ch.StartLine+i)
 			}
 			if !ok {

@@ -91,6 +91,9 @@ type glUnit struct {
 	// (and the global ones) that look at the whole line: the unit runs on
 	// part of a line only when none matches the line
 	lineAllows []*regexp.Regexp
+	// stoppers, when set (for a gated rule), are the ASCII bytes no match
+	// of its expression can hold: see pieceWindows
+	stoppers *[128]bool
 }
 
 // Long lines (minified code, data URIs, lock files) are where regular
@@ -306,14 +309,18 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		if len(members[n]) == 1 {
 			un.gate = ruleGate(cfg.Rules[n], span)
 			if span <= 1 && !multiline {
-				if un.anchors = windowAnchors(cfg.Rules[n], cfg); un.anchors != nil {
-					free := sub
-					r := cfg.Rules[n]
-					r.Keywords = nil
-					free.Rules = map[string]config.Rule{n: r}
-					free.Keywords = map[string]struct{}{}
-					un.anchored = &lazyDetector{cfg: free}
-				}
+				un.anchors = windowAnchors(cfg.Rules[n], cfg)
+			}
+			if un.gate != nil && !multiline && assertionFree(un.lineAllows) {
+				un.stoppers = stopBytes(cfg.Rules[n].Regex.String())
+			}
+			if un.anchors != nil || un.stoppers != nil {
+				free := sub
+				r := cfg.Rules[n]
+				r.Keywords = nil
+				free.Rules = map[string]config.Rule{n: r}
+				free.Keywords = map[string]struct{}{}
+				un.anchored = &lazyDetector{cfg: free}
 			}
 			if isDefaultGeneric(cfg.Rules[n]) {
 				un.span = 0 // its gate finds the line a match ends on
@@ -477,20 +484,36 @@ func longLineWindows(ctx context.Context, un *glUnit, path string, text []byte, 
 	if covered > len(text)/2 {
 		return nil, false
 	}
-	d := un.anchored.get()
-	var out []report.Finding
-	for _, w := range merged {
+	return runWindows(ctx, un.anchored.get(), path, text, firstLine, merged, edgeMargin)
+}
+
+// runWindows runs d on windows (sorted, disjoint) of text and returns what
+// it finds as found in text (whose first line is firstLine). With edge
+// above 0, ok is false when a match comes within edge bytes of a window's
+// cut edge: the whole text must be run instead.
+func runWindows(ctx context.Context, d *detect.Detector, path string, text []byte, firstLine int, wins [][2]int, edge int) (out []report.Finding, ok bool) {
+	line, lineStart, counted := firstLine, 0, 0
+	for _, w := range wins {
 		// where the window starts: its line, and its column on that line
-		line := firstLine + bytes.Count(text[:w[0]], []byte{'\n'})
-		col := w[0] - (bytes.LastIndexByte(text[:w[0]], '\n') + 1)
+		for k := counted; k < w[0]; k++ {
+			if text[k] == '\n' {
+				line++
+				lineStart = k + 1
+			}
+		}
+		counted = w[0]
+		col := w[0] - lineStart
 		win := text[w[0]:w[1]]
 		for _, gf := range glDetect(ctx, d, path, string(win), line) {
-			// the match's offsets in the window (without decoding
-			// passes, gitleaks' Match is the match, trimmed of line breaks)
-			start := offsetIn(win, gf.StartLine-line, gf.StartColumn-1)
-			end := start + len(gf.Match)
-			if w[0] > 0 && start < edgeMargin || w[1] < len(text) && end > len(win)-edgeMargin {
-				return nil, false
+			if edge > 0 {
+				// the match's offsets in the window (without decoding
+				// passes, gitleaks' Match is the match, trimmed of line
+				// breaks)
+				start := offsetIn(win, gf.StartLine-line, gf.StartColumn-1)
+				end := start + len(gf.Match)
+				if w[0] > 0 && start < edge || w[1] < len(text) && end > len(win)-edge {
+					return nil, false
+				}
 			}
 			if gf.StartLine == line {
 				// gitleaks counts columns from 1 on a fragment's first line
@@ -506,6 +529,57 @@ func longLineWindows(ctx context.Context, un *glUnit, path string, text []byte, 
 	}
 	return out, true
 }
+
+// pieceWindows runs a gated unit on the parts of a text its gate passes.
+// No match of the unit's expression holds one of its stoppers, so at each
+// stopper the text splits into pieces that no match crosses; run on a
+// piece with the stoppers at its ends (so that the text's own edges, where
+// "$" and the like match, are not a piece's), the expression finds there
+// exactly what it finds in the whole text. Only the pieces where the gate
+// finds something to report are run. ok is false when the whole text must
+// be run instead: an allow comment or an allowlist that looks at whole
+// lines could see more than a piece, or the pieces cover most of it.
+func pieceWindows(ctx context.Context, un *glUnit, path string, text []byte, firstLine int) ([]report.Finding, bool) {
+	if bytes.Contains(text, []byte("gitleaks:allow")) {
+		return nil, false
+	}
+	for _, re := range un.lineAllows {
+		if re.Match(text) {
+			return nil, false
+		}
+	}
+	var wins [][2]int
+	covered := 0
+	start := 0 // a stopper, or the text's start
+	for k := 0; k <= len(text); k++ {
+		if k < len(text) && (text[k] >= 128 || !un.stoppers[text[k]]) {
+			continue
+		}
+		end := min(k+1, len(text))
+		if _, ok := un.gate(text[start:end], 0, end-start); ok {
+			if n := len(wins); n > 0 && start-wins[n-1][1] < pieceGap {
+				covered += end - wins[n-1][1]
+				wins[n-1][1] = end // the pieces between are run too
+			} else {
+				covered += end - start
+				wins = append(wins, [2]int{start, end})
+			}
+		}
+		start = k
+	}
+	if covered > len(text)*3/4 {
+		return nil, false
+	}
+	return runWindows(ctx, un.anchored.get(), path, text, firstLine, wins, 0)
+}
+
+// pieceMin is the shortest window run in pieces: on a shorter one, the
+// pieces would cost more calls than the bytes they spare.
+const pieceMin = 256
+
+// pieceGap is how far apart two pieces to run may be and still run as one
+// window (with the pieces between them).
+const pieceGap = 256
 
 // deepMargin is how much of a long line a window of the decoding passes
 // holds on each side of a segment: a match in decoded text runs from a

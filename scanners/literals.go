@@ -1,9 +1,11 @@
 package scanners
 
 import (
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -184,4 +186,87 @@ func newlineSpan(expr string) int {
 	}
 	walk(re, true)
 	return span
+}
+
+// stopBytes returns the ASCII bytes that no match of the expression can
+// hold (in no literal or class of it, case folding included), or nil when
+// there are none. Bytes from 0x80 up are never stoppers.
+func stopBytes(expr string) *[128]bool {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var can [128]bool
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		switch re.Op {
+		case syntax.OpAnyChar:
+			for b := range can {
+				can[b] = true
+			}
+		case syntax.OpAnyCharNotNL:
+			for b := range can {
+				can[b] = b != '\n'
+			}
+		case syntax.OpLiteral:
+			for _, r := range re.Rune {
+				if r < 128 {
+					can[r] = true
+					for f := unicode.SimpleFold(r); re.Flags&syntax.FoldCase != 0 && f != r; f = unicode.SimpleFold(f) {
+						if f < 128 {
+							can[f] = true
+						}
+					}
+				}
+			}
+		case syntax.OpCharClass:
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				for r := re.Rune[i]; r <= re.Rune[i+1] && r < 128; r++ {
+					can[r] = true
+				}
+			}
+		}
+		for _, sub := range re.Sub {
+			walk(sub)
+		}
+	}
+	walk(re)
+	var stop [128]bool
+	any := false
+	for b := range stop {
+		stop[b] = !can[b]
+		any = any || stop[b]
+	}
+	if !any {
+		return nil
+	}
+	return &stop
+}
+
+// assertionFree says whether no expression asserts anything about where
+// it matches (line or text edges, word boundaries): then one that does not
+// match a text matches no part of it either.
+func assertionFree(res []*regexp.Regexp) bool {
+	for _, r := range res {
+		re, err := syntax.Parse(r.String(), syntax.Perl)
+		if err != nil {
+			return false
+		}
+		free := true
+		var walk func(re *syntax.Regexp)
+		walk = func(re *syntax.Regexp) {
+			switch re.Op {
+			case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+				free = false
+			}
+			for _, sub := range re.Sub {
+				walk(sub)
+			}
+		}
+		walk(re)
+		if !free {
+			return false
+		}
+	}
+	return true
 }

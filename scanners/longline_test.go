@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -243,5 +244,118 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 	t.Logf("%d lines compared (%d decoded findings), %d fell back to the whole line", compared, matches, fellBack)
 	if compared < 50 || matches < 50 {
 		t.Fatal("too little compared")
+	}
+}
+
+// A gated rule runs on the pieces of a window its gate passes, between
+// bytes no match can hold; what it finds (rule, line, column, secret) must
+// be exactly what it finds on the whole window, whatever sits around the
+// secrets: values too plain to report that a match still consumes,
+// keywords inside other matches' values, stoppers right before and after
+// them, line breaks inside matches, long and multi-line windows.
+func TestPieceWindowsMatchWholeWindow(t *testing.T) {
+	g, err := newGLDetector("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := fillerLines(t)
+	r := rand.New(rand.NewPCG(13, uint64(len(filler))))
+	alnum := func(n int) string { return pick(r, alnumChars, n) }
+	letters := func(n int) string { return pick(r, "abcdefghijklmnopqrstuvwxyz", n) }
+	stop := func() string { return string("(){}[]<>*&!@#$%^~"[r.IntN(17)]) }
+	secrets := []func() string{
+		func() string { return `api_key = "` + alnum(32) + `"` },
+		func() string { return "token: " + alnum(20) },
+		func() string { return stop() + `"secret":"` + alnum(24) + `"` + stop() },
+		func() string { return "auth: " + letters(100) + "key := " + alnum(18) },      // a key inside a plain value
+		func() string { return "password = \n  " + alnum(16) + ";" },                  // across a line break
+		func() string { return "access_token" + stop() + "= " + alnum(30) },           // a stopper between key and value
+		func() string { return "creds=" + alnum(12) + letters(400) },                  // long value
+		func() string { return "vault s." + alnum(24) + " hvs." + alnum(95) + "\n" },  // another gated rule
+		func() string { return "--mount=type=secret,id=token=" + alnum(20) },          // a line allowlist
+		func() string { return "--mount=type=secret,id=x (token=" + alnum(20) + ")" }, // ... seen whole
+		func() string { return "token = " + alnum(20) + stop() },                      // no match: a stopper ends it
+		func() string { return "KEY=" + alnum(14) + "\\n" + "apiKey: '" + alnum(22) + "'" },
+		func() string { return `{"auth":{"token":"` + alnum(40) + `"}}` },
+	}
+	ctx := context.Background()
+	compared, fellBack, matches := 0, 0, 0
+	for trial := 0; trial < 400; trial++ {
+		var b strings.Builder
+		size := pieceMin + r.IntN(4000)
+		if trial%5 == 0 {
+			size += r.IntN(60000)
+		}
+		for b.Len() < size {
+			if r.IntN(6) == 0 {
+				b.WriteString(secrets[r.IntN(len(secrets))]())
+			} else {
+				b.WriteString(filler[r.IntN(len(filler))])
+			}
+			if r.IntN(3) == 0 {
+				b.WriteString("\n")
+			} else {
+				b.WriteString(" ")
+			}
+		}
+		text := b.String()
+		var woken []int
+		g.kw.each([]byte(text), func(units []int) bool {
+			woken = append(woken, units...)
+			return false
+		})
+		slices.Sort(woken)
+		for _, u := range slices.Compact(woken) {
+			un := &g.units[u]
+			if un.stoppers == nil {
+				continue
+			}
+			first := 1 + r.IntN(50)
+			got, ok := pieceWindows(ctx, un, "", []byte(text), first)
+			if !ok {
+				fellBack++
+				continue
+			}
+			compared++
+			whole := glDetect(ctx, un.d, "", text, first)
+			key := func(fs []report.Finding) string {
+				var out []string
+				for _, f := range fs {
+					out = append(out, fmt.Sprintf("%s@%d.%d %x", f.RuleID, f.StartLine, f.StartColumn, sha256.Sum256([]byte(f.Secret))))
+				}
+				sort.Strings(out)
+				return strings.Join(out, " ")
+			}
+			matches += len(whole)
+			if a, b := key(whole), key(got); a != b {
+				t.Fatalf("trial %d, unit %d: pieces found %v, the whole window %v", trial, u, b, a)
+			}
+		}
+	}
+	t.Logf("%d unit runs compared (%d findings), %d fell back to the whole window", compared, matches, fellBack)
+	if compared < 200 || matches < 200 {
+		t.Fatal("too little compared")
+	}
+}
+
+// Stoppers are the bytes outside every literal and class of an
+// expression, case folding included.
+func TestStopBytes(t *testing.T) {
+	s := stopBytes(`(?i)key\s*[=:]\s*([a-z0-9]{8,})`)
+	for _, c := range "kKeEyY=: \t\n\r0aZ" {
+		if s[c] {
+			t.Errorf("%q is a stopper", c)
+		}
+	}
+	for _, c := range "(){}#-." {
+		if !s[c] {
+			t.Errorf("%q is not a stopper", c)
+		}
+	}
+	if n := stopBytes(`a.b`); n == nil || !n['\n'] || n['('] || stopBytes(`(?s)a.b`) != nil {
+		t.Error("an expression with . has no stoppers but the line break at most")
+	}
+	if !assertionFree(nil) || assertionFree([]*regexp.Regexp{regexp.MustCompile(`^x`)}) || assertionFree([]*regexp.Regexp{regexp.MustCompile(`\bx`)}) {
+		t.Error("assertionFree is wrong")
 	}
 }
