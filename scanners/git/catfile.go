@@ -23,8 +23,8 @@ import (
 // catFile is a `git cat-file --batch` process: git inflates objects and
 // resolves delta chains with its own delta-base cache, and the blobs never
 // go through go-git's object cache (which hashes every object it caches).
-// Only used when a git binary is on the PATH; the walk of commits and
-// trees stays with go-git.
+// Only used when a git binary is on the PATH (as is git log, which lists
+// the history; see streamLog).
 type catFile struct {
 	proc   atomic.Pointer[os.Process] // for abort, from any goroutine
 	git    string

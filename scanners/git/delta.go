@@ -88,6 +88,17 @@ func (li *lineInfo) wait(ctx context.Context) []uint64 {
 	}
 }
 
+// wanted says whether a version may still be matched with this one (the
+// plan had not finished when it was handed).
+func (li *lineInfo) wanted() bool {
+	if li == nil {
+		return false
+	}
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	return !li.released
+}
+
 // release drops the hashes once every version matched with it was.
 func (li *lineInfo) release() {
 	if li != nil && li.refs.Add(-1) == 0 {
@@ -249,7 +260,7 @@ func (j blobJob) drop() {
 // another version will be matched with it. The caller drops the job
 // after.
 func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
-	if j.base == nil && j.keep == nil {
+	if j.base == nil && !j.keep.wanted() {
 		return scanInMemory(ctx, data, o, yield)
 	}
 	hashes := lineHashes(data)

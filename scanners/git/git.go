@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -82,13 +81,19 @@ type Scanner struct {
 type occurrence struct {
 	path   string
 	commit *commitInfo
+	pos    int // place in the walk (go-git's plan)
 }
 
 type commitInfo struct {
 	hash   string
 	author string
-	when   time.Time
-	order  int
+	when   time.Time // authored
+	order  int       // oldest first
+	// for the order: committer time, parent count, place in git log's
+	// listing
+	committed int64
+	parents   int
+	listed    int
 }
 
 // Open opens a local repository (work tree or bare) or clones a URL into a
@@ -395,10 +400,6 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	}
 	report := func(err error) { _ = yield(credscan.Chunk{}, err) }
 	git := gitBinary()
-	planned, err := s.plan(ctx, git, report)
-	if err != nil {
-		return err
-	}
 	jobs := make(chan blobJob, 64)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
@@ -433,9 +434,22 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			}
 		}()
 	}
-	for _, j := range planned {
-		if ctx.Err() != nil {
+	// the plan hands blobs over while git lists the history: scanning
+	// starts with the first commit listed, and the queue between never
+	// holds up the listing
+	q := newJobQueue()
+	planned := make(chan error, 1)
+	go func() {
+		defer q.close()
+		planned <- s.plan(ctx, git, report, q.push)
+	}()
+	for {
+		j, ok := q.pop()
+		if !ok {
 			break
+		}
+		if ctx.Err() != nil {
+			continue
 		}
 		if pipe != nil {
 			pipe.submit(ctx, j)
@@ -451,6 +465,9 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	if pipe != nil {
 		pipe.wait()
 	}
+	if err := <-planned; err != nil {
+		return err
+	}
 	s.tip = s.tipFiles()
 	select {
 	case err := <-errc:
@@ -460,108 +477,247 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	return ctx.Err()
 }
 
-// plan walks the history, oldest commit first, recording where each blob
-// was introduced (s.occ), and returns the blobs to scan: each unique blob
-// once, at the first path it was met at, newest first. With git,
-// `git log --raw` lists what each commit changes (see rawChanges); without
-// it, or when it fails, go-git reads the trees.
-func (s *Scanner) plan(ctx context.Context, git string, report func(error)) ([]blobJob, error) {
+// jobQueue hands blobs from the plan to the readers, holding as many as
+// needed.
+type jobQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	jobs   []blobJob
+	closed bool
+}
+
+func newJobQueue() *jobQueue {
+	q := &jobQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *jobQueue) push(j blobJob) {
+	q.mu.Lock()
+	q.jobs = append(q.jobs, j)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *jobQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// pop returns the next blob, waiting for one; false once the queue is
+// closed and empty.
+func (q *jobQueue) pop() (blobJob, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.jobs) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if len(q.jobs) == 0 {
+		return blobJob{}, false
+	}
+	j := q.jobs[0]
+	q.jobs[0] = blobJob{}
+	q.jobs = q.jobs[1:]
+	return j, true
+}
+
+// plan walks the history, records where each blob was introduced at each
+// of its paths (s.occ), and hands each unique blob to submit once, newest
+// first, at the first path its newest commit lists it at: git packs keep
+// a file's newest version whole and the older ones as deltas against
+// newer ones, so git reconstructs less (1.15 s of CPU against 1.63 s
+// oldest first on the versions benchmark). Each blob is matched with the
+// version of its path handed just before it (a newer one), which keeps
+// its line hashes until then. With git, `git log --raw` lists the history
+// (see streamLog) and blobs are handed while it does; without it, or when
+// it fails, go-git reads the trees and the rest are handed after.
+func (s *Scanner) plan(ctx context.Context, git string, report func(error), submit func(blobJob)) error {
 	from, stop, err := s.starts()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type rawResult struct {
-		changes map[plumbing.Hash][]rawEntry
-		err     error
+	s.kept = &keptBytes{budget: s.keepBudget}
+	s.deltas = map[plumbing.Hash]*delta{}
+	p := &planner{s: s, submit: submit, handed: map[plumbing.Hash]bool{}, at: map[string]lastVersion{}}
+	defer p.finish()
+	if git != "" {
+		err := s.logPlan(ctx, git, from, stop, p)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		s.o.Logger.Debug("git log failed; reading trees with go-git", "repo", s.label, "error", err.Error())
 	}
-	rawc := make(chan rawResult, 1)
-	if git != "" { // git diffs the trees while go-git walks the commits
-		go func() {
-			ch, err := s.rawChanges(ctx, git, from, stop)
-			rawc <- rawResult{ch, err}
-		}()
-	} else {
-		rawc <- rawResult{err: errors.New("no git")}
+	return s.walkPlan(ctx, from, stop, report, p)
+}
+
+// planner hands blobs over once each, matching each with the version of
+// its path handed before it.
+type planner struct {
+	s      *Scanner
+	submit func(blobJob)
+	handed map[plumbing.Hash]bool
+	at     map[string]lastVersion // path → the version handed last
+	n      int
+}
+
+type lastVersion struct {
+	hash plumbing.Hash
+	keep *lineInfo
+}
+
+// hand hands blob h over at path p, unless it was before.
+func (p *planner) hand(h plumbing.Hash, path string) {
+	if p.handed[h] {
+		return
 	}
+	p.handed[h] = true
+	j := blobJob{hash: h, path: path, seq: p.n}
+	p.n++
+	if !p.s.noDelta {
+		if b, ok := p.at[path]; ok {
+			// the reference kept for an older version passes to this one
+			j.base, j.baseHash = b.keep, b.hash
+		}
+		j.keep = newLineInfo(1, p.s.kept)
+		p.at[path] = lastVersion{h, j.keep}
+	}
+	p.submit(j)
+}
+
+// finish drops the line hashes of the versions no older one came for.
+func (p *planner) finish() {
+	for _, b := range p.at {
+		b.keep.release()
+	}
+	p.at = map[string]lastVersion{}
+}
+
+// logPlan is plan through git log.
+func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing.Hash, p *planner) error {
+	var commits []*commitInfo
+	occ := map[plumbing.Hash][]occurrence{}
+	subs := map[string]bool{}
+	err := s.streamLog(ctx, git, from, stop, func(c *commitInfo) {
+		c.listed = len(commits)
+		commits = append(commits, c)
+	}, func(c *commitInfo, e rawEntry) {
+		switch e.mode {
+		case filemode.Submodule:
+			subs[e.path] = true
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
+			p.hand(e.hash, e.path)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	// oldest first, as go-git's plan orders them: by committer time, a
+	// merge after the commits of the same second, then parents before
+	// children as git lists them
+	sort.Slice(commits, func(i, j int) bool {
+		a, b := commits[i], commits[j]
+		if a.committed != b.committed {
+			return a.committed < b.committed
+		}
+		if a.parents != b.parents {
+			return a.parents < b.parents
+		}
+		return a.listed > b.listed
+	})
+	for i, c := range commits {
+		c.order = i
+	}
+	// of a blob's occurrences at a path, the earliest
+	for h, os := range occ {
+		sort.SliceStable(os, func(i, j int) bool { return os[i].commit.order < os[j].commit.order })
+		seen := map[string]bool{}
+		kept := os[:0]
+		for _, oc := range os {
+			if !seen[oc.path] {
+				seen[oc.path] = true
+				kept = append(kept, oc)
+			}
+		}
+		occ[h] = kept
+	}
+	s.occ = occ
+	s.Commits = len(commits)
+	s.setSubmodules(subs)
+	return nil
+}
+
+// walkPlan is plan through go-git: the commits' trees are read, oldest
+// first, then the blobs not handed yet are, newest first.
+func (s *Scanner) walkPlan(ctx context.Context, from, stop []plumbing.Hash, report func(error), p *planner) error {
 	commits, err := s.walk(ctx, from, stop, report)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.Commits = len(commits)
 	s.occ = map[plumbing.Hash][]occurrence{}
-	raw := <-rawc
-	if raw.err != nil && git != "" {
-		s.o.Logger.Debug("git log failed; reading trees with go-git", "repo", s.label, "error", raw.err.Error())
-	}
 	v := &visitor{s: s, seenTree: map[treeKey]bool{}, seenAt: map[treeKey]bool{}, subs: map[string]bool{}}
-	if raw.err != nil {
-		// what --since or a range's left side holds is known already (git
-		// log leaves it out itself)
-		v.seed = true
-		for _, h := range stop {
-			if c, err := s.commit(h); err == nil {
-				_ = v.commit(c)
-			}
+	// what --since or a range's left side holds is known already
+	v.seed = true
+	for _, h := range stop {
+		if c, err := s.commit(h); err == nil {
+			_ = v.commit(c)
 		}
-		v.seed = false
 	}
-	var jobs []blobJob
+	v.seed = false
 	for i, c := range commits {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		v.info = &commitInfo{hash: c.Hash.String(), author: c.Author.Name, when: c.Author.When, order: i}
-		v.fresh = v.fresh[:0]
-		if raw.err == nil {
-			v.changes(raw.changes[c.Hash])
-		} else if err := v.commit(c); err != nil {
+		if err := v.commit(c); err != nil {
 			report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Commit: c.Hash.String()},
 				Err: fmt.Errorf("reading the commit's tree: %w", err)})
 		}
-		for _, f := range v.fresh {
-			jobs = append(jobs, blobJob{hash: f.hash, path: f.path})
+	}
+	// each blob at the first path its newest commit holds it at
+	newest := make([]occurrence, 0, len(s.occ))
+	hashes := make([]plumbing.Hash, 0, len(s.occ))
+	for h, os := range s.occ {
+		n := os[0]
+		for _, oc := range os[1:] {
+			if oc.commit.order > n.commit.order {
+				n = oc
+			}
 		}
+		newest = append(newest, n)
+		hashes = append(hashes, h)
 	}
-	// newest first: git packs keep a file's newest version whole and the
-	// older ones as deltas against newer ones, so git reconstructs less
-	// (1.15 s of CPU against 1.63 s oldest first on the versions
-	// benchmark). Each blob is matched with the version of its path
-	// scanned just before it (a later one), which keeps its line hashes
-	// until then.
-	slices.Reverse(jobs)
-	at := map[string]int{}
-	refs := map[int]int{}
-	base := make([]int, len(jobs))
-	for i := range jobs {
-		jobs[i].seq = i
-		base[i] = -1
-		if b, ok := at[jobs[i].path]; ok && !s.noDelta {
-			base[i] = b
-			refs[b]++
+	idx := make([]int, len(newest))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		x, y := newest[idx[a]], newest[idx[b]]
+		if x.commit.order != y.commit.order {
+			return x.commit.order > y.commit.order
 		}
-		at[jobs[i].path] = i
+		return x.pos < y.pos
+	})
+	for _, i := range idx {
+		p.hand(hashes[i], newest[i].path)
 	}
-	s.kept = &keptBytes{budget: s.keepBudget}
-	for b, n := range refs {
-		jobs[b].keep = newLineInfo(n, s.kept)
-	}
-	for i, b := range base {
-		if b >= 0 {
-			jobs[i].base, jobs[i].baseHash = jobs[b].keep, jobs[b].hash
-		}
-	}
-	s.deltas = map[plumbing.Hash]*delta{}
+	s.setSubmodules(v.subs)
+	return nil
+}
+
+// setSubmodules lists the submodule paths seen, and logs them.
+func (s *Scanner) setSubmodules(subs map[string]bool) {
 	s.Submodules = s.Submodules[:0]
-	for p := range v.subs {
+	for p := range subs {
 		s.Submodules = append(s.Submodules, p)
 	}
 	sort.Strings(s.Submodules)
 	for _, p := range s.Submodules {
 		s.o.Logger.Info("submodule not followed", "repo", s.label, "path", p)
 	}
-	return jobs, nil
 }
 
 type treeKey struct {
@@ -579,13 +735,8 @@ type visitor struct {
 	seenTree map[treeKey]bool
 	seenAt   map[treeKey]bool // blob at path
 	subs     map[string]bool
-	fresh    []entry // blobs seen for the first time in this commit
-	seed     bool    // only mark what is seen
-}
-
-type entry struct {
-	path string
-	hash plumbing.Hash
+	seed     bool // only mark what is seen
+	n        int
 }
 
 func (v *visitor) commit(c *object.Commit) error {
@@ -622,19 +773,6 @@ func (v *visitor) tree(t *object.Tree, prefix string) error {
 	return nil
 }
 
-// changes records the files a commit's diffs (git log --raw) add or
-// change.
-func (v *visitor) changes(es []rawEntry) {
-	for _, e := range es {
-		switch e.mode {
-		case filemode.Submodule:
-			v.subs[e.path] = true
-		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			v.file(e.path, e.hash)
-		}
-	}
-}
-
 // file records a blob at a path, unless met there before.
 func (v *visitor) file(p string, h plumbing.Hash) {
 	k := treeKey{h, p}
@@ -645,10 +783,8 @@ func (v *visitor) file(p string, h plumbing.Hash) {
 	if v.seed {
 		return
 	}
-	if _, ok := v.s.occ[h]; !ok {
-		v.fresh = append(v.fresh, entry{path: p, hash: h})
-	}
-	v.s.occ[h] = append(v.s.occ[h], occurrence{path: p, commit: v.info})
+	v.n++
+	v.s.occ[h] = append(v.s.occ[h], occurrence{path: p, commit: v.info, pos: v.n})
 }
 
 // tipFiles maps each file of the default branch's tip to its blob.

@@ -329,14 +329,20 @@ func TestPlanModesAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jobs, err := s.plan(context.Background(), mode, func(err error) { t.Error(err) })
-			if err != nil {
+			var jobs []blobJob
+			if err := s.plan(context.Background(), mode, func(err error) { t.Error(err) }, func(j blobJob) { jobs = append(jobs, j) }); err != nil {
 				t.Fatal(err)
 			}
-			var b strings.Builder
+			// the same blobs at the same paths (the order, newest first,
+			// may differ on merges: git lists a merge's files against
+			// each parent)
+			var scans []string
 			for _, j := range jobs {
-				fmt.Fprintf(&b, "scan %s at %s\n", j.hash.String()[:7], j.path)
+				scans = append(scans, fmt.Sprintf("scan %s at %s\n", j.hash.String()[:7], j.path))
 			}
+			sort.Strings(scans)
+			var b strings.Builder
+			b.WriteString(strings.Join(scans, ""))
 			var occ []string
 			for h, os := range s.occ {
 				for _, oc := range os {
@@ -355,4 +361,75 @@ func TestPlanModesAgree(t *testing.T) {
 			t.Errorf("the plan misses the merge's own file or the submodule:\n%s", plans[git])
 		}
 	}
+}
+
+// When git log stops partway (an old tree is corrupt), the blobs it listed
+// are scanned already; go-git reads the history again, reports the commit
+// it cannot read, and the rest is scanned, each blob once.
+func TestLogStopsPartway(t *testing.T) {
+	b := newRepo(t)
+	pws := []string{leakcheck.Secret(t), leakcheck.Secret(t), leakcheck.Secret(t), leakcheck.Secret(t)}
+	var first string
+	for i, pw := range pws {
+		h := b.Commit("Alice", map[string]string{fmt.Sprintf("f%d.env", i): uri(pw), "n.txt": strings.Repeat("x", i+1)})
+		if i == 0 {
+			first = h
+		}
+	}
+	c, err := b.Repo.CommitObject(plumbing.NewHash(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := c.TreeHash.String()
+	obj := filepath.Join(b.Dir, ".git", "objects", tree[:2], tree[2:])
+	if err := os.Chmod(obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(obj, []byte("not zlib at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, s := scan(t, b.Dir, Options{})
+	for i := range pws {
+		if n := len(find(res, fmt.Sprintf("f%d.env", i), "postgres-uri")); n != 1 {
+			t.Errorf("f%d.env: %d findings, want 1", i, n)
+		}
+	}
+	// f0.env (still in the second commit), f1 to f3, and the three
+	// versions of n.txt after the first (only the unreadable tree holds
+	// that one), each once
+	if res.Stats.Items != 7 {
+		t.Errorf("scanned %d items, want 7 unique blobs", res.Stats.Items)
+	}
+	if g := gitBinary(); g != "" && exec.Command(g, "--version").Run() == nil {
+		// git log listed the newer commits before it stopped
+		var jobs []blobJob
+		s2, err := Open(context.Background(), b.Dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		err = s2.streamLog(context.Background(), gitBinary(), []plumbing.Hash{plumbing.NewHash(head(t, b))}, nil,
+			func(*commitInfo) {}, func(_ *commitInfo, e rawEntry) { jobs = append(jobs, blobJob{hash: e.hash}) })
+		if err == nil || len(jobs) == 0 {
+			t.Errorf("git log: %v after %d files; want it to list some, then fail", err, len(jobs))
+		}
+	}
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), first) {
+		t.Errorf("want one error naming commit %s, got %v", first, res.Errors)
+	}
+	if s.Commits != 4 {
+		t.Errorf("%d commits walked, want 4", s.Commits)
+	}
+	for _, e := range res.Errors {
+		leakcheck.AssertNone(t, "the error", []byte(e.Error()), pws...)
+	}
+}
+
+func head(t *testing.T, b *gittest.Repo) string {
+	t.Helper()
+	h, err := b.Repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Hash().String()
 }
