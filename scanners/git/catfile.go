@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners/dir"
@@ -23,6 +24,8 @@ import (
 // catFile is a `git cat-file --batch` process: git inflates objects and
 // resolves delta chains with its own delta-base cache, and the blobs never
 // go through go-git's object cache (which hashes every object it caches).
+// On Linux git writes its answers to a spool file in memory rather than
+// to a pipe (see spool).
 // Only used when a git binary is on the PATH (as is git log, which lists
 // the history; see streamLog).
 type catFile struct {
@@ -34,6 +37,8 @@ type catFile struct {
 	out    *bufio.Reader
 	stdin  io.Closer
 	stderr *limitedWriter
+	spool  *spool        // where git writes its answers (nil: a pipe)
+	exited chan struct{} // closed once git has exited (with a spool)
 }
 
 // gitBinary is the git on the PATH ("" when there is none, or when
@@ -72,19 +77,39 @@ func (c *catFile) start() error {
 	if err != nil {
 		return err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
 	c.stderr = &limitedWriter{n: 4096}
 	cmd.Stderr = c.stderr
-	if err := cmd.Start(); err != nil {
+	var out io.Reader
+	w, r, err := openSpool()
+	if err == nil {
+		cmd.Stdout = w
+		cmd.SysProcAttr = spoolProcAttr()
+	} else if out, err = cmd.StdoutPipe(); err != nil {
+		return err
+	}
+	err = cmd.Start()
+	if w != nil {
+		w.Close() // git's
+		if err != nil {
+			r.Close()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("starting git cat-file: %w", err)
 	}
 	c.cmd, c.stdin = cmd, stdin
 	c.proc.Store(cmd.Process)
 	c.in = bufio.NewWriter(stdin)
-	c.out = bufio.NewReaderSize(stdout, 256<<10)
+	if r != nil {
+		c.exited = make(chan struct{})
+		go func() {
+			_ = cmd.Wait()
+			close(c.exited)
+		}()
+		c.spool = &spool{f: r, proc: cmd.Process, exited: c.exited}
+		out = c.spool
+	}
+	c.out = bufio.NewReaderSize(out, 256<<10)
 	return nil
 }
 
@@ -95,7 +120,18 @@ func (c *catFile) kill() {
 		return
 	}
 	_ = c.cmd.Process.Kill()
-	_ = c.cmd.Wait()
+	c.wait()
+}
+
+// wait waits for git to exit (after it was told to, or killed).
+func (c *catFile) wait() {
+	if c.spool != nil {
+		c.spool.resume()
+		<-c.exited
+		_ = c.spool.f.Close()
+	} else {
+		_ = c.cmd.Wait()
+	}
 	c.cmd = nil
 }
 
@@ -112,8 +148,7 @@ func (c *catFile) close() {
 		return
 	}
 	_ = c.stdin.Close()
-	_ = c.cmd.Wait()
-	c.cmd = nil
+	c.wait()
 }
 
 var errMissing = errors.New("object missing")
@@ -160,6 +195,7 @@ type pipeline struct {
 	reqs    chan blobJob
 	pending chan blobJob
 	blobs   chan blobItem
+	queued  *semaphore.Weighted // bytes read and not yet scanned
 	yield   func(credscan.Chunk, error) error
 	wg      sync.WaitGroup
 	errc    chan error
@@ -183,7 +219,13 @@ type blobItem struct {
 	job    blobJob
 	origin credscan.Origin
 	data   *[]byte
+	weight int64 // its share of queueBytes
 }
+
+// queueBytes bounds the bytes of blobs read ahead of the workers (of the
+// buffers that hold them): they have blobs to scan while git rebuilds one
+// from a long chain of deltas.
+var queueBytes int64 = 8 << 20
 
 func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, git string, workers int, yield func(credscan.Chunk, error) error, errc chan error) (*pipeline, error) {
 	cf, err := newCatFile(git, s.gitDir)
@@ -191,7 +233,7 @@ func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, 
 		return nil, err
 	}
 	p := &pipeline{s: s, cf: cf, reqs: make(chan blobJob, 4096), pending: make(chan blobJob, 8192),
-		blobs: make(chan blobItem, 2*workers), yield: yield, errc: errc, cancel: cancel}
+		blobs: make(chan blobItem, 1024), queued: semaphore.NewWeighted(queueBytes), yield: yield, errc: errc, cancel: cancel}
 	go func() {
 		<-ctx.Done() // the scan ended or was interrupted
 		cf.abort()
@@ -343,16 +385,22 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) (h
 	if int64(cap(*bp)) < size+1 {
 		*bp = make([]byte, size+1)
 	}
+	weight := min(int64(cap(*bp)), queueBytes) // what the buffer holds on to
+	if err := p.queued.Acquire(ctx, weight); err != nil {
+		return false, nil // interrupted
+	}
 	*bp = (*bp)[:size+1]
 	if _, err := io.ReadFull(c.out, *bp); err != nil {
+		p.queued.Release(weight)
 		c.kill()
 		return false, errGitDied
 	}
 	*bp = (*bp)[:size]
 	select {
-	case p.blobs <- blobItem{job: j, origin: o, data: bp}:
+	case p.blobs <- blobItem{job: j, origin: o, data: bp, weight: weight}:
 		return true, nil
 	case <-ctx.Done():
+		p.queued.Release(weight)
 		return false, nil
 	}
 }
@@ -366,6 +414,7 @@ func (p *pipeline) scanWorker(ctx context.Context) {
 			}
 		}
 		it.job.drop()
+		p.queued.Release(it.weight)
 		if cap(*it.data) <= 1<<20 { // keep small buffers for reuse
 			p.pool.Put(it.data)
 		}

@@ -465,16 +465,17 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	if pipe != nil {
 		pipe.wait()
 	}
-	if err := <-planned; err != nil {
-		return err
-	}
+	planErr := <-planned
 	s.tip = s.tipFiles()
 	select {
-	case err := <-errc:
+	case err := <-errc: // a consumer's or reader's error comes first
 		return err
 	default:
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err // (what the plan says then is that it was stopped)
+	}
+	return planErr
 }
 
 // jobQueue hands blobs from the plan to the readers, holding as many as
@@ -544,8 +545,11 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error), subm
 	defer p.finish()
 	if git != "" {
 		err := s.logPlan(ctx, git, from, stop, p)
-		if err == nil || ctx.Err() != nil {
-			return err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil {
+			return nil
 		}
 		s.o.Logger.Debug("git log failed; reading trees with go-git", "repo", s.label, "error", err.Error())
 	}

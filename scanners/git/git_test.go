@@ -433,3 +433,53 @@ func head(t *testing.T, b *gittest.Repo) string {
 	}
 	return h.Hash().String()
 }
+
+// With git writing its answers to a spool file, git is paused while too
+// much waits unread, and what is found is what reading through a pipe
+// finds.
+func TestSpoolPausesGit(t *testing.T) {
+	if g := gitBinary(); g == "" || exec.Command(g, "--version").Run() != nil {
+		t.Skip("no working git")
+	}
+	if w, r, err := openSpool(); err != nil {
+		t.Skipf("no spool here: %v", err)
+	} else {
+		w.Close()
+		r.Close()
+	}
+	b := newRepo(t)
+	pws := []string{leakcheck.Secret(t), leakcheck.Secret(t)}
+	for c := 0; c < 6; c++ {
+		files := map[string]string{}
+		for i := 0; i < 20; i++ {
+			files[fmt.Sprintf("d%d/f%d.txt", i%3, i)] = fmt.Sprintf("v%d-%d\n%s", c, i, strings.Repeat("filler line of text\n", 3000))
+		}
+		files[fmt.Sprintf("app%d.env", c)] = uri(pws[c%2])
+		b.Commit("Alice", files)
+	}
+	report := func(res *scanners.Results) string {
+		var out []string
+		for _, f := range res.Findings {
+			out = append(out, fmt.Sprintf("%s %s:%d %s %v", f.RuleID, f.Origin.Path, f.Origin.Line, f.Origin.Commit[:7], f.Tags))
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\n")
+	}
+	high, low, cut, queue := spoolHigh, spoolLow, spoolCut, queueBytes
+	spoolHigh, spoolLow, spoolCut, queueBytes = 64<<10, 16<<10, 32<<10, 128<<10 // the workers read little ahead
+	defer func() { spoolHigh, spoolLow, spoolCut, queueBytes = high, low, cut, queue }()
+	before := spoolPauses.Load()
+	spooled, _ := scan(t, b.Dir, Options{})
+	paused := spoolPauses.Load() - before
+	t.Setenv("CREDSCAN_GIT_SPOOL", "off")
+	piped, _ := scan(t, b.Dir, Options{})
+	if a, p := report(spooled), report(piped); a != p || len(spooled.Findings) != 6 {
+		t.Errorf("through the spool:\n%s\nthrough a pipe:\n%s", a, p)
+	}
+	if paused == 0 {
+		t.Error("git was never paused with 7 MB to read and 64 KiB allowed unread")
+	}
+	if spooled.Stats.Items != piped.Stats.Items || spooled.Stats.Errors+piped.Stats.Errors != 0 {
+		t.Errorf("items %d and %d, errors %d and %d", spooled.Stats.Items, piped.Stats.Items, spooled.Stats.Errors, piped.Stats.Errors)
+	}
+}
