@@ -224,3 +224,35 @@ func hasSpecial(w uint64) bool {
 	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
 	return zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones)) != 0
 }
+
+// percentSpan is the segment gitleaks' decoder takes as percent-encoded
+// on a line: from its first escape (%XX) to the end of its last one. ok
+// says whether it decodes: gitleaks drops the whole segment when one
+// escape is not of a printable byte. (No other kind of segment can hold a
+// '%', so none starts before the first escape and covers it.)
+func percentSpan(line []byte) (from, to int, ok bool) {
+	from, to = -1, -1
+	for i := 0; i+2 < len(line); i++ {
+		if line[i] == '%' && hexClass[line[i+1]] && hexClass[line[i+2]] {
+			if from < 0 {
+				from = i
+			}
+			to = i + 3
+		}
+	}
+	if from < 0 {
+		return 0, 0, false
+	}
+	// decoded as gitleaks does: left to right, an escape at a time
+	for i := from; i < to; {
+		if line[i] == '%' && i+2 < to && hexClass[line[i+1]] && hexClass[line[i+2]] {
+			if !printable(hexVal(line[i+1])<<4 | hexVal(line[i+2])) {
+				return from, to, false
+			}
+			i += 3
+			continue
+		}
+		i++
+	}
+	return from, to, true
+}

@@ -358,10 +358,20 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			}) || !need {
 				continue
 			}
-			// (gitleaks decodes a line's percent escapes as one segment,
-			// from the first to the last: no window holds it)
-			if long && !percent {
-				if fs, ok := e.gl.deepWindows(ctx, path, line, s.spans, ch.StartLine+i); ok {
+			if long {
+				// gitleaks decodes a line's percent escapes as one
+				// segment, from the first to the last, and nothing of it
+				// when one escape is not printable: then what sits in it
+				// is not decoded either
+				pct := [2]int{-1, -1}
+				if percent {
+					a, b, ok := percentSpan(line)
+					if !ok && !slices.ContainsFunc(s.spans, func(sp [2]int) bool { return sp[0] < a || sp[1] > b }) {
+						continue
+					}
+					pct = [2]int{a, b}
+				}
+				if fs, ok := e.gl.deepWindows(ctx, path, line, s.spans, pct, ch.StartLine+i); ok {
 					emit(fs, ch.StartLine+i)
 					continue
 				}

@@ -591,10 +591,12 @@ const deepMargin = 512
 // around the segments that may decode (spans), instead of on the
 // whole line: each window runs the units its own decoded text wakes, and
 // only what is found in decoded text is kept (what the raw text holds,
-// the keyword-woken windows find). ok is false when the whole line must
-// be run instead: the windows would cover most of it, an allowlist that
+// the keyword-woken windows find). pct, when its start is not -1, is the
+// line's percent segment (see percentSpan), which one window must hold
+// whole. ok is false when the whole line must be run instead: the windows
+// would cover most of it or split the percent segment, an allowlist that
 // looks at whole lines matches this one, or a finding reached a cut edge.
-func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, spans [][2]int, lineNo int) (out []report.Finding, ok bool) {
+func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, spans [][2]int, pct [2]int, lineNo int) (out []report.Finding, ok bool) {
 	if len(spans) == 0 || bytes.Contains(line, []byte("gitleaks:allow")) {
 		return nil, false
 	}
@@ -603,7 +605,7 @@ func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, 
 		wins[i] = [2]int{max(0, sp[0]-deepMargin), min(len(line), sp[1]+deepMargin)}
 	}
 	wins, covered := mergeWindows(wins)
-	if covered > len(line)/2 {
+	if covered > len(line)/2 || pct[0] >= 0 && !slices.ContainsFunc(wins, func(w [2]int) bool { return w[0] <= pct[0] && pct[1] <= w[1] }) {
 		return nil, false
 	}
 	var woken []int

@@ -189,7 +189,7 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	compared, fellBack, matches := 0, 0, 0
+	compared, fellBack, matches, withEscapes := 0, 0, 0, 0
 	for trial := 0; trial < 200; trial++ {
 		var b strings.Builder
 		for b.Len() < longLine+r.IntN(60000) {
@@ -198,6 +198,8 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 				b.WriteString(encode(secrets[r.IntN(len(secrets))]()))
 			case k == 1 && trial%2 == 0:
 				b.WriteString(secrets[r.IntN(len(secrets))]()) // raw: found by the keyword windows, not here
+			case k == 2 && trial%3 == 0:
+				b.WriteString([]string{"%9C", "%2B", "100%25"}[r.IntN(3)]) // a stray escape
 			default:
 				b.WriteString(filler[r.IntN(len(filler))])
 			}
@@ -205,6 +207,14 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 			if r.IntN(40) == 0 {
 				b.WriteString(strings.Repeat("x", deepMargin-r.IntN(20))) // push the next one to an edge
 			}
+		}
+		if trial%4 == 1 {
+			// a secret in base64, then one in escapes, then an escape of
+			// a byte that is not printable, far from the others: the
+			// line's percent segment, from the first escape to that one,
+			// decodes to nothing
+			b.WriteString(" " + base64.StdEncoding.EncodeToString([]byte(secrets[r.IntN(len(secrets))]())) + strings.Repeat(" filler", 200))
+			b.WriteString(" " + url.QueryEscape(secrets[r.IntN(len(secrets))]()) + strings.Repeat(" filler", 200) + " %9C")
 		}
 		line := []byte(b.String())
 		keywords, escapes := g.kw.any(line), false
@@ -216,8 +226,16 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 			}
 			return false
 		})
-		if len(spans) == 0 || escapes { // the engine runs these whole
+		if len(spans) == 0 {
 			continue
+		}
+		pct := [2]int{-1, -1}
+		if escapes { // the percent segment must sit in one window
+			a, b, ok := percentSpan(line)
+			if !ok && !slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] < a || sp[1] > b }) {
+				continue // the engine skips it (TestPercentSpanThatFailsDecodesNothing)
+			}
+			pct = [2]int{a, b}
 		}
 		var woken []int
 		g.decodedUnits(string(line), func(u int) {
@@ -230,19 +248,22 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 		if len(woken) > 0 {
 			whole = decodedOnly(glDetect(ctx, g.deepFor(woken), "", string(line), 1))
 		}
-		win, ok := g.deepWindows(ctx, "", line, spans, 1)
+		win, ok := g.deepWindows(ctx, "", line, spans, pct, 1)
 		if !ok {
 			fellBack++
 			continue
 		}
 		compared++
+		if escapes {
+			withEscapes++
+		}
 		matches += len(whole)
 		if got := decodedOnly(win); strings.Join(got, " ") != strings.Join(whole, " ") {
 			t.Fatalf("trial %d: windows found %v, the whole line %v", trial, got, whole)
 		}
 	}
-	t.Logf("%d lines compared (%d decoded findings), %d fell back to the whole line", compared, matches, fellBack)
-	if compared < 50 || matches < 50 {
+	t.Logf("%d lines compared (%d decoded findings, %d lines with percent escapes), %d fell back to the whole line", compared, matches, withEscapes, fellBack)
+	if compared < 50 || matches < 50 || withEscapes < 10 {
 		t.Fatal("too little compared")
 	}
 }
@@ -357,5 +378,88 @@ func TestStopBytes(t *testing.T) {
 	}
 	if !assertionFree(nil) || assertionFree([]*regexp.Regexp{regexp.MustCompile(`^x`)}) || assertionFree([]*regexp.Regexp{regexp.MustCompile(`\bx`)}) {
 		t.Error("assertionFree is wrong")
+	}
+}
+
+// A line whose percent segment (first escape to last) holds an escape of
+// a byte that is not printable decodes to nothing there, in gitleaks:
+// when everything else on it that may decode sits inside that segment,
+// the engine does not run the decoding passes on it. They must indeed
+// find nothing in decoded text; and with that one escape printable, they
+// must find something, or the test proves nothing.
+func TestPercentSpanThatFailsDecodesNothing(t *testing.T) {
+	g, err := newGLDetector("", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := fillerLines(t)
+	r := rand.New(rand.NewPCG(17, uint64(len(filler))))
+	alnum := func(n int) string { return pick(r, alnumChars, n) }
+	secrets := []func() string{
+		func() string { return `github_token = "ghp_` + alnum(36) + `"` },
+		func() string { return `api_key = "` + alnum(32) + `"` },
+		func() string { return "AKIA" + strings.ToUpper(alnum(16)) },
+	}
+	ctx := context.Background()
+	decoded := func(line string) int {
+		var woken []int
+		g.decodedUnits(line, func(u int) {
+			if !slices.Contains(woken, u) {
+				woken = append(woken, u)
+			}
+		})
+		if len(woken) == 0 {
+			return 0
+		}
+		slices.Sort(woken)
+		n := 0
+		for _, f := range glDetect(ctx, g.deepFor(woken), "", line, 1) {
+			if slices.ContainsFunc(f.Tags, func(t string) bool { return strings.HasPrefix(t, "decoded:") }) {
+				n++
+			}
+		}
+		return n
+	}
+	skipped, teeth := 0, 0
+	for trial := 0; trial < 300; trial++ {
+		var b strings.Builder
+		b.WriteString(filler[r.IntN(len(filler))] + " %2F")
+		for k := r.IntN(6); k >= 0; k-- {
+			switch r.IntN(3) {
+			case 0:
+				b.WriteString(base64.StdEncoding.EncodeToString([]byte(secrets[r.IntN(len(secrets))]())))
+			case 1:
+				b.WriteString(url.QueryEscape(secrets[r.IntN(len(secrets))]()))
+			default:
+				b.WriteString(filler[r.IntN(len(filler))])
+			}
+			b.WriteString(" ")
+		}
+		bad := fmt.Sprintf("%%%02X", []byte{0x01, 0x08, 0x7f, 0x80, 0x9c, 0xff}[r.IntN(6)])
+		b.WriteString(bad + " %41")
+		line := b.String()
+		from, to, ok := percentSpan([]byte(line))
+		if ok {
+			t.Fatalf("trial %d: the span decodes despite %s", trial, bad)
+		}
+		inside := true
+		probeDecode([]byte(line), func(_ []byte, a, z int) bool {
+			inside = inside && a >= from && z <= to
+			return false
+		})
+		if !inside {
+			continue
+		}
+		skipped++
+		if n := decoded(line); n != 0 {
+			t.Fatalf("trial %d: %d findings in decoded text on a line whose percent segment fails", trial, n)
+		}
+		if decoded(strings.Replace(line, bad, "%2B", 1)) > 0 {
+			teeth++
+		}
+	}
+	t.Logf("%d lines skipped, %d of which hold findings once their escape is printable", skipped, teeth)
+	if skipped < 100 || teeth < 50 {
+		t.Fatal("too little compared")
 	}
 }
