@@ -1,6 +1,11 @@
 package scanners
 
-import "github.com/zricethezav/gitleaks/v8/config"
+import (
+	"regexp/syntax"
+	"strings"
+
+	"github.com/zricethezav/gitleaks/v8/config"
+)
 
 // gitleaks' generic-api-key rule takes most of its regex time: its
 // keywords ("key", "token", "auth", "api", "access") are in a large share
@@ -155,4 +160,108 @@ func genericValue(data []byte, e int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Most of gitleaks' rules (96 of 222) are built from one template: a name
+// (the rule's identifiers), up to 20 characters of a name's, up to three
+// blanks or quotes, an assignment operator, then the rule's own value:
+// assignmentPrefix + "(?:" + identifiers + ")" + assignmentOp + value.
+// Their keywords are the identifiers, which are in many more lines than
+// assignments to them; assignmentGate passes only the lines where one is
+// followed by an operator, as every match of such an expression needs.
+const (
+	assignmentPrefix = `(?i)[\w.-]{0,50}?(?:`
+	assignmentOp     = `)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
+)
+
+// assignmentIDs returns the identifiers (lower case) of an expression
+// built from the template, when they are plain words (letters in either
+// case, digits, "_" and "-") and the expression has no other branch; nil
+// otherwise.
+func assignmentIDs(expr string) []string {
+	rest, ok := strings.CutPrefix(expr, assignmentPrefix)
+	if !ok {
+		return nil
+	}
+	i := strings.Index(rest, assignmentOp)
+	if i < 0 {
+		return nil
+	}
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil || re.Op != syntax.OpConcat {
+		return nil // a branch of the whole expression need not assign
+	}
+	ids, err := syntax.Parse("(?i)(?:"+rest[:i]+")", syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	return fixedWords(ids.Simplify())
+}
+
+// fixedWords returns the words (lower case) an expression made only of
+// literals, one-letter case classes and alternations matches; nil when it
+// is made of anything else.
+func fixedWords(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []string{strings.ToLower(string(re.Rune))}
+	case syntax.OpCharClass:
+		if l := mustLits(re); len(l) == 1 {
+			return l
+		}
+	case syntax.OpCapture:
+		return fixedWords(re.Sub[0])
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			w := fixedWords(sub)
+			if w == nil {
+				return nil
+			}
+			out = append(out, w...)
+		}
+		return out
+	case syntax.OpConcat:
+		out := []string{""}
+		for _, sub := range re.Sub {
+			w := fixedWords(sub)
+			if w == nil || len(out)*len(w) > 64 {
+				return nil
+			}
+			var next []string
+			for _, a := range out {
+				for _, b := range w {
+					next = append(next, a+b)
+				}
+			}
+			out = next
+		}
+		return out
+	}
+	return nil
+}
+
+// assignmentGate passes a line where one of ids (lower case) starts and is
+// followed, within 23 characters of a name's, blanks or quotes (line
+// breaks included: the operator may be on a later line), by an operator.
+func assignmentGate(ids []string) func(data []byte, from, to int) (int, bool) {
+	return func(data []byte, from, to int) (int, bool) {
+		for p := from; p < to; p++ {
+			for _, id := range ids {
+				if fold[data[p]] != id[0] || !hasPrefixFold(data[p:], id) {
+					continue
+				}
+				e := p + len(id)
+				for q := e; q < len(data) && q <= e+23; q++ {
+					if opClass[data[q]] {
+						return to, true
+					}
+					if !betweenClass[data[q]] {
+						break
+					}
+				}
+			}
+		}
+		return 0, false
+	}
 }

@@ -435,6 +435,9 @@ func ruleGate(r config.Rule, span int) func(data []byte, from, to int) (int, boo
 	case r.Regex.String() == vaultRegex:
 		return vaultGate
 	}
+	if ids := assignmentIDs(r.Regex.String()); ids != nil {
+		return assignmentGate(ids)
+	}
 	if span > 0 {
 		return nil // the literals may be on a later line
 	}

@@ -1,6 +1,7 @@
 package scanners
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -460,6 +461,88 @@ func TestPercentSpanThatFailsDecodesNothing(t *testing.T) {
 	}
 	t.Logf("%d lines skipped, %d of which hold findings once their escape is printable", skipped, teeth)
 	if skipped < 100 || teeth < 50 {
+		t.Fatal("too little compared")
+	}
+}
+
+// The assignment gate passes every line a match of a templated rule
+// starts on, wherever blanks, quotes, line breaks and operators sit
+// around the rule's names; and it turns lines away.
+func TestAssignmentGateMissesNoMatch(t *testing.T) {
+	cfg, err := loadGitleaksConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type gated struct {
+		id   string
+		ids  []string
+		gate func([]byte, int, int) (int, bool)
+	}
+	var rs []gated
+	for id, r := range cfg.Rules {
+		if r.Regex == nil {
+			continue
+		}
+		if ids := assignmentIDs(r.Regex.String()); ids != nil {
+			rs = append(rs, gated{id, ids, assignmentGate(ids)})
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
+	if len(rs) < 80 {
+		t.Fatalf("only %d rules use the assignment template", len(rs))
+	}
+	filler := fillerLines(t)
+	r := rand.New(rand.NewPCG(19, uint64(len(filler))))
+	matches, turned := 0, 0
+	for trial := 0; trial < 3000; trial++ {
+		g := rs[trial%len(rs)]
+		rule := cfg.Rules[g.id]
+		if rule.Regex == nil {
+			continue
+		}
+		var b strings.Builder
+		for k := 0; k < 6; k++ {
+			b.WriteString(filler[r.IntN(len(filler))])
+			b.WriteString(pick(r, " \n", 1))
+			name := g.ids[r.IntN(len(g.ids))]
+			if r.IntN(2) == 0 {
+				name = strings.ToUpper(name)
+			}
+			b.WriteString(pick(r, "ab_.-", r.IntN(4)) + name + pick(r, " \t_-.aZ9'\"\n", r.IntN(26)))
+			b.WriteString([]string{"=", ">", ":=", "::=", "||", ":", "=>", "?=", ",", "(", "", "+"}[r.IntN(12)])
+			b.WriteString(pick(r, " '\"`=\n", r.IntN(6)) + pick(r, "abcdef0123456789", 8+r.IntN(60)) + pick(r, "'\" ;\n", 1))
+		}
+		data := []byte(b.String())
+		// the rule's own names and operator, and a value of any length:
+		// the gate looks at what comes before the value
+		expr := rule.Regex.String()
+		expr = expr[:strings.Index(expr, assignmentOp)+len(assignmentOp)] + `[\x60'"\s=]{0,5}([a-z0-9]{8,80})(?:[\x60'"\s;]|\\[nr]|$)`
+		for _, m := range regexp.MustCompile(expr).FindAllIndex(data, -1) {
+			ls := bytes.LastIndexByte(data[:m[0]], '\n') + 1
+			le := len(data)
+			if k := bytes.IndexByte(data[m[0]:], '\n'); k >= 0 {
+				le = m[0] + k
+			}
+			matches++
+			if _, ok := g.gate(data, ls, le); !ok {
+				t.Fatalf("trial %d: %s: the gate turns away the line a match starts on (match at %d-%d of %d bytes)", trial, g.id, m[0], m[1], len(data))
+			}
+		}
+		for ls := 0; ls < len(data); {
+			le := bytes.IndexByte(data[ls:], '\n')
+			if le < 0 {
+				le = len(data)
+			} else {
+				le += ls
+			}
+			if _, ok := g.gate(data, ls, le); !ok {
+				turned++
+			}
+			ls = le + 1
+		}
+	}
+	t.Logf("%d matches, all on lines the gate passed; %d lines turned away", matches, turned)
+	if matches < 1000 || turned < 1000 {
 		t.Fatal("too little compared")
 	}
 }
