@@ -107,6 +107,7 @@ func (c *catFile) start() error {
 			close(c.exited)
 		}()
 		c.spool = &spool{f: r, proc: cmd.Process, exited: c.exited}
+		go c.spool.watch()
 		out = c.spool
 	}
 	c.out = bufio.NewReaderSize(out, 256<<10)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -481,5 +482,76 @@ func TestSpoolPausesGit(t *testing.T) {
 	}
 	if spooled.Stats.Items != piped.Stats.Items || spooled.Stats.Errors+piped.Stats.Errors != 0 {
 		t.Errorf("items %d and %d, errors %d and %d", spooled.Stats.Items, piped.Stats.Items, spooled.Stats.Errors, piped.Stats.Errors)
+	}
+}
+
+// While nothing reads git's answers, git is paused once spoolHigh bytes
+// wait unread; all it wrote is read after.
+func TestSpoolBoundsUnread(t *testing.T) {
+	g := gitBinary()
+	if g == "" || exec.Command(g, "--version").Run() != nil {
+		t.Skip("no working git")
+	}
+	if w, r, err := openSpool(); err != nil {
+		t.Skipf("no spool here: %v", err)
+	} else {
+		w.Close()
+		r.Close()
+	}
+	b := newRepo(t)
+	var hashes []string
+	want := 0
+	for c := 0; c < 4; c++ {
+		files := map[string]string{}
+		for i := 0; i < 8; i++ {
+			body := fmt.Sprintf("v%d-%d %s\n", c, i, strings.Repeat(fmt.Sprintf("line %d %d\n", c, i), 30000))
+			files[fmt.Sprintf("f%d.txt", i)] = body
+			hashes = append(hashes, plumbing.ComputeHash(plumbing.BlobObject, []byte(body)).String())
+			want += len(body)
+		}
+		b.Commit("Alice", files)
+	}
+	high, low := spoolHigh, spoolLow
+	spoolHigh, spoolLow = 1<<20, 256<<10
+	defer func() { spoolHigh, spoolLow = high, low }()
+	cf, err := newCatFile(g, filepath.Join(b.Dir, ".git"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.spool == nil {
+		t.Fatal("git does not write to a spool")
+	}
+	for _, h := range hashes {
+		cf.in.WriteString(h + "\n")
+	}
+	if err := cf.in.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // nothing reads
+	fi, err := cf.spool.f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > spoolHigh+4<<20 || fi.Size() >= int64(want) {
+		t.Errorf("git wrote %d bytes (of %d) with nothing read and %d allowed", fi.Size(), want, spoolHigh)
+	}
+	got := 0
+	for range hashes {
+		line, err := cf.out.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, err := parseHeader(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.CopyN(io.Discard, cf.out, size+1); err != nil {
+			t.Fatal(err)
+		}
+		got += int(size)
+	}
+	cf.close()
+	if got != want {
+		t.Errorf("read %d bytes of blobs, want %d", got, want)
 	}
 }

@@ -25,8 +25,8 @@ type spool struct {
 	f      *os.File
 	proc   *os.Process
 	exited <-chan struct{}
-	read   int64 // bytes read
-	cut    int64 // bytes cut out (from the start)
+	read   atomic.Int64 // bytes read
+	cut    int64        // bytes cut out (from the start)
 
 	mu     sync.Mutex
 	paused bool
@@ -47,10 +47,10 @@ func (s *spool) Read(p []byte) (int, error) {
 	for {
 		n, err := s.f.Read(p)
 		if n > 0 {
-			s.read += int64(n)
-			if s.read-s.cut >= spoolCut {
-				punchHole(s.f, s.cut, s.read-s.cut)
-				s.cut = s.read
+			read := s.read.Add(int64(n))
+			if read-s.cut >= spoolCut {
+				punchHole(s.f, s.cut, read-s.cut)
+				s.cut = read
 			}
 			s.flow()
 			return n, nil
@@ -62,7 +62,7 @@ func (s *spool) Read(p []byte) (int, error) {
 		case <-s.exited:
 			// git has exited: all it wrote is in the file
 			if n, _ := s.f.Read(p); n > 0 {
-				s.read += int64(n)
+				s.read.Add(int64(n))
 				return n, nil
 			}
 			return 0, io.EOF
@@ -81,7 +81,7 @@ func (s *spool) flow() {
 	if err != nil {
 		return
 	}
-	unread := fi.Size() - s.read
+	unread := fi.Size() - s.read.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -92,6 +92,21 @@ func (s *spool) flow() {
 		}
 	case s.paused && unread < spoolLow:
 		s.resumeLocked()
+	}
+}
+
+// watch pauses git, while it runs, when the reader is not reading (the
+// workers are busy): then the reader's own checks do not run.
+func (s *spool) watch() {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.exited:
+			return
+		case <-t.C:
+			s.flow()
+		}
 	}
 }
 
