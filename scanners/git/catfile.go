@@ -106,8 +106,7 @@ func (c *catFile) start() error {
 			_ = cmd.Wait()
 			close(c.exited)
 		}()
-		c.spool = &spool{f: r, proc: cmd.Process, exited: c.exited}
-		go c.spool.watch()
+		c.spool = newSpool(r, cmd.Process, c.exited)
 		out = c.spool
 	}
 	c.out = bufio.NewReaderSize(out, 256<<10)
@@ -191,17 +190,18 @@ func (l *limitedWriter) String() string {
 // reads that blob again and the rest; what go-git cannot read either is
 // reported.
 type pipeline struct {
-	s       *Scanner
-	cf      *catFile
-	reqs    chan blobJob
-	pending chan blobJob
-	blobs   chan blobItem
-	queued  *semaphore.Weighted // bytes read and not yet scanned
-	yield   func(credscan.Chunk, error) error
-	wg      sync.WaitGroup
-	errc    chan error
-	cancel  context.CancelFunc
-	pool    sync.Pool
+	s        *Scanner
+	cf       *catFile
+	reqs     chan blobJob
+	pending  chan blobJob
+	blobs    chan blobItem
+	queued   *semaphore.Weighted // bytes read and not yet scanned
+	queueMax int64               // queueBytes when it was made
+	yield    func(credscan.Chunk, error) error
+	wg       sync.WaitGroup
+	errc     chan error
+	cancel   context.CancelFunc
+	pool     sync.Pool
 }
 
 type blobJob struct {
@@ -234,7 +234,7 @@ func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, 
 		return nil, err
 	}
 	p := &pipeline{s: s, cf: cf, reqs: make(chan blobJob, 4096), pending: make(chan blobJob, 8192),
-		blobs: make(chan blobItem, 1024), queued: semaphore.NewWeighted(queueBytes), yield: yield, errc: errc, cancel: cancel}
+		blobs: make(chan blobItem, 1024), queued: semaphore.NewWeighted(queueBytes), queueMax: queueBytes, yield: yield, errc: errc, cancel: cancel}
 	go func() {
 		<-ctx.Done() // the scan ended or was interrupted
 		cf.abort()
@@ -386,7 +386,7 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) (h
 	if int64(cap(*bp)) < size+1 {
 		*bp = make([]byte, size+1)
 	}
-	weight := min(int64(cap(*bp)), queueBytes) // what the buffer holds on to
+	weight := min(int64(cap(*bp)), p.queueMax) // what the buffer holds on to
 	if err := p.queued.Acquire(ctx, weight); err != nil {
 		return false, nil // interrupted
 	}

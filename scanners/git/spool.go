@@ -27,6 +27,8 @@ type spool struct {
 	exited <-chan struct{}
 	read   atomic.Int64 // bytes read
 	cut    int64        // bytes cut out (from the start)
+	// the limits (spoolHigh, spoolLow, spoolCut) when it was made
+	high, low, step int64
 
 	mu     sync.Mutex
 	paused bool
@@ -41,6 +43,12 @@ var (
 	spoolCut  int64 = 8 << 20 // cut out what was read in steps of this
 )
 
+func newSpool(f *os.File, proc *os.Process, exited <-chan struct{}) *spool {
+	s := &spool{f: f, proc: proc, exited: exited, high: spoolHigh, low: spoolLow, step: spoolCut}
+	go s.watch()
+	return s
+}
+
 // Read reads what git has written, waiting for more while git runs.
 func (s *spool) Read(p []byte) (int, error) {
 	wait := 50 * time.Microsecond
@@ -48,7 +56,7 @@ func (s *spool) Read(p []byte) (int, error) {
 		n, err := s.f.Read(p)
 		if n > 0 {
 			read := s.read.Add(int64(n))
-			if read-s.cut >= spoolCut {
+			if read-s.cut >= s.step {
 				punchHole(s.f, s.cut, read-s.cut)
 				s.cut = read
 			}
@@ -85,12 +93,12 @@ func (s *spool) flow() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case !s.paused && unread > spoolHigh:
+	case !s.paused && unread > s.high:
 		if pauseProcess(s.proc, true) == nil {
 			s.paused = true
 			spoolPauses.Add(1)
 		}
-	case s.paused && unread < spoolLow:
+	case s.paused && unread < s.low:
 		s.resumeLocked()
 	}
 }
