@@ -116,6 +116,10 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 		for k < n && k < j+2 && s[k] == '=' {
 			k++
 		}
+		if j-i < 16 { // too short for either (most words)
+			i = k
+			continue
+		}
 		f, stop := segmentsDecode(s, i, j, k, visit)
 		found = found || f
 		if stop {
