@@ -103,12 +103,17 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 			}
 		}
 	}
-	for i := 0; i < n; {
-		if !b64Class[s[i]] {
-			i++
+	// a run of 16 base64 characters or more, the shortest that may
+	// decode, holds one of every 16th byte: only those are looked at, and
+	// the runs around them measured (most words are shorter)
+	for from, p := 0, 15; p < n; p += 16 {
+		if !b64Class[s[p]] {
 			continue
 		}
-		j := i
+		i, j := p, p+1
+		for i > from && b64Class[s[i-1]] {
+			i--
+		}
 		for j < n && b64Class[s[j]] {
 			j++
 		}
@@ -116,8 +121,9 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 		for k < n && k < j+2 && s[k] == '=' {
 			k++
 		}
-		if j-i < 16 { // too short for either (most words)
-			i = k
+		from = k
+		p = k + 15 - k%16 - 16 // the loop goes on from the first 16th byte at or after k
+		if j-i < 16 {
 			continue
 		}
 		f, stop := segmentsDecode(s, i, j, k, visit)
@@ -126,9 +132,9 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 			return true
 		}
 		if percent {
-			for p := i + 1; p < j; p++ {
-				if p >= 3 && s[p-3] == '%' && hexClass[s[p-2]] && hexClass[s[p-1]] {
-					f, stop := segmentsDecode(s, p, j, k, visit)
+			for q := i + 1; q < j; q++ {
+				if q >= 3 && s[q-3] == '%' && hexClass[s[q-2]] && hexClass[s[q-1]] {
+					f, stop := segmentsDecode(s, q, j, k, visit)
 					found = found || f
 					if stop {
 						return true
@@ -136,7 +142,6 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 				}
 			}
 		}
-		i = k
 	}
 	return found
 }
