@@ -203,12 +203,14 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 	s := e.pool.Get().(*scratch)
 	defer e.pool.Put(s)
 	f := &rules.File{Path: ch.Origin.Path, Format: rules.DetectFormat(ch.Origin.Path), Data: ch.Data, StartLine: ch.StartLine, Whole: ch.Whole}
+	linesReady := false
 	if ch.Unchanged != nil && !f.Format.Structured() && f.Format != rules.FormatPgpass && (e.gl == nil || !e.gl.keywordless) {
 		// lines settled amid unchanged ones wake nothing: what any rule
 		// finds there (the DB pack reads 12 lines around a password) was
 		// found in the other version, and the source carries it over. A
 		// structured document is read whole.
 		s.lines.Reset(ch.Data)
+		linesReady = true
 		s.groups = e.unsettledGroups(ch, &s.lines, s.groups)
 	} else {
 		s.groups = e.m.scan(ch.Data, s.groups)
@@ -233,7 +235,9 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 		res.count(ch, 0)
 		return
 	}
-	s.lines.Reset(ch.Data)
+	if !linesReady {
+		s.lines.Reset(ch.Data)
+	}
 	var cands []rules.Candidate
 	var pr rules.Result
 	if e.pack != nil {

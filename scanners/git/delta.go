@@ -151,7 +151,16 @@ func matchLines(a, b []uint64) []lineRun {
 	}
 	am, bm := a[p:len(a)-s], b[p:len(b)-s]
 	if len(am) > 0 && len(bm) > 0 {
-		first := make(map[uint64]int32, len(am))
+		first, _ := firstPool.Get().(map[uint64]int32)
+		if first == nil {
+			first = make(map[uint64]int32, len(am))
+		}
+		defer func() {
+			if len(first) <= 1<<16 { // a large one would cost more to clear than to make
+				clear(first)
+				firstPool.Put(first)
+			}
+		}()
 		next := make([]int32, len(am))
 		for i := len(am) - 1; i >= 0; i-- {
 			if j, ok := first[am[i]]; ok {
@@ -190,6 +199,9 @@ func matchLines(a, b []uint64) []lineRun {
 	}
 	return runs
 }
+
+// firstPool holds matchLines' maps of line hashes, for reuse.
+var firstPool sync.Pool
 
 // delta is how a scanned blob relates to its base.
 type delta struct {
