@@ -183,8 +183,27 @@ func (w *yamlWalker) walk(n *yaml.Node, path string) {
 
 // jsonEntries streams JSON tokens, tracking the key path and line.
 func jsonEntries(f *File, lines *Lines) ([]Entry, error) {
+	// encoding/json's tokenizer took 0.14 s of a 2.7 s history scan for
+	// 6.8 MB of JSON: a faster one reads what is well formed, and what it
+	// turns down is read again by encoding/json, for the same entries and
+	// error up to the fault
+	if out, err := jsonWalk(f, lines, newJSONTokens(f.Data)); err == nil {
+		return out, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(f.Data))
 	dec.UseNumber()
+	return jsonWalk(f, lines, dec)
+}
+
+// jsonTokenizer is what jsonWalk reads: encoding/json's Decoder or
+// jsonTokens.
+type jsonTokenizer interface {
+	Token() (json.Token, error)
+	InputOffset() int64
+}
+
+// jsonWalk turns the tokens of f into entries.
+func jsonWalk(f *File, lines *Lines, dec jsonTokenizer) ([]Entry, error) {
 	type frame struct {
 		obj   bool
 		key   string
