@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/credscan/credscan/scanners/dsn"
@@ -35,11 +36,22 @@ type roled struct {
 // become References.
 func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 	rs := make([]roled, len(entries))
+	// neighbouring entries mostly share their path: it is split once
+	var path, group string
+	var pathSegs []string
 	for i := range entries {
 		e := &entries[i]
 		role, prefix := keyRole(e.Key)
-		segs := append(splitKey(e.Path), prefix...)
-		rs[i] = roled{Entry: e, role: role, group: strings.Join(segs, "."), segs: segs}
+		if i == 0 || e.Path != path {
+			path, pathSegs = e.Path, slices.Clip(splitKey(e.Path))
+			group = strings.Join(pathSegs, ".")
+		}
+		segs, g := pathSegs, group
+		if len(prefix) > 0 {
+			segs = append(pathSegs, prefix...) // (a copy: pathSegs is clipped)
+			g = strings.Join(segs, ".")
+		}
+		rs[i] = roled{Entry: e, role: role, group: g, segs: segs}
 	}
 	dbFile := isDBFile(f.Path)
 	for i := range rs {
