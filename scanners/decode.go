@@ -2,6 +2,7 @@ package scanners
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 )
 
@@ -232,6 +233,19 @@ func hasSpecial(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
 	return zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones)) != 0
+}
+
+// percentSegment says, for a long line with percent escapes whose
+// segments that may decode are at spans, where the percent segment is
+// (which a window must hold whole), or that the decoding passes can find
+// nothing on the line (skip): gitleaks decodes nothing of a segment with
+// an escape that is not printable, nor of what sits in it.
+func percentSegment(line []byte, spans [][2]int) (pct [2]int, skip bool) {
+	a, b, ok := percentSpan(line)
+	if !ok && !slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] < a || sp[1] > b }) {
+		return pct, true
+	}
+	return [2]int{a, b}, false
 }
 
 // percentSpan is the segment gitleaks' decoder takes as percent-encoded

@@ -119,7 +119,9 @@ type scratch struct {
 	spans     [][2]int // where a long line's segments that may decode are
 }
 
-// New builds an Engine; it loads gitleaks' configuration when its rules run.
+// New builds an Engine. gitleaks' built-in rules load in the background
+// (scanning waits for them); a configuration file given in the options
+// loads before New returns, so its errors come from New.
 func New(o Options) (*Engine, error) {
 	if o.Rules == "" {
 		o.Rules = RulesAll
@@ -403,17 +405,12 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				continue
 			}
 			if long {
-				// gitleaks decodes a line's percent escapes as one
-				// segment, from the first to the last, and nothing of it
-				// when one escape is not printable: then what sits in it
-				// is not decoded either
 				pct := [2]int{-1, -1}
 				if percent {
-					a, b, ok := percentSpan(line)
-					if !ok && !slices.ContainsFunc(s.spans, func(sp [2]int) bool { return sp[0] < a || sp[1] > b }) {
+					var skip bool
+					if pct, skip = percentSegment(line, s.spans); skip {
 						continue
 					}
-					pct = [2]int{a, b}
 				}
 				if fs, ok := e.gl.deepWindows(ctx, path, line, s.spans, pct, ch.StartLine+i); ok {
 					emit(fs, ch.StartLine+i)

@@ -682,8 +682,11 @@ func (s *Scanner) walkPlan(ctx context.Context, from, stop []plumbing.Hash, repo
 		}
 	}
 	// each blob at the first path its newest commit holds it at
-	newest := make([]occurrence, 0, len(s.occ))
-	hashes := make([]plumbing.Hash, 0, len(s.occ))
+	type blobAt struct {
+		hash plumbing.Hash
+		occurrence
+	}
+	newest := make([]blobAt, 0, len(s.occ))
 	for h, os := range s.occ {
 		n := os[0]
 		for _, oc := range os[1:] {
@@ -691,22 +694,17 @@ func (s *Scanner) walkPlan(ctx context.Context, from, stop []plumbing.Hash, repo
 				n = oc
 			}
 		}
-		newest = append(newest, n)
-		hashes = append(hashes, h)
+		newest = append(newest, blobAt{h, n})
 	}
-	idx := make([]int, len(newest))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool {
-		x, y := newest[idx[a]], newest[idx[b]]
+	sort.Slice(newest, func(a, b int) bool {
+		x, y := newest[a], newest[b]
 		if x.commit.order != y.commit.order {
 			return x.commit.order > y.commit.order
 		}
 		return x.pos < y.pos
 	})
-	for _, i := range idx {
-		p.hand(hashes[i], newest[i].path)
+	for _, b := range newest {
+		p.hand(b.hash, b.path)
 	}
 	s.setSubmodules(v.subs)
 	return nil

@@ -401,7 +401,7 @@ func TestLogStopsPartway(t *testing.T) {
 	if res.Stats.Items != 7 {
 		t.Errorf("scanned %d items, want 7 unique blobs", res.Stats.Items)
 	}
-	if g := gitBinary(); g != "" && exec.Command(g, "--version").Run() == nil {
+	if g := workingGit(); g != "" {
 		// git log listed the newer commits before it stopped
 		var jobs []blobJob
 		s2, err := Open(context.Background(), b.Dir, Options{})
@@ -439,15 +439,7 @@ func head(t *testing.T, b *gittest.Repo) string {
 // much waits unread, and what is found is what reading through a pipe
 // finds.
 func TestSpoolPausesGit(t *testing.T) {
-	if g := gitBinary(); g == "" || exec.Command(g, "--version").Run() != nil {
-		t.Skip("no working git")
-	}
-	if w, r, err := openSpool(); err != nil {
-		t.Skipf("no spool here: %v", err)
-	} else {
-		w.Close()
-		r.Close()
-	}
+	spoolGit(t)
 	b := newRepo(t)
 	pws := []string{leakcheck.Secret(t), leakcheck.Secret(t)}
 	for c := 0; c < 6; c++ {
@@ -488,16 +480,7 @@ func TestSpoolPausesGit(t *testing.T) {
 // While nothing reads git's answers, git is paused once spoolHigh bytes
 // wait unread; all it wrote is read after.
 func TestSpoolBoundsUnread(t *testing.T) {
-	g := gitBinary()
-	if g == "" || exec.Command(g, "--version").Run() != nil {
-		t.Skip("no working git")
-	}
-	if w, r, err := openSpool(); err != nil {
-		t.Skipf("no spool here: %v", err)
-	} else {
-		w.Close()
-		r.Close()
-	}
+	g := spoolGit(t)
 	b := newRepo(t)
 	var hashes []string
 	want := 0
@@ -554,4 +537,30 @@ func TestSpoolBoundsUnread(t *testing.T) {
 	if got != want {
 		t.Errorf("read %d bytes of blobs, want %d", got, want)
 	}
+}
+
+// workingGit is the git scans use, when it runs ("" otherwise: none, or
+// the suite's git that refuses to).
+func workingGit() string {
+	if g := gitBinary(); g != "" && exec.Command(g, "--version").Run() == nil {
+		return g
+	}
+	return ""
+}
+
+// spoolGit returns workingGit, skipping the test when there is none or
+// when git cannot write to a spool here.
+func spoolGit(t *testing.T) string {
+	t.Helper()
+	g := workingGit()
+	if g == "" {
+		t.Skip("no working git")
+	}
+	w, r, err := openSpool()
+	if err != nil {
+		t.Skipf("no spool here: %v", err)
+	}
+	w.Close()
+	r.Close()
+	return g
 }

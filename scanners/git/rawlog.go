@@ -134,10 +134,12 @@ func parseLog(r *bufio.Reader, commit func(*commitInfo), entry func(*commitInfo,
 	}
 }
 
+var errLogOutput = errors.New("git log: unexpected output")
+
 // parseCommitHeader reads "hash committer-time author-time parents...".
 func parseCommitHeader(f string) (*commitInfo, error) {
 	w := strings.Fields(f)
-	bad := errors.New("git log: unexpected output")
+	bad := errLogOutput
 	if len(w) < 3 || !plumbing.IsHash(w[0]) {
 		return nil, bad
 	}
