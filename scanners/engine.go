@@ -3,20 +3,18 @@ package scanners
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"net/url"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners/dsn"
 	"github.com/credscan/credscan/scanners/rules"
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -289,7 +287,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 				s.hits = append(s.hits, i)
 			}
 		}
-		e.pack.Scan(f, &s.lines, s.hits, &pr)
+		e.pack.Scan(ctx, f, &s.lines, s.hits, &pr)
 		cands = pr.Candidates
 		for _, ref := range pr.References {
 			o := ch.Origin
@@ -351,15 +349,29 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		path = ""
 	}
 	// gitleaks counts columns from 1 on a fragment's first line and from
-	// the line break before on the others (one more): reported columns
-	// count from 1 on every line, whatever window the finding came from
+	// the line break before on the others (one more), and gives the span
+	// of the whole match (mapped back to the encoded text for what it
+	// decoded): reported columns count from 1 on every line, and the span
+	// is narrowed to the secret where the match holds it as written
 	emit := func(fs []report.Finding, firstLine int) {
 		for _, gf := range fs {
-			col := gf.StartColumn
+			col, endCol := gf.StartColumn, gf.EndColumn+1
 			if gf.StartLine > firstLine {
 				col--
 			}
-			out = append(out, rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: col, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags})
+			if gf.EndLine > firstLine {
+				endCol--
+			}
+			c := rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: col, EndLine: gf.EndLine, EndCol: endCol, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags}
+			if gf.EndLine == gf.StartLine {
+				line := s.lines.Bytes(gf.StartLine - ch.StartLine)
+				if 0 < col && col <= endCol && endCol-1 <= len(line) {
+					if k := bytes.LastIndex(line[col-1:endCol-1], []byte(gf.Secret)); k >= 0 {
+						c.Col, c.EndCol = col+k, col+k+len(gf.Secret)
+					}
+				}
+			}
+			out = append(out, c)
 		}
 	}
 	run := func(d *detect.Detector, from, to int) { // lines [from, to)
@@ -571,14 +583,10 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 	if len(db)+len(gl) == 0 {
 		return nil
 	}
-	// every secret of a line is masked in every finding of that line
-	perLine := map[int][]string{}
 	all := make([]rules.Candidate, 0, len(db)+len(gl))
 	all = append(all, db...)
 	all = append(all, gl...)
-	for _, c := range all {
-		perLine[c.Line] = append(perLine[c.Line], c.Secret, c.Raw)
-	}
+	masks := lineMasks(all)
 	var out []*credscan.Finding
 	for i, c := range all {
 		idx := c.Line - ch.StartLine
@@ -599,6 +607,7 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		}
 		o := ch.Origin
 		o.Line = c.Line
+		m := masks[c.Line]
 		f := &credscan.Finding{
 			RuleID:      c.RuleID,
 			Origin:      o,
@@ -606,7 +615,7 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 			Raw:         credscan.NewSecret(c.Raw),
 			Column:      c.Col,
 			Fingerprint: e.o.Fingerprinter.Of(c.Secret),
-			Redacted:    Redact(text, perLine[c.Line]),
+			Redacted:    redact.Line(text, m.spans, m.secrets),
 			Database:    i < len(db),
 			Tags:        c.Tags,
 		}
@@ -622,62 +631,63 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 	return out
 }
 
+// lineMask is what is masked on one line: the spans of every candidate
+// written on it, and every candidate's secret wherever else it stands.
+type lineMask struct {
+	spans   []redact.Span
+	secrets []string
+}
+
+// lineMasks gathers, for each line a candidate is reported on, the masks
+// of every candidate that covers it: a secret written over several lines
+// masks each of them from or up to where it stands.
+func lineMasks(cs []rules.Candidate) map[int]*lineMask {
+	masks := make(map[int]*lineMask, len(cs))
+	for _, c := range cs {
+		masks[c.Line] = &lineMask{}
+	}
+	for _, c := range cs {
+		last := c.Line
+		if c.EndCol > 0 && c.EndLine > c.Line {
+			last = c.EndLine
+		}
+		add := func(l int, sp redact.Span) {
+			if m := masks[l]; m != nil {
+				m.spans = append(m.spans, sp)
+				m.secrets = append(m.secrets, c.Secret, c.Raw)
+			}
+		}
+		switch {
+		case c.Col <= 0: // where it stands is unknown: the whole line
+			add(c.Line, redact.Span{From: 0, To: -1})
+		case last == c.Line && c.EndCol > 0:
+			add(c.Line, redact.Span{From: c.Col - 1, To: c.EndCol - 1})
+		default:
+			add(c.Line, redact.Span{From: c.Col - 1, To: -1})
+		}
+		if last == c.Line {
+			continue
+		}
+		if last-c.Line <= len(masks) {
+			for l := c.Line + 1; l < last; l++ {
+				add(l, redact.Span{From: 0, To: -1})
+			}
+		} else {
+			for l := range masks {
+				if c.Line < l && l < last {
+					add(l, redact.Span{From: 0, To: -1})
+				}
+			}
+		}
+		add(last, redact.Span{From: 0, To: c.EndCol - 1})
+	}
+	return masks
+}
+
 func identity(p dsn.Parsed) credscan.DBIdentity {
 	id := credscan.DBIdentity{Driver: p.Driver, User: p.User, Port: p.Port, Database: p.Database, Host: p.Host()}
 	if len(p.Hosts) > 1 {
 		id.Hosts = append([]string(nil), p.Hosts...)
 	}
 	return id
-}
-
-// maxRedacted is the longest redacted line kept.
-const maxRedacted = 200
-
-// Redact masks every occurrence of the secrets (and their percent and
-// base64 encodings) in line with "****", and shortens long lines around
-// the first mask. If a secret could still be read in the result, the whole
-// line is replaced.
-func Redact(line string, secrets []string) string {
-	var forms []string
-	for _, s := range secrets {
-		forms = append(forms, secretForms(s)...)
-	}
-	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
-	out := strings.TrimSpace(line)
-	for _, f := range forms {
-		if len(f) >= 2 {
-			out = strings.ReplaceAll(out, f, "****")
-		}
-	}
-	if len(out) > maxRedacted {
-		at := strings.Index(out, "****")
-		from := max(0, at-maxRedacted/2)
-		to := min(len(out), from+maxRedacted)
-		prefix, suffix := "", ""
-		if from > 0 {
-			prefix = "…"
-		}
-		if to < len(out) {
-			suffix = "…"
-		}
-		out = prefix + strings.ToValidUTF8(out[from:to], "") + suffix
-	}
-	for _, f := range forms {
-		if len(f) >= 4 && strings.Contains(out, f) {
-			return "[line redacted]"
-		}
-	}
-	return strings.ToValidUTF8(out, "?")
-}
-
-// secretForms returns a secret and the encodings it may be written in.
-func secretForms(s string) []string {
-	if s == "" {
-		return nil
-	}
-	forms := []string{s, url.QueryEscape(s), url.PathEscape(s), strings.ReplaceAll(url.QueryEscape(s), "+", "%20")}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		forms = append(forms, enc.EncodeToString([]byte(s)))
-	}
-	return forms
 }

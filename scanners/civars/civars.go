@@ -18,7 +18,7 @@ import (
 	"sync"
 
 	"github.com/credscan/credscan"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/internal/redact"
 )
 
 // maxPipelineFile is the largest pipeline file read; CI files are small,
@@ -317,7 +317,7 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 		}
 		f.Origin = o
 		if derived && pr != nil && o.Line >= 1 && o.Line <= len(pr.lines) {
-			f.Redacted = scanners.Redact(pr.lines[o.Line-1], []string{f.Secret.Reveal(), f.Raw.Reveal()})
+			f.Redacted = redact.Line(pr.lines[o.Line-1], nil, []string{f.Secret.Reveal(), f.Raw.Reveal()})
 		}
 	}
 	return dropDirCopies(fs, func(f *credscan.Finding) credscan.Origin { return f.Origin }, func(f *credscan.Finding) string { return f.Fingerprint })

@@ -14,10 +14,13 @@ type Entry struct {
 	Value string // decoded
 	Raw   string // as written, when it differs from Value (base64, escapes); "" otherwise
 	Line  int    // absolute, 1-based
-	Col   int    // 1-based column of the value, 0 when unknown
-	Expr  bool   // the value is an expression, not a literal
-	Tag   string // "base64" for Kubernetes Secret data
-	Rule  string // rule to report a password under; ConfigCred when ""
+	Col   int    // 1-based byte column where the value as written starts on Line, 0 when unknown
+	// EndLine and EndCol end the value as written (EndCol just past its
+	// last byte; EndLine 0: Line); EndCol 0 when the end is unknown.
+	EndLine, EndCol int
+	Expr            bool   // the value is an expression, not a literal
+	Tag             string // "base64" for Kubernetes Secret data
+	Rule            string // rule to report a password under; ConfigCred when ""
 }
 
 type roled struct {
@@ -135,7 +138,7 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		if raw == "" {
 			raw = e.Value
 		}
-		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, Secret: e.Value, Raw: raw, DB: id, Tags: []string{"assembled"}}
+		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, EndLine: e.EndLine, EndCol: e.EndCol, Secret: e.Value, Raw: raw, DB: id, Tags: []string{"assembled"}}
 		if e.Tag != "" {
 			c.Tags = append(c.Tags, e.Tag)
 		}
@@ -185,7 +188,7 @@ func (p *Pack) urlEntry(f *File, rs []roled, i int, proximity bool, r *Result) {
 		if rule == "" {
 			rule = ConfigCred
 		}
-		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, Secret: parsed.Password, Raw: e.Raw, DB: *parsed, Tags: []string{"assembled"}}
+		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, EndLine: e.EndLine, EndCol: e.EndCol, Secret: parsed.Password, Raw: e.Raw, DB: *parsed, Tags: []string{"assembled"}}
 		if e.Tag != "" {
 			c.Tags = append(c.Tags, e.Tag)
 		}

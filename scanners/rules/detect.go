@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,8 +34,10 @@ func (r *Result) add(c Candidate) {
 // Scan runs the pack over f. hits are the 0-based indices (into lines) of
 // the lines that hold a keyword; pgpass files are scanned whole.
 // Structured files that are Whole are parsed structurally and, when that
-// fails, scanned line by line. Scan never panics on any input.
-func (p *Pack) Scan(f *File, lines *Lines, hits []int, r *Result) {
+// fails (malformed, or nested deeper than MaxDepth), scanned line by line.
+// Scan never panics on any input; a canceled ctx stops it early, with
+// what it found so far in r.
+func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *Result) {
 	if f.Format == FormatPgpass {
 		for i := 0; i < lines.Len(); i++ {
 			p.pgpassLine(f, lines, i, r)
@@ -43,7 +46,9 @@ func (p *Pack) Scan(f *File, lines *Lines, hits []int, r *Result) {
 	}
 	structuredOK := false
 	if f.Whole && f.Format.Structured() && (len(hits) > 0 || f.Format == FormatYAML && containsFold(f.Data, "kind: secret")) {
-		if err := p.scanStructured(f, lines, r); err != nil {
+		if err := p.scanStructured(ctx, f, lines, r); ctx.Err() != nil {
+			return
+		} else if err != nil {
 			r.Problems = append(r.Problems, err)
 		} else {
 			structuredOK = true
@@ -62,45 +67,23 @@ func containsFold(b []byte, lowerNeedle string) bool {
 // assignments on the line still need the line-based assembler.
 func (p *Pack) scanLine(f *File, lines *Lines, i int, kv bool, r *Result) {
 	text := lines.Text(i)
-	if len(text) > maxLine {
-		// very long lines (minified files, dumps) are scanned in
-		// overlapping windows so every part of them is seen
-		for off := 0; off < len(text); off += maxLine - lineOverlap {
-			p.scanText(f, lines, i, text[off:min(len(text), off+maxLine)], kv, r)
+	// very long lines (minified files, dumps) are scanned in overlapping
+	// windows so every part of them is seen; columns and the DSN spans
+	// count from the line's start
+	var spans [][2]int
+	hasPass := false
+	for off := 0; ; off += maxLine - lineOverlap {
+		end := min(len(text), off+maxLine)
+		var hp bool
+		spans, hp = p.scanText(f, i, text[off:end], off, r, spans)
+		hasPass = hasPass || hp
+		if end == len(text) {
+			break
 		}
+	}
+	if !kv || !hasPass {
 		return
 	}
-	p.scanText(f, lines, i, text, kv, r)
-}
-
-const (
-	maxLine     = 64 << 10
-	lineOverlap = 2 << 10
-)
-
-// scanText runs the line detectors on text, which is line i or a window of it.
-func (p *Pack) scanText(f *File, lines *Lines, i int, text string, kv bool, r *Result) {
-	lineNo := f.StartLine + i
-	lower := strings.ToLower(text)
-	var spans [][2]int // DSNs on the line: a password inside one is the DSN's
-	if strings.Contains(lower, "://") || strings.Contains(lower, "jdbc:") {
-		spans = p.uris(text, lower, lineNo, r, spans)
-	}
-	if strings.Contains(lower, "pdo") {
-		p.pdo(text, lineNo, r)
-	}
-	hasPass := strings.Contains(lower, "pass") || strings.Contains(lower, "pwd")
-	if !hasPass {
-		return
-	}
-	if strings.Contains(lower, "role") || strings.Contains(lower, "user") {
-		p.sqlRole(text, lineNo, r)
-	}
-	spans = p.connStrings(text, lower, lineNo, r, spans)
-	if !kv {
-		return
-	}
-
 	switch f.Format {
 	case FormatShell, FormatDockerfile, FormatCompose:
 		p.envAssembly(f, lines, i, spans, r)
@@ -109,8 +92,36 @@ func (p *Pack) scanText(f *File, lines *Lines, i int, text string, kv bool, r *R
 	}
 }
 
+const (
+	maxLine     = 64 << 10
+	lineOverlap = 2 << 10
+)
+
+// scanText runs the connection-string detectors on text, which is line i
+// or the window of it that starts at byte off. It returns the line's DSN
+// spans (a password inside one is the DSN's) with those it found added,
+// and whether the text names a password key.
+func (p *Pack) scanText(f *File, i int, text string, off int, r *Result, spans [][2]int) ([][2]int, bool) {
+	lineNo := f.StartLine + i
+	lower := strings.ToLower(text)
+	if strings.Contains(lower, "://") || strings.Contains(lower, "jdbc:") {
+		spans = p.uris(text, lower, lineNo, off, r, spans)
+	}
+	if strings.Contains(lower, "pdo") {
+		p.pdo(text, lineNo, off, r)
+	}
+	hasPass := strings.Contains(lower, "pass") || strings.Contains(lower, "pwd")
+	if !hasPass {
+		return spans, false
+	}
+	if strings.Contains(lower, "role") || strings.Contains(lower, "user") {
+		p.sqlRole(text, lineNo, off, r)
+	}
+	return p.connStrings(text, lower, lineNo, off, r, spans), true
+}
+
 // uris finds database URIs and JDBC URLs on a line.
-func (p *Pack) uris(text, lower string, lineNo int, r *Result, spans [][2]int) [][2]int {
+func (p *Pack) uris(text, lower string, lineNo, off0 int, r *Result, spans [][2]int) [][2]int {
 	for off := 0; off < len(text); {
 		j := strings.Index(lower[off:], "://")
 		o := strings.Index(lower[off:], "jdbc:oracle:")
@@ -149,8 +160,8 @@ func (p *Pack) uris(text, lower string, lineNo int, r *Result, spans [][2]int) [
 			off = next
 			continue
 		}
-		p.emitDSN(driverRule(parsed.Driver, jdbc), parsed, text[start:start+n], start, lineNo, r, "")
-		spans = append(spans, [2]int{start, start + n})
+		p.emitDSN(driverRule(parsed.Driver, jdbc), parsed, text[start:start+n], off0+start, lineNo, r, 0)
+		spans = append(spans, [2]int{off0 + start, off0 + start + n})
 		off = max(start+n, next)
 	}
 	return spans
@@ -160,17 +171,19 @@ func isSchemeByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+'
 }
 
-// emitDSN records a parsed connection string as a candidate or a reference.
-func (p *Pack) emitDSN(rule string, parsed *dsn.Parsed, s string, base, lineNo int, r *Result, tag string) {
+// emitDSN records a parsed connection string s, which starts at byte base
+// of line lineNo, as a candidate or a reference. maskEnd, when past the
+// password's end, is where its mask must reach (the end of a quoted
+// literal whose own escapes the parser did not resolve).
+func (p *Pack) emitDSN(rule string, parsed *dsn.Parsed, s string, base, lineNo int, r *Result, maskEnd int) {
 	if !parsed.HasPassword() {
 		return
 	}
 	switch ClassifyValue(parsed.Password) {
 	case Literal:
-		c := Candidate{RuleID: rule, Line: lineNo, Col: base + parsed.PwStart + 1, Secret: parsed.Password, Raw: parsed.RawPassword(s), DB: *parsed}
-		if tag != "" {
-			c.Tags = []string{tag}
-		}
+		c := Candidate{RuleID: rule, Line: lineNo, Col: base + parsed.PwStart + 1, EndCol: base + parsed.PwEnd + 1,
+			Secret: parsed.Password, Raw: parsed.RawPassword(s), DB: *parsed}
+		c.EndCol = max(c.EndCol, maskEnd+1)
 		r.add(c)
 	case Reference:
 		r.References = append(r.References, Ref{Line: lineNo, Key: rule})
@@ -179,8 +192,9 @@ func (p *Pack) emitDSN(rule string, parsed *dsn.Parsed, s string, base, lineNo i
 
 var pdoRe = regexp.MustCompile(`(?i)new\s+\\?PDO\s*\(\s*(['"])([^'"]*)['"]\s*,\s*(['"])([^'"]*)['"]\s*,\s*(['"])((?:\\.|[^\\'"])*)['"]`)
 
-// pdo finds new PDO("pgsql:…", "user", "password").
-func (p *Pack) pdo(text string, lineNo int, r *Result) {
+// pdo finds new PDO("pgsql:…", "user", "password") in text, which starts
+// at byte off of its line.
+func (p *Pack) pdo(text string, lineNo, off int, r *Result) {
 	for _, m := range pdoRe.FindAllStringSubmatchIndex(text, -1) {
 		parsed, err := dsn.ParsePDO(text[m[4]:m[5]])
 		if err != nil {
@@ -193,14 +207,15 @@ func (p *Pack) pdo(text string, lineNo int, r *Result) {
 		}
 		parsed.Password = pw
 		parsed.PwStart, parsed.PwEnd = m[12], m[13]
-		r.add(Candidate{RuleID: PHPPDO, Line: lineNo, Col: m[12] + 1, Secret: pw, Raw: pw, DB: *parsed})
+		r.add(Candidate{RuleID: PHPPDO, Line: lineNo, Col: off + m[12] + 1, EndCol: off + m[13] + 1, Secret: unescapePHP(pw, text[m[10]]), Raw: pw, DB: *parsed})
 	}
 }
 
 var sqlRoleRe = regexp.MustCompile(`(?i)\b(?:create|alter)\s+(?:role|user)\s+(?:if\s+not\s+exists\s+)?("?)([\w.$-]+)"?[^;']*?\bpassword\s+'((?:[^']|'')*)'`)
 
-// sqlRole finds CREATE/ALTER ROLE|USER … PASSWORD '…'.
-func (p *Pack) sqlRole(text string, lineNo int, r *Result) {
+// sqlRole finds CREATE/ALTER ROLE|USER … PASSWORD '…' in text, which
+// starts at byte off of its line.
+func (p *Pack) sqlRole(text string, lineNo, off int, r *Result) {
 	for _, m := range sqlRoleRe.FindAllStringSubmatchIndex(text, -1) {
 		raw := text[m[6]:m[7]]
 		pw := strings.ReplaceAll(raw, "''", "'")
@@ -208,7 +223,7 @@ func (p *Pack) sqlRole(text string, lineNo int, r *Result) {
 			continue
 		}
 		parsed := dsn.Parsed{Driver: "postgresql", User: text[m[4]:m[5]], Password: pw, PwStart: m[6], PwEnd: m[7]}
-		c := Candidate{RuleID: SQLRole, Line: lineNo, Col: m[6] + 1, Secret: pw, Raw: raw, DB: parsed}
+		c := Candidate{RuleID: SQLRole, Line: lineNo, Col: off + m[6] + 1, EndCol: off + m[7] + 1, Secret: pw, Raw: raw, DB: parsed}
 		if strings.HasPrefix(strings.ToLower(pw), "md5") || strings.HasPrefix(pw, "SCRAM-SHA-256$") {
 			c.Tags = append(c.Tags, "password-hash")
 		}
@@ -218,7 +233,7 @@ func (p *Pack) sqlRole(text string, lineNo int, r *Result) {
 
 // connStrings finds libpq conninfo and ADO.NET/ODBC strings around each
 // "password=" / "pwd=" on the line.
-func (p *Pack) connStrings(text, lower string, lineNo int, r *Result, spans [][2]int) [][2]int {
+func (p *Pack) connStrings(text, lower string, lineNo, off0 int, r *Result, spans [][2]int) [][2]int {
 	for off := 0; off < len(lower); {
 		j := indexPwKey(lower[off:])
 		if j < 0 {
@@ -242,8 +257,16 @@ func (p *Pack) connStrings(text, lower string, lineNo int, r *Result, spans [][2
 		if err != nil {
 			continue
 		}
-		p.emitDSN(rule, parsed, seg, segStart, lineNo, r, "")
-		spans = append(spans, [2]int{segStart, segStart + len(seg)})
+		// a conninfo inside a string literal of code is written with that
+		// language's escapes too: when there is one in or after the
+		// password, its end as parsed is not where it ends as written,
+		// and the mask runs to the literal's end
+		maskEnd := 0
+		if q := segStart - 1; q >= 0 && strings.IndexByte("\"'`", text[q]) >= 0 && parsed.PwStart >= 0 && strings.IndexByte(seg[parsed.PwStart:], '\\') >= 0 {
+			maskEnd = off0 + segStart + len(seg)
+		}
+		p.emitDSN(rule, parsed, seg, off0+segStart, lineNo, r, maskEnd)
+		spans = append(spans, [2]int{off0 + segStart, off0 + segStart + len(seg)})
 		if segStart+len(seg) > off {
 			off = segStart + len(seg)
 		}
@@ -334,7 +357,7 @@ func (p *Pack) pgpassLine(f *File, lines *Lines, i int, r *Result) {
 	if err != nil || !parsed.HasPassword() {
 		return
 	}
-	p.emitDSN(Pgpass, parsed, text, 0, f.StartLine+i, r, "")
+	p.emitDSN(Pgpass, parsed, text, 0, f.StartLine+i, r, 0)
 }
 
 // envAssembly handles NAME=value assignments in shell-like files: a
@@ -440,7 +463,7 @@ func hasAssignByte(b []byte) bool {
 }
 
 func entryFrom(a dsn.Assignment, line int) Entry {
-	return Entry{Key: a.Name, Value: a.Value, Line: line, Col: a.ValStart + 1, Expr: a.Expr}
+	return Entry{Key: a.Name, Value: a.Value, Line: line, Col: a.ValStart + 1, EndCol: a.ValEnd + 1, Expr: a.Expr}
 }
 
 func atoi(s string) int {
@@ -458,4 +481,87 @@ func inSpans(spans [][2]int, at int) bool {
 		}
 	}
 	return false
+}
+
+// unescapePHP resolves the escapes of a PHP string literal quoted with q:
+// \\ and \' in single quotes; \\ \" \$ \n \t \r \v \f \e, octal and \xHH
+// in double quotes. Unknown escapes stay as written, as PHP keeps them.
+func unescapePHP(s string, q byte) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		n := s[i+1]
+		if q == '\'' {
+			if n == '\\' || n == '\'' {
+				b.WriteByte(n)
+				i++
+			} else {
+				b.WriteByte(c)
+			}
+			continue
+		}
+		switch n {
+		case '\\', '"', '$':
+			b.WriteByte(n)
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'v':
+			b.WriteByte('\v')
+		case 'f':
+			b.WriteByte('\f')
+		case 'e':
+			b.WriteByte(0x1b)
+		case 'x':
+			if i+2 < len(s) && isHexByte(s[i+2]) {
+				v, k := 0, i+2
+				for ; k < len(s) && k < i+4 && isHexByte(s[k]); k++ {
+					v = v*16 + hexVal(s[k])
+				}
+				b.WriteByte(byte(v))
+				i = k - 1
+				continue
+			}
+			b.WriteByte(c)
+			continue
+		default:
+			if '0' <= n && n <= '7' {
+				v, k := 0, i+1
+				for ; k < len(s) && k < i+4 && '0' <= s[k] && s[k] <= '7'; k++ {
+					v = v*8 + int(s[k]-'0')
+				}
+				b.WriteByte(byte(v))
+				i = k - 1
+				continue
+			}
+			b.WriteByte(c)
+			continue
+		}
+		i++
+	}
+	return b.String()
+}
+
+func isHexByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func hexVal(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return int(c-'A') + 10
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -84,8 +85,8 @@ func TestJSONTokensAgree(t *testing.T) {
 		f := &File{Path: "x.json", Format: FormatJSON, Data: d, StartLine: 1, Whole: true}
 		dec := json.NewDecoder(bytes.NewReader(d))
 		dec.UseNumber()
-		want, werr := jsonWalk(f, &lines, dec)
-		got, gerr := jsonWalk(f, &lines, newJSONTokens(d))
+		want, werr := jsonWalk(context.Background(), f, &lines, dec)
+		got, gerr := jsonWalk(context.Background(), f, &lines, newJSONTokens(d))
 		if gerr != nil {
 			if werr != nil {
 				agreedErr++

@@ -68,11 +68,18 @@ var All = []Rule{
 type Candidate struct {
 	RuleID string
 	Line   int // 1-based, absolute in the item
-	Col    int // 1-based byte column of Raw on the line, 0 when unknown
-	Secret string
-	Raw    string // as written at the location
-	DB     dsn.Parsed
-	Tags   []string
+	// Col is the 1-based byte column on Line where the secret as written
+	// (quotes excluded, escapes included) starts; 0 when unknown, and
+	// then the whole line is masked.
+	Col int
+	// EndLine and EndCol end the secret as written: EndCol is the 1-based
+	// byte column just past its last byte on EndLine (EndLine 0: Line).
+	// EndCol 0 means the end is unknown: Line is masked from Col to its end.
+	EndLine, EndCol int
+	Secret          string
+	Raw             string // as written at the location
+	DB              dsn.Parsed
+	Tags            []string
 }
 
 // Ref is a credential value that points at the environment or a
@@ -109,7 +116,7 @@ func New(o Options) *Pack {
 // Keywords are the lower-case strings at least one of which a line must
 // contain for a line detector to find anything on it.
 func (p *Pack) Keywords() []string {
-	kw := []string{"pass", "pwd", "jdbc:", "pdo", "://"}
+	kw := []string{"pass", "pwd", "jdbc:", "pdo", "://", `:\/\/`}
 	return kw
 }
 

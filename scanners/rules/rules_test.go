@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func scanText(t *testing.T, path, content string) *Result {
 		}
 	}
 	var r Result
-	p.Scan(f, &l, hits, &r)
+	p.Scan(context.Background(), f, &l, hits, &r)
 	return &r
 }
 

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -20,9 +22,22 @@ import (
 // scanned line by line.
 const maxStructured = 8 << 20
 
+// MaxDepth is the deepest nesting a structured document is walked to. A
+// deeper document is scanned line by line instead, and the limit is
+// reported as a problem: each level of the walk holds its key path, so
+// depth must be bounded for memory to stay linear in the document's size.
+const MaxDepth = 256
+
+// errTooDeep stops a walk at MaxDepth.
+var errTooDeep = fmt.Errorf("nesting deeper than %d levels", MaxDepth)
+
+// checkEvery is how many tokens a walk reads between looks at its context.
+const checkEvery = 1024
+
 // scanStructured parses f by its format into key/value entries and
-// assembles them. Its error names the format and the line, never content.
-func (p *Pack) scanStructured(f *File, lines *Lines, r *Result) error {
+// assembles them. Its error names the format and the line, never content;
+// a canceled ctx stops it with ctx's error.
+func (p *Pack) scanStructured(ctx context.Context, f *File, lines *Lines, r *Result) error {
 	if len(f.Data) > maxStructured {
 		return fmt.Errorf("file larger than %d MiB: not parsed structurally, scanned line by line", maxStructured>>20)
 	}
@@ -30,21 +45,39 @@ func (p *Pack) scanStructured(f *File, lines *Lines, r *Result) error {
 	var err error
 	switch f.Format {
 	case FormatYAML, FormatCompose:
-		entries, err = yamlEntries(f)
+		entries, err = yamlEntries(ctx, f, lines)
 	case FormatJSON:
-		entries, err = jsonEntries(f, lines)
+		entries, err = jsonEntries(ctx, f, lines)
 	case FormatXML:
-		entries, err = xmlEntries(f, lines)
+		entries, err = xmlEntries(ctx, f, lines)
 	case FormatProperties, FormatINI:
 		entries = iniEntries(f, lines)
+	}
+	if errors.Is(err, errTooDeep) {
+		// a document this deep is read as text, by the line rules
+		return fmt.Errorf("%s: not parsed structurally, scanned line by line", err)
 	}
 	// what was parsed before an error is still assembled
 	p.assemble(f, entries, false, r)
 	return err
 }
 
+// setSpan sets e's position from the byte range [from, to) of f.Data that
+// holds its value as written (escapes included, quotes excluded).
+func setSpan(e *Entry, f *File, lines *Lines, from, to int) {
+	li := lines.Index(from)
+	e.Line = li + f.StartLine
+	e.Col = from - lines.Start(li) + 1
+	lj := lines.Index(max(from, to-1))
+	if to <= from {
+		lj = li
+	}
+	e.EndLine = lj + f.StartLine
+	e.EndCol = to - lines.Start(lj) + 1
+}
+
 // yamlEntries walks every YAML document of f.
-func yamlEntries(f *File) ([]Entry, error) {
+func yamlEntries(ctx context.Context, f *File, lines *Lines) ([]Entry, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	var out []Entry
 	compose := f.Format == FormatCompose
@@ -57,14 +90,20 @@ func yamlEntries(f *File) ([]Entry, error) {
 		if err != nil {
 			return out, fmt.Errorf("parsing YAML: %s", yamlErrLine(err, f.StartLine))
 		}
-		w := yamlWalker{f: f, compose: compose}
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		w := yamlWalker{ctx: ctx, f: f, lines: lines, compose: compose}
 		root := &doc
 		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 			root = root.Content[0]
 		}
 		w.secret = isK8sSecret(root)
-		w.walk(root, "")
+		err = w.walk(root, "", 0)
 		out = append(out, w.out...)
+		if err != nil {
+			return out, err
+		}
 	}
 }
 
@@ -85,10 +124,13 @@ func yamlErrLine(err error, startLine int) string {
 }
 
 type yamlWalker struct {
+	ctx     context.Context
 	f       *File
+	lines   *Lines
 	compose bool
 	secret  bool // a Kubernetes Secret: data: values are base64
 	out     []Entry
+	nodes   int
 }
 
 func isK8sSecret(n *yaml.Node) bool {
@@ -124,7 +166,15 @@ func joinPath(parent, key string) string {
 	return parent + "." + key
 }
 
-func (w *yamlWalker) walk(n *yaml.Node, path string) {
+func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) error {
+	if depth > MaxDepth {
+		return errTooDeep
+	}
+	if w.nodes++; w.nodes%checkEvery == 0 {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		prefix := path
@@ -136,7 +186,8 @@ func (w *yamlWalker) walk(n *yaml.Node, path string) {
 			key := k.Value
 			switch v.Kind {
 			case yaml.ScalarNode:
-				e := Entry{Path: prefix, Key: key, Value: v.Value, Line: v.Line + w.f.StartLine - 1, Col: v.Column}
+				e := Entry{Path: prefix, Key: key, Value: v.Value}
+				w.place(&e, k, v)
 				if w.compose {
 					e.Value = strings.ReplaceAll(e.Value, "$$", "$")
 				}
@@ -153,11 +204,9 @@ func (w *yamlWalker) walk(n *yaml.Node, path string) {
 				w.out = append(w.out, e)
 			case yaml.AliasNode:
 			default:
-				child := joinPath(prefix, key)
-				if w.secret && (key == "data" || key == "stringData") {
-					child = joinPath(prefix, key)
+				if err := w.walk(v, joinPath(prefix, key), depth+1); err != nil {
+					return err
 				}
-				w.walk(v, child)
 			}
 		}
 	case yaml.SequenceNode:
@@ -171,28 +220,144 @@ func (w *yamlWalker) walk(n *yaml.Node, path string) {
 						d = dsn.Compose
 					}
 					for _, a := range dsn.ParseEnvLine(item.Value, d) {
-						w.out = append(w.out, Entry{Path: path, Key: a.Name, Value: a.Value, Line: item.Line + w.f.StartLine - 1, Col: item.Column, Expr: a.Expr})
+						e := Entry{Path: path, Key: a.Name, Value: a.Value, Expr: a.Expr}
+						w.placeItem(&e, item, a)
+						w.out = append(w.out, e)
 					}
 				}
 			default:
-				w.walk(item, path+"#"+strconv.Itoa(i))
+				if err := w.walk(item, path+"#"+strconv.Itoa(i), depth+1); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	return nil
+}
+
+// offset is the byte offset in the file of a node's 1-based line and
+// column (yaml.v3 counts columns in characters), -1 when out of range.
+func (w *yamlWalker) offset(line, col int) int {
+	li := line - 1
+	if li < 0 || li >= w.lines.Len() {
+		return -1
+	}
+	b := w.lines.Bytes(li)
+	at := 0
+	for c := 1; c < col && at < len(b); c++ {
+		_, size := utf8.DecodeRune(b[at:])
+		at += size
+	}
+	return w.lines.Start(li) + at
+}
+
+// place sets where scalar v, the value of key k, is written: its raw span
+// found from its position and style. A span that cannot be established
+// masks from the value's start to its line's end.
+func (w *yamlWalker) place(e *Entry, k, v *yaml.Node) {
+	data := w.f.Data
+	off := w.offset(v.Line, v.Column)
+	if off < 0 {
+		e.Line = v.Line + w.f.StartLine - 1
+		return
+	}
+	from, to := off, -1
+	switch {
+	case v.Style&yaml.DoubleQuotedStyle != 0 && off < len(data) && data[off] == '"':
+		from = off + 1
+		for j := from; j < len(data); j++ {
+			if data[j] == '\\' {
+				j++
+				continue
+			}
+			if data[j] == '"' {
+				to = j
+				break
+			}
+		}
+	case v.Style&yaml.SingleQuotedStyle != 0 && off < len(data) && data[off] == '\'':
+		from = off + 1
+		for j := from; j < len(data); j++ {
+			if data[j] == '\'' {
+				if j+1 < len(data) && data[j+1] == '\'' {
+					j++
+					continue
+				}
+				to = j
+				break
+			}
+		}
+	case v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		to = w.blockEnd(off, k.Column)
+	default: // plain
+		if bytes.HasPrefix(data[off:], []byte(v.Value)) {
+			to = off + len(v.Value)
+		} else {
+			to = w.blockEnd(off, k.Column) // a plain scalar over several lines
+		}
+	}
+	if to < from {
+		e.Line = v.Line + w.f.StartLine - 1
+		e.Col = off - w.lines.Start(v.Line-1) + 1
+		return
+	}
+	setSpan(e, w.f, w.lines, from, to)
+}
+
+// blockEnd is the end of a block or multi-line plain scalar that starts
+// at off, under a key at column keyCol: the end of the last line after
+// off's that is indented deeper than the key (blank lines included).
+func (w *yamlWalker) blockEnd(off, keyCol int) int {
+	li := w.lines.Index(off)
+	end := w.lines.Start(li) + len(w.lines.Bytes(li))
+	for k := li + 1; k < w.lines.Len(); k++ {
+		b := w.lines.Bytes(k)
+		t := bytes.TrimLeft(b, " \t")
+		if len(t) == 0 {
+			continue
+		}
+		if len(b)-len(t) < keyCol { // indent (0-based) at or left of the key's column (1-based)
+			break
+		}
+		end = w.lines.Start(k) + len(b)
+	}
+	return end
+}
+
+// placeItem sets where assignment a, parsed from the sequence item's
+// value, is written: inside the item when the item is written as its value
+// reads (a plain or single-line quoted scalar), else the whole item.
+func (w *yamlWalker) placeItem(e *Entry, item *yaml.Node, a dsn.Assignment) {
+	off := w.offset(item.Line, item.Column)
+	if off < 0 {
+		e.Line = item.Line + w.f.StartLine - 1
+		return
+	}
+	data := w.f.Data
+	if off < len(data) && (data[off] == '"' || data[off] == '\'') {
+		off++
+	}
+	if bytes.HasPrefix(data[off:], []byte(item.Value)) {
+		setSpan(e, w.f, w.lines, off+a.ValStart, off+a.ValEnd)
+		return
+	}
+	li := w.lines.Index(off)
+	setSpan(e, w.f, w.lines, off, w.lines.Start(li)+len(w.lines.Bytes(li)))
 }
 
 // jsonEntries streams JSON tokens, tracking the key path and line.
-func jsonEntries(f *File, lines *Lines) ([]Entry, error) {
+func jsonEntries(ctx context.Context, f *File, lines *Lines) ([]Entry, error) {
 	// encoding/json's tokenizer took 0.14 s of a 2.7 s history scan for
 	// 6.8 MB of JSON: a faster one reads what is well formed, and what it
 	// turns down is read again by encoding/json, for the same entries and
 	// error up to the fault
-	if out, err := jsonWalk(f, lines, newJSONTokens(f.Data)); err == nil {
-		return out, nil
+	out, err := jsonWalk(ctx, f, lines, newJSONTokens(f.Data))
+	if err == nil || errors.Is(err, errTooDeep) || ctx.Err() != nil {
+		return out, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(f.Data))
 	dec.UseNumber()
-	return jsonWalk(f, lines, dec)
+	return jsonWalk(ctx, f, lines, dec)
 }
 
 // jsonTokenizer is what jsonWalk reads: encoding/json's Decoder or
@@ -203,7 +368,7 @@ type jsonTokenizer interface {
 }
 
 // jsonWalk turns the tokens of f into entries.
-func jsonWalk(f *File, lines *Lines, dec jsonTokenizer) ([]Entry, error) {
+func jsonWalk(ctx context.Context, f *File, lines *Lines, dec jsonTokenizer) ([]Entry, error) {
 	type frame struct {
 		obj   bool
 		key   string
@@ -213,7 +378,12 @@ func jsonWalk(f *File, lines *Lines, dec jsonTokenizer) ([]Entry, error) {
 	var stack []frame
 	var out []Entry
 	expectKey := func() bool { return len(stack) > 0 && stack[len(stack)-1].obj && stack[len(stack)-1].key == "" }
-	for {
+	for n := 1; ; n++ {
+		if n%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+		}
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			return out, nil
@@ -227,6 +397,9 @@ func jsonWalk(f *File, lines *Lines, dec jsonTokenizer) ([]Entry, error) {
 		case json.Delim:
 			switch t {
 			case '{', '[':
+				if len(stack) >= MaxDepth {
+					return out, errTooDeep
+				}
 				path := ""
 				if len(stack) > 0 {
 					top := &stack[len(stack)-1]
@@ -271,17 +444,48 @@ func jsonWalk(f *File, lines *Lines, dec jsonTokenizer) ([]Entry, error) {
 				top.index++
 				continue
 			}
-			li := lines.Index(max(0, off-1))
-			out = append(out, Entry{Path: top.path, Key: top.key, Value: val, Line: li + f.StartLine})
+			e := Entry{Path: top.path, Key: top.key, Value: val}
+			from, to := jsonValueSpan(f.Data, off, t)
+			setSpan(&e, f, lines, from, to)
+			if raw := string(f.Data[from:to]); raw != val {
+				e.Raw = raw // written with escapes
+			}
+			out = append(out, e)
 			top.key = ""
 		}
 	}
 }
 
+// jsonValueSpan is where the string or number token that ends at end is
+// written: inside its quotes for a string.
+func jsonValueSpan(data []byte, end int, tok json.Token) (int, int) {
+	end = min(end, len(data))
+	if n, ok := tok.(json.Number); ok {
+		return max(0, end-len(n)), end
+	}
+	// the closing quote is data[end-1]; the opening one is the first quote
+	// before it that an even number of backslashes precedes (every quote
+	// inside a JSON string is escaped)
+	closeQ := end - 1
+	for j := closeQ - 1; j >= 0; j-- {
+		if data[j] != '"' {
+			continue
+		}
+		bs := 0
+		for k := j - 1; k >= 0 && data[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return j + 1, max(j+1, closeQ)
+		}
+	}
+	return 0, max(0, closeQ)
+}
+
 // xmlEntries reads element attributes and text: <x password="…"/>,
 // <password>…</password>, and <property name="password" value="…"/> or
 // <property name="hibernate.connection.password">…</property>.
-func xmlEntries(f *File, lines *Lines) ([]Entry, error) {
+func xmlEntries(ctx context.Context, f *File, lines *Lines) ([]Entry, error) {
 	dec := xml.NewDecoder(bytes.NewReader(f.Data))
 	dec.Strict = false
 	dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
@@ -290,12 +494,18 @@ func xmlEntries(f *File, lines *Lines) ([]Entry, error) {
 		path     string
 		nameAttr string
 		text     strings.Builder
+		textFrom int // where its content starts
 		line     int
 		n        int // child counter
 	}
 	var stack []*elem
 	var out []Entry
-	for {
+	for n := 1; ; n++ {
+		if n%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+		}
 		before := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -308,32 +518,54 @@ func xmlEntries(f *File, lines *Lines) ([]Entry, error) {
 		after := int(dec.InputOffset())
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(stack) >= MaxDepth {
+				return out, errTooDeep
+			}
 			parentPath := ""
 			if len(stack) > 0 {
 				top := stack[len(stack)-1]
 				top.n++
 				parentPath = top.path
 			}
-			e := &elem{name: t.Name.Local, path: joinPath(parentPath, t.Name.Local+"#"+strconv.Itoa(len(stack))), line: lines.Index(after-1) + f.StartLine}
+			e := &elem{name: t.Name.Local, path: joinPath(parentPath, t.Name.Local+"#"+strconv.Itoa(len(stack))), line: lines.Index(after-1) + f.StartLine, textFrom: after}
 			if len(stack) > 0 {
 				e.path = joinPath(parentPath, t.Name.Local+"#"+strconv.Itoa(stack[len(stack)-1].n))
 			}
-			var nameAttr, valueAttr string
-			valueLine := e.line
+			var nameAttr string
+			var valueEntry *Entry
+			raw := xmlAttrSpans(f.Data, before, after)
+			used := make([]bool, len(raw))
 			for _, a := range t.Attr {
-				line := attrLine(f.Data, lines, before, after, a.Name.Local) + f.StartLine
+				ent := Entry{Path: e.path, Key: a.Name.Local, Value: a.Value}
+				placed := false
+				for k, ra := range raw {
+					if !used[k] && ra.local == a.Name.Local {
+						used[k] = true
+						setSpan(&ent, f, lines, ra.from, ra.to)
+						if s := string(f.Data[ra.from:ra.to]); s != a.Value {
+							ent.Raw = s // written with entities
+						}
+						placed = true
+						break
+					}
+				}
+				if !placed { // the whole tag: the value's place is not known
+					setSpan(&ent, f, lines, before, after)
+				}
 				switch strings.ToLower(a.Name.Local) {
 				case "name", "key":
 					nameAttr = a.Value
 				case "value":
-					valueAttr = a.Value
-					valueLine = line
+					v := ent
+					valueEntry = &v
 				}
-				out = append(out, Entry{Path: e.path, Key: a.Name.Local, Value: a.Value, Line: line})
+				out = append(out, ent)
 			}
 			e.nameAttr = nameAttr
-			if nameAttr != "" && valueAttr != "" {
-				out = append(out, Entry{Path: parentPath, Key: nameAttr, Value: valueAttr, Line: valueLine})
+			if nameAttr != "" && valueEntry != nil && valueEntry.Value != "" {
+				v := *valueEntry
+				v.Path, v.Key = parentPath, nameAttr
+				out = append(out, v)
 			}
 			stack = append(stack, e)
 		case xml.CharData:
@@ -358,32 +590,104 @@ func xmlEntries(f *File, lines *Lines) ([]Entry, error) {
 			if e.nameAttr != "" {
 				key = e.nameAttr
 			}
-			out = append(out, Entry{Path: parentPath, Key: key, Value: text, Line: lines.Index(max(0, before)) + f.StartLine})
+			ent := Entry{Path: parentPath, Key: key, Value: text}
+			// the content as written: between the tags, blanks trimmed
+			from, to := e.textFrom, before
+			for from < to && isXMLSpace(f.Data[from]) {
+				from++
+			}
+			for to > from && isXMLSpace(f.Data[to-1]) {
+				to--
+			}
+			setSpan(&ent, f, lines, from, to)
+			if s := string(f.Data[from:to]); s != text {
+				ent.Raw = s
+			}
+			ent.Line = lines.Index(max(0, before)) + f.StartLine
+			if ent.EndLine < ent.Line { // content before the end tag's line: keep the span's own end
+				ent.Line = ent.EndLine
+			}
+			out = append(out, ent)
 		}
 	}
 }
 
-// attrLine finds the 0-based line of attribute name= inside data[from:to].
-func attrLine(data []byte, lines *Lines, from, to int, name string) int {
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// rawAttr is where an attribute's value is written in a start tag.
+type rawAttr struct {
+	local    string // the name after any prefix
+	from, to int    // the value, quotes excluded
+}
+
+// xmlAttrSpans lists the attributes of the start tag in data[from:to], in
+// order, with where their values are written.
+func xmlAttrSpans(data []byte, from, to int) []rawAttr {
 	if from < 0 || to > len(data) || from >= to {
-		return lines.Index(max(0, from))
+		return nil
 	}
-	seg := data[from:to]
-	for off := 0; ; {
-		i := bytes.Index(seg[off:], []byte(name))
-		if i < 0 {
-			return lines.Index(from)
-		}
-		at := off + i
-		k := at + len(name)
-		for k < len(seg) && (seg[k] == ' ' || seg[k] == '\t') {
-			k++
-		}
-		if k < len(seg) && seg[k] == '=' && (at == 0 || seg[at-1] == ' ' || seg[at-1] == '\t' || seg[at-1] == '\n' || seg[at-1] == '\r') {
-			return lines.Index(from + at)
-		}
-		off = at + 1
+	i := from
+	for i < to && data[i] != '<' {
+		i++
 	}
+	i++
+	for i < to && !isXMLSpace(data[i]) && data[i] != '>' && data[i] != '/' { // the element's name
+		i++
+	}
+	var out []rawAttr
+	for i < to {
+		for i < to && (isXMLSpace(data[i]) || data[i] == '/') {
+			i++
+		}
+		ns := i
+		for i < to && data[i] != '=' && !isXMLSpace(data[i]) && data[i] != '>' && data[i] != '/' {
+			i++
+		}
+		name := string(data[ns:i])
+		for i < to && isXMLSpace(data[i]) {
+			i++
+		}
+		if i >= to || data[i] != '=' {
+			if i < to && data[i] == '>' {
+				return out
+			}
+			if i == ns {
+				i++
+			}
+			continue
+		}
+		i++
+		for i < to && isXMLSpace(data[i]) {
+			i++
+		}
+		if i >= to {
+			return out
+		}
+		q := data[i]
+		if q != '"' && q != '\'' { // unquoted (non-strict): up to a blank or '>'
+			vs := i
+			for i < to && !isXMLSpace(data[i]) && data[i] != '>' {
+				i++
+			}
+			out = append(out, rawAttr{local: localName(name), from: vs, to: i})
+			continue
+		}
+		vs := i + 1
+		e := bytes.IndexByte(data[vs:to], q)
+		if e < 0 {
+			return out
+		}
+		out = append(out, rawAttr{local: localName(name), from: vs, to: vs + e})
+		i = vs + e + 1
+	}
+	return out
+}
+
+func localName(n string) string {
+	if i := strings.LastIndexByte(n, ':'); i >= 0 {
+		return n[i+1:]
+	}
+	return n
 }
 
 // iniEntries reads INI, TOML, properties, .tfvars and pg_service.conf:
@@ -404,16 +708,40 @@ func iniEntries(f *File, lines *Lines) []Entry {
 		}
 		line := lines.Text(i)
 		if f.Format == FormatProperties {
-			if k, v, col, ok := propertiesPair(line); ok {
-				out = append(out, Entry{Path: section, Key: k, Value: v, Line: f.StartLine + i, Col: col})
+			if e, last, ok := propertiesEntry(f, lines, i); ok {
+				e.Path = section
+				out = append(out, e)
+				i = last
 			}
 			continue
 		}
 		for _, a := range dsn.ParseCodeLine(line) {
-			out = append(out, Entry{Path: section, Key: a.Name, Value: a.Value, Line: f.StartLine + i, Col: a.ValStart + 1, Expr: a.Expr && !isBareINIValue(a.Value)})
+			e := Entry{Path: section, Key: a.Name, Value: a.Value, Line: f.StartLine + i, Col: a.ValStart + 1, EndCol: a.ValEnd + 1, Expr: a.Expr && !isBareINIValue(a.Value)}
+			if a.Expr {
+				// an unquoted INI value runs to the line's end or to a
+				// comment that a blank precedes (password = a;b is a;b)
+				v := bareINIValue(line[a.ValStart:])
+				if isBareINIValue(v) {
+					e.Value, e.Expr, e.EndCol = v, false, a.ValStart+len(v)+1
+				}
+			}
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// bareINIValue is the unquoted INI value at the start of rest: up to a
+// ';' or '#' that follows a blank, blanks trimmed.
+func bareINIValue(rest string) string {
+	end := len(rest)
+	for k := 1; k < len(rest); k++ {
+		if (rest[k] == ';' || rest[k] == '#') && (rest[k-1] == ' ' || rest[k-1] == '\t') {
+			end = k
+			break
+		}
+	}
+	return strings.TrimRight(rest[:end], " \t\r")
 }
 
 // isBareINIValue says an unquoted INI value is a literal (password = s3cr3t).
@@ -421,27 +749,115 @@ func isBareINIValue(v string) bool {
 	return !strings.ContainsAny(v, "()[]{}$") && !strings.Contains(v, " + ")
 }
 
-// propertiesPair parses a Java properties line "key=value" or "key: value"
-// with \ escapes (unicode escapes are kept as written).
-func propertiesPair(line string) (string, string, int, bool) {
+// propertiesEntry parses the Java properties pair "key=value", "key: value"
+// or "key value" that starts on line i, with its continuation lines (a
+// line ending in an odd number of backslashes goes on, leading blanks of
+// the next dropped) and escapes (\t \n \r \f, \uXXXX, any other \x is x).
+// It returns the entry, spanning the value as written, and the last line
+// it read.
+func propertiesEntry(f *File, lines *Lines, i int) (Entry, int, bool) {
+	line := lines.Text(i)
 	t := strings.TrimLeft(line, " \t\f")
 	lead := len(line) - len(t)
-	sep := strings.IndexAny(t, "=:")
-	if sep <= 0 {
-		return "", "", 0, false
+	// the key ends at the first unescaped '=', ':' or blank
+	sep := -1
+	for k := 0; k < len(t); k++ {
+		if t[k] == '\\' {
+			k++
+			continue
+		}
+		if t[k] == '=' || t[k] == ':' || t[k] == ' ' || t[k] == '\t' {
+			sep = k
+			break
+		}
 	}
-	key := strings.TrimSpace(t[:sep])
-	vs := sep + 1
+	if sep <= 0 {
+		return Entry{}, i, false
+	}
+	key := unescapeProperties(strings.TrimSpace(t[:sep]))
+	vs := sep
 	for vs < len(t) && (t[vs] == ' ' || t[vs] == '\t') {
 		vs++
 	}
-	raw := strings.TrimRight(t[vs:], " \t\r\\")
-	var b strings.Builder
-	for i := 0; i < len(raw); i++ {
-		if raw[i] == '\\' && i+1 < len(raw) {
-			i++
-		}
-		b.WriteByte(raw[i])
+	if vs < len(t) && (t[vs] == '=' || t[vs] == ':') && (t[sep] == ' ' || t[sep] == '\t') || vs == sep {
+		vs++
 	}
-	return key, b.String(), lead + vs + 1, key != ""
+	for vs < len(t) && (t[vs] == ' ' || t[vs] == '\t' || t[vs] == '\f') {
+		vs++
+	}
+	// the logical line: this one and its continuations
+	var raw strings.Builder
+	seg := t[min(vs, len(t)):]
+	last := i
+	endCol := lead + len(t)
+	for {
+		cont := trailingBackslashes(seg)%2 == 1
+		if !cont {
+			raw.WriteString(strings.TrimRight(seg, " \t\r"))
+			if last == i {
+				endCol = lead + vs + len(strings.TrimRight(seg, " \t\r"))
+			} else {
+				endCol = len(lines.Text(last)) - len(seg) + len(strings.TrimRight(seg, " \t\r"))
+			}
+			break
+		}
+		raw.WriteString(seg[:len(seg)-1])
+		if last+1 >= lines.Len() {
+			endCol = len(lines.Text(last)) - 1
+			break
+		}
+		last++
+		seg = strings.TrimLeft(lines.Text(last), " \t\f")
+	}
+	e := Entry{Key: key, Value: unescapeProperties(raw.String()), Line: f.StartLine + i, Col: lead + vs + 1, EndCol: endCol + 1}
+	if last != i {
+		e.EndLine = f.StartLine + last
+	}
+	return e, last, key != ""
+}
+
+func trailingBackslashes(s string) int {
+	n := 0
+	for k := len(s) - 1; k >= 0 && s[k] == '\\'; k-- {
+		n++
+	}
+	return n
+}
+
+// unescapeProperties resolves the escapes of a properties key or value.
+func unescapeProperties(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch n := s[i]; n {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 'f':
+			b.WriteByte('\f')
+		case 'u':
+			if i+4 < len(s) {
+				if v, err := strconv.ParseUint(s[i+1:i+5], 16, 16); err == nil {
+					b.WriteRune(rune(v))
+					i += 4
+					continue
+				}
+			}
+			b.WriteByte(n)
+		default:
+			b.WriteByte(n)
+		}
+	}
+	return b.String()
 }

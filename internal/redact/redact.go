@@ -1,0 +1,127 @@
+// Package redact masks secrets in the lines credscan shows (reports, the
+// TUI, Vault's findings records).
+//
+// Masking is driven by where a secret sits in the raw bytes: the span the
+// parser consumed, escapes and quotes included, so a password written
+// "Qw7\"x\\9" is hidden whatever it decodes to. Searching for the decoded
+// value (and its percent and base64 encodings) is a second pass that hides
+// other copies on the same line. A line in which nothing could be masked is
+// withheld whole: masking never falls back to printing the line.
+//
+// Everything here is pure and safe for concurrent use.
+package redact
+
+import (
+	"encoding/base64"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Mask is what a secret is replaced with.
+const Mask = "****"
+
+// Withheld replaces a line in which a secret could not be located.
+const Withheld = "[line redacted]"
+
+// MaxLen is the longest redacted line kept; longer ones are cut around the
+// first mask.
+const MaxLen = 200
+
+// Span is the byte range [From, To) of a line that holds a secret as
+// written. To < 0 means up to the line's end.
+type Span struct{ From, To int }
+
+// Line masks every span of line and every occurrence of each secret's
+// forms (plain, percent- and base64-encoded), trims it, and cuts a long
+// line around the first mask. It returns Withheld when nothing was masked,
+// or when a secret of 4 bytes or more could still be read in the result.
+func Line(line string, spans []Span, secrets []string) string {
+	out, masked := applySpans(line, spans)
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, Forms(s)...)
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range forms {
+		if len(f) >= 2 && strings.Contains(out, f) {
+			out = strings.ReplaceAll(out, f, Mask)
+			masked = true
+		}
+	}
+	if !masked {
+		return Withheld
+	}
+	out = strings.TrimSpace(out)
+	if len(out) > MaxLen {
+		at := max(0, strings.Index(out, Mask))
+		from := max(0, at-MaxLen/2)
+		to := min(len(out), from+MaxLen)
+		prefix, suffix := "", ""
+		if from > 0 {
+			prefix = "…"
+		}
+		if to < len(out) {
+			suffix = "…"
+		}
+		out = prefix + strings.ToValidUTF8(out[from:to], "") + suffix
+	}
+	for _, f := range forms {
+		if len(f) >= 4 && strings.Contains(out, f) {
+			return Withheld
+		}
+	}
+	return strings.ToValidUTF8(out, "?")
+}
+
+// applySpans replaces the spans (clamped to the line, merged where they
+// touch) with Mask, and says whether any byte was masked.
+func applySpans(line string, spans []Span) (string, bool) {
+	if len(spans) == 0 {
+		return line, false
+	}
+	ss := make([]Span, 0, len(spans))
+	for _, s := range spans {
+		if s.To < 0 || s.To > len(line) {
+			s.To = len(line)
+		}
+		s.From = max(0, min(s.From, len(line)))
+		if s.To > s.From {
+			ss = append(ss, s)
+		}
+	}
+	if len(ss) == 0 {
+		return line, false
+	}
+	slices.SortFunc(ss, func(a, b Span) int { return a.From - b.From })
+	var b strings.Builder
+	b.Grow(len(line))
+	at := 0
+	for i := 0; i < len(ss); {
+		from, to := ss[i].From, ss[i].To
+		for i++; i < len(ss) && ss[i].From <= to; i++ {
+			to = max(to, ss[i].To)
+		}
+		if from > at {
+			b.WriteString(line[at:from])
+		}
+		b.WriteString(Mask)
+		at = max(at, to)
+	}
+	b.WriteString(line[at:])
+	return b.String(), true
+}
+
+// Forms returns a secret and the encodings it may be written in: percent
+// (query and path escaping) and base64 (standard and URL alphabets, with
+// and without padding).
+func Forms(s string) []string {
+	if s == "" {
+		return nil
+	}
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s), strings.ReplaceAll(url.QueryEscape(s), "+", "%20")}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		forms = append(forms, enc.EncodeToString([]byte(s)))
+	}
+	return forms
+}
