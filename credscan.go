@@ -83,10 +83,17 @@ type Chunk struct {
 	Origin    Origin
 	Data      []byte
 	StartLine int
-	// Overlap is the number of leading bytes of Data that the previous chunk
-	// of the same item also held; findings that lie wholly inside them were
-	// already reported.
-	Overlap int
+	// Overlap is the number of leading bytes of Data that the previous
+	// chunk of the same item also held (as its Tail), and Tail the number
+	// of trailing bytes the next chunk holds too. Each chunk reports the
+	// findings that start in its own part: from the middle of its Overlap
+	// to the middle of its Tail, so every byte of an item belongs to one
+	// chunk, which holds at least half the shared bytes on each side of it.
+	Overlap, Tail int
+	// Offset is the byte offset of Data[0] in the item, and LineOffset its
+	// offset in its line (a chunk of a long line starts inside it).
+	Offset     int64
+	LineOffset int
 	// Whole is true when Data is the item's entire content, so structural
 	// parsers (YAML, JSON, XML, …) may run on it.
 	Whole bool
@@ -102,6 +109,12 @@ type Chunk struct {
 	// lines that what line-bound rules find on them was found there: those
 	// rules may skip them, and the source carries their findings over.
 	Unchanged []bool
+}
+
+// Owns says whether the finding that starts at byte off of c.Data is c's
+// to report (see Overlap).
+func (c *Chunk) Owns(off int) bool {
+	return off >= c.Overlap/2 && (c.Tail == 0 || off < len(c.Data)-c.Tail+c.Tail/2)
 }
 
 // SettledMargin is how many lines on each side of a line must be marked

@@ -593,8 +593,9 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		if idx < 0 || idx >= lines.Len() {
 			continue
 		}
-		// a finding that lies in the overlap was reported with the previous chunk
-		if ch.Overlap > 0 && lines.Start(idx) < ch.Overlap {
+		// a finding that starts in the part of the chunk the previous or
+		// the next chunk owns is reported there
+		if !ch.Owns(lines.Start(idx) + max(c.Col-1, 0)) {
 			continue
 		}
 		text := string(lines.Bytes(idx))
@@ -607,13 +608,17 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		}
 		o := ch.Origin
 		o.Line = c.Line
+		col := c.Col
+		if idx == 0 && col > 0 {
+			col += ch.LineOffset // columns count from the line's start
+		}
 		m := masks[c.Line]
 		f := &credscan.Finding{
 			RuleID:      c.RuleID,
 			Origin:      o,
 			Secret:      credscan.NewSecret(c.Secret),
 			Raw:         credscan.NewSecret(c.Raw),
-			Column:      c.Col,
+			Column:      col,
 			Fingerprint: e.o.Fingerprinter.Of(c.Secret),
 			Redacted:    redact.Line(text, m.spans, m.secrets),
 			Database:    i < len(db),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/credscan/credscan/internal/gittest"
 	"github.com/credscan/credscan/internal/leakcheck"
+	"github.com/credscan/credscan/internal/scantest"
 )
 
 // newCIRepo commits base on main and checks out a feature branch made
@@ -139,4 +140,48 @@ func TestCIStagedAndGitLab(t *testing.T) {
 	}
 	leakcheck.AssertNone(t, "gitlab report", b, pw)
 	leakcheck.AssertNone(t, "stdout", []byte(stdout+stderr), pw)
+}
+
+// The merge gate blocks every DSN a change adds in a file of megabyte
+// lines larger than what is read whole: at random places and across every
+// chunk boundary, each once, at its line and column.
+func TestCIGateLongLines(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	t.Setenv("GITHUB_ACTIONS", "")
+	t.Setenv("GITLAB_CI", "")
+	data, planted := scantest.BigLongLineFile(t, 9)
+	r := newCIRepo(t, map[string]string{"README.md": "app\n"})
+	r.Write(map[string]string{"dump.sql": string(data)})
+	r.Commit("Dev", nil)
+	stdout, stderr, code := run(t, "ci", "--repo", r.Dir, "--base", "main", "--format", "json", "--rules", "db")
+	if code != exitBlocking {
+		t.Fatalf("exit %d, want %d\n%s", code, exitBlocking, stderr)
+	}
+	var rep struct {
+		Findings []struct {
+			Origin struct {
+				Line int `json:"line"`
+			} `json:"origin"`
+			Column int `json:"column"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[[2]int]int{}
+	for _, p := range planted {
+		want[[2]int{p.Line, p.Col}]++
+	}
+	got := map[[2]int]int{}
+	for _, f := range rep.Findings {
+		got[[2]int{f.Origin.Line, f.Column}]++
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("line %d col %d: reported %d times, planted %d", k[0], k[1], got[k], n)
+		}
+	}
+	if len(rep.Findings) != len(planted) {
+		t.Errorf("%d findings, %d planted", len(rep.Findings), len(planted))
+	}
 }

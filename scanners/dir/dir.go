@@ -22,7 +22,7 @@ import (
 // Defaults.
 const (
 	DefaultChunkSize = 1 << 20 // bytes of new data per chunk
-	DefaultOverlap   = 4 << 10 // bytes of whole lines repeated at the start of the next chunk
+	DefaultOverlap   = 32 << 10 // bytes repeated at the start of the next chunk (whole lines when they can be)
 	DefaultWhole     = 8 << 20 // files up to this size are read whole (structural parsing)
 	binarySniff      = 8000    // bytes searched for a NUL, as git does
 )
@@ -260,14 +260,17 @@ func isBinary(b []byte) bool {
 }
 
 // stream yields r in chunks of about chunkSize new bytes. Each chunk ends
-// at a line end when it can; the next starts with up to overlap bytes of
-// the previous chunk's last whole lines, so a secret across the boundary is
-// whole in one of them.
+// at a line end when it can; the next starts with the last overlap bytes
+// of the previous one (moved forward to a line start when that keeps at
+// least half of them), so a finding near a boundary is whole, with context
+// on both sides, in the chunk that owns it (credscan.Chunk.Owns).
 func (s *Scanner) stream(ctx context.Context, r io.Reader, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
 	buf := make([]byte, s.chunkSize+s.overlap+s.chunkSize)
 	data := buf[:0]
 	carryOverlap := 0
 	startLine := 1
+	lineOffset := 0
+	var offset int64
 	first := true
 	eof := false
 	for !eof {
@@ -301,24 +304,29 @@ func (s *Scanner) stream(ctx context.Context, r io.Reader, o credscan.Origin, yi
 		if end <= carryOverlap && !eof {
 			end = len(data)
 		}
-		ch := credscan.Chunk{Origin: o, Data: data[:end], StartLine: startLine, Overlap: carryOverlap}
+		// the next chunk starts with the last overlap bytes of this one,
+		// from a line start when one leaves at least half of them
+		ovStart := max(0, end-s.overlap)
+		if i := bytes.IndexByte(data[ovStart:max(ovStart, end-s.overlap/2)], '\n'); i >= 0 {
+			ovStart += i + 1
+		}
+		ch := credscan.Chunk{Origin: o, Data: data[:end], StartLine: startLine, Overlap: carryOverlap, Offset: offset, LineOffset: lineOffset}
+		if !eof {
+			ch.Tail = end - ovStart
+		}
 		if err := yield(ch, nil); err != nil {
 			return err
 		}
 		if eof {
 			break
 		}
-		// next chunk: overlap (whole lines, at most s.overlap bytes) + the partial line
-		ovStart := end - s.overlap
-		if ovStart < 0 {
-			ovStart = 0
-		}
-		if i := bytes.IndexByte(data[ovStart:end], '\n'); i >= 0 && ovStart+i+1 < end {
-			ovStart += i + 1
-		} else if end == len(data) {
-			ovStart = end - min(s.overlap, end) // one long line: overlap mid-line
+		if nl := bytes.LastIndexByte(data[:ovStart], '\n'); nl >= 0 {
+			lineOffset = ovStart - nl - 1
+		} else {
+			lineOffset += ovStart
 		}
 		startLine += bytes.Count(data[:ovStart], []byte{'\n'})
+		offset += int64(ovStart)
 		carryOverlap = end - ovStart
 		n = copy(buf, data[ovStart:])
 		data = buf[:n]

@@ -75,8 +75,28 @@ func (p *Pack) scanLine(f *File, lines *Lines, i int, kv bool, r *Result) {
 	for off := 0; ; off += maxLine - lineOverlap {
 		end := min(len(text), off+maxLine)
 		var hp bool
+		n := len(r.Candidates)
 		spans, hp = p.scanText(f, i, text[off:end], off, r, spans)
 		hasPass = hasPass || hp
+		if off > 0 || end < len(text) {
+			// a window keeps what starts in its own part (from the middle
+			// of the overlap before it to the middle of the one after), so
+			// a password is taken from the window that holds it whole
+			lo, hi := off, end
+			if off > 0 {
+				lo += lineOverlap / 2
+			}
+			if end < len(text) {
+				hi -= lineOverlap / 2
+			}
+			kept := r.Candidates[:n]
+			for _, c := range r.Candidates[n:] {
+				if at := c.Col - 1; lo <= at && at < hi {
+					kept = append(kept, c)
+				}
+			}
+			r.Candidates = kept
+		}
 		if end == len(text) {
 			break
 		}
