@@ -21,10 +21,10 @@ import (
 
 // Defaults.
 const (
-	DefaultChunkSize = 1 << 20 // bytes of new data per chunk
+	DefaultChunkSize = 1 << 20  // bytes of new data per chunk
 	DefaultOverlap   = 32 << 10 // bytes repeated at the start of the next chunk (whole lines when they can be)
-	DefaultWhole     = 8 << 20 // files up to this size are read whole (structural parsing)
-	binarySniff      = 8000    // bytes searched for a NUL, as git does
+	DefaultWhole     = 8 << 20  // files up to this size are read whole (structural parsing)
+	binarySniff      = 8000     // bytes searched for a NUL, as git does
 )
 
 // Scanner scans directories. It is safe for concurrent use.
