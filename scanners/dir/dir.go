@@ -88,6 +88,38 @@ func New(roots []string, opts ...Option) (*Scanner, error) {
 	return s, nil
 }
 
+// What the walk skips without reading, by kind (counted in stats.skipped).
+const (
+	kindSymlink   = "symlink (not followed)"
+	kindFIFO      = "named pipe"
+	kindSocket    = "socket"
+	kindDevice    = "device"
+	kindDir       = "directory"
+	kindIrregular = "irregular file"
+)
+
+// irregularError says a path is not a regular file, and what it is.
+type irregularError struct{ kind string }
+
+func (e *irregularError) Error() string { return "not a regular file: " + e.kind }
+
+// fileKind names what a non-regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return kindSymlink
+	case m&fs.ModeNamedPipe != 0:
+		return kindFIFO
+	case m&fs.ModeSocket != 0:
+		return kindSocket
+	case m&fs.ModeDevice != 0:
+		return kindDevice
+	case m.IsDir():
+		return kindDir
+	}
+	return kindIrregular
+}
+
 type job struct {
 	root, path, rel string
 }
@@ -116,6 +148,13 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			safeStop(e)
 		}
 	}
+	skip := func(o credscan.Origin, kind string) {
+		yieldMu.Lock()
+		defer yieldMu.Unlock()
+		if e := yield(credscan.Chunk{Origin: o, Skip: kind}, nil); e != nil {
+			safeStop(e)
+		}
+	}
 	for w := 0; w < s.workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -141,7 +180,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		if ctx.Err() != nil {
 			break
 		}
-		s.walk(ctx, root, jobs, yieldErr)
+		s.walk(ctx, root, jobs, yieldErr, skip)
 	}
 	close(jobs)
 	wg.Wait()
@@ -151,24 +190,36 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	return nil
 }
 
-func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldErr func(credscan.Origin, error)) {
+func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldErr func(credscan.Origin, error), skip func(credscan.Origin, string)) {
 	fi, err := os.Stat(root)
 	if err != nil {
 		yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root}, fmt.Errorf("reading root: %w", err))
 		return
 	}
 	if !fi.IsDir() {
+		if !fi.Mode().IsRegular() { // a pipe, a socket, a device named as a root
+			skip(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: filepath.Base(root)}, fileKind(fi.Mode()))
+			return
+		}
 		select {
 		case jobs <- job{root: root, path: root, rel: filepath.Base(root)}:
 		case <-ctx.Done():
 		}
 		return
 	}
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	// a root that is a link to a directory is walked (links inside it
+	// are not followed)
+	top := root
+	if l, err := os.Lstat(root); err == nil && l.Mode()&fs.ModeSymlink != 0 {
+		if r, err := filepath.EvalSymlinks(root); err == nil {
+			top = r
+		}
+	}
+	_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		rel, _ := filepath.Rel(root, p)
+		rel, _ := filepath.Rel(top, p)
 		rel = filepath.ToSlash(rel)
 		if err != nil {
 			yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: rel}, fmt.Errorf("reading directory: %w", unwrapPath(err)))
@@ -178,13 +229,19 @@ func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldE
 			return nil
 		}
 		if d.IsDir() {
-			if p != root && s.skipDir(d.Name()) {
+			if p != top && s.skipDir(d.Name()) {
 				return fs.SkipDir
 			}
 			return nil
 		}
 		if !d.Type().IsRegular() {
-			return nil // symlinks, sockets, devices
+			// symlinks are not followed (a link loop cannot trap the
+			// walk; what a link points at inside a root is scanned
+			// there), and sockets, pipes and devices are never opened:
+			// each is counted as skipped, by kind
+			o := credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: rel}
+			skip(o, fileKind(d.Type()))
+			return nil
 		}
 		select {
 		case jobs <- job{root: root, path: p, rel: rel}:
@@ -208,6 +265,10 @@ func unwrapPath(err error) error {
 // *credscan.ItemError; other errors come from yield.
 func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
 	fh, err := openFile(path)
+	var irr *irregularError
+	if errors.As(err, &irr) {
+		return yield(credscan.Chunk{Origin: o, Skip: irr.kind}, nil) // a pipe, a socket, a device named as a root
+	}
 	if err != nil {
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening file: %w", unwrapPath(err))}
 	}

@@ -5,6 +5,13 @@ package dir
 import "os"
 
 func openFile(path string) (file, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &irregularError{kind: fileKind(fi.Mode())}
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
