@@ -29,7 +29,7 @@ func WriteGitHubAnnotations(w io.Writer, r *Report) error {
 		}
 		title := "credscan: " + f.RuleID
 		msg := fmt.Sprintf("%s. Hardcoded secret (fingerprint %s): %s. %s", r.Rules[f.RuleID], shortFP(f.Fingerprint), f.Redacted, r.RuleHelp[f.RuleID])
-		bw.printf("::%s file=%s,line=%d,title=%s::%s\n", level, ghEscapeProp(f.Origin.Path), max(f.Origin.Line, 1), ghEscapeProp(title), ghEscape(strings.TrimSpace(msg)))
+		bw.printf("::%s file=%s,line=%d,title=%s::%s\n", level, ghEscapeProp(f.Origin.Path), max(f.Origin.Line, 1), ghEscapeProp(Visible(title)), ghEscape(Visible(strings.TrimSpace(msg))))
 	}
 	return bw.err
 }

@@ -23,6 +23,9 @@ type JSONReport struct {
 	CISecrets   []JSONCISecret   `json:"ci_secrets"`
 	Errors      []JSONError      `json:"errors"`
 	Stats       credscan.Stats   `json:"stats"`
+	// Incomplete says why the scan stopped before its end ("interrupted");
+	// absent for a finished scan.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // JSONTool names the producer.
@@ -133,7 +136,7 @@ func findingKind(f *credscan.Finding) string {
 
 // BuildJSON converts r to the JSON schema.
 func BuildJSON(r *Report) *JSONReport {
-	out := &JSONReport{Version: JSONVersion, Tool: JSONTool{Name: r.Tool, Version: r.Version}, Stats: r.Stats,
+	out := &JSONReport{Version: JSONVersion, Tool: JSONTool{Name: r.Tool, Version: r.Version}, Stats: r.Stats, Incomplete: r.Incomplete,
 		Findings: []JSONFinding{}, Credentials: []JSONCredential{}, References: []JSONReference{}, CISecrets: []JSONCISecret{}, Errors: []JSONError{}}
 	for _, f := range r.Findings {
 		out.Findings = append(out.Findings, JSONFinding{RuleID: f.RuleID, Kind: findingKind(f), Target: f.Target, App: f.Origin.App,
@@ -171,6 +174,9 @@ func writeJSON(w io.Writer, r *Report) error {
 }
 
 func writeCSV(w io.Writer, r *Report) error {
+	if r.Incomplete != "" {
+		return ErrIncompleteCSV
+	}
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"target", "app", "rule_id", "kind", "user", "host", "port", "database", "fingerprint",
 		"source_kind", "source", "path", "line", "commit", "layer", "blocking", "redacted", "ci", "job", "variable"})
@@ -182,18 +188,24 @@ func writeCSV(w io.Writer, r *Report) error {
 				port = strconv.Itoa(f.DB.Port)
 			}
 		}
-		_ = cw.Write([]string{f.Target, f.Origin.App, f.RuleID, findingKind(f), user, host, port, db, f.Fingerprint,
+		row := []string{f.Target, f.Origin.App, f.RuleID, findingKind(f), user, host, port, db, f.Fingerprint,
 			string(f.Origin.Kind), f.Origin.Target, f.Origin.Path, strconv.Itoa(f.Origin.Line), f.Origin.Commit, f.Origin.Layer,
-			strconv.FormatBool(f.Blocking), csvSafe(f.Redacted), f.Origin.CI, csvSafe(f.Origin.Job), csvSafe(f.Origin.Variable)})
+			strconv.FormatBool(f.Blocking), f.Redacted, f.Origin.CI, f.Origin.Job, f.Origin.Variable}
+		for i := range row {
+			row[i] = csvSafe(row[i])
+		}
+		_ = cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-// csvSafe defuses spreadsheet formula injection.
+// csvSafe makes a cell safe for a spreadsheet: control characters
+// visible, and a cell that begins with = + - @ (or a tab or carriage
+// return) prefixed with ' so it is not read as a formula (OWASP).
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsAny(s[:1], "=+-@") {
-		return "'" + s
+	if s != "" && strings.ContainsAny(s[:1], "=+-@\t\r") {
+		s = "'" + s
 	}
-	return s
+	return Visible(s)
 }

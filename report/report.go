@@ -4,6 +4,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -27,6 +28,10 @@ type Report struct {
 	Rules       map[string]string // rule ID → description
 	RuleHelp    map[string]string // rule ID → remediation
 	Color       bool              // ANSI colour (table only; on a TTY)
+	// Incomplete, when set, says why the scan stopped before the end
+	// ("interrupted"): every format says so, and CSV, which has no place
+	// to, refuses to be written (ErrIncompleteCSV).
+	Incomplete  string
 	credentials []*credscan.Credential
 }
 
@@ -37,6 +42,9 @@ func (r *Report) Credentials() []*credscan.Credential {
 	}
 	return r.credentials
 }
+
+// ErrIncompleteCSV is returned for a CSV report of an incomplete scan.
+var ErrIncompleteCSV = errors.New("the scan did not finish and CSV cannot say so: no CSV report written (use --format json, which marks it incomplete)")
 
 // Write renders r in format to w.
 func Write(w io.Writer, format string, r *Report) error {
@@ -111,7 +119,7 @@ func ciContext(o credscan.Origin) string {
 
 // writeCISecrets lists the CI secret names pipelines reference and stores
 // hold, per app: the names to re-point at Vault. No values exist here.
-func writeCISecrets(bw *errWriter, r *Report, c func(code, s string) string) {
+func writeCISecrets(bw *errWriter, r *Report, c func(code, s string) styled) {
 	if len(r.CISecrets) == 0 {
 		return
 	}
@@ -165,15 +173,18 @@ const (
 )
 
 func writeTable(w io.Writer, r *Report) error {
-	c := func(code, s string) string {
+	c := func(code, s string) styled {
 		if !r.Color {
-			return s
+			return styled(Visible(s))
 		}
-		return code + s + ansiReset
+		return styled(code + Visible(s) + ansiReset)
 	}
 	bw := &errWriter{w: w}
+	if r.Incomplete != "" {
+		bw.printf("%s\n", c(ansiRed, incompleteBanner(r)))
+	}
 	creds := r.Credentials()
-	if len(creds) == 0 {
+	if len(creds) == 0 && r.Incomplete == "" {
 		bw.printf("No credentials found.\n")
 	}
 	lastTarget := "\x00"
@@ -197,7 +208,7 @@ func writeTable(w io.Writer, r *Report) error {
 			if app == "" {
 				app = "-"
 			}
-			block := ""
+			block := styled("")
 			if f.Blocking {
 				block = c(ansiRed, " [blocking]")
 			}
@@ -226,7 +237,16 @@ func writeTable(w io.Writer, r *Report) error {
 	for _, e := range r.Errors {
 		bw.printf("%s %s\n", c(ansiRed, "skipped:"), e.Error())
 	}
+	if r.Incomplete != "" {
+		bw.printf("\n%s\n", c(ansiRed, incompleteBanner(r)))
+	}
 	return bw.err
+}
+
+// incompleteBanner says, in the human formats, that a report is not a
+// clean result.
+func incompleteBanner(r *Report) string {
+	return fmt.Sprintf("INCOMPLETE: the scan was %s; this report holds only what was found before it stopped and is not a clean result.", r.Incomplete)
 }
 
 func orNone(s []string) []string {
@@ -241,8 +261,10 @@ type errWriter struct {
 	err error
 }
 
+// printf writes format with args; every string and error among args is
+// made Visible (text the writer styled itself is passed as styled).
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
+		_, e.err = fmt.Fprintf(e.w, format, visibleArgs(args)...)
 	}
 }

@@ -17,8 +17,21 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations"`
+	Results     []sarifResult     `json:"results"`
+}
+
+// sarifInvocation says whether the scan ran to its end; an incomplete one
+// carries a notification that says why.
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
 }
 
 type sarifTool struct {
@@ -102,7 +115,11 @@ func writeSARIF(w io.Writer, r *Report) error {
 		driver.Rules = append(driver.Rules, sarifRule{ID: id, Name: id, ShortDescription: sarifText{desc}, FullDescription: sarifText{desc},
 			Help: sarifText{help}, Properties: sarifProps{Tags: []string{"security", "secret"}}})
 	}
-	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}}
+	inv := sarifInvocation{ExecutionSuccessful: r.Incomplete == ""}
+	if r.Incomplete != "" {
+		inv.ToolExecutionNotifications = []sarifNotification{{Level: "error", Message: sarifText{incompleteBanner(r)}}}
+	}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Invocations: []sarifInvocation{inv}, Results: []sarifResult{}}
 	for _, f := range r.Findings {
 		level := "warning"
 		if f.Blocking {

@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/credscan/credscan/report"
 )
 
 // Set by the release build (-ldflags "-X main.version=…"); otherwise
@@ -41,16 +43,18 @@ func init() {
 
 // Exit codes.
 const (
-	exitOK       = 0
-	exitBlocking = 1 // blocking findings
-	exitUsage    = 2 // usage or configuration error
-	exitPartial  = 3 // the scan finished but some items could not be read
-	exitVault    = 4 // a Vault push left credentials unwritten (they are listed)
+	exitOK          = 0
+	exitBlocking    = 1   // blocking findings
+	exitUsage       = 2   // usage or configuration error
+	exitPartial     = 3   // the scan finished but some items could not be read
+	exitVault       = 4   // a Vault push left credentials unwritten (they are listed)
+	exitInterrupted = 130 // interrupted (SIGINT, SIGTERM): the report, if any, is marked incomplete
 )
 
 var (
-	errBlocking = errors.New("blocking findings")
-	errPartial  = errors.New("some items could not be read")
+	errBlocking    = errors.New("blocking findings")
+	errPartial     = errors.New("some items could not be read")
+	errInterrupted = errors.New("interrupted")
 )
 
 // exitCode maps an error to the process exit code. It is the only place
@@ -59,6 +63,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
 	case errors.Is(err, errBlocking):
 		return exitBlocking
 	case errors.Is(err, errPartial):
@@ -72,11 +78,15 @@ func exitCode(err error) int {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	code := exitCode(err)
-	if err != nil && (code == exitUsage || code == exitVault) {
-		fmt.Fprintln(os.Stderr, "credscan:", err)
+	if err != nil && (code == exitUsage || code == exitVault || code == exitInterrupted) {
+		fmt.Fprintln(os.Stderr, "credscan:", report.Visible(err.Error()))
 	}
 	os.Exit(code)
 }

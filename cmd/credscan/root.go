@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -188,20 +189,26 @@ func (s *session) finish(cmd *cobra.Command, scanErr error) error {
 	if err := s.writeReport(cmd, rep); err != nil {
 		return err
 	}
-	if s.f.push {
+	interrupted := rep.Incomplete != ""
+	if s.f.push && !interrupted {
 		if err := s.push(cmd.Context(), cmd.ErrOrStderr()); err != nil {
 			return err
 		}
+	} else if s.f.push {
+		fmt.Fprintln(cmd.ErrOrStderr(), "credscan: the scan was interrupted: nothing was pushed to Vault")
 	}
 	verdict := s.verdict(cmd)
 	result := "ok"
 	switch {
+	case errors.Is(verdict, errInterrupted):
+		result = "interrupted"
 	case errors.Is(verdict, errBlocking):
 		result = "blocked"
 	case errors.Is(verdict, errPartial):
 		result = "partial"
 	}
-	if err := s.record(cmd.Context(), audit.Record{Action: "scan " + cmd.Name(), Scope: s.scope, Approval: s.f.approval, Result: result,
+	// the record of an interrupted scan is written all the same
+	if err := s.record(context.WithoutCancel(cmd.Context()), audit.Record{Action: "scan " + cmd.Name(), Scope: s.scope, Approval: s.f.approval, Result: result,
 		Counts: map[string]int{"items": int(s.res.Stats.Items), "findings": s.res.Stats.Findings, "credentials": s.res.Stats.Credentials,
 			"blocking": s.res.Stats.Blocking, "errors": s.res.Stats.Errors}}); err != nil {
 		return err
@@ -210,21 +217,29 @@ func (s *session) finish(cmd *cobra.Command, scanErr error) error {
 }
 
 // writeReport writes rep in --format to --output, else to stdout (in
-// colour on a terminal).
+// colour on a terminal). The report is rendered whole before anything is
+// written, so a failure leaves no half report; a format that cannot mark
+// an interrupted scan as such is not written at all.
 func (s *session) writeReport(cmd *cobra.Command, rep *report.Report) error {
-	var w io.Writer = cmd.OutOrStdout()
-	if s.f.output != "" {
-		fh, err := os.OpenFile(s.f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return credscan.UsageError("opening --output: %v", err)
-		}
-		defer fh.Close()
-		w = fh
-	} else if fh, ok := w.(*os.File); ok && term.IsTerminal(int(fh.Fd())) && os.Getenv("NO_COLOR") == "" {
+	out := cmd.OutOrStdout()
+	if fh, ok := out.(*os.File); ok && s.f.output == "" && term.IsTerminal(int(fh.Fd())) && os.Getenv("NO_COLOR") == "" {
 		rep.Color = true
 	}
-	if err := report.Write(w, s.f.format, rep); err != nil {
+	var buf bytes.Buffer
+	err := report.Write(&buf, s.f.format, rep)
+	if errors.Is(err, report.ErrIncompleteCSV) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "credscan:", err)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("writing report: %w", err)
+	}
+	if s.f.output == "" {
+		_, err = out.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(s.f.output, buf.Bytes(), 0o600); err != nil {
+		return credscan.UsageError("writing --output: %v", err)
 	}
 	return nil
 }
@@ -236,16 +251,20 @@ func (s *session) conclude(cmd *cobra.Command, scanErr error) (*report.Report, e
 	}
 	s.settle()
 	s.pol.Apply(s.res)
-	return &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References, CISecrets: s.res.CISecrets,
-		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}, nil
+	rep := &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References, CISecrets: s.res.CISecrets,
+		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}
+	if cmd.Context().Err() != nil {
+		rep.Incomplete = "interrupted"
+	}
+	return rep, nil
 }
 
 // verdict logs the totals and returns the error that decides the exit code.
 func (s *session) verdict(cmd *cobra.Command) error {
 	s.log.Info("scan finished", "items", s.res.Stats.Items, "bytes", s.res.Stats.Bytes, "findings", s.res.Stats.Findings,
 		"credentials", s.res.Stats.Credentials, "blocking", s.res.Stats.Blocking, "errors", s.res.Stats.Errors)
-	if err := cmd.Context().Err(); err != nil {
-		return credscan.UsageError("interrupted: %v", err)
+	if cmd.Context().Err() != nil {
+		return errInterrupted
 	}
 	switch {
 	case s.res.Stats.Blocking > 0:
