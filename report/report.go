@@ -18,16 +18,16 @@ var Formats = []string{"table", "json", "sarif", "csv", "markdown"}
 
 // Report is everything a format may render.
 type Report struct {
-	Tool        string
-	Version     string
-	Findings    []*credscan.Finding
-	References  []credscan.Reference
-	CISecrets   []credscan.CISecret
-	Errors      []*credscan.ItemError
-	Stats       credscan.Stats
-	Rules       map[string]string // rule ID → description
-	RuleHelp    map[string]string // rule ID → remediation
-	Color       bool              // ANSI colour (table only; on a TTY)
+	Tool       string
+	Version    string
+	Findings   []*credscan.Finding
+	References []credscan.Reference
+	CISecrets  []credscan.CISecret
+	Errors     []*credscan.ItemError
+	Stats      credscan.Stats
+	Rules      map[string]string // rule ID → description
+	RuleHelp   map[string]string // rule ID → remediation
+	Color      bool              // ANSI colour (table only; on a TTY)
 	// Incomplete, when set, says why the scan stopped before the end
 	// ("interrupted"): every format says so, and CSV, which has no place
 	// to, refuses to be written (ErrIncompleteCSV).
