@@ -56,25 +56,16 @@ func RedactURL(u string) string {
 
 // String renders the origin as target:path:line, for humans.
 func (o Origin) String() string {
-	var b strings.Builder
-	if o.Target != "" {
-		b.WriteString(o.Target)
-		b.WriteString(":")
+	var parts []string
+	for _, p := range []string{o.Target, o.Layer, o.Commit, o.Path} {
+		if p != "" {
+			parts = append(parts, p)
+		}
 	}
-	if o.Layer != "" {
-		b.WriteString(o.Layer)
-		b.WriteString(":")
-	}
-	if o.Commit != "" {
-		b.WriteString(o.Commit)
-		b.WriteString(":")
-	}
-	b.WriteString(o.Path)
 	if o.Line > 0 {
-		b.WriteString(":")
-		b.WriteString(strconv.Itoa(o.Line))
+		parts = append(parts, strconv.Itoa(o.Line))
 	}
-	return b.String()
+	return strings.Join(parts, ":")
 }
 
 // Chunk is a piece of a source's content. Data is only valid during the

@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/redact"
 )
 
 // Manifest is a parsed credscan.yaml.
@@ -231,7 +232,8 @@ func Parse(b []byte) (*Manifest, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty manifest")
 		}
-		return nil, fmt.Errorf("parsing manifest: %w", err)
+		// yaml.v3's type errors quote the value's first characters
+		return nil, fmt.Errorf("parsing manifest: %s", redact.Message(err.Error()))
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(b, &root)
@@ -255,7 +257,7 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			return fmt.Errorf("targets[%d]: duplicate target %q", i, t.Name)
 		}
 		seen[strings.ToLower(t.Name)] = true
-		for _, h := range t.Hosts {
+		for k, h := range t.Hosts {
 			h = strings.ToLower(strings.TrimSpace(h))
 			if p, err := netip.ParsePrefix(h); err == nil {
 				t.prefixes = append(t.prefixes, p)
@@ -264,6 +266,10 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			if a, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
 				t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
 				continue
+			}
+			if looksLikeAddress(h) {
+				// 10.20.30.0/33 or 10.20.30.999 would match nothing
+				return fmt.Errorf("targets[%d] (%s) hosts[%d]%s: %q is not a valid IP address or CIDR", i, t.Name, k, hostLine(root, i, k), h)
 			}
 			if _, err := path.Match(h, "x"); err != nil {
 				return fmt.Errorf("targets[%d] (%s): bad host pattern %q: %v", i, t.Name, h, err)
@@ -321,20 +327,59 @@ func (m *Manifest) validate(root *yaml.Node) error {
 	return nil
 }
 
+// looksLikeAddress says a host pattern is written as an IP address or a
+// CIDR (digits and dots, an IPv6 form, or a prefix length), not as a name
+// or a glob.
+func looksLikeAddress(h string) bool {
+	if strings.ContainsAny(h, "*?[") {
+		return false
+	}
+	if strings.Contains(h, "/") {
+		return true
+	}
+	v4, v6 := true, strings.Count(h, ":") >= 2
+	for _, c := range h {
+		isDigit := '0' <= c && c <= '9'
+		if !isDigit && c != '.' {
+			v4 = false
+		}
+		if !isDigit && c != ':' && c != '.' && !('a' <= c && c <= 'f') && c != '[' && c != ']' {
+			v6 = false
+		}
+	}
+	return v4 && strings.Contains(h, ".") || v6
+}
+
+// hostLine finds " (line N)" of targets[i].hosts[k] in the YAML tree.
+func hostLine(root *yaml.Node, i, k int) string {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if ts := mapGet(n, "targets"); ts != nil && i < len(ts.Content) {
+		if hs := mapGet(ts.Content[i], "hosts"); hs != nil && k < len(hs.Content) {
+			return fmt.Sprintf(" (line %d)", hs.Content[k].Line)
+		}
+	}
+	return ""
+}
+
+func mapGet(n *yaml.Node, key string) *yaml.Node {
+	for k := 0; n != nil && k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == key {
+			return n.Content[k+1]
+		}
+	}
+	return nil
+}
+
 // lineOf finds " (line N)" of apps[i].sources[j] in the YAML tree.
 func lineOf(root *yaml.Node, i, j int) string {
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
-	get := func(n *yaml.Node, key string) *yaml.Node {
-		for k := 0; n != nil && k+1 < len(n.Content); k += 2 {
-			if n.Content[k].Value == key {
-				return n.Content[k+1]
-			}
-		}
-		return nil
-	}
+	get := mapGet
 	apps := get(n, "apps")
 	if apps == nil || i >= len(apps.Content) {
 		return ""

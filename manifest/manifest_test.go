@@ -78,3 +78,28 @@ func TestSpecDropsURLToken(t *testing.T) {
 		t.Errorf("Spec() kept the URL's user information (not shown)")
 	}
 }
+
+// A host written as an IP address or CIDR that does not parse is an error
+// naming its line (it used to be taken as a name and match nothing).
+func TestInvalidAddressesAreRejected(t *testing.T) {
+	for _, h := range []string{"10.20.30.0/33", "10.20.30.999", "10.20.30", "fe80::1::2", "300.1.1.1/8"} {
+		_, err := Parse([]byte("version: 1\ntargets:\n  - name: ARP\n    hosts:\n      - arp-db.prod.internal\n      - \"" + h + "\"\n"))
+		if err == nil || !strings.Contains(err.Error(), "line 6") || !strings.Contains(err.Error(), "not a valid IP address or CIDR") {
+			t.Errorf("%s: %v", h, err)
+		}
+	}
+	for _, h := range []string{"10.20.30.0/24", "10.20.30.4", "fe80::1", "10.20.*", "arp-db-*.prod.internal", "db1"} {
+		if _, err := Parse([]byte("version: 1\ntargets:\n  - name: ARP\n    hosts: [\"" + h + "\"]\n")); err != nil {
+			t.Errorf("%s: %v", h, err)
+		}
+	}
+}
+
+// A type error names the line, never the value (yaml.v3 quotes its first
+// characters).
+func TestTypeErrorDoesNotQuoteTheValue(t *testing.T) {
+	_, err := Parse([]byte("version: 1\napps:\n  - name: a\n    wave: Zq8-UNIQUE-VALUE\n"))
+	if err == nil || strings.Contains(err.Error(), "Zq8") || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("%v", err)
+	}
+}

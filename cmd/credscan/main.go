@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/credscan/credscan/report"
@@ -76,6 +77,16 @@ func exitCode(err error) int {
 	}
 }
 
+// visibleLines is report.Visible line by line: an error's own line
+// breaks stay, nothing else it quotes can control the terminal.
+func visibleLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = report.Visible(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -86,7 +97,7 @@ func main() {
 	stop()
 	code := exitCode(err)
 	if err != nil && (code == exitUsage || code == exitVault || code == exitInterrupted) {
-		fmt.Fprintln(os.Stderr, "credscan:", report.Visible(err.Error()))
+		fmt.Fprintln(os.Stderr, "credscan:", visibleLines(err.Error()))
 	}
 	os.Exit(code)
 }

@@ -352,3 +352,29 @@ func TestCommandLineScanNeedsApproval(t *testing.T) {
 		t.Errorf("dir scan: exit %d %s", code, stderr)
 	}
 }
+
+// A manifest source that does not exist is an unreadable item (exit 3):
+// the other sources are scanned. (A missing directory stopped the whole
+// estate scan.)
+func TestMissingEstateSourceIsAnItemError(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "credscan.yaml"), "version: 1\napps:\n  - name: a\n    sources:\n      - dir: missing\n      - git: missing-repo\n      - image: oci:missing-oci\n      - dir: ok\n")
+	writeFile(t, filepath.Join(dir, "ok", "README.md"), "nothing here\n")
+	stdout, stderr, code := run(t, "scan", "estate", "-m", filepath.Join(dir, "credscan.yaml"), "--format", "json")
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d: %s", code, exitPartial, stderr)
+	}
+	var rep struct {
+		Errors []struct {
+			Origin struct{ Target string }
+		}
+		Stats struct{ Items int }
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) != 3 || rep.Stats.Items != 1 {
+		t.Errorf("%d errors (want 3), %d items (want the README)", len(rep.Errors), rep.Stats.Items)
+	}
+}

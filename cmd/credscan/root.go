@@ -370,7 +370,7 @@ func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error)
 				}
 				images = append(images, imagesrc.Ref{Ref: ref, Label: src.Image, App: app.Name})
 			case credscan.KindDir:
-				d, err := dir.New([]string{m.Resolve(src.Dir)}, dir.WithApp(app.Name), dir.WithWorkers(workers))
+				d, err := dir.New([]string{m.Resolve(src.Dir)}, dir.WithApp(app.Name), dir.WithWorkers(workers), dir.WithMissingRoots())
 				if err != nil {
 					return nil, credscan.UsageError("app %s: %v", app.Name, err)
 				}

@@ -14,6 +14,7 @@ package redact
 import (
 	"encoding/base64"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -124,4 +125,16 @@ func Forms(s string) []string {
 		forms = append(forms, enc.EncodeToString([]byte(s)))
 	}
 	return forms
+}
+
+// quoted matches what parsers quote from their input in messages:
+// `…`, '…' and "…" runs on one line.
+var quoted = regexp.MustCompile("`[^`\\n]*`|'[^'\\n]*'|\"[^\"\\n]*\"")
+
+// Message returns a parser's error message without the parts it quotes
+// from its input (yaml.v3's "cannot unmarshal !!str `Zq8-…` into int"
+// quotes a value's first characters), each replaced by "…": errors never
+// repeat content of scanned or configuration files.
+func Message(msg string) string {
+	return quoted.ReplaceAllString(msg, "…")
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/credscan/credscan/internal/redact"
 )
 
 // System is a CI system.
@@ -136,7 +138,7 @@ func yamlError(err error) error {
 	if i := strings.Index(msg, "\n"); i > 0 {
 		msg = msg[:i]
 	}
-	return &parseError{msg: msg}
+	return &parseError{msg: redact.Message(msg)}
 }
 
 type parseError struct{ msg string }

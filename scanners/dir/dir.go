@@ -36,6 +36,9 @@ type Scanner struct {
 	overlap   int
 	whole     int64
 	skipDir   func(name string) bool
+	// missingOK: a root that does not exist is an item error of the
+	// scan, not a refusal of New
+	missingOK bool
 }
 
 var _ scanners.Source = (*Scanner)(nil)
@@ -56,6 +59,12 @@ func WithWorkers(n int) Option {
 		return nil
 	}
 }
+
+// WithMissingRoots makes a root that does not exist (or cannot be read)
+// an item error reported when it is scanned, after which the other roots
+// are scanned, instead of an error from New: what an estate wants, where
+// one app's missing checkout must not stop the others.
+func WithMissingRoots() Option { return func(s *Scanner) error { s.missingOK = true; return nil } }
 
 // WithChunking sets the chunk size, the overlap and the whole-file limit.
 func WithChunking(chunk, overlap int, whole int64) Option {
@@ -81,7 +90,7 @@ func New(roots []string, opts ...Option) (*Scanner, error) {
 		}
 	}
 	for _, r := range roots {
-		if _, err := os.Stat(r); err != nil {
+		if _, err := os.Stat(r); err != nil && !s.missingOK {
 			return nil, credscan.UsageError("cannot scan %s: %v", r, errors.Unwrap(err))
 		}
 	}
@@ -193,7 +202,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldErr func(credscan.Origin, error), skip func(credscan.Origin, string)) {
 	fi, err := os.Stat(root)
 	if err != nil {
-		yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root}, fmt.Errorf("reading root: %w", err))
+		yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root}, fmt.Errorf("reading root: %w", unwrapPath(err)))
 		return
 	}
 	if !fi.IsDir() {
