@@ -29,7 +29,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners/dir"
@@ -127,7 +126,7 @@ func NewRefs(refs []Ref, o Options) (*Scanner, error) {
 type resolved struct {
 	label string
 	app   string
-	img   v1.Image
+	img   image
 }
 
 // open resolves a reference to its images (one per platform).
@@ -150,7 +149,7 @@ func (s *Scanner) open(ctx context.Context, ref string) ([]resolved, func(), err
 		return imgs, func() { os.RemoveAll(tmp) }, err
 	case strings.HasPrefix(ref, "docker-archive:"):
 		file := strings.TrimPrefix(ref, "docker-archive:")
-		img, err := tarball.ImageFromPath(file, nil)
+		img, err := openDockerArchive(file)
 		if err != nil {
 			return nil, done, fmt.Errorf("reading %s: %w", file, err)
 		}
@@ -201,7 +200,7 @@ func isLoopback(host string) bool {
 	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
 }
 
-func digestSuffix(img v1.Image) string {
+func digestSuffix(img interface{ Digest() (v1.Hash, error) }) string {
 	if d, err := img.Digest(); err == nil {
 		return "@" + d.String()
 	}
