@@ -311,10 +311,7 @@ func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, 
 		if cap(data) <= s.chunkSize+s.overlap {
 			*buf = data
 		}
-		if isBinary(data) {
-			return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
-		}
-		return yield(credscan.Chunk{Origin: o, Data: data, StartLine: 1, Whole: true}, nil)
+		return whole(data, o, yield)
 	}
 	return s.stream(ctx, fh, o, yield)
 }
@@ -325,8 +322,16 @@ type file interface {
 	Size() (int64, error)
 }
 
-func isBinary(b []byte) bool {
-	return bytes.IndexByte(b[:min(len(b), binarySniff)], 0) >= 0
+// whole yields an item held whole in data: decoded to UTF-8 when it is
+// UTF-16, counted as skipped when it is binary.
+func whole(data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	switch c := sniff(data); c {
+	case contentBinary:
+		return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+	case contentUTF16LE, contentUTF16BE:
+		data = decodeUTF16(data, c)
+	}
+	return yield(credscan.Chunk{Origin: o, Data: data, StartLine: 1, Whole: true}, nil)
 }
 
 // stream yields r in chunks of about chunkSize new bytes. Each chunk ends
@@ -361,8 +366,13 @@ func (s *Scanner) stream(ctx context.Context, r io.Reader, o credscan.Origin, yi
 		}
 		if first {
 			first = false
-			if isBinary(data) {
+			switch c := sniff(data); c {
+			case contentBinary:
 				return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+			case contentUTF16LE, contentUTF16BE:
+				// read again through a decoder: what was read, then the rest
+				read := append([]byte(nil), data...)
+				return s.stream(ctx, utf16Reader(io.MultiReader(bytes.NewReader(read), r), c), o, yield)
 			}
 		}
 		end := len(data)
@@ -444,8 +454,5 @@ func ScanBytes(ctx context.Context, data []byte, o credscan.Origin, yield func(c
 		s := &Scanner{chunkSize: DefaultChunkSize, overlap: DefaultOverlap, whole: DefaultWhole}
 		return s.stream(ctx, bytes.NewReader(data), o, yield)
 	}
-	if isBinary(data) {
-		return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
-	}
-	return yield(credscan.Chunk{Origin: o, Data: data, StartLine: 1, Whole: true}, nil)
+	return whole(data, o, yield)
 }
