@@ -67,6 +67,10 @@ func (r *Results) addReference(ref credscan.Reference) {
 	r.mu.Unlock()
 }
 
+// AddProblem records something a source could not do as asked (a
+// shallow clone's missing history): it holds no content.
+func (r *Results) AddProblem(p string) { r.addProblem(p) }
+
 func (r *Results) addProblem(p string) {
 	r.mu.Lock()
 	r.Stats.Problems = append(r.Stats.Problems, p)

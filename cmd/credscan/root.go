@@ -468,6 +468,9 @@ func (s *session) scanGit(ctx context.Context, spec string, o gitsrc.Options) er
 	if err := s.engine.Scan(ctx, g, s.res); err != nil {
 		return err // a bad revision (exit 2) or an interruption
 	}
+	for _, w := range g.Warnings {
+		s.res.AddProblem(w)
+	}
 	s.log.Info("git history scanned", "repo", o.Label, "commits", g.Commits, "submodules", len(g.Submodules))
 	s.post = append(s.post, g.Attribute)
 	return nil

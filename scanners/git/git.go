@@ -37,6 +37,10 @@ import (
 const (
 	TagAtTip       = "git:at-tip"       // the secret is in the default branch's tip
 	TagHistoryOnly = "git:history-only" // deleted since, but in history
+	// TagAtOrBefore: the commit named is where the history the repository
+	// holds begins (a shallow clone's boundary, or the child of a missing
+	// commit): the secret was introduced there or before.
+	TagAtOrBefore = "git:at-or-before"
 	lfsPointer     = "version https://git-lfs.github.com/spec/v1"
 )
 
@@ -72,10 +76,16 @@ type Scanner struct {
 	noDelta    bool  // scan every blob whole (tests compare)
 	keepBudget int64 // bytes of line hashes held at once (keepBudget)
 	kept       *keptBytes
+	// boundary holds the commits whose history is not all there: a
+	// shallow clone's boundary, the children of a missing commit
+	boundary map[string]bool
 	// Commits is the number of commits walked; Submodules lists the
 	// submodule paths seen (listed, not followed).
 	Commits    int
 	Submodules []string
+	// Warnings say what of the history could not be scanned as it was
+	// (a shallow clone); they hold no content.
+	Warnings []string
 }
 
 type occurrence struct {
@@ -319,16 +329,45 @@ func (s *Scanner) commit(h plumbing.Hash) (*object.Commit, error) {
 	return nil, fmt.Errorf("tag chain too long at %s", h)
 }
 
-// walk returns the commits reachable from from and not from stop, oldest
-// first. A commit that cannot be read is reported and its history beyond
-// it is not reached (a shallow clone's boundary is not an error).
-func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report func(error)) ([]*object.Commit, error) {
+// shallowCommits returns the repository's shallow boundary, if any.
+func (s *Scanner) shallowCommits() map[plumbing.Hash]bool {
 	shallow := map[plumbing.Hash]bool{}
 	if hs, err := s.repo.Storer.Shallow(); err == nil {
 		for _, h := range hs {
 			shallow[h] = true
 		}
 	}
+	return shallow
+}
+
+// noteShallow records a shallow clone's boundary and warns of it.
+func (s *Scanner) noteShallow(shallow map[plumbing.Hash]bool) {
+	if len(shallow) == 0 {
+		return
+	}
+	for h := range shallow {
+		s.markBoundary(h.String())
+	}
+	w := fmt.Sprintf("%s is a shallow clone: the history behind %d commit(s) is not in it, so a secret first seen at such a commit was introduced there or before (tagged %s); fetch the full history (git fetch --unshallow) to know where", s.label, len(shallow), TagAtOrBefore)
+	s.Warnings = append(s.Warnings, w)
+	s.o.Logger.Warn("shallow clone", "repo", s.label, "boundary_commits", len(shallow))
+}
+
+func (s *Scanner) markBoundary(h string) {
+	if s.boundary == nil {
+		s.boundary = map[string]bool{}
+	}
+	s.boundary[h] = true
+}
+
+// walk returns the commits reachable from from and not from stop, oldest
+// first. A commit that cannot be read is reported (a shallow clone's
+// boundary is not an error), its children are marked as boundaries, and
+// then every commit object the walk did not reach is walked too: what
+// lies behind the gap is scanned, though no path leads there.
+func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report func(error)) ([]*object.Commit, error) {
+	shallow := s.shallowCommits()
+	s.noteShallow(shallow)
 	excluded := map[plumbing.Hash]bool{}
 	queue := append([]plumbing.Hash(nil), stop...)
 	for len(queue) > 0 {
@@ -348,35 +387,63 @@ func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report f
 		}
 	}
 	seen := map[plumbing.Hash]bool{}
+	child := map[plumbing.Hash]plumbing.Hash{} // a commit → a child that names it
 	var out []*object.Commit
+	gaps := 0
 	queue = append(queue[:0], from...)
-	for len(queue) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		if seen[h] || excluded[h] {
-			continue
-		}
-		seen[h] = true
-		c, err := s.commit(h)
-		if err != nil {
-			// in a shallow clone a missing commit is past the boundary
-			if !errors.Is(err, plumbing.ErrObjectNotFound) || len(shallow) == 0 {
-				report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Path: "commit " + h.String()},
-					Err: fmt.Errorf("reading commit: %w", err)})
+	for pass := 0; pass < 2; pass++ {
+		for len(queue) > 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
-			continue
+			h := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			if seen[h] || excluded[h] {
+				continue
+			}
+			seen[h] = true
+			c, err := s.commit(h)
+			if err != nil {
+				// in a shallow clone a missing commit is past the boundary
+				if !errors.Is(err, plumbing.ErrObjectNotFound) || len(shallow) == 0 {
+					gaps++
+					ch, ok := child[h]
+					msg := fmt.Errorf("reading commit: %w (the history behind it is scanned as far as it can be found)", err)
+					if ok {
+						s.markBoundary(ch.String())
+						msg = fmt.Errorf("reading commit, a parent of %s: %w (what is first seen at %s was introduced there or before; the history behind it is scanned as far as it can be found)", ch, err, ch.String()[:12])
+					}
+					report(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, Target: s.label, Path: "commit " + h.String()}, Err: msg})
+				}
+				continue
+			}
+			if seen[c.Hash] && c.Hash != h || excluded[c.Hash] {
+				continue
+			}
+			seen[c.Hash] = true
+			out = append(out, c)
+			if !shallow[c.Hash] {
+				for _, p := range c.ParentHashes {
+					child[p] = c.Hash
+				}
+				queue = append(queue, c.ParentHashes...)
+			}
 		}
-		if seen[c.Hash] && c.Hash != h || excluded[c.Hash] {
-			continue
+		if gaps == 0 || pass > 0 {
+			break
 		}
-		seen[c.Hash] = true
-		out = append(out, c)
-		if !shallow[c.Hash] {
-			queue = append(queue, c.ParentHashes...)
+		// past a missing commit: every commit object not reached yet
+		// (what lay behind the gap, and any other unreachable commit)
+		iter, err := s.repo.CommitObjects()
+		if err != nil {
+			break
 		}
+		_ = iter.ForEach(func(c *object.Commit) error {
+			if !seen[c.Hash] && !excluded[c.Hash] {
+				queue = append(queue, c.Hash)
+			}
+			return nil
+		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].Committer.When, out[j].Committer.When
@@ -618,6 +685,7 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 	if err != nil {
 		return err
 	}
+	s.noteShallow(s.shallowCommits())
 	// oldest first, as go-git's plan orders them: by committer time, a
 	// merge after the commits of the same second, then parents before
 	// children as git lists them
@@ -946,6 +1014,9 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 				tag = TagAtTip
 			}
 			g.Tags = append(append([]string(nil), f.Tags...), tag)
+			if s.boundary[oc.commit.hash] {
+				g.Tags = append(g.Tags, TagAtOrBefore)
+			}
 			best[k] = &g
 			bestOrder[k] = oc.commit.order
 		}
