@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/manifest"
@@ -67,7 +68,7 @@ func New(m *manifest.Manifest, baselineFile string) (*Policy, error) {
 		}
 		p.baseline = map[baselineKey]bool{}
 		for _, e := range b.Entries {
-			p.baseline[baselineKey{e.Fingerprint, e.Path}] = true
+			p.baseline[baselineKey{e.Fingerprint, e.path()}] = true
 		}
 	}
 	return p, nil
@@ -148,8 +149,28 @@ type Baseline struct {
 type BaselineEntry struct {
 	Fingerprint string `json:"fingerprint"`
 	Path        string `json:"path"`
-	RuleID      string `json:"rule_id"`
-	Line        int    `json:"line,omitempty"` // informative; matching ignores it so edits above do not unbaseline
+	// PathBytes holds the path's bytes when they are not UTF-8 (a Latin-1
+	// file name): JSON strings cannot, and Path then shows it with U+FFFD.
+	PathBytes []byte `json:"path_bytes,omitempty"`
+	RuleID    string `json:"rule_id"`
+	Line      int    `json:"line,omitempty"` // informative; matching ignores it so edits above do not unbaseline
+}
+
+// path is the entry's path, exactly as the finding had it.
+func (e BaselineEntry) path() string {
+	if e.PathBytes != nil {
+		return string(e.PathBytes)
+	}
+	return e.Path
+}
+
+func entryFor(f *credscan.Finding) BaselineEntry {
+	e := BaselineEntry{Fingerprint: f.Fingerprint, Path: f.Origin.Path, RuleID: f.RuleID, Line: f.Origin.Line}
+	if !utf8.ValidString(e.Path) {
+		e.PathBytes = []byte(e.Path)
+		e.Path = strings.ToValidUTF8(e.Path, "\uFFFD")
+	}
+	return e
 }
 
 // NewBaseline builds a baseline from findings.
@@ -162,11 +183,11 @@ func NewBaseline(fs []*credscan.Finding, now time.Time) *Baseline {
 			continue
 		}
 		seen[k] = true
-		b.Entries = append(b.Entries, BaselineEntry{Fingerprint: f.Fingerprint, Path: f.Origin.Path, RuleID: f.RuleID, Line: f.Origin.Line})
+		b.Entries = append(b.Entries, entryFor(f))
 	}
 	sort.Slice(b.Entries, func(i, j int) bool {
-		if b.Entries[i].Path != b.Entries[j].Path {
-			return b.Entries[i].Path < b.Entries[j].Path
+		if pi, pj := b.Entries[i].path(), b.Entries[j].path(); pi != pj {
+			return pi < pj
 		}
 		return b.Entries[i].Fingerprint < b.Entries[j].Fingerprint
 	})
