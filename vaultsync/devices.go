@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	vault "github.com/hashicorp/vault/api"
 )
@@ -26,10 +27,28 @@ type DeviceCheck struct {
 // needs read and sudo on it) and judges them: none is a failure; a single
 // device is a warning (when it fails, Vault refuses requests); a socket
 // device is a warning (a slow or dead listener blocks Vault).
+//
+// A Vault that cannot be reached, is sealed or overloaded is asked again
+// (three attempts, half a second then a second apart); the error then
+// says which it was (credscan.CodeUnavailable) apart from a refusal
+// (credscan.CodeUnauthorized).
 func CheckAuditDevices(ctx context.Context, c *vault.Client) (DeviceCheck, error) {
-	m, err := c.Sys().ListAuditWithContext(ctx)
+	var m map[string]*vault.Audit
+	var err error
+	wait := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		m, err = c.Sys().ListAuditWithContext(ctx)
+		if err == nil || !retryable(err) || attempt == 3 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 	if err != nil {
-		return DeviceCheck{}, fmt.Errorf("listing Vault audit devices (the token needs read and sudo on sys/audit): %s", describe(err))
+		return DeviceCheck{}, vaultErr("listing Vault audit devices", err, "the token needs read and sudo on sys/audit")
 	}
 	var chk DeviceCheck
 	for path, a := range m {

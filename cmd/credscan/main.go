@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/report"
 )
 
@@ -42,13 +43,16 @@ func init() {
 	}
 }
 
-// Exit codes.
+// Exit codes: the README's table.
 const (
-	exitOK          = 0
+	exitOK          = 0   // nothing blocking
 	exitBlocking    = 1   // blocking findings
-	exitUsage       = 2   // usage or configuration error
+	exitUsage       = 2   // usage or configuration error (also: not found, permission denied)
 	exitPartial     = 3   // the scan finished but some items could not be read
 	exitVault       = 4   // a Vault push left credentials unwritten (they are listed)
+	exitUnavailable = 5   // a service credscan needs (Vault, a registry, a database) could not be reached
+	exitRefused     = 6   // refused by a safety gate, or someone else changed the state first
+	exitIntegrity   = 7   // data that must verify does not (a tampered audit log)
 	exitInterrupted = 130 // interrupted (SIGINT, SIGTERM): the report, if any, is marked incomplete
 )
 
@@ -72,9 +76,24 @@ func exitCode(err error) int {
 		return exitPartial
 	case errors.As(err, new(*vaultFailure)):
 		return exitVault
-	default:
-		return exitUsage
 	}
+	switch credscan.CodeOf(err) {
+	case credscan.CodeUnavailable:
+		return exitUnavailable
+	case credscan.CodeRefused, credscan.CodeConflict:
+		return exitRefused
+	case credscan.CodeIntegrity:
+		return exitIntegrity
+	case credscan.CodeCanceled:
+		return exitInterrupted
+	}
+	return exitUsage
+}
+
+// printsError says whether main prints err (the codes whose command
+// printed a report instead do not).
+func printsError(code int) bool {
+	return code != exitOK && code != exitBlocking && code != exitPartial
 }
 
 // visibleLines is report.Visible line by line: an error's own line
@@ -96,7 +115,7 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	code := exitCode(err)
-	if err != nil && (code == exitUsage || code == exitVault || code == exitInterrupted) {
+	if err != nil && printsError(code) {
 		fmt.Fprintln(os.Stderr, "credscan:", visibleLines(err.Error()))
 	}
 	os.Exit(code)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,7 +33,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())
 	code := exitCode(err)
-	if err != nil && (code == exitUsage || code == exitVault) {
+	if err != nil && printsError(code) {
 		errb.WriteString("credscan: " + err.Error() + "\n")
 	}
 	return out.String(), errb.String(), code
@@ -377,4 +378,22 @@ func TestMissingEstateSourceIsAnItemError(t *testing.T) {
 	if len(rep.Errors) != 3 || rep.Stats.Items != 1 {
 		t.Errorf("%d errors (want 3), %d items (want the README)", len(rep.Errors), rep.Stats.Items)
 	}
+}
+
+// Vault that cannot be reached exits with the unavailable code and says
+// so, not as a permission or usage problem.
+func TestVaultUnreachableExitCode(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close()
+	t.Setenv("VAULT_ADDR", addr)
+	t.Setenv("VAULT_TOKEN", "hvs.not-a-real-token")
+	_, stderr, code := run(t, "vault", "audit", "check")
+	if code != exitUnavailable || !strings.Contains(stderr, "cannot reach Vault at "+addr) || strings.Contains(stderr, "usage") || strings.Contains(stderr, "sudo") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	leakcheck.AssertNone(t, "stderr", []byte(stderr), "hvs.not-a-real-token")
 }

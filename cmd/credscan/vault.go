@@ -189,7 +189,7 @@ func (s *session) push(ctx context.Context, w io.Writer) error {
 	}
 	chk, err := vaultsync.CheckAuditDevices(ctx, s.f.vault.client)
 	if err != nil && !s.f.allowNoAudit {
-		return fmt.Errorf("%v; refusing to push without knowing Vault logs access (--allow-no-audit overrides, and is recorded)", err)
+		return fmt.Errorf("%w; refusing to push without knowing Vault logs access (--allow-no-audit overrides, and is recorded)", err)
 	}
 	for _, warn := range chk.Warnings {
 		s.log.Warn(warn)
@@ -408,7 +408,7 @@ func newAuditCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			if prob != nil {
 				fmt.Fprintf(out, "%s: TAMPERED at %v\n", file, prob)
-				return errBlocking
+				return credscan.Errorf(credscan.CodeIntegrity, "audit log %s does not verify: %v", file, prob)
 			}
 			if againstVault && len(recs) > 0 {
 				s, err := vaultSession(cmd, vf, m)
@@ -425,7 +425,7 @@ func newAuditCmd() *cobra.Command {
 				}
 				if diff != "" {
 					fmt.Fprintf(out, "%s: DIFFERS from its Vault mirror: %s\n", file, diff)
-					return errBlocking
+					return credscan.Errorf(credscan.CodeIntegrity, "audit log %s differs from its Vault mirror", file)
 				}
 			}
 			fmt.Fprintf(out, "%s: %d record(s), chain intact\n", file, len(recs))

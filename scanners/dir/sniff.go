@@ -21,16 +21,20 @@ const (
 // sniff tells text from binary the way git does (a zero byte among the
 // first 8000), past a leading run of zero bytes (a sparse file's hole
 // holds nothing, and text after it must not be taken for binary), and
-// recognises UTF-16 by its byte order mark or, without one, by zero bytes
-// at every other place among printable ones.
+// recognises UTF-16 by its byte order mark with zero bytes after it or,
+// without one, by zero bytes at every other place among printable ones.
 func sniff(b []byte) content {
+	w := b[:min(len(b), binarySniff)]
+	// a byte order mark, and zero bytes after it (UTF-16 writes a line
+	// break or a blank with one): bytes FF FE before plain text are not
+	// UTF-16
+	hasZero := len(w) > 2 && bytes.IndexByte(w[2:], 0) >= 0
 	switch {
-	case bytes.HasPrefix(b, []byte{0xff, 0xfe}) && !bytes.HasPrefix(b, []byte{0xff, 0xfe, 0, 0}):
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}) && !bytes.HasPrefix(b, []byte{0xff, 0xfe, 0, 0}) && hasZero:
 		return contentUTF16LE
-	case bytes.HasPrefix(b, []byte{0xfe, 0xff}):
+	case bytes.HasPrefix(b, []byte{0xfe, 0xff}) && hasZero:
 		return contentUTF16BE
 	}
-	w := b[:min(len(b), binarySniff)]
 	if c, ok := utf16Shape(w); ok {
 		return c
 	}
