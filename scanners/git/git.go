@@ -41,7 +41,7 @@ const (
 	// holds begins (a shallow clone's boundary, or the child of a missing
 	// commit): the secret was introduced there or before.
 	TagAtOrBefore = "git:at-or-before"
-	lfsPointer     = "version https://git-lfs.github.com/spec/v1"
+	lfsPointer    = "version https://git-lfs.github.com/spec/v1"
 )
 
 // Options select what history is scanned.
