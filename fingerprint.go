@@ -48,7 +48,7 @@ func LoadFingerprintKey(keyFile string) (key []byte, created bool, err error) {
 		}
 		return []byte(v), false, nil
 	}
-	b, err := os.ReadFile(keyFile)
+	b, err := readRegular(keyFile)
 	switch {
 	case err == nil:
 		k := []byte(strings.TrimSpace(string(b)))
@@ -92,4 +92,13 @@ func DefaultKeyFile() string {
 		dir = os.TempDir()
 	}
 	return filepath.Join(dir, "credscan", "fingerprint.key")
+}
+
+// readRegular reads a file that must be a regular file: a named pipe in
+// its place would block the read for ever.
+func readRegular(path string) ([]byte, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
+	}
+	return os.ReadFile(path)
 }

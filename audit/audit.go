@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/credscan/credscan/internal/regular"
 	"io"
 	"os"
 	"path/filepath"
@@ -212,7 +213,7 @@ func Verify(r io.Reader) ([]Record, *Problem, error) {
 
 // VerifyFile verifies the log at path.
 func VerifyFile(path string) ([]Record, *Problem, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
+	"github.com/credscan/credscan/internal/regular"
 )
 
 // Manifest is a parsed credscan.yaml.
@@ -207,9 +207,9 @@ type Policy struct {
 // Load reads and validates the manifest at file. Unknown keys and malformed
 // YAML are errors that name the line.
 func Load(file string) (*Manifest, error) {
-	b, err := os.ReadFile(file)
+	b, err := regular.ReadFile(file)
 	if err != nil {
-		return nil, credscan.UsageError("reading manifest: %v", err)
+		return nil, credscan.UsageError("reading manifest: %w", err)
 	}
 	m, err := Parse(b)
 	if err != nil {

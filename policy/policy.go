@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/regular"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/scanners"
 )
@@ -196,7 +197,7 @@ func NewBaseline(fs []*credscan.Finding, now time.Time) *Baseline {
 
 // ReadBaseline reads a baseline file.
 func ReadBaseline(file string) (*Baseline, error) {
-	raw, err := os.ReadFile(file)
+	raw, err := regular.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, credscan.UsageError("baseline %s does not exist (create it with: credscan baseline create)", file)

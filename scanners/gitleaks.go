@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/credscan/credscan/internal/regular"
 	"regexp"
 	"slices"
 	"sort"
@@ -239,6 +240,11 @@ func (g *glDetector) splitPaths(cfg *config.Config) (*config.Config, error) {
 }
 
 func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
+	if path != "" {
+		if err := regular.Check(path); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := loadGitleaksConfig(path)
 	if err != nil {
 		return nil, err

@@ -63,7 +63,9 @@ never prints a secret.
 
 Exit codes: 0 nothing blocking, 1 blocking findings, 2 usage or configuration
 error, 3 the scan finished but some items could not be read, 4 a Vault push
-left credentials unwritten (they are listed).`,
+left credentials unwritten (they are listed), 5 a service (Vault, a registry,
+a git server) could not be reached, 6 refused by a safety gate or a conflict,
+7 integrity failure (a tampered audit log), 130 interrupted.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/regular"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/scanners/civars"
 )
@@ -48,9 +49,9 @@ func readToken(file, env string) (string, error) {
 	if file == "" {
 		return os.Getenv(env), nil
 	}
-	b, err := os.ReadFile(file)
+	b, err := regular.ReadFile(file)
 	if err != nil {
-		return "", credscan.UsageError("reading the token file: %v", err)
+		return "", credscan.UsageError("reading the token file: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
+	"github.com/credscan/credscan/internal/regular"
 )
 
 // maxPipelineFile is the largest pipeline file read; CI files are small,
@@ -258,7 +259,7 @@ func (s *Scanner) yieldGroups(o credscan.Origin, groups [][]Item, yield func(cre
 }
 
 func readLimited(p string) ([]byte, error) {
-	fh, err := os.Open(p)
+	fh, err := regular.Open(p)
 	if err != nil {
 		return nil, unwrapPath(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -239,5 +240,23 @@ func TestMalformedPipeline(t *testing.T) {
 		if !paths[p] {
 			t.Errorf("missing %s; have %v", p, paths)
 		}
+	}
+}
+
+// A pipeline nested deeper than the walk goes is an error naming the
+// limit, in memory linear in its size (each level copied its path: 9,000
+// levels took gigabytes), and the rest is scanned.
+func TestDeepPipelineBounded(t *testing.T) {
+	doc := "variables:\n  PGHOST: arp-db.prod.internal\nx: " + strings.Repeat("{a: ", 9000) + "1" + strings.Repeat("}", 9000) + "\n"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Parse(GitLabCI, []byte(doc))
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "nesting deeper than") {
+		t.Errorf("error %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+		t.Errorf("%d KB pipeline: %d MB allocated", len(doc)>>10, alloc>>20)
 	}
 }

@@ -8,6 +8,7 @@
 package civars
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"sort"
@@ -126,6 +127,9 @@ func Parse(sys System, data []byte) (*Pipeline, error) {
 	w := &walker{p: p, sys: sys, spec: specs[sys], defined: map[string]bool{}}
 	for _, doc := range root.Content {
 		w.node(doc, nil)
+	}
+	if w.tooDeep {
+		return nil, &parseError{msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
 	}
 	w.finish()
 	return p, nil
@@ -337,7 +341,12 @@ type walker struct {
 	order   []string
 	defined map[string]bool // variables the file defines itself
 	cands   []Ref           // $NAME references, kept when not defined in the file
+	tooDeep bool            // the document nests deeper than maxDepth
 }
+
+// maxDepth is the deepest nesting a pipeline is walked to: each level
+// holds its path, so depth must be bounded for memory to stay linear.
+const maxDepth = 256
 
 func (w *walker) loc(fr []frame, line int, variable string) Loc {
 	job, step := w.spec.job(fr)
@@ -366,6 +375,10 @@ func (w *walker) add(it Item) {
 }
 
 func (w *walker) node(n *yaml.Node, fr []frame) {
+	if len(fr) > maxDepth {
+		w.tooDeep = true
+		return
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {

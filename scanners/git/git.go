@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,9 +28,11 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners/dir"
 )
 
@@ -135,7 +138,7 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 		_, err = gogit.PlainCloneContext(ctx, tmp, true, &gogit.CloneOptions{URL: spec, Auth: auth, Tags: gogit.AllTags})
 		if err != nil {
 			os.RemoveAll(tmp)
-			return nil, credscan.UsageError("cloning %s: %v", RedactURL(spec), scrub(err, spec))
+			return nil, cloneError(err, spec)
 		}
 		s.tmp = tmp
 		s.gitDir = tmp
@@ -234,6 +237,39 @@ func isURL(s string) bool {
 // messages and reports.
 func RedactURL(u string) string { return credscan.RedactURL(u) }
 
+// cloneError says why a clone failed from what kind of failure it was,
+// never quoting the server: go-git puts the body of a 401, 403 or 404
+// answer in its error, and a server's body may echo the request's headers
+// (the token). The URL is named without its user information.
+func cloneError(err error, spec string) error {
+	op := "cloning " + RedactURL(spec)
+	var he *githttp.Err
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return credscan.E(credscan.CodeCanceled, op, err)
+	case errors.Is(err, transport.ErrAuthenticationRequired):
+		return credscan.Errorf(credscan.CodeUnauthorized, "%s: the server asks for credentials (HTTP 401): set $CREDSCAN_GIT_TOKEN, or check that it is valid", op)
+	case errors.Is(err, transport.ErrAuthorizationFailed):
+		return credscan.Errorf(credscan.CodeUnauthorized, "%s: permission denied (HTTP 403)", op)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return credscan.Errorf(credscan.CodeNotFound, "%s: repository not found (HTTP 404), or not visible to these credentials", op)
+	case errors.As(err, &he):
+		code := credscan.CodeUnknown
+		if he.StatusCode() >= 500 || he.StatusCode() == 429 {
+			code = credscan.CodeUnavailable
+		}
+		return credscan.Errorf(code, "%s: the server answered HTTP %d", op, he.StatusCode())
+	case errors.As(err, &ne):
+		return credscan.Errorf(credscan.CodeUnavailable, "%s: cannot reach the server: %s", op, redact.Message(scrub(ne, spec)))
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return credscan.Errorf(credscan.CodeNotFound, "%s: the repository is empty", op)
+	}
+	// other failures (ssh, a bad pack): their first line, without what it
+	// quotes
+	return credscan.Errorf(credscan.CodeUnknown, "%s: %s", op, redact.Message(firstLine(scrub(err, spec))))
+}
+
 // scrub keeps a clone error from repeating the URL's user information.
 func scrub(err error, spec string) string {
 	msg := err.Error()
@@ -243,7 +279,6 @@ func scrub(err error, spec string) string {
 	return msg
 }
 
-// item names a blob for errors and chunks.
 func (s *Scanner) origin(path string, blob plumbing.Hash) credscan.Origin {
 	return credscan.Origin{Kind: credscan.KindGit, App: s.o.App, Target: s.label, Path: path, Blob: blob.String()}
 }

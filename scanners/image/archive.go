@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/credscan/credscan/internal/regular"
 	"io"
 	"os"
 	"path"
@@ -54,7 +55,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // openDockerArchive indexes the archive's members and reads its
 // manifest.json (the first image it lists) and config.
 func openDockerArchive(file string) (*dockerArchive, error) {
-	fh, err := os.Open(file)
+	fh, err := regular.Open(file)
 	if err != nil {
 		return nil, err
 	}

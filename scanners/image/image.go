@@ -31,6 +31,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/regular"
 	"github.com/credscan/credscan/scanners/dir"
 )
 
@@ -687,7 +688,7 @@ func (s *Scanner) deletedAfter(img *imageInfo, idx int, file string) int {
 
 // untar extracts an OCI archive (small: manifests and blobs) to dir.
 func untar(file, dst string) error {
-	f, err := os.Open(file)
+	f, err := regular.Open(file)
 	if err != nil {
 		return err
 	}
