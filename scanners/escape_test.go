@@ -1,7 +1,6 @@
 package scanners_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,11 +32,7 @@ func TestEscapedSecretsAreMasked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := scanners.NewResults()
-		if err := e.Scan(context.Background(), src, res); err != nil {
-			t.Fatal(err)
-		}
-		res.Finish()
+		res := scantest.Scan(t, e, src)
 		found := map[string]int{}
 		for _, f := range res.Findings {
 			found[f.Origin.Path]++

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
 	"github.com/credscan/credscan/vaultsync"
 )
@@ -68,11 +66,7 @@ func TestEscapedSecretsInNoOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := scanners.NewResults()
-	if err := scantest.Engine(t, "").Scan(context.Background(), src, res); err != nil {
-		t.Fatal(err)
-	}
-	res.Finish()
+	res := scantest.Scan(t, scantest.Engine(t, ""), src)
 	entries := vaultsync.Entries(credscan.Group(res.Findings), vaultsync.Layout{}, "test")
 	findings := 0
 	for _, e := range entries {

@@ -6,6 +6,7 @@ package scantest
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -78,4 +79,15 @@ func GoSrc(tb testing.TB, elem ...string) string {
 		tb.Fatalf("Go source tree not found: %v", err)
 	}
 	return p
+}
+
+// Scan runs src through e and returns the finished results.
+func Scan(t testing.TB, e *scanners.Engine, src scanners.Source) *scanners.Results {
+	t.Helper()
+	res := scanners.NewResults()
+	if err := e.Scan(context.Background(), src, res); err != nil {
+		t.Fatal(err)
+	}
+	res.Finish()
+	return res
 }

@@ -2,7 +2,6 @@ package dir_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
 )
@@ -33,12 +33,7 @@ func scan(t testing.TB, e *scanners.Engine, roots []string, opts ...dir.Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := scanners.NewResults()
-	if err := e.Scan(context.Background(), src, res); err != nil {
-		t.Fatal(err)
-	}
-	res.Finish()
-	return res
+	return scantest.Scan(t, e, src)
 }
 
 // filler is real-looking text with no credential.

@@ -350,6 +350,13 @@ func literalAt(line string, i int) (Assignment, int, bool) {
 			j += 2
 			continue
 		}
+		if c == q && j+1 < len(line) && line[j+1] == q && q != '`' {
+			// a doubled quote: an escaped one (YAML, SQL, VB), or two
+			// literals run together (Python): either way the value goes on
+			b.WriteByte(q)
+			j += 2
+			continue
+		}
 		if c == q {
 			a := Assignment{Value: b.String(), ValStart: i + 1, ValEnd: j}
 			// A literal followed by an operator is an expression ("a" + x).

@@ -164,3 +164,22 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 }
+
+// LowerASCII lowers ASCII letters only, so every byte of the result stands
+// where it stood in s: strings.ToLower changes lengths (invalid UTF-8
+// becomes U+FFFD, 'İ' grows, the Kelvin sign shrinks), and an index found
+// in its result is not one into s.
+func LowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

@@ -13,7 +13,7 @@ func ParseJDBC(s string) (*Parsed, int, error) {
 	n := uriEnd(s)
 	s = s[:n]
 	body := s[5:]
-	lower := strings.ToLower(body)
+	lower := LowerASCII(body)
 	switch {
 	case strings.HasPrefix(lower, "postgresql://"), strings.HasPrefix(lower, "postgres://"),
 		strings.HasPrefix(lower, "mysql://"), strings.HasPrefix(lower, "mariadb://"):

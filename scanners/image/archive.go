@@ -72,7 +72,7 @@ func openDockerArchive(file string) (*dockerArchive, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the archive: %w", err)
 		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		if h.Typeflag != tar.TypeReg && h.Typeflag != 0 { // 0: a regular file in old archives
 			continue
 		}
 		name := path.Clean(h.Name)

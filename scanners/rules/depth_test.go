@@ -108,3 +108,19 @@ database: arp
 		t.Errorf("%d candidates, want the password", len(r.Candidates))
 	}
 }
+
+// Lines whose lower case is not as long as they are (invalid UTF-8, 'İ',
+// the Kelvin sign) do not crash the line rules: indexes found in the lower
+// case are indexes into the line. (strings.ToLower panicked the scan.)
+func TestLowerCaseKeepsIndexes(t *testing.T) {
+	for _, line := range []string{
+		"0\xda\xda\xda\xda\xdapAssword=",
+		"00\xb8\xb8\xb8\xb8\xb8\xb80000000://",
+		"\u212a\u212a\u212a password=Qw7kelK9x2 host=arp-db.prod.internal://x",
+		"\u0130\u0130\u0130 url: jdbc:postgresql://arp-db.prod.internal/arp?password=Qw7turK9x2",
+	} {
+		for _, path := range []string{"a.properties", "a.toml", "a.txt", "a.go"} {
+			scanText(t, path, line+"\n")
+		}
+	}
+}

@@ -123,7 +123,7 @@ const (
 // and whether the text names a password key.
 func (p *Pack) scanText(f *File, i int, text string, off int, r *Result, spans [][2]int) ([][2]int, bool) {
 	lineNo := f.StartLine + i
-	lower := strings.ToLower(text)
+	lower := dsn.LowerASCII(text)
 	if strings.Contains(lower, "://") || strings.Contains(lower, "jdbc:") {
 		spans = p.uris(text, lower, lineNo, off, r, spans)
 	}
@@ -358,7 +358,7 @@ func enclosing(text string, at int) (string, int) {
 	}
 	// unquoted: from the start of the key=value run
 	start := 0
-	l := strings.ToLower(text)
+	l := dsn.LowerASCII(text)
 	for _, k := range []string{"host=", "host =", "server=", "data source=", "driver=", "dbname=", "user=", "user id=", "uid=", "database=", "port=", "hostaddr=", "service="} {
 		if i := strings.Index(l, k); i >= 0 && i < at && (start == 0 || i < start) {
 			start = i
@@ -444,7 +444,7 @@ func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(string) []d
 	for _, a := range parse(text) {
 		role, _ := keyRole(a.Name)
 		if role == RolePassword && !inSpans(spans, a.ValStart) {
-			entries = append(entries, entryFrom(a, f.StartLine+i))
+			entries = append(entries, entryFrom(a, text, f.StartLine+i))
 		}
 	}
 	if len(entries) == 0 {
@@ -455,7 +455,7 @@ func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(string) []d
 		if k == i {
 			for _, a := range parse(text) {
 				if role, _ := keyRole(a.Name); role != RolePassword {
-					entries = append(entries, entryFrom(a, f.StartLine+k))
+					entries = append(entries, entryFrom(a, text, f.StartLine+k))
 				}
 			}
 			continue
@@ -466,7 +466,7 @@ func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(string) []d
 		}
 		for _, a := range parse(string(b)) {
 			if role, _ := keyRole(a.Name); role != RolePassword {
-				entries = append(entries, entryFrom(a, f.StartLine+k))
+				entries = append(entries, entryFrom(a, string(b), f.StartLine+k))
 			}
 		}
 	}
@@ -482,8 +482,18 @@ func hasAssignByte(b []byte) bool {
 	return false
 }
 
-func entryFrom(a dsn.Assignment, line int) Entry {
-	return Entry{Key: a.Name, Value: a.Value, Line: line, Col: a.ValStart + 1, EndCol: a.ValEnd + 1, Expr: a.Expr}
+// entryFrom is the entry of assignment a, parsed from text, line number
+// line. A quoted value that something other than a delimiter follows (a
+// quote, a word: the language may read it as one value) is masked to the
+// line's end.
+func entryFrom(a dsn.Assignment, text string, line int) Entry {
+	e := Entry{Key: a.Name, Value: a.Value, Line: line, Col: a.ValStart + 1, EndCol: a.ValEnd + 1, Expr: a.Expr}
+	if a.ValStart > 0 && a.ValEnd+1 < len(text) && a.ValEnd < len(text) && text[a.ValEnd] == text[a.ValStart-1] && strings.IndexByte("\"'`", text[a.ValEnd]) >= 0 {
+		if next := text[a.ValEnd+1]; isWordByte(next) || next == '"' || next == '\'' || next == '`' || next == '\\' {
+			e.EndCol = 0
+		}
+	}
+	return e
 }
 
 func atoi(s string) int {

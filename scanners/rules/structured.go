@@ -789,7 +789,7 @@ func propertiesEntry(f *File, lines *Lines, i int) (Entry, int, bool) {
 	var raw strings.Builder
 	seg := t[min(vs, len(t)):]
 	last := i
-	endCol := lead + len(t)
+	var endCol int
 	for {
 		cont := trailingBackslashes(seg)%2 == 1
 		if !cont {
