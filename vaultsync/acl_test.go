@@ -13,6 +13,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
+	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/testenv"
 	"github.com/credscan/credscan/policy"
 )
@@ -44,7 +45,7 @@ func TestDeployPolicies(t *testing.T) {
 	}
 	cs, _ := creds(t, "ARP", 2)
 	entries := Entries(cs, Layout{}, "test")
-	if _, err := scanner.Push(ctx, entries, false); err != nil {
+	if _, err := scanner.Push(ctx, entries); err != nil {
 		t.Fatalf("scanner push: %v", err)
 	}
 	idOf := func(tok string) string {
@@ -89,12 +90,12 @@ func TestDeployPolicies(t *testing.T) {
 	}
 	// a dev lead cannot read legacy credentials, nor can an approver
 	for name, st := range map[string]*Store{"dev lead": dev, "approver": approver} {
-		if _, err := st.c.KVv2("secret").Get(ctx, entries[0].Path); err == nil || statusOf(err) != 403 {
+		if _, err := st.KV().Get(ctx, entries[0].Path); credscan.CodeOf(err) != credscan.CodeUnauthorized {
 			t.Errorf("%s read %s: %v", name, entries[0].Path, err)
 		}
 	}
 	// a dev lead reads the redacted findings
-	if _, err := dev.c.KVv2("secret").Get(ctx, "credscan/findings/billing-api"); err != nil {
+	if _, err := dev.KV().Get(ctx, "credscan/findings/billing-api"); err != nil {
 		t.Errorf("dev lead cannot read findings: %v", err)
 	}
 	// nor may a dev lead approve

@@ -7,10 +7,7 @@ package vaultsync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"github.com/hashicorp/vault/api/cliconfig"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/vaultsync/kv"
 )
 
 // ClientOptions say how to reach and log in to Vault. Empty fields take
@@ -109,7 +107,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*vault.Client, error) {
 			return nil, credscan.UsageError("vault AppRole: %v", err)
 		}
 		if _, err := c.Auth().Login(ctx, a); err != nil {
-			return nil, vaultErr("vault AppRole login", err, "")
+			return nil, kv.VaultError("vault AppRole login", err, "")
 		}
 	case "kubernetes":
 		if o.Role == "" {
@@ -124,7 +122,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*vault.Client, error) {
 			return nil, credscan.UsageError("vault Kubernetes auth: %v", err)
 		}
 		if _, err := c.Auth().Login(ctx, a); err != nil {
-			return nil, vaultErr("vault Kubernetes login", err, "")
+			return nil, kv.VaultError("vault Kubernetes login", err, "")
 		}
 	default:
 		return nil, credscan.UsageError("--vault-auth %q: want token, approle or kubernetes", o.Auth)
@@ -154,7 +152,7 @@ func WhoAmI(ctx context.Context, c *vault.Client) (Identity, error) {
 	var id Identity
 	s, err := c.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
-		return id, vaultErr("vault token lookup-self", err, "")
+		return id, kv.VaultError("vault token lookup-self", err, "")
 	}
 	if s == nil || s.Data == nil {
 		return id, errors.New("vault token lookup-self: empty answer")
@@ -169,82 +167,4 @@ func WhoAmI(ctx context.Context, c *vault.Client) (Identity, error) {
 		}
 	}
 	return id, nil
-}
-
-// describe renders a Vault error without the request's headers or body:
-// the status and Vault's own error strings (which hold no values), or,
-// when Vault could not be reached, that and the network's reason.
-func describe(err error) string {
-	var re *vault.ResponseError
-	if errors.As(err, &re) {
-		msg := strings.Join(re.Errors, "; ")
-		if msg == "" {
-			msg = http.StatusText(re.StatusCode)
-		}
-		return fmt.Sprintf("%s %s: %d %s", re.HTTPMethod, re.URL, re.StatusCode, msg)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("cannot reach Vault at %s: %v", credscan.RedactURL(hostOf(ue.URL)), ue.Err)
-	}
-	return err.Error()
-}
-
-// hostOf is a URL's scheme and host.
-func hostOf(u string) string {
-	if p, err := url.Parse(u); err == nil && p.Host != "" {
-		return p.Scheme + "://" + p.Host
-	}
-	return u
-}
-
-// vaultErr classifies a Vault failure of op: not reachable, sealed or
-// overloaded is CodeUnavailable; 403 CodeUnauthorized; 404 CodeNotFound;
-// a lost check-and-set CodeConflict; an interruption CodeCanceled. Its
-// message is describe's, with hint (what the token needs) after a 403.
-func vaultErr(op string, err error, hint string) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) {
-		return credscan.E(credscan.CodeCanceled, op, err)
-	}
-	st := statusOf(err)
-	code := credscan.CodeUnknown
-	msg := describe(err)
-	switch {
-	case st == 0 || st == http.StatusServiceUnavailable || st == http.StatusTooManyRequests || st >= 500:
-		code = credscan.CodeUnavailable
-	case st == http.StatusForbidden || st == http.StatusUnauthorized:
-		code = credscan.CodeUnauthorized
-		msg = "permission denied: " + msg
-		if hint != "" {
-			msg += " (" + hint + ")"
-		}
-	case st == http.StatusNotFound:
-		code = credscan.CodeNotFound
-	case st == http.StatusBadRequest && strings.Contains(msg, "check-and-set"):
-		code = credscan.CodeConflict
-	}
-	return credscan.E(code, op, errors.New(msg))
-}
-
-// statusOf returns the HTTP status of a Vault error, 0 when there is none
-// (the server could not be reached).
-func statusOf(err error) int {
-	var re *vault.ResponseError
-	if errors.As(err, &re) {
-		return re.StatusCode
-	}
-	return 0
-}
-
-// retryable reports whether a request may succeed later: Vault
-// unreachable, sealed or standby (503), overloaded (429) or failing (5xx).
-func retryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	st := statusOf(err)
-	return st == 0 || st == http.StatusTooManyRequests || st >= 500
 }

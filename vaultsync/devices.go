@@ -7,6 +7,8 @@ import (
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
+
+	"github.com/credscan/credscan/vaultsync/kv"
 )
 
 // Device is an enabled Vault audit device.
@@ -38,7 +40,7 @@ func CheckAuditDevices(ctx context.Context, c *vault.Client) (DeviceCheck, error
 	wait := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		m, err = c.Sys().ListAuditWithContext(ctx)
-		if err == nil || !retryable(err) || attempt == 3 {
+		if err == nil || !kv.Retryable(err) || attempt == 3 {
 			break
 		}
 		select {
@@ -48,7 +50,7 @@ func CheckAuditDevices(ctx context.Context, c *vault.Client) (DeviceCheck, error
 		wait *= 2
 	}
 	if err != nil {
-		return DeviceCheck{}, vaultErr("listing Vault audit devices", err, "the token needs read and sudo on sys/audit")
+		return DeviceCheck{}, kv.VaultError("listing Vault audit devices", err, "the token needs read and sudo on sys/audit")
 	}
 	var chk DeviceCheck
 	for path, a := range m {

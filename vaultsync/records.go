@@ -3,14 +3,12 @@ package vaultsync
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"time"
 
-	vault "github.com/hashicorp/vault/api"
-
+	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/audit"
 	"github.com/credscan/credscan/policy"
 )
@@ -31,30 +29,31 @@ func (s *Store) WriteApproval(ctx context.Context, a *policy.Approval) error {
 	b, _ := json.Marshal(a)
 	var data map[string]any
 	_ = json.Unmarshal(b, &data)
-	if _, err := s.c.KVv2(s.l.Mount).Put(ctx, s.l.ApprovalPath(a.ID), data, vault.WithCheckAndSet(0)); err != nil {
-		if statusOf(err) == 403 {
-			return fmt.Errorf("vault refused to store approval %s (403): this token's policies do not allow writing credscan/approvals/ — only approvers may", a.ID)
+	if _, err := s.kv.Put(ctx, s.l.ApprovalPath(a.ID), data, 0); err != nil {
+		if credscan.CodeOf(err) == credscan.CodeUnauthorized {
+			return credscan.Errorf(credscan.CodeUnauthorized, "vault refused to store approval %s (403): this token's policies do not allow writing credscan/approvals/ — only approvers may", a.ID)
 		}
-		return fmt.Errorf("storing approval %s: %s", a.ID, describe(err))
+		return fmt.Errorf("storing approval %s: %w", a.ID, err)
 	}
 	return nil
 }
 
 // ReadApproval reads an approval.
 func (s *Store) ReadApproval(ctx context.Context, id string) (*policy.Approval, error) {
-	sec, err := s.c.KVv2(s.l.Mount).Get(ctx, s.l.ApprovalPath(id))
-	switch {
-	case errors.Is(err, vault.ErrSecretNotFound):
-		return nil, fmt.Errorf("approval %s does not exist in Vault (%s)", id, s.l.ApprovalPath(id))
-	case statusOf(err) == 403:
-		return nil, fmt.Errorf("vault refused to read approval %s (403): the token needs read on credscan/approvals/", id)
-	case err != nil:
-		return nil, fmt.Errorf("reading approval %s: %s", id, describe(err))
+	sec, err := s.kv.Get(ctx, s.l.ApprovalPath(id))
+	switch credscan.CodeOf(err) {
+	case credscan.CodeNotFound:
+		return nil, credscan.Errorf(credscan.CodeNotFound, "approval %s does not exist in Vault (%s)", id, s.l.ApprovalPath(id))
+	case credscan.CodeUnauthorized:
+		return nil, credscan.Errorf(credscan.CodeUnauthorized, "vault refused to read approval %s (403): the token needs read on credscan/approvals/", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading approval %s: %w", id, err)
 	}
 	b, _ := json.Marshal(sec.Data)
 	var a policy.Approval
 	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("approval %s is malformed: %v", id, err)
+		return nil, credscan.Errorf(credscan.CodeIntegrity, "approval %s is malformed: %v", id, err)
 	}
 	return &a, nil
 }
@@ -63,8 +62,8 @@ func (s *Store) ReadApproval(ctx context.Context, id string) (*policy.Approval, 
 // check-and-set 0: a mirrored line is never overwritten.
 func (s *Store) MirrorAudit(ctx context.Context, logID string, r audit.Record) error {
 	b, _ := json.Marshal(r)
-	if _, err := s.c.KVv2(s.l.Mount).Put(ctx, s.l.AuditPath(logID, r.Seq), map[string]any{"record": string(b), "hash": r.Hash}, vault.WithCheckAndSet(0)); err != nil {
-		return errors.New(describe(err))
+	if _, err := s.kv.Put(ctx, s.l.AuditPath(logID, r.Seq), map[string]any{"record": string(b), "hash": r.Hash}, 0); err != nil {
+		return err
 	}
 	return nil
 }
@@ -77,31 +76,26 @@ func (s *Store) CompareAudit(ctx context.Context, recs []audit.Record) (string, 
 		return "", nil
 	}
 	logID := audit.LogID(recs[0])
-	kv := s.c.KVv2(s.l.Mount)
 	for _, r := range recs {
-		sec, err := kv.Get(ctx, s.l.AuditPath(logID, r.Seq))
-		if errors.Is(err, vault.ErrSecretNotFound) {
+		sec, err := s.kv.Get(ctx, s.l.AuditPath(logID, r.Seq))
+		if credscan.CodeOf(err) == credscan.CodeNotFound {
 			return fmt.Sprintf("record %d is not in the Vault mirror", r.Seq), nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("reading the audit mirror: %s", describe(err))
+			return "", fmt.Errorf("reading the audit mirror: %w", err)
 		}
 		if h, _ := sec.Data["hash"].(string); h != r.Hash {
 			return fmt.Sprintf("record %d differs from the Vault mirror", r.Seq), nil
 		}
 	}
-	list, err := s.c.Logical().ListWithContext(ctx, s.l.Mount+"/metadata/"+s.l.withDefaults().path("credscan/audit/"+logID))
+	keys, err := s.kv.List(ctx, s.l.withDefaults().path("credscan/audit/"+logID))
 	if err != nil {
-		return "", fmt.Errorf("listing the audit mirror: %s", describe(err))
+		return "", fmt.Errorf("listing the audit mirror: %w", err)
 	}
 	var seqs []int
-	if list != nil {
-		if keys, ok := list.Data["keys"].([]any); ok {
-			for _, k := range keys {
-				if n, err := strconv.Atoi(fmt.Sprint(k)); err == nil {
-					seqs = append(seqs, n)
-				}
-			}
+	for _, k := range keys {
+		if n, err := strconv.Atoi(k); err == nil {
+			seqs = append(seqs, n)
 		}
 	}
 	sort.Ints(seqs)

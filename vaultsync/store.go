@@ -2,7 +2,6 @@ package vaultsync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -13,9 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	vault "github.com/hashicorp/vault/api"
-
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/vaultsync/kv"
 )
 
 // Layout says where credentials go in Vault (DESIGN.md, "Vault layout").
@@ -253,9 +251,10 @@ type Outcome struct {
 	Err     error // for Failed; never holds a value
 }
 
-// Store writes entries into a KV v2 mount.
+// Store writes entries into a KV store (Vault KV v2 through kv.Vault; a
+// kv.DryRun around it plans without writing).
 type Store struct {
-	c       *vault.Client
+	kv      kv.KV
 	l       Layout
 	log     *slog.Logger
 	Retries int           // attempts per entry for retryable failures (default 6)
@@ -268,21 +267,25 @@ type Store struct {
 	down atomic.Pointer[string]
 }
 
-// NewStore returns a Store over c.
-func NewStore(c *vault.Client, l Layout, log *slog.Logger) *Store {
+// NewStore returns a Store over the KV store k with the layout l (whose
+// mount names k's mount in messages).
+func NewStore(k kv.KV, l Layout, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{c: c, l: l.withDefaults(), log: log, Retries: 6, Backoff: 500 * time.Millisecond, Workers: 4, now: time.Now}
+	return &Store{kv: k, l: l.withDefaults(), log: log, Retries: 6, Backoff: 500 * time.Millisecond, Workers: 4, now: time.Now}
 }
+
+// KV is the store's KV.
+func (s *Store) KV() kv.KV { return s.kv }
 
 // Layout returns the store's layout.
 func (s *Store) Layout() Layout { return s.l }
 
-// Push writes every entry with check-and-set; dryRun only reads and says
-// what it would do. It returns an outcome per entry, in order, and an
-// error listing the entries that were not written.
-func (s *Store) Push(ctx context.Context, entries []Entry, dryRun bool) ([]Outcome, error) {
+// Push writes every entry with check-and-set (over a kv.DryRun, it only
+// reads and says what it would do). It returns an outcome per entry, in
+// order, and an error listing the entries that were not written.
+func (s *Store) Push(ctx context.Context, entries []Entry) ([]Outcome, error) {
 	out := make([]Outcome, len(entries))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -291,7 +294,7 @@ func (s *Store) Push(ctx context.Context, entries []Entry, dryRun bool) ([]Outco
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				out[i] = s.pushOne(ctx, entries[i], dryRun)
+				out[i] = s.pushOne(ctx, entries[i])
 			}
 		}()
 	}
@@ -323,7 +326,7 @@ func (e *PushError) Error() string {
 		len(e.Failed), e.Total, strings.Join(e.Failed, "\n  "))
 }
 
-func (s *Store) pushOne(ctx context.Context, e Entry, dryRun bool) Outcome {
+func (s *Store) pushOne(ctx context.Context, e Entry) Outcome {
 	o := Outcome{Path: e.Path, Label: e.Label}
 	if ctx.Err() != nil {
 		o.Action, o.Err = Failed, fmt.Errorf("not attempted: %v", ctx.Err())
@@ -333,97 +336,82 @@ func (s *Store) pushOne(ctx context.Context, e Entry, dryRun bool) Outcome {
 		o.Action, o.Err = Failed, fmt.Errorf("not attempted: Vault unavailable (%s)", *why)
 		return o
 	}
-	wait := s.Backoff
 	var last error
 	for attempt := 1; attempt <= max(1, s.Retries); attempt++ {
-		act, ver, err := s.write(ctx, e, dryRun)
+		act, ver, err := s.write(ctx, e)
 		if err == nil {
 			o.Action, o.Version = act, ver
 			return o
 		}
 		last = err
-		if errors.Is(err, errCASMismatch) {
+		if credscan.CodeOf(err) == credscan.CodeConflict {
 			s.log.Info("check-and-set conflict: another writer changed the entry; reading it again", "path", e.Path)
 			continue
 		}
-		if !retryable(err) || ctx.Err() != nil {
+		if !kv.Retryable(err) || ctx.Err() != nil {
 			break
 		}
 		if attempt < s.Retries {
-			s.log.Warn("vault unavailable: retrying", "path", e.Path, "attempt", attempt, "wait", wait.String(), "error", describe(err))
+			wait := kv.Wait(s.Backoff, attempt)
+			s.log.Warn("vault unavailable: retrying", "path", e.Path, "attempt", attempt, "wait", wait.String(), "error", err.Error())
 			select {
 			case <-ctx.Done():
 			case <-time.After(wait):
 			}
-			wait = min(wait*2, 8*time.Second)
 		}
 	}
-	o.Action, o.Err = Failed, errors.New(describe(last))
-	if retryable(last) {
-		why := describe(last)
+	o.Action, o.Err = Failed, last
+	if kv.Retryable(last) {
+		why := last.Error()
 		s.down.CompareAndSwap(nil, &why)
 	}
 	return o
 }
 
-var errCASMismatch = errors.New("check-and-set mismatch")
-
 // write reads the entry's current version and writes the data with
 // check-and-set on that version unless it is already there; it then sets
 // the custom metadata (keeping first_seen).
-func (s *Store) write(ctx context.Context, e Entry, dryRun bool) (Action, int, error) {
-	kv := s.c.KVv2(s.l.Mount)
-	current, meta := 0, map[string]any{}
-	md, err := kv.GetMetadata(ctx, e.Path)
+func (s *Store) write(ctx context.Context, e Entry) (Action, int, error) {
+	current, meta := 0, map[string]string{}
+	md, err := s.kv.Metadata(ctx, e.Path)
 	switch {
-	case errors.Is(err, vault.ErrSecretNotFound):
+	case credscan.CodeOf(err) == credscan.CodeNotFound:
 	case err != nil:
 		return "", 0, err
 	default:
-		current, meta = md.CurrentVersion, md.CustomMetadata
+		current, meta = md.Current, md.Custom
 	}
 	act := New
 	if current > 0 {
 		act = Changed
-		sec, err := kv.GetVersion(ctx, e.Path, current)
-		if err != nil && !errors.Is(err, vault.ErrSecretNotFound) {
+		sec, err := s.kv.GetVersion(ctx, e.Path, current)
+		if err != nil && credscan.CodeOf(err) != credscan.CodeNotFound {
 			return "", 0, err
 		}
 		if err == nil && sameData(sec.Data, e.Data) {
 			act = Unchanged
 		}
 	}
-	if dryRun {
-		return act, current, nil
-	}
 	version := current
 	if act != Unchanged {
-		sec, err := kv.Put(ctx, e.Path, e.Data, vault.WithCheckAndSet(current))
-		if err != nil {
-			if statusOf(err) == 400 && strings.Contains(err.Error(), "check-and-set") {
-				return "", 0, errCASMismatch
-			}
+		if version, err = s.kv.Put(ctx, e.Path, e.Data, current); err != nil {
 			return "", 0, err
 		}
-		version = sec.VersionMetadata.Version
-		if act == Changed {
+		if act == Changed && version != current {
 			s.log.Warn("the value in Vault differed from the discovered one (rotated by hand?): wrote a new version", "path", e.Path, "version", version)
 		}
 	}
 	now := s.now().UTC().Format(time.RFC3339)
-	custom := map[string]any{}
+	custom := map[string]string{}
 	for k, v := range e.Meta {
 		custom[k] = v
 	}
 	custom["last_seen"] = now
 	custom["first_seen"] = now
-	if fs, ok := meta["first_seen"].(string); ok && fs != "" {
+	if fs := meta["first_seen"]; fs != "" {
 		custom["first_seen"] = fs
 	}
-	if len(custom) > maxMetaKeys {
-		return "", 0, fmt.Errorf("custom_metadata of %s has %d keys, over Vault's %d", e.Path, len(custom), maxMetaKeys)
-	}
-	if err := kv.PatchMetadata(ctx, e.Path, vault.KVMetadataPatchInput{CustomMetadata: custom}); err != nil {
+	if err := s.kv.PatchMetadata(ctx, e.Path, kv.MetadataPatch{Custom: custom}); err != nil {
 		return "", 0, err
 	}
 	return act, version, nil

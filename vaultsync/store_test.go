@@ -21,6 +21,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/testenv"
+	"github.com/credscan/credscan/vaultsync/kv"
 )
 
 // creds builds n credentials of the target with random passwords, as a
@@ -47,7 +48,7 @@ func creds(t testing.TB, target string, n int) ([]*credscan.Credential, []string
 func newStore(t testing.TB, v *testenv.Vault, token string) *Store {
 	c := v.Client(token)
 	c.SetMaxRetries(0)
-	st := NewStore(c, Layout{}, nil)
+	st := NewStore(kv.NewVault(c, "secret"), Layout{}, nil)
 	st.Backoff = 50 * time.Millisecond
 	return st
 }
@@ -62,7 +63,7 @@ func TestPushConformance(t *testing.T) {
 	st := newStore(t, v, "")
 
 	// a dry run plans and writes nothing
-	plan, err := st.Push(ctx, entries, true)
+	plan, err := NewStore(kv.NewDryRun(st.KV()), Layout{}, nil).Push(ctx, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestPushConformance(t *testing.T) {
 		t.Fatalf("a dry run wrote %s (%v)", plan[0].Path, err)
 	}
 
-	outs, err := st.Push(ctx, entries, false)
+	outs, err := st.Push(ctx, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestPushConformance(t *testing.T) {
 
 	// a re-push of unchanged secrets writes no version, keeps first_seen
 	st.now = func() time.Time { return time.Now().Add(time.Hour) }
-	outs, err = st.Push(ctx, entries, false)
+	outs, err = st.Push(ctx, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestPushConformance(t *testing.T) {
 	if _, err := kv.Put(ctx, entries[0].Path, map[string]any{"password": "rotated-by-hand"}); err != nil {
 		t.Fatal(err)
 	}
-	outs, err = st.Push(ctx, entries[:1], false)
+	outs, err = st.Push(ctx, entries[:1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestConcurrentPushesCAS(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := newStore(t, v, "").Push(ctx, entries, false)
+			_, err := newStore(t, v, "").Push(ctx, entries)
 			errs <- err
 		}()
 	}
@@ -207,7 +208,7 @@ func TestConcurrentPushesCAS(t *testing.T) {
 		wg2.Add(1)
 		go func() {
 			defer wg2.Done()
-			o, err := newStore(t, v, "").Push(ctx, []Entry{e}, false)
+			o, err := newStore(t, v, "").Push(ctx, []Entry{e})
 			if err != nil {
 				t.Error(err)
 				return
@@ -240,7 +241,7 @@ func TestAuditDeviceLogsWritesHMACd(t *testing.T) {
 	}
 	cs, secrets := creds(t, "ARP", 2)
 	entries := Entries(cs, Layout{}, "test")
-	if _, err := st.Push(ctx, entries, false); err != nil {
+	if _, err := st.Push(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(logFile)
@@ -318,7 +319,7 @@ func pushThroughOutage(t *testing.T, v *testenv.Vault, stop, back func()) {
 	c := v.Client("")
 	c.SetClientTimeout(2 * time.Second)
 	c.SetMaxRetries(0)
-	st := NewStore(c, Layout{}, nil)
+	st := NewStore(kv.NewVault(c, "secret"), Layout{}, nil)
 	st.Backoff, st.Retries, st.Workers = 100*time.Millisecond, 3, 1
 	// stop the server once a few entries are in
 	done := make(chan bool)
@@ -338,7 +339,7 @@ func pushThroughOutage(t *testing.T, v *testenv.Vault, stop, back func()) {
 		}
 		done <- false
 	}()
-	outs, err := st.Push(ctx, entries, false)
+	outs, err := st.Push(ctx, entries)
 	if !<-done {
 		t.Fatal("the push ended before the server was stopped")
 	}
@@ -367,7 +368,7 @@ func pushThroughOutage(t *testing.T, v *testenv.Vault, stop, back func()) {
 	}
 	t.Logf("outage: %d written before the stop, %d listed as not written", written, len(failed))
 	back()
-	outs, err = NewStore(v.Client(""), Layout{}, nil).Push(ctx, entries, false)
+	outs, err = NewStore(kv.NewVault(v.Client(""), "secret"), Layout{}, nil).Push(ctx, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +396,7 @@ func TestPushSealed(t *testing.T) {
 	}
 	st := newStore(t, v, "")
 	st.Retries = 2
-	_, err := st.Push(ctx, entries, false)
+	_, err := st.Push(ctx, entries)
 	var pe *PushError
 	if !errors.As(err, &pe) || len(pe.Failed) != len(entries) || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("push to a sealed Vault: %v", err)
@@ -403,7 +404,7 @@ func TestPushSealed(t *testing.T) {
 	if _, err := v.Client("").Sys().Unseal(v.UnsealKey); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newStore(t, v, "").Push(ctx, entries, false); err != nil {
+	if _, err := newStore(t, v, "").Push(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -417,9 +418,9 @@ func BenchmarkPush1000(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		st := NewStore(v.Client(""), Layout{Prefix: fmt.Sprintf("bench%d", i)}, nil)
+		st := NewStore(kv.NewVault(v.Client(""), "secret"), Layout{Prefix: fmt.Sprintf("bench%d", i)}, nil)
 		entries := Entries(cs, st.Layout(), "bench")
-		if _, err := st.Push(ctx, entries, false); err != nil {
+		if _, err := st.Push(ctx, entries); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
 	"github.com/credscan/credscan/vaultsync"
+	"github.com/credscan/credscan/vaultsync/kv"
 )
 
 // vaultFlags say how to reach Vault; empty ones take Vault's environment
@@ -89,7 +90,12 @@ func (v *vaultFlags) store(ctx context.Context, s *session) (*vaultsync.Store, e
 	if err != nil {
 		return nil, err
 	}
-	return vaultsync.NewStore(c, v.layout(s.m), s.log), nil
+	l := v.layout(s.m)
+	var k kv.KV = kv.NewVault(c, l.Mount)
+	if s.f.dryRun {
+		k = kv.NewDryRun(k)
+	}
+	return vaultsync.NewStore(k, l, s.log), nil
 }
 
 // vaultSession is the session of a command that talks to Vault without
@@ -131,7 +137,8 @@ func (s *session) record(ctx context.Context, r audit.Record) error {
 		}
 	}
 	if s.m != nil && s.m.Audit.Mirror && v.client != nil {
-		st := vaultsync.NewStore(v.client, v.layout(s.m), s.log)
+		lay := v.layout(s.m)
+		st := vaultsync.NewStore(kv.NewVault(v.client, lay.Mount), lay, s.log)
 		l.Mirror = func(id string, r audit.Record) error { return st.MirrorAudit(ctx, id, r) }
 	}
 	r.Actor.OSUser = os.Getenv("USER")
@@ -204,7 +211,7 @@ func (s *session) push(ctx context.Context, w io.Writer) error {
 		}
 	}
 	entries := vaultsync.Entries(credscan.Group(s.res.Findings), st.Layout(), version)
-	outs, perr := st.Push(ctx, entries, s.f.dryRun)
+	outs, perr := st.Push(ctx, entries)
 	counts := map[string]int{}
 	for _, o := range outs {
 		counts[string(o.Action)]++
