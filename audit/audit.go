@@ -8,16 +8,18 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/credscan/credscan/internal/regular"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/credscan/credscan/internal/regular"
 )
 
 // Actor is who acted: the Vault token's display name and accessor when
@@ -58,7 +60,7 @@ type Log struct {
 	Path string
 	// Mirror, when set, receives each appended record and the log's ID
 	// (a copy in Vault KV).
-	Mirror func(logID string, r Record) error
+	Mirror func(ctx context.Context, logID string, r Record) error
 	now    func() time.Time
 }
 
@@ -67,8 +69,8 @@ func Open(path string) *Log { return &Log{Path: path, now: time.Now} }
 
 // Append adds r as the next line: it takes an exclusive lock, reads the
 // last line's sequence and hash, and writes the chained record. It
-// returns the record as written.
-func (l *Log) Append(r Record) (Record, error) {
+// returns the record as written. ctx bounds the mirror's write.
+func (l *Log) Append(ctx context.Context, r Record) (Record, error) {
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return r, fmt.Errorf("audit log: %w", err)
 	}
@@ -116,7 +118,7 @@ func (l *Log) Append(r Record) (Record, error) {
 			}
 			id = LogID(*first)
 		}
-		if err := l.Mirror(id, r); err != nil {
+		if err := l.Mirror(ctx, id, r); err != nil {
 			return r, fmt.Errorf("audit log: mirroring line %d: %w", r.Seq, err)
 		}
 	}

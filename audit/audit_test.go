@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ func writeLog(t *testing.T, n int) (string, [][]byte) {
 	p := filepath.Join(t.TempDir(), "audit.jsonl")
 	l := Open(p)
 	for i := 0; i < n; i++ {
-		if _, err := l.Append(Record{Action: "scan", Scope: []string{"billing-api"}, Result: "ok", Counts: map[string]int{"findings": i}}); err != nil {
+		if _, err := l.Append(context.Background(), Record{Action: "scan", Scope: []string{"billing-api"}, Result: "ok", Counts: map[string]int{"findings": i}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +89,7 @@ func TestConcurrentAppendsChain(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < 10; j++ {
-				if _, err := Open(p).Append(Record{Action: "scan", Result: "ok"}); err != nil {
+				if _, err := Open(p).Append(context.Background(), Record{Action: "scan", Result: "ok"}); err != nil {
 					t.Error(err)
 				}
 			}
@@ -98,5 +99,37 @@ func TestConcurrentAppendsChain(t *testing.T) {
 	recs, prob, err := VerifyFile(p)
 	if err != nil || prob != nil || len(recs) != 80 {
 		t.Fatalf("%d records, %v, %v", len(recs), prob, err)
+	}
+}
+
+// A recorder records every action as the actor it was made with, and the
+// chain verifies; records from several goroutines are all there.
+func TestRecorderRecordsAsOneActor(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.jsonl")
+	actor := Actor{Vault: "alice", Entity: "ent-1", Accessor: "acc-1", OSUser: "alice", Host: "h"}
+	rec := NewRecorder(Open(p), actor)
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, err := rec.Record(context.Background(), Record{Action: "tick", Result: "ok", Actor: Actor{Vault: "mallory"}})
+			done <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, prob, err := VerifyFile(p)
+	if err != nil || prob != nil || len(recs) != 8 {
+		t.Fatalf("%d records, %v %v", len(recs), prob, err)
+	}
+	for _, r := range recs {
+		if r.Actor != actor {
+			t.Errorf("record %d: actor %+v", r.Seq, r.Actor)
+		}
+	}
+	if a := LocalActor(); a.Host == "" || a.OSUser == "" {
+		t.Errorf("local actor %+v", a)
 	}
 }

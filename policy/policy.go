@@ -18,7 +18,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/regular"
 	"github.com/credscan/credscan/manifest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // Policy filters findings and marks the blocking ones.
@@ -114,7 +114,7 @@ func (p *Policy) Decide(f *credscan.Finding) Verdict {
 
 // Apply filters res.Findings by the policy, marks the blocking ones and
 // fills the counts in res.Stats. Call it after res.Finish.
-func (p *Policy) Apply(res *scanners.Results) {
+func (p *Policy) Apply(res *engine.Results) {
 	kept := res.Findings[:0]
 	for _, f := range res.Findings {
 		switch p.Decide(f) {

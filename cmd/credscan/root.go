@@ -25,6 +25,7 @@ import (
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/civars"
 	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
 	gitsrc "github.com/credscan/credscan/scanners/git"
 	imagesrc "github.com/credscan/credscan/scanners/image"
 	"github.com/credscan/credscan/scanners/rules"
@@ -106,9 +107,9 @@ type session struct {
 	f      *scanFlags
 	log    *slog.Logger
 	m      *manifest.Manifest
-	engine *scanners.Engine
+	engine *engine.Engine
 	pol    *policy.Policy
-	res    *scanners.Results
+	res    *engine.Results
 	// post rewrites findings once every source is scanned (git
 	// attribution of blobs to commits)
 	post []func([]*credscan.Finding) []*credscan.Finding
@@ -158,8 +159,8 @@ func newSession(f *scanFlags, m *manifest.Manifest, stderr io.Writer) (*session,
 	if err != nil {
 		return nil, credscan.UsageError("%v", err)
 	}
-	eng, err := scanners.New(scanners.Options{
-		Rules: scanners.RuleSet(f.rules), GitleaksConfig: f.gitleaksConfig, MaxDecodeDepth: f.maxDecodeDepth,
+	eng, err := engine.New(engine.Options{
+		Rules: engine.RuleSet(f.rules), GitleaksConfig: f.gitleaksConfig, MaxDecodeDepth: f.maxDecodeDepth,
 		Fingerprinter: fp, ContextWords: m.TargetNames(), Classify: m.Classify, Workers: f.workers, Logger: log,
 	})
 	if err != nil {
@@ -169,7 +170,7 @@ func newSession(f *scanFlags, m *manifest.Manifest, stderr io.Writer) (*session,
 	if err != nil {
 		return nil, err
 	}
-	return &session{f: f, log: log, m: m, engine: eng, pol: pol, res: scanners.NewResults()}, nil
+	return &session{f: f, log: log, m: m, engine: eng, pol: pol, res: engine.NewResults()}, nil
 }
 
 func validFormat(s string) bool {

@@ -139,14 +139,14 @@ func (s *session) record(ctx context.Context, r audit.Record) error {
 	if s.m != nil && s.m.Audit.Mirror && v.client != nil {
 		lay := v.layout(s.m)
 		st := vaultsync.NewStore(kv.NewVault(v.client, lay.Mount), lay, s.log)
-		l.Mirror = func(id string, r audit.Record) error { return st.MirrorAudit(ctx, id, r) }
+		l.Mirror = st.MirrorAudit
 	}
 	r.Actor.OSUser = os.Getenv("USER")
 	r.Actor.Host, _ = os.Hostname()
 	if v.identity != nil && v.identityErr == nil {
 		r.Actor.Vault, r.Actor.Accessor, r.Actor.Entity = v.identity.DisplayName, v.identity.Accessor, v.identity.EntityID
 	}
-	if _, err := l.Append(r); err != nil {
+	if _, err := l.Append(ctx, r); err != nil {
 		return credscan.UsageError("%v", err)
 	}
 	return nil

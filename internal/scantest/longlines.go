@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/credscan/credscan"
-	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/chunk"
 )
 
 // Planted is a credential a generated file holds.
@@ -144,9 +144,9 @@ func CheckPlanted(t testing.TB, what string, found []*credscan.Finding, planted 
 func BigLongLineFile(t testing.TB, seed uint64) ([]byte, []Planted) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 11))
-	data, planted := LongLineFile(rng, dir.DefaultWhole+3*dir.DefaultChunkSize, 2*dir.DefaultChunkSize, 40)
+	data, planted := LongLineFile(rng, chunk.DefaultWhole+3*chunk.DefaultChunkSize, 2*chunk.DefaultChunkSize, 40)
 	bounds, err := Boundaries(func(yield func(credscan.Chunk, error) error) error {
-		return dir.ScanBytes(context.Background(), data, credscan.Origin{Path: "x"}, yield)
+		return chunk.Default.Bytes(context.Background(), data, credscan.Origin{Path: "x"}, yield)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -20,16 +20,17 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // Engine returns an engine over rs ("" for all rules) with a test key.
-func Engine(t testing.TB, rs scanners.RuleSet) *scanners.Engine {
+func Engine(t testing.TB, rs engine.RuleSet) *engine.Engine {
 	t.Helper()
 	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := scanners.New(scanners.Options{Rules: rs, Fingerprinter: fp, Workers: 2})
+	e, err := engine.New(engine.Options{Rules: rs, Fingerprinter: fp, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +83,9 @@ func GoSrc(tb testing.TB, elem ...string) string {
 }
 
 // Scan runs src through e and returns the finished results.
-func Scan(t testing.TB, e *scanners.Engine, src scanners.Source) *scanners.Results {
+func Scan(t testing.TB, e *engine.Engine, src scanners.Source) *engine.Results {
 	t.Helper()
-	res := scanners.NewResults()
+	res := engine.NewResults()
 	if err := e.Scan(context.Background(), src, res); err != nil {
 		t.Fatal(err)
 	}

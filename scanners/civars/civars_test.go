@@ -14,7 +14,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // plant copies testdata/pipelines/<name> to a temporary directory with
@@ -49,9 +49,9 @@ func plant(t *testing.T, name string) (string, string) {
 
 // scan runs the scanner through an engine and settles the results as a
 // scan command does.
-func scan(t *testing.T, sc *Scanner) *scanners.Results {
+func scan(t *testing.T, sc *Scanner) *engine.Results {
 	t.Helper()
-	res := scanners.NewResults()
+	res := engine.NewResults()
 	if err := scantest.Engine(t, "").Scan(context.Background(), sc, res); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // route is one documented API answer: a status, headers and a fixture
@@ -122,7 +122,7 @@ func gitlabPage(page, next, total int) map[string]string {
 
 // storeRun scans the stores of o and returns the results, the log and
 // the errors.
-func storeRun(t *testing.T, o Options) (*scanners.Results, string, []string) {
+func storeRun(t *testing.T, o Options) (*engine.Results, string, []string) {
 	t.Helper()
 	var logBuf bytes.Buffer
 	var mu sync.Mutex
@@ -297,7 +297,7 @@ func sameLines(t *testing.T, what string, got, want []string) {
 }
 
 // storeFindings renders the findings of secret as "ci target path/job identity".
-func storeFindings(res *scanners.Results, secret string) []string {
+func storeFindings(res *engine.Results, secret string) []string {
 	var got []string
 	credscan.SortFindings(res.Findings)
 	for _, f := range res.Findings {
@@ -309,7 +309,7 @@ func storeFindings(res *scanners.Results, secret string) []string {
 }
 
 // allOutput is everything a store scan printed or reported.
-func allOutput(res *scanners.Results, logs string, errs []string) string {
+func allOutput(res *engine.Results, logs string, errs []string) string {
 	everything := logs + strings.Join(errs, "\n") + fmt.Sprint(res.CISecrets)
 	for _, f := range res.Findings {
 		everything += f.Redacted + f.Origin.String()

@@ -8,8 +8,8 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 func treeBytes(b *testing.B, root string) int64 {
@@ -25,9 +25,9 @@ func treeBytes(b *testing.B, root string) int64 {
 	return n
 }
 
-func benchDir(b *testing.B, rules scanners.RuleSet) {
+func benchDir(b *testing.B, rules engine.RuleSet) {
 	root := scantest.GoSrc(b, "net")
-	e := engine(b, rules)
+	e := newEngine(b, rules)
 	b.SetBytes(treeBytes(b, root))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -35,17 +35,17 @@ func benchDir(b *testing.B, rules scanners.RuleSet) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := e.Scan(context.Background(), src, scanners.NewResults()); err != nil {
+		if err := e.Scan(context.Background(), src, engine.NewResults()); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 // BenchmarkDirDB scans Go's net package tree with the DB pack alone.
-func BenchmarkDirDB(b *testing.B) { benchDir(b, scanners.RulesDB) }
+func BenchmarkDirDB(b *testing.B) { benchDir(b, engine.RulesDB) }
 
 // BenchmarkDirAll scans it with gitleaks' rules and the DB pack.
-func BenchmarkDirAll(b *testing.B) { benchDir(b, scanners.RulesAll) }
+func BenchmarkDirAll(b *testing.B) { benchDir(b, engine.RulesAll) }
 
 // BenchmarkEngineChunk measures the engine alone on one in-memory file of real Go source.
 func BenchmarkEngineChunk(b *testing.B) {
@@ -53,10 +53,10 @@ func BenchmarkEngineChunk(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, rs := range []scanners.RuleSet{scanners.RulesDB, scanners.RulesAll} {
+	for _, rs := range []engine.RuleSet{engine.RulesDB, engine.RulesAll} {
 		b.Run(string(rs), func(b *testing.B) {
-			e := engine(b, rs)
-			res := scanners.NewResults()
+			e := newEngine(b, rs)
+			res := engine.NewResults()
 			ch := credscan.Chunk{Origin: credscan.Origin{Kind: credscan.KindDir, Path: "net/http/server.go"}, Data: data, StartLine: 1, Whole: true}
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()

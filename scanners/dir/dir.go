@@ -17,25 +17,16 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners"
-)
-
-// Defaults.
-const (
-	DefaultChunkSize = 1 << 20  // bytes of new data per chunk
-	DefaultOverlap   = 32 << 10 // bytes repeated at the start of the next chunk (whole lines when they can be)
-	DefaultWhole     = 8 << 20  // files up to this size are read whole (structural parsing)
-	binarySniff      = 8000     // bytes searched for a NUL, as git does
+	"github.com/credscan/credscan/scanners/chunk"
 )
 
 // Scanner scans directories. It is safe for concurrent use.
 type Scanner struct {
-	roots     []string
-	app       string
-	workers   int
-	chunkSize int
-	overlap   int
-	whole     int64
-	skipDir   func(name string) bool
+	roots   []string
+	app     string
+	workers int
+	sizes   chunk.Sizes
+	skipDir func(name string) bool
 	// missingOK: a root that does not exist is an item error of the
 	// scan, not a refusal of New
 	missingOK bool
@@ -67,12 +58,13 @@ func WithWorkers(n int) Option {
 func WithMissingRoots() Option { return func(s *Scanner) error { s.missingOK = true; return nil } }
 
 // WithChunking sets the chunk size, the overlap and the whole-file limit.
-func WithChunking(chunk, overlap int, whole int64) Option {
+func WithChunking(size, overlap int, whole int64) Option {
 	return func(s *Scanner) error {
-		if chunk < 1024 || overlap < 0 || overlap >= chunk || whole < 0 {
-			return fmt.Errorf("invalid chunking: chunk %d, overlap %d, whole %d", chunk, overlap, whole)
+		z := chunk.Sizes{Chunk: size, Overlap: overlap, Whole: whole}
+		if err := z.Check(); err != nil {
+			return err
 		}
-		s.chunkSize, s.overlap, s.whole = chunk, overlap, whole
+		s.sizes = z
 		return nil
 	}
 }
@@ -82,7 +74,7 @@ func New(roots []string, opts ...Option) (*Scanner, error) {
 	if len(roots) == 0 {
 		return nil, credscan.UsageError("no directory to scan")
 	}
-	s := &Scanner{roots: roots, workers: runtime.NumCPU(), chunkSize: DefaultChunkSize, overlap: DefaultOverlap, whole: DefaultWhole,
+	s := &Scanner{roots: roots, workers: runtime.NumCPU(), sizes: chunk.Default,
 		skipDir: func(name string) bool { return name == ".git" }}
 	for _, o := range opts {
 		if err := o(s); err != nil {
@@ -168,7 +160,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 0, s.chunkSize+s.overlap)
+			buf := make([]byte, 0, s.sizes.Chunk+s.sizes.Overlap)
 			for j := range jobs {
 				if ctx.Err() != nil {
 					continue
@@ -286,7 +278,7 @@ func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, 
 	if err != nil {
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("stat: %w", unwrapPath(err))}
 	}
-	if size <= s.whole {
+	if size <= s.sizes.Whole {
 		data := *buf
 		if int64(cap(data)) < size+1 {
 			data = make([]byte, 0, size+1)
@@ -304,155 +296,20 @@ func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, 
 			if err != nil {
 				return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading file: %w", unwrapPath(err))}
 			}
-			if int64(len(data)) > s.whole { // grew while we read: stream the rest
-				return s.stream(ctx, io.MultiReader(bytes.NewReader(append([]byte(nil), data...)), fh), o, yield)
+			if int64(len(data)) > s.sizes.Whole { // grew while we read: stream the rest
+				return s.sizes.Stream(ctx, io.MultiReader(bytes.NewReader(append([]byte(nil), data...)), fh), o, yield)
 			}
 		}
-		if cap(data) <= s.chunkSize+s.overlap {
+		if cap(data) <= s.sizes.Chunk+s.sizes.Overlap {
 			*buf = data
 		}
-		return whole(data, o, yield)
+		return chunk.Whole(data, o, yield)
 	}
-	return s.stream(ctx, fh, o, yield)
+	return s.sizes.Stream(ctx, fh, o, yield)
 }
 
 // file is an open file read once from its start.
 type file interface {
 	io.ReadCloser
 	Size() (int64, error)
-}
-
-// whole yields an item held whole in data: decoded to UTF-8 when it is
-// UTF-16, counted as skipped when it is binary.
-func whole(data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
-	switch c := sniff(data); c {
-	case contentBinary:
-		return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
-	case contentUTF16LE, contentUTF16BE:
-		data = decodeUTF16(data, c)
-	}
-	return yield(credscan.Chunk{Origin: o, Data: data, StartLine: 1, Whole: true}, nil)
-}
-
-// stream yields r in chunks of about chunkSize new bytes. Each chunk ends
-// at a line end when it can; the next starts with the last overlap bytes
-// of the previous one (moved forward to a line start when that keeps at
-// least half of them), so a finding near a boundary is whole, with context
-// on both sides, in the chunk that owns it (credscan.Chunk.Owns).
-func (s *Scanner) stream(ctx context.Context, r io.Reader, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
-	buf := make([]byte, s.chunkSize+s.overlap+s.chunkSize)
-	data := buf[:0]
-	carryOverlap := 0
-	startLine := 1
-	lineOffset := 0
-	var offset int64
-	first := true
-	eof := false
-	for !eof {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		want := len(data) + s.chunkSize
-		if want > len(buf) {
-			want = len(buf)
-		}
-		n, err := io.ReadFull(r, buf[len(data):want])
-		data = buf[:len(data)+n]
-		switch {
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			eof = true
-		case err != nil:
-			return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading file at line %d: %w", startLine, unwrapPath(err))}
-		}
-		if first {
-			first = false
-			switch c := sniff(data); c {
-			case contentBinary:
-				return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
-			case contentUTF16LE, contentUTF16BE:
-				// read again through a decoder: what was read, then the rest
-				read := append([]byte(nil), data...)
-				return s.stream(ctx, utf16Reader(io.MultiReader(bytes.NewReader(read), r), c), o, yield)
-			}
-		}
-		end := len(data)
-		if !eof {
-			if i := bytes.LastIndexByte(data[carryOverlap:], '\n'); i >= 0 {
-				end = carryOverlap + i + 1
-			}
-		}
-		if end <= carryOverlap && !eof {
-			end = len(data)
-		}
-		// the next chunk starts with the last overlap bytes of this one,
-		// from a line start when one leaves at least half of them
-		ovStart := max(0, end-s.overlap)
-		if i := bytes.IndexByte(data[ovStart:max(ovStart, end-s.overlap/2)], '\n'); i >= 0 {
-			ovStart += i + 1
-		}
-		ch := credscan.Chunk{Origin: o, Data: data[:end], StartLine: startLine, Overlap: carryOverlap, Offset: offset, LineOffset: lineOffset}
-		if !eof {
-			ch.Tail = end - ovStart
-		}
-		if err := yield(ch, nil); err != nil {
-			return err
-		}
-		if eof {
-			break
-		}
-		if nl := bytes.LastIndexByte(data[:ovStart], '\n'); nl >= 0 {
-			lineOffset = ovStart - nl - 1
-		} else {
-			lineOffset += ovStart
-		}
-		startLine += bytes.Count(data[:ovStart], []byte{'\n'})
-		offset += int64(ovStart)
-		carryOverlap = end - ovStart
-		n = copy(buf, data[ovStart:])
-		data = buf[:n]
-	}
-	return nil
-}
-
-// ReadItem yields the chunks of one item of known size read from r (a git
-// blob, an image layer's file), as the directory source does for a file:
-// whole when it is small, streamed in overlapping chunks when it is not,
-// and skipped (counted) when it is binary.
-func ReadItem(ctx context.Context, r io.Reader, size int64, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
-	s := &Scanner{chunkSize: DefaultChunkSize, overlap: DefaultOverlap, whole: DefaultWhole}
-	if size > s.whole {
-		return s.stream(ctx, r, o, yield)
-	}
-	// the size is known: one allocation, no growth (a reader that holds
-	// more than it said is read on to its end)
-	data := make([]byte, size, size+1)
-	n, err := io.ReadFull(r, data)
-	data = data[:n]
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-	case err != nil:
-		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading: %w", err)}
-	default:
-		rest, err := io.ReadAll(io.LimitReader(r, s.whole+1-size))
-		if err != nil {
-			return &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading: %w", err)}
-		}
-		data = append(data, rest...)
-	}
-	if int64(len(data)) > s.whole {
-		return s.stream(ctx, io.MultiReader(bytes.NewReader(data), r), o, yield)
-	}
-	return ScanBytes(ctx, data, o, yield)
-}
-
-// ScanBytes yields the chunks of an item already in memory (a git blob
-// go-git holds): whole when it is small, in overlapping chunks when it is
-// not, skipped (counted) when it is binary. data is read, never written
-// or kept.
-func ScanBytes(ctx context.Context, data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
-	if int64(len(data)) > DefaultWhole {
-		s := &Scanner{chunkSize: DefaultChunkSize, overlap: DefaultOverlap, whole: DefaultWhole}
-		return s.stream(ctx, bytes.NewReader(data), o, yield)
-	}
-	return whole(data, o, yield)
 }

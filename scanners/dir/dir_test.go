@@ -10,24 +10,24 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
-func engine(t testing.TB, rules scanners.RuleSet) *scanners.Engine {
+func newEngine(t testing.TB, rules engine.RuleSet) *engine.Engine {
 	t.Helper()
 	fp, err := credscan.NewFingerprinter([]byte("0123456789abcdef0123"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := scanners.New(scanners.Options{Rules: rules, Fingerprinter: fp, MaxDecodeDepth: 5})
+	e, err := engine.New(engine.Options{Rules: rules, Fingerprinter: fp, MaxDecodeDepth: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-func scan(t testing.TB, e *scanners.Engine, roots []string, opts ...dir.Option) *scanners.Results {
+func scan(t testing.TB, e *engine.Engine, roots []string, opts ...dir.Option) *engine.Results {
 	t.Helper()
 	src, err := dir.New(roots, opts...)
 	if err != nil {
@@ -46,7 +46,7 @@ func filler(n int) []byte {
 }
 
 func TestSecretAcrossEveryChunkBoundary(t *testing.T) {
-	e := engine(t, scanners.RulesDB)
+	e := newEngine(t, engine.RulesDB)
 	secretLine := "DATABASE_URL=postgres://arp_app:Bnd9ryPw77@arp-db/arp\n"
 	const chunk = 4096
 	// slide the secret line across the first chunk boundary byte by byte
@@ -72,7 +72,7 @@ func TestSecretAcrossEveryChunkBoundary(t *testing.T) {
 }
 
 func TestLargeFileIsStreamedWithExactLines(t *testing.T) {
-	e := engine(t, scanners.RulesDB)
+	e := newEngine(t, engine.RulesDB)
 	d := t.TempDir()
 	f, err := os.Create(filepath.Join(d, "huge.log"))
 	if err != nil {
@@ -93,7 +93,7 @@ func TestLargeFileIsStreamedWithExactLines(t *testing.T) {
 }
 
 func TestBadInputDoesNotStopTheScan(t *testing.T) {
-	e := engine(t, scanners.RulesAll)
+	e := newEngine(t, engine.RulesAll)
 	d := t.TempDir()
 	write := func(name string, b []byte) {
 		p := filepath.Join(d, name)
@@ -134,7 +134,7 @@ func TestBadInputDoesNotStopTheScan(t *testing.T) {
 }
 
 func TestGitleaksFindingsHaveExactLines(t *testing.T) {
-	e := engine(t, scanners.RulesGitleaks)
+	e := newEngine(t, engine.RulesGitleaks)
 	d := t.TempDir()
 	tok := "ghp_1aB2cD3eF4gH5iJ6kL7mN8oP9qR0sT1uV2wX3"
 	os.WriteFile(filepath.Join(d, "first.txt"), []byte("token = \""+tok+"\"\nnext\n"), 0o644)

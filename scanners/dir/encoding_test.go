@@ -9,8 +9,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
-	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/chunk"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 func utf16Bytes(s string, big, bom bool) []byte {
@@ -35,7 +35,7 @@ func utf16Bytes(s string, big, bom bool) []byte {
 // silently skipped as binary.
 func TestUTF16AndSparseFilesAreScanned(t *testing.T) {
 	text := "# settings\r\nSERVER=x\r\nDATABASE_URL=postgres://arp_app:Qw7utfK9x2@arp-db.prod.internal/arp\r\n"
-	big := strings.Repeat("# a comment line that pads the file out\r\n", (dir.DefaultWhole/40)/2+1000) + text
+	big := strings.Repeat("# a comment line that pads the file out\r\n", (chunk.DefaultWhole/40)/2+1000) + text
 	root := t.TempDir()
 	files := map[string][]byte{
 		"le-bom.env":   utf16Bytes(text, false, true),
@@ -55,7 +55,7 @@ func TestUTF16AndSparseFilesAreScanned(t *testing.T) {
 			}
 		}
 	}
-	for name, hole := range map[string]int64{"sparse.env": 100 << 10, "sparse-big.x": dir.DefaultWhole + 3<<20} {
+	for name, hole := range map[string]int64{"sparse.env": 100 << 10, "sparse-big.x": chunk.DefaultWhole + 3<<20} {
 		f, err := os.Create(filepath.Join(root, name))
 		if err != nil {
 			t.Fatal(err)
@@ -65,7 +65,7 @@ func TestUTF16AndSparseFilesAreScanned(t *testing.T) {
 		}
 		f.Close()
 	}
-	res := scan(t, scantest.Engine(t, scanners.RulesDB), []string{root})
+	res := scan(t, scantest.Engine(t, engine.RulesDB), []string{root})
 	found := map[string]int{}
 	for _, f := range res.Findings {
 		found[f.Origin.Path] = f.Origin.Line

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // Every position of every line is scanned by a chunk that holds it with
@@ -18,7 +18,7 @@ import (
 // longer than a chunk, secrets at random offsets and across every chunk
 // boundary and every boundary of a chunk's own part.
 func TestChunkingReportsEveryFindingOnce(t *testing.T) {
-	e := scantest.Engine(t, scanners.RulesDB)
+	e := scantest.Engine(t, engine.RulesDB)
 	for seed := uint64(1); seed <= 40; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		chunk := 1024 + rng.IntN(4096)
@@ -42,7 +42,7 @@ func TestChunkingReportsEveryFindingOnce(t *testing.T) {
 		}
 		planted = scantest.PlantAtBoundaries(rng, data, planted, bounds)
 		write()
-		res := scanners.NewResults()
+		res := engine.NewResults()
 		if err := e.Scan(context.Background(), src, res); err != nil {
 			t.Fatal(err)
 		}

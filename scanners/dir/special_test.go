@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // A named pipe given as a root or met in the walk, a socket and a link
@@ -53,9 +53,9 @@ func TestSpecialFilesAreSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := scanners.NewResults()
+	res := engine.NewResults()
 	done := make(chan error, 1)
-	go func() { done <- scantest.Engine(t, scanners.RulesDB).Scan(context.Background(), src, res) }()
+	go func() { done <- scantest.Engine(t, engine.RulesDB).Scan(context.Background(), src, res) }()
 	select {
 	case err := <-done:
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // benchRepo commits files of Go's net/http package, each in three
@@ -50,16 +50,16 @@ func BenchmarkGitHistory(b *testing.B) {
 	fp, _ := credscan.NewFingerprinter([]byte("bench-key-0123456789"))
 	for _, c := range []struct {
 		name  string
-		rules scanners.RuleSet
+		rules engine.RuleSet
 		whole bool // every version scanned whole, not only where it changed
-	}{{"db", scanners.RulesDB, false}, {"all", scanners.RulesAll, false}, {"all-whole-versions", scanners.RulesAll, true}} {
+	}{{"db", engine.RulesDB, false}, {"all", engine.RulesAll, false}, {"all-whole-versions", engine.RulesAll, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(n)
 			for b.Loop() {
 				// a new engine each time: one remembers the windows it
 				// found nothing in
 				b.StopTimer()
-				e, err := scanners.New(scanners.Options{Rules: c.rules, Fingerprinter: fp})
+				e, err := engine.New(engine.Options{Rules: c.rules, Fingerprinter: fp})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -69,7 +69,7 @@ func BenchmarkGitHistory(b *testing.B) {
 					b.Fatal(err)
 				}
 				s.noDelta = c.whole
-				res := scanners.NewResults()
+				res := engine.NewResults()
 				if err := e.Scan(context.Background(), s, res); err != nil {
 					b.Fatal(err)
 				}

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/credscan/credscan"
-	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/chunk"
 )
 
 // catFile is a `git cat-file --batch` process: git inflates objects and
@@ -366,9 +366,9 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) (h
 		c.kill()
 		return false, errGitDied
 	}
-	if size > dir.DefaultWhole { // streamed here
+	if size > chunk.DefaultWhole { // streamed here
 		lr := &io.LimitedReader{R: c.out, N: size}
-		err := dir.ReadItem(ctx, lr, size, o, p.yield)
+		err := chunk.Default.Reader(ctx, lr, size, o, p.yield)
 		if _, derr := io.CopyN(io.Discard, c.out, lr.N+1); derr != nil {
 			c.kill()
 			return false, errGitDied
@@ -445,5 +445,5 @@ func scanInMemory(ctx context.Context, data []byte, o credscan.Origin, yield fun
 	if len(data) <= len(lfsPointer)+200 && bytes.HasPrefix(data, []byte(lfsPointer)) {
 		return yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
 	}
-	return dir.ScanBytes(ctx, data, o, yield)
+	return chunk.Default.Bytes(ctx, data, o, yield)
 }

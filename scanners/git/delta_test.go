@@ -16,7 +16,7 @@ import (
 
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 func TestMatchLines(t *testing.T) {
@@ -248,7 +248,7 @@ func TestUnreadableBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	var res *scanners.Results
+	var res *engine.Results
 	go func() {
 		defer close(done)
 		res, _ = scan(t, b.Dir, Options{})

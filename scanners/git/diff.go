@@ -13,7 +13,7 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"github.com/credscan/credscan"
-	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/chunk"
 )
 
 // Change is a file a change adds lines to: its new content's blob and the
@@ -197,7 +197,7 @@ func (cs *ChangeSet) Chunks(ctx context.Context, yield func(credscan.Chunk, erro
 			}
 			continue
 		}
-		err = dir.ReadItem(ctx, r, b.Size, o, yield)
+		err = chunk.Default.Reader(ctx, r, b.Size, o, yield)
 		r.Close()
 		if ie, ok := err.(*credscan.ItemError); ok {
 			err = yield(credscan.Chunk{}, ie)

@@ -33,7 +33,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
-	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/chunk"
 )
 
 // Tags put on git findings.
@@ -976,7 +976,7 @@ func (g *goGitReader) scan(ctx context.Context, j blobJob, o credscan.Origin, yi
 		case err != nil:
 			return fail(err)
 		case !wrote:
-			return dir.ScanBytes(ctx, nil, o, yield) // an empty blob is still an item
+			return chunk.Default.Bytes(ctx, nil, o, yield) // an empty blob is still an item
 		}
 		return nil
 	}
@@ -987,7 +987,7 @@ func (g *goGitReader) scan(ctx context.Context, j blobJob, o credscan.Origin, yi
 		}
 		return g.s.scanBlob(ctx, data, j, o, yield)
 	}
-	err = dir.ReadItem(ctx, r, blob.Size, o, yield)
+	err = chunk.Default.Reader(ctx, r, blob.Size, o, yield)
 	var ie *credscan.ItemError
 	if errors.As(err, &ie) {
 		return yield(credscan.Chunk{}, err)

@@ -22,12 +22,12 @@ import (
 	"github.com/credscan/credscan/internal/gittest"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 func newRepo(t testing.TB) *gittest.Repo { return gittest.New(t) }
 
-func scan(t *testing.T, dir string, o Options) (*scanners.Results, *Scanner) {
+func scan(t *testing.T, dir string, o Options) (*engine.Results, *Scanner) {
 	t.Helper()
 	res, s, _ := scanWith(t, scantest.Engine(t, ""), dir, o, nil)
 	return res, s
@@ -36,7 +36,7 @@ func scan(t *testing.T, dir string, o Options) (*scanners.Results, *Scanner) {
 // scanWith scans dir's history with e, after set (when not nil) adjusts
 // the scanner; carried is how many findings Attribute carried over to
 // other versions of a file.
-func scanWith(t *testing.T, e *scanners.Engine, dir string, o Options, set func(*Scanner)) (res *scanners.Results, s *Scanner, carried int) {
+func scanWith(t *testing.T, e *engine.Engine, dir string, o Options, set func(*Scanner)) (res *engine.Results, s *Scanner, carried int) {
 	t.Helper()
 	s, err := Open(context.Background(), dir, o)
 	if err != nil {
@@ -46,7 +46,7 @@ func scanWith(t *testing.T, e *scanners.Engine, dir string, o Options, set func(
 	if set != nil {
 		set(s)
 	}
-	res = scanners.NewResults()
+	res = engine.NewResults()
 	if err := e.Scan(context.Background(), s, res); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func uri(pw string) string {
 	return "DATABASE_URL=postgres://arp_app:" + url.QueryEscape(pw) + "@arp-db.prod.internal:5432/arp\n"
 }
 
-func find(res *scanners.Results, path, rule string) []*credscan.Finding {
+func find(res *engine.Results, path, rule string) []*credscan.Finding {
 	var out []*credscan.Finding
 	for _, f := range res.Findings {
 		if f.Origin.Path == path && (rule == "" || f.RuleID == rule) {
@@ -450,7 +450,7 @@ func TestSpoolPausesGit(t *testing.T) {
 		files[fmt.Sprintf("app%d.env", c)] = uri(pws[c%2])
 		b.Commit("Alice", files)
 	}
-	report := func(res *scanners.Results) string {
+	report := func(res *engine.Results) string {
 		var out []string
 		for _, f := range res.Findings {
 			out = append(out, fmt.Sprintf("%s %s:%d %s %v", f.RuleID, f.Origin.Path, f.Origin.Line, f.Origin.Commit[:7], f.Tags))

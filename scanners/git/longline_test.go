@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // A blob larger than what is read whole, of lines of megabytes, is
@@ -14,6 +14,6 @@ func TestLongLinesInHistory(t *testing.T) {
 	data, planted := scantest.BigLongLineFile(t, 3)
 	r := newRepo(t)
 	r.Commit("Alice", map[string]string{"dump.sql": string(data)})
-	res, _, _ := scanWith(t, scantest.Engine(t, scanners.RulesDB), r.Dir, Options{}, nil)
+	res, _, _ := scanWith(t, scantest.Engine(t, engine.RulesDB), r.Dir, Options{}, nil)
 	scantest.CheckPlanted(t, "history", res.Findings, planted)
 }

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/credscan/credscan/internal/regular"
 	"io"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/credscan/credscan/internal/regular"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // BenchmarkImage scans an OCI layout of four layers made of Go's net tree
@@ -48,16 +48,16 @@ func BenchmarkImage(b *testing.B) {
 		b.Fatal(err)
 	}
 	fp, _ := credscan.NewFingerprinter([]byte("bench-key-0123456789"))
-	for _, rs := range []scanners.RuleSet{scanners.RulesDB, scanners.RulesAll} {
+	for _, rs := range []engine.RuleSet{engine.RulesDB, engine.RulesAll} {
 		b.Run(string(rs), func(b *testing.B) {
-			e, err := scanners.New(scanners.Options{Rules: rs, Fingerprinter: fp})
+			e, err := engine.New(engine.Options{Rules: rs, Fingerprinter: fp})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.SetBytes(total)
 			for b.Loop() {
 				s, _ := New([]string{"oci:" + dir}, Options{})
-				res := scanners.NewResults()
+				res := engine.NewResults()
 				if err := e.Scan(b.Context(), s, res); err != nil {
 					b.Fatal(err)
 				}

@@ -32,7 +32,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/regular"
-	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/chunk"
 )
 
 // Tags put on image findings.
@@ -469,7 +469,7 @@ func (s *Scanner) scanLayer(ctx context.Context, img string, index int, dig stri
 		s.mu.Unlock()
 		fo := o
 		fo.Path = p
-		if h.Size > dir.DefaultWhole {
+		if h.Size > chunk.DefaultWhole {
 			if err := s.scanFile(ctx, tr, h.Size, fo, 0, yield); err != nil { // streamed
 				return err
 			}
@@ -508,7 +508,7 @@ func isArchive(p string) string {
 func (s *Scanner) scanFile(ctx context.Context, r io.Reader, size int64, o credscan.Origin, depth int, yield func(credscan.Chunk, error) error) error {
 	kind := isArchive(o.Path)
 	if kind == "" || depth >= s.o.MaxDepth {
-		err := dir.ReadItem(ctx, r, size, o, yield)
+		err := chunk.Default.Reader(ctx, r, size, o, yield)
 		var ie *credscan.ItemError
 		if errors.As(err, &ie) {
 			return yield(credscan.Chunk{}, err)

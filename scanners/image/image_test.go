@@ -28,7 +28,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 func tarLayer(t testing.TB, files map[string][]byte) v1.Layer { return scantest.TarLayer(t, files) }
@@ -82,14 +82,14 @@ func testImage(t *testing.T) (v1.Image, v1.Layer, planted) {
 	return img, base, p
 }
 
-func scanImages(t *testing.T, refs []string, o Options) *scanners.Results {
+func scanImages(t *testing.T, refs []string, o Options) *engine.Results {
 	t.Helper()
 	e := scantest.Engine(t, "")
 	s, err := New(refs, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := scanners.NewResults()
+	res := engine.NewResults()
 	if err := e.Scan(context.Background(), s, res); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func scanImages(t *testing.T, refs []string, o Options) *scanners.Results {
 	return res
 }
 
-func findAt(res *scanners.Results, target, path string) []*credscan.Finding {
+func findAt(res *engine.Results, target, path string) []*credscan.Finding {
 	var out []*credscan.Finding
 	for _, f := range res.Findings {
 		if strings.HasPrefix(f.Origin.Target, target) && f.Origin.Path == path {

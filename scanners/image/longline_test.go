@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // A layer's file larger than what is read whole, of lines of megabytes,
@@ -33,8 +33,8 @@ func TestLongLinesInLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := scanners.NewResults()
-	if err := scantest.Engine(t, scanners.RulesDB).Scan(context.Background(), s, res); err != nil {
+	res := engine.NewResults()
+	if err := scantest.Engine(t, engine.RulesDB).Scan(context.Background(), s, res); err != nil {
 		t.Fatal(err)
 	}
 	res.Findings = s.Attribute(res.Findings)

@@ -1,4 +1,4 @@
-package scanners_test
+package engine_test
 
 import (
 	"os"
@@ -7,8 +7,8 @@ import (
 
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // A secret written with escapes (JSON \", YAML continuations, XML
@@ -26,7 +26,7 @@ func TestEscapedSecretsAreMasked(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, rs := range []scanners.RuleSet{scanners.RulesAll, scanners.RulesDB} {
+	for _, rs := range []engine.RuleSet{engine.RulesAll, engine.RulesDB} {
 		e := scantest.Engine(t, rs)
 		src, err := dir.New([]string{root})
 		if err != nil {

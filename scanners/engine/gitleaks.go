@@ -1,16 +1,17 @@
-package scanners
+package engine
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/credscan/credscan/internal/regular"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/credscan/credscan/internal/regular"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/viper"

@@ -1,4 +1,4 @@
-package scanners
+package engine
 
 import (
 	"bytes"
@@ -13,12 +13,14 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/credscan/credscan"
-	"github.com/credscan/credscan/internal/redact"
-	"github.com/credscan/credscan/scanners/dsn"
-	"github.com/credscan/credscan/scanners/rules"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/redact"
+	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/dsn"
+	"github.com/credscan/credscan/scanners/rules"
 )
 
 // RuleSet selects which detectors run.
@@ -213,7 +215,7 @@ func (e *Engine) RuleDescriptions() map[string]string {
 // Scan runs every chunk of src through the detectors into res. Item
 // problems are recorded in res and the scan goes on; Scan returns only
 // errors that stopped the source (and ctx's).
-func (e *Engine) Scan(ctx context.Context, src Source, res *Results) error {
+func (e *Engine) Scan(ctx context.Context, src scanners.Source, res *Results) error {
 	return src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
 		if err != nil {
 			res.addError(err)

@@ -1,4 +1,4 @@
-package scanners_test
+package engine_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/scantest"
-	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/engine"
 )
 
 // The structured walkers' fuzz targets. Each builds a document of its
@@ -171,7 +171,7 @@ func fuzzRedaction(f *testing.F, name string) {
 		}
 		decoded, written := passwordFrom(chars, ways, ff.escape)
 		scan := func(data []byte) []*credscan.Finding {
-			res := scanners.NewResults()
+			res := engine.NewResults()
 			e.ScanChunk(context.Background(), credscan.Chunk{Origin: credscan.Origin{Kind: credscan.KindDir, Path: ff.path}, Data: data, StartLine: 1, Whole: true}, res)
 			return res.Findings
 		}
@@ -221,7 +221,7 @@ func TestFuzzDocumentsAreFound(t *testing.T) {
 	e := scantest.Engine(t, "")
 	for name, ff := range fuzzFormats {
 		_, written := passwordFrom([]byte(`a"b\c/d é&<'=:日😀`), []byte{0, 1, 2, 3, 4, 5, 6}, ff.escape)
-		res := scanners.NewResults()
+		res := engine.NewResults()
 		e.ScanChunk(context.Background(), credscan.Chunk{Origin: credscan.Origin{Kind: credscan.KindDir, Path: ff.path}, Data: []byte(ff.doc(written)), StartLine: 1, Whole: true}, res)
 		if len(res.Findings) == 0 {
 			t.Errorf("%s: no finding in\n%s", name, ff.doc(written))
