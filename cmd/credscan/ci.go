@@ -73,7 +73,9 @@ elsewhere the --format report.`,
 			if err != nil {
 				return err
 			}
-			g, err := gitsrc.Open(cmd.Context(), repo, gitsrc.Options{Label: repo, Workers: s.engine.Workers(), Logger: s.log})
+			o := gitsrc.Options{Label: repo, Workers: s.engine.Workers(), Logger: s.log}
+			gitEnv(&o)
+			g, err := gitsrc.Open(cmd.Context(), repo, o)
 			if err != nil {
 				return err
 			}

@@ -462,6 +462,7 @@ func (g *lazyGit) Chunks(context.Context, func(credscan.Chunk, error) error) err
 // be opened is an item error: the other sources are still scanned.
 func (s *session) scanGit(ctx context.Context, spec string, o gitsrc.Options) error {
 	o.Label = gitsrc.RedactURL(o.Label) // a URL may carry a token
+	gitEnv(&o)
 	g, err := gitsrc.Open(ctx, spec, o)
 	if err != nil {
 		s.res.AddError(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, App: o.App, Target: o.Label}, Err: err})

@@ -20,6 +20,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/internal/regular"
+	"github.com/credscan/credscan/scanners"
 )
 
 // maxPipelineFile is the largest pipeline file read; CI files are small,
@@ -54,6 +55,11 @@ type Scanner struct {
 	secrets []credscan.CISecret
 	refs    []credscan.Reference
 }
+
+var (
+	_ scanners.Source     = (*Scanner)(nil)
+	_ scanners.Attributor = (*Scanner)(nil)
+)
 
 type pipelineFile struct {
 	root, rel, target string

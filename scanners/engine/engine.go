@@ -215,10 +215,10 @@ func (e *Engine) RuleDescriptions() map[string]string {
 // Scan runs every chunk of src through the detectors into res. Item
 // problems are recorded in res and the scan goes on; Scan returns only
 // errors that stopped the source (and ctx's).
-func (e *Engine) Scan(ctx context.Context, src scanners.Source, res *Results) error {
+func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sink) error {
 	return src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
 		if err != nil {
-			res.addError(err)
+			res.AddError(err)
 			e.o.Logger.Warn("skipped item", "error", err.Error())
 			return ctx.Err()
 		}
@@ -234,12 +234,12 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res *Results) er
 }
 
 // ScanChunk runs the detectors over one chunk.
-func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results) {
+func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.Sink) {
 	if e.wait() != nil {
 		return // (Scan returns the error)
 	}
 	if ch.Skip != "" {
-		res.count(ch, 0)
+		res.Count(ch)
 		return
 	}
 	s := e.pool.Get().(*scratch)
@@ -274,7 +274,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 		needLines = true // lines that may decode must be found
 	}
 	if !needLines {
-		res.count(ch, 0)
+		res.Count(ch)
 		return
 	}
 	if !linesReady {
@@ -294,11 +294,11 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 		for _, ref := range pr.References {
 			o := ch.Origin
 			o.Line = ref.Line
-			res.addReference(credscan.Reference{Origin: o, Key: ref.Key})
+			res.AddReference(credscan.Reference{Origin: o, Key: ref.Key})
 		}
 		for _, p := range pr.Problems {
 			e.o.Logger.Info("parsed line by line", "path", ch.Origin.Path, "reason", p.Error())
-			res.addProblem(fmt.Sprintf("%s: %v", ch.Origin.String(), p))
+			res.AddProblem(fmt.Sprintf("%s: %v", ch.Origin.String(), p))
 		}
 	}
 	var glCands []rules.Candidate
@@ -306,8 +306,8 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res *Results)
 		glCands = e.gitleaks(ctx, ch, s)
 	}
 	findings := e.toFindings(ch, &s.lines, cands, glCands, res)
-	res.count(ch, len(findings))
-	res.add(findings)
+	res.Count(ch)
+	res.Add(findings)
 }
 
 // unsettledGroups is matcher.scan on the lines of ch that are not settled
@@ -581,7 +581,7 @@ func endMarker(lines *rules.Lines, i, j, n int) int {
 
 // toFindings fingerprints, classifies and redacts candidates, and drops
 // those allowed inline.
-func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rules.Candidate, res *Results) []*credscan.Finding {
+func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rules.Candidate, res scanners.Sink) []*credscan.Finding {
 	if len(db)+len(gl) == 0 {
 		return nil
 	}
@@ -602,7 +602,7 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		}
 		text := string(lines.Bytes(idx))
 		if strings.Contains(text, "credscan:allow") || strings.Contains(text, "gitleaks:allow") {
-			res.allowed()
+			res.Suppressed()
 			continue
 		}
 		if strings.TrimSpace(c.Secret) == "" {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners"
 )
 
 // Results collects what scans found. It is safe for concurrent use; read
@@ -24,7 +25,10 @@ func NewResults() *Results {
 	return &Results{Stats: credscan.Stats{Referenced: map[string]int{}, Hardcoded: map[string]int{}}}
 }
 
-func (r *Results) add(fs []*credscan.Finding) {
+var _ scanners.Sink = (*Results)(nil)
+
+// Add implements scanners.Sink.
+func (r *Results) Add(fs []*credscan.Finding) {
 	if len(fs) == 0 {
 		return
 	}
@@ -33,7 +37,8 @@ func (r *Results) add(fs []*credscan.Finding) {
 	r.mu.Unlock()
 }
 
-func (r *Results) count(ch credscan.Chunk, _ int) {
+// Count implements scanners.Sink.
+func (r *Results) Count(ch credscan.Chunk) {
 	if ch.Derived {
 		return
 	}
@@ -55,23 +60,24 @@ func (r *Results) count(ch credscan.Chunk, _ int) {
 	r.Stats.Bytes += int64(len(ch.Data) - ch.Overlap)
 }
 
-func (r *Results) allowed() {
+// Suppressed implements scanners.Sink.
+func (r *Results) Suppressed() {
 	r.mu.Lock()
 	r.Stats.Allowed++
 	r.mu.Unlock()
 }
 
-func (r *Results) addReference(ref credscan.Reference) {
+// AddReference implements scanners.Sink.
+func (r *Results) AddReference(ref credscan.Reference) {
 	r.mu.Lock()
 	r.References = append(r.References, ref)
 	r.mu.Unlock()
 }
 
-// AddProblem records something a source could not do as asked (a
-// shallow clone's missing history): it holds no content.
-func (r *Results) AddProblem(p string) { r.addProblem(p) }
-
-func (r *Results) addProblem(p string) {
+// AddProblem implements scanners.Sink: something read in a degraded way,
+// or that a source could not do as asked (a shallow clone's missing
+// history). It holds no content.
+func (r *Results) AddProblem(p string) {
 	r.mu.Lock()
 	r.Stats.Problems = append(r.Stats.Problems, p)
 	r.mu.Unlock()
@@ -84,10 +90,8 @@ func (r *Results) AddCISecrets(s []credscan.CISecret) {
 	r.mu.Unlock()
 }
 
-// AddError records an item that could not be read.
-func (r *Results) AddError(err error) { r.addError(err) }
-
-func (r *Results) addError(err error) {
+// AddError implements scanners.Sink: an item that could not be read.
+func (r *Results) AddError(err error) {
 	var ie *credscan.ItemError
 	if !errors.As(err, &ie) {
 		ie = &credscan.ItemError{Err: err}

@@ -26,21 +26,19 @@ func TestShallowCloneMarksTheBoundary(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(clone, ".git", "shallow"), []byte(boundary+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, goGit := range []bool{false, true} {
-		if goGit {
-			t.Setenv("CREDSCAN_GIT_OBJECTS", "go-git")
-		}
-		res, s, _ := scanWith(t, scantest.Engine(t, ""), clone, Options{}, nil)
+	for _, mode := range gitModes(t) {
+		goGit := mode.name
+		res, s, _ := scanOnce(t, scantest.Engine(t, ""), clone, Options{Git: mode.git}, nil)
 		if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "shallow clone") {
-			t.Errorf("go-git %v: warnings %q", goGit, s.Warnings)
+			t.Errorf("%s: warnings %q", goGit, s.Warnings)
 		}
 		for path, boundary := range map[string]bool{"old.env": true, "new.env": false} {
 			fs := find(res, path, "")
 			if len(fs) == 0 {
-				t.Fatalf("go-git %v: %s not found", goGit, path)
+				t.Fatalf("%s: %s not found", goGit, path)
 			}
 			if got := slices.Contains(fs[0].Tags, TagAtOrBefore); got != boundary {
-				t.Errorf("go-git %v: %s: tagged at-or-before %v, want %v (tags %v)", goGit, path, got, boundary, fs[0].Tags)
+				t.Errorf("%s: %s: tagged at-or-before %v, want %v (tags %v)", goGit, path, got, boundary, fs[0].Tags)
 			}
 		}
 	}

@@ -39,15 +39,22 @@ type catFile struct {
 	stderr *limitedWriter
 	spool  *spool        // where git writes its answers (nil: a pipe)
 	exited chan struct{} // closed once git has exited (with a spool)
+	// what the scan's options say of the spool
+	noSpool bool
+	limits  Limits
+	pauses  *atomic.Int64
 }
 
-// gitBinary is the git on the PATH ("" when there is none, or when
-// $CREDSCAN_GIT_OBJECTS=go-git asks for go-git's reader).
-func gitBinary() string {
-	if os.Getenv("CREDSCAN_GIT_OBJECTS") == "go-git" {
+// gitBinary is the git binary of Options.Git: the one named, else the one
+// on the PATH ("" when there is none, or when GoGit asks for go-git).
+func gitBinary(want string) string {
+	switch want {
+	case GoGit:
 		return ""
+	case "":
+		want = "git"
 	}
-	p, err := exec.LookPath("git")
+	p, err := exec.LookPath(want)
 	if err != nil {
 		return ""
 	}
@@ -62,8 +69,8 @@ func gitCommand(ctx context.Context, git, gitDir string, args ...string) *exec.C
 	return cmd
 }
 
-func newCatFile(git, gitDir string) (*catFile, error) {
-	c := &catFile{git: git, gitDir: gitDir}
+func newCatFile(git, gitDir string, noSpool bool, l Limits, pauses *atomic.Int64) (*catFile, error) {
+	c := &catFile{git: git, gitDir: gitDir, noSpool: noSpool, limits: l, pauses: pauses}
 	return c, c.start()
 }
 
@@ -80,7 +87,7 @@ func (c *catFile) start() error {
 	c.stderr = &limitedWriter{n: 4096}
 	cmd.Stderr = c.stderr
 	var out io.Reader
-	w, r, err := openSpool()
+	w, r, err := openSpool(c.noSpool)
 	if err == nil {
 		cmd.Stdout = w
 		cmd.SysProcAttr = spoolProcAttr()
@@ -106,7 +113,7 @@ func (c *catFile) start() error {
 			_ = cmd.Wait()
 			close(c.exited)
 		}()
-		c.spool = newSpool(r, cmd.Process, c.exited)
+		c.spool = newSpool(r, cmd.Process, c.exited, c.limits, c.pauses)
 		out = c.spool
 	}
 	c.out = bufio.NewReaderSize(out, 256<<10)
@@ -196,7 +203,7 @@ type pipeline struct {
 	pending  chan blobJob
 	blobs    chan blobItem
 	queued   *semaphore.Weighted // bytes read and not yet scanned
-	queueMax int64               // queueBytes when it was made
+	queueMax int64               // Limits.ReadAhead when it was made
 	yield    func(credscan.Chunk, error) error
 	wg       sync.WaitGroup
 	errc     chan error
@@ -220,21 +227,20 @@ type blobItem struct {
 	job    blobJob
 	origin credscan.Origin
 	data   *[]byte
-	weight int64 // its share of queueBytes
+	weight int64 // its share of Limits.ReadAhead
 }
 
-// queueBytes bounds the bytes of blobs read ahead of the workers (of the
-// buffers that hold them): they have blobs to scan while git rebuilds one
-// from a long chain of deltas.
-var queueBytes int64 = 8 << 20
-
 func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, git string, workers int, yield func(credscan.Chunk, error) error, errc chan error) (*pipeline, error) {
-	cf, err := newCatFile(git, s.gitDir)
+	cf, err := newCatFile(git, s.gitDir, s.o.NoSpool, s.o.Limits, &s.spoolPauses)
 	if err != nil {
 		return nil, err
 	}
+	// the blobs read ahead of the workers (bounded by the buffers that
+	// hold them): they have blobs to scan while git rebuilds one from a
+	// long chain of deltas
+	ahead := s.o.Limits.ReadAhead
 	p := &pipeline{s: s, cf: cf, reqs: make(chan blobJob, 4096), pending: make(chan blobJob, 8192),
-		blobs: make(chan blobItem, 1024), queued: semaphore.NewWeighted(queueBytes), queueMax: queueBytes, yield: yield, errc: errc, cancel: cancel}
+		blobs: make(chan blobItem, 1024), queued: semaphore.NewWeighted(ahead), queueMax: ahead, yield: yield, errc: errc, cancel: cancel}
 	go func() {
 		<-ctx.Done() // the scan ended or was interrupted
 		cf.abort()

@@ -218,7 +218,7 @@ func TestKeepBudget(t *testing.T) {
 			t.Errorf("%d bytes of line hashes still counted as held after the scan", n)
 		}
 	}
-	if len(s1.deltas) == 0 || len(s3.deltas) != 0 || len(s2.deltas) == 0 || len(s2.deltas) >= len(s1.deltas) && gitBinary() != "" {
+	if len(s1.deltas) == 0 || len(s3.deltas) != 0 || len(s2.deltas) == 0 || len(s2.deltas) >= len(s1.deltas) && gitBinary("") != "" {
 		t.Errorf("blobs matched with a version: %d with the full budget, %d with three blobs', %d with none", len(s1.deltas), len(s2.deltas), len(s3.deltas))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/chunk"
 )
 
@@ -35,6 +36,8 @@ type ChangeSet struct {
 	Changes []Change
 	byPath  map[string]*Change
 }
+
+var _ scanners.Source = (*ChangeSet)(nil)
 
 // maxDiffBytes bounds the files diffed line by line; a larger file's new
 // content counts as added whole.

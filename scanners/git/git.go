@@ -15,10 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
@@ -33,6 +33,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
+	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/chunk"
 )
 
@@ -59,6 +60,46 @@ type Options struct {
 	Logger  *slog.Logger
 	// Auth authenticates a clone; nil picks it from the environment.
 	Auth transport.AuthMethod
+	// Git is the git binary that lists the history and reads the blobs:
+	// "" finds one on the PATH; GoGit reads everything with go-git.
+	Git string
+	// NoSpool makes git cat-file answer through a pipe rather than a
+	// spool file in memory (Linux only).
+	NoSpool bool
+	// Limits bound what a scan holds in memory; zero fields take the
+	// defaults.
+	Limits Limits
+}
+
+// GoGit is the Options.Git that reads the repository with go-git alone.
+const GoGit = "go-git"
+
+// Limits bound the memory a history scan holds.
+type Limits struct {
+	// git cat-file is paused while SpoolHigh bytes of its answers wait
+	// unread, until fewer than SpoolLow do; read parts of the spool are
+	// cut out in steps of SpoolCut (defaults 32, 8 and 8 MiB).
+	SpoolHigh, SpoolLow, SpoolCut int64
+	// ReadAhead bounds the bytes of blobs read ahead of the workers
+	// (default 8 MiB).
+	ReadAhead int64
+	// LineHashes bounds the bytes of line hashes held to match versions
+	// of a file (default 64 MiB); past it, versions are scanned whole.
+	LineHashes int64
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.SpoolHigh, 32<<20)
+	def(&l.SpoolLow, 8<<20)
+	def(&l.SpoolCut, 8<<20)
+	def(&l.ReadAhead, 8<<20)
+	def(&l.LineHashes, keepBudget)
+	return l
 }
 
 // Scanner scans one repository's history. Open it, Scan it with an
@@ -77,8 +118,10 @@ type Scanner struct {
 	deltas     map[plumbing.Hash]*delta
 	deltaMu    sync.Mutex
 	noDelta    bool  // scan every blob whole (tests compare)
-	keepBudget int64 // bytes of line hashes held at once (keepBudget)
-	kept       *keptBytes
+	keepBudget int64 // bytes of line hashes held at once (Limits.LineHashes)
+	// spoolPauses counts how often git was paused for unread answers
+	spoolPauses atomic.Int64
+	kept        *keptBytes
 	// boundary holds the commits whose history is not all there: a
 	// shallow clone's boundary, the children of a missing commit
 	boundary map[string]bool
@@ -90,6 +133,11 @@ type Scanner struct {
 	// (a shallow clone); they hold no content.
 	Warnings []string
 }
+
+var (
+	_ scanners.Source     = (*Scanner)(nil)
+	_ scanners.Attributor = (*Scanner)(nil)
+)
 
 type occurrence struct {
 	path   string
@@ -118,7 +166,8 @@ func Open(ctx context.Context, spec string, o Options) (*Scanner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Scanner{o: o, label: RedactURL(o.Label), keepBudget: keepBudget}
+	o.Limits = o.Limits.withDefaults()
+	s := &Scanner{o: o, label: RedactURL(o.Label), keepBudget: o.Limits.LineHashes}
 	if s.label == "" {
 		s.label = RedactURL(spec)
 	}
@@ -493,15 +542,8 @@ func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report f
 // Chunks plans the history's blobs (see plan), then yields every unique
 // blob once, read on the scanner's workers, newest first.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
-	if os.Getenv("GOGC") == "" {
-		// a history scan allocates little but holds the walk's state and
-		// go-git's caches: collecting sooner keeps the peak near the live
-		// heap (161 MB against 193 MB on the benchmark history) at the same
-		// speed
-		defer debug.SetGCPercent(debug.SetGCPercent(60))
-	}
 	report := func(err error) { _ = yield(credscan.Chunk{}, err) }
-	git := gitBinary()
+	git := gitBinary(s.o.Git)
 	jobs := make(chan blobJob, 64)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)

@@ -38,6 +38,57 @@ func scan(t *testing.T, dir string, o Options) (*engine.Results, *Scanner) {
 // other versions of a file.
 func scanWith(t *testing.T, e *engine.Engine, dir string, o Options, set func(*Scanner)) (res *engine.Results, s *Scanner, carried int) {
 	t.Helper()
+	// every way of reading the objects gives the same results: git (its
+	// log and cat-file), go-git, and a git that refuses to run (go-git
+	// takes over)
+	var first string
+	for i, mode := range gitModes(t) {
+		oo := o
+		oo.Git = mode.git
+		r, sc, c := scanOnce(t, e, dir, oo, set)
+		if got := resultKey(r); i == 0 {
+			res, s, carried, first = r, sc, c, got
+		} else if got != first {
+			t.Errorf("reading objects with %s gives other results than with %s:\n%s\n---\n%s", mode.name, gitModes(t)[0].name, got, first)
+		}
+	}
+	return res, s, carried
+}
+
+type gitMode struct{ name, git string }
+
+// gitModes are the ways a history is read: git when it is installed,
+// go-git, and a git that refuses to run.
+func gitModes(t *testing.T) []gitMode {
+	modes := []gitMode{{"go-git", GoGit}}
+	if workingGit() != "" {
+		modes = append([]gitMode{{"git", ""}}, modes...)
+	}
+	return append(modes, gitMode{"a git that refuses to run", refusingGit(t)})
+}
+
+// refusingGit is a git that fails at once (made once per test).
+func refusingGit(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "git")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\necho 'fatal: refusing' >&2\nexit 128\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// resultKey renders what a scan found, for comparisons.
+func resultKey(res *engine.Results) string {
+	var out []string
+	for _, f := range res.Findings {
+		out = append(out, fmt.Sprintf("%s %s:%d:%d %s %s %v", f.RuleID, f.Origin.Path, f.Origin.Line, f.Column, f.Origin.Commit, f.Fingerprint, f.Tags))
+	}
+	sort.Strings(out)
+	return fmt.Sprintf("%d items, %d errors\n%s", res.Stats.Items, res.Stats.Errors, strings.Join(out, "\n"))
+}
+
+func scanOnce(t *testing.T, e *engine.Engine, dir string, o Options, set func(*Scanner)) (res *engine.Results, s *Scanner, carried int) {
+	t.Helper()
 	s, err := Open(context.Background(), dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -196,24 +247,6 @@ func TestRedactURL(t *testing.T) {
 // Blobs are read by git cat-file when git is installed, else by go-git:
 // the whole suite runs both ways, and with a git that refuses to run
 // (cat-file dies at once: go-git reads every blob instead).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		os.Setenv("CREDSCAN_GIT_OBJECTS", "go-git")
-		code = m.Run()
-		os.Unsetenv("CREDSCAN_GIT_OBJECTS")
-	}
-	if code == 0 {
-		dir, err := os.MkdirTemp("", "fake-git")
-		if err == nil {
-			_ = os.WriteFile(filepath.Join(dir, "git"), []byte("#!/bin/sh\necho 'fatal: refusing' >&2\nexit 128\n"), 0o755)
-			os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-			code = m.Run()
-			os.RemoveAll(dir)
-		}
-	}
-	os.Exit(code)
-}
 
 // A scan stopped by its consumer (an interruption, a failing report)
 // returns at once: nothing waits on git.
@@ -409,7 +442,7 @@ func TestLogStopsPartway(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s2.Close()
-		err = s2.streamLog(context.Background(), gitBinary(), []plumbing.Hash{plumbing.NewHash(head(t, b))}, nil,
+		err = s2.streamLog(context.Background(), gitBinary(""), []plumbing.Hash{plumbing.NewHash(head(t, b))}, nil,
 			func(*commitInfo) {}, func(_ *commitInfo, e rawEntry) { jobs = append(jobs, blobJob{hash: e.hash}) })
 		if err == nil || len(jobs) == 0 {
 			t.Errorf("git log: %v after %d files; want it to list some, then fail", err, len(jobs))
@@ -458,14 +491,12 @@ func TestSpoolPausesGit(t *testing.T) {
 		sort.Strings(out)
 		return strings.Join(out, "\n")
 	}
-	high, low, cut, queue := spoolHigh, spoolLow, spoolCut, queueBytes
-	spoolHigh, spoolLow, spoolCut, queueBytes = 64<<10, 16<<10, 32<<10, 128<<10 // the workers read little ahead
-	defer func() { spoolHigh, spoolLow, spoolCut, queueBytes = high, low, cut, queue }()
-	before := spoolPauses.Load()
-	spooled, _ := scan(t, b.Dir, Options{})
-	paused := spoolPauses.Load() - before
-	t.Setenv("CREDSCAN_GIT_SPOOL", "off")
-	piped, _ := scan(t, b.Dir, Options{})
+	// the workers read little ahead
+	small := Options{Limits: Limits{SpoolHigh: 64 << 10, SpoolLow: 16 << 10, SpoolCut: 32 << 10, ReadAhead: 128 << 10}}
+	spooled, sc, _ := scanOnce(t, scantest.Engine(t, ""), b.Dir, small, nil)
+	paused := sc.spoolPauses.Load()
+	small.NoSpool = true
+	piped, _, _ := scanOnce(t, scantest.Engine(t, ""), b.Dir, small, nil)
 	if a, p := report(spooled), report(piped); a != p || len(spooled.Findings) != 6 {
 		t.Errorf("through the spool:\n%s\nthrough a pipe:\n%s", a, p)
 	}
@@ -477,8 +508,8 @@ func TestSpoolPausesGit(t *testing.T) {
 	}
 }
 
-// While nothing reads git's answers, git is paused once spoolHigh bytes
-// wait unread; all it wrote is read after.
+// While nothing reads git's answers, git is paused once Limits.SpoolHigh
+// bytes wait unread; all it wrote is read after.
 func TestSpoolBoundsUnread(t *testing.T) {
 	g := spoolGit(t)
 	b := newRepo(t)
@@ -494,10 +525,9 @@ func TestSpoolBoundsUnread(t *testing.T) {
 		}
 		b.Commit("Alice", files)
 	}
-	high, low := spoolHigh, spoolLow
-	spoolHigh, spoolLow = 1<<20, 256<<10
-	defer func() { spoolHigh, spoolLow = high, low }()
-	cf, err := newCatFile(g, filepath.Join(b.Dir, ".git"))
+	limits := Limits{SpoolHigh: 1 << 20, SpoolLow: 256 << 10}.withDefaults()
+	var pauses atomic.Int64
+	cf, err := newCatFile(g, filepath.Join(b.Dir, ".git"), false, limits, &pauses)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,13 +540,20 @@ func TestSpoolBoundsUnread(t *testing.T) {
 	if err := cf.in.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // nothing reads
+	// nothing reads: git must be paused, and stay under the limit
+	deadline := time.Now().Add(30 * time.Second)
+	for pauses.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if pauses.Load() == 0 {
+		t.Fatal("git was never paused with nothing reading its answers")
+	}
 	fi, err := cf.spool.f.Stat()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Size() > spoolHigh+4<<20 || fi.Size() >= int64(want) {
-		t.Errorf("git wrote %d bytes (of %d) with nothing read and %d allowed", fi.Size(), want, spoolHigh)
+	if fi.Size() > limits.SpoolHigh+4<<20 || fi.Size() >= int64(want) {
+		t.Errorf("git wrote %d bytes (of %d) with nothing read and %d allowed", fi.Size(), want, limits.SpoolHigh)
 	}
 	got := 0
 	for range hashes {
@@ -539,10 +576,9 @@ func TestSpoolBoundsUnread(t *testing.T) {
 	}
 }
 
-// workingGit is the git scans use, when it runs ("" otherwise: none, or
-// the suite's git that refuses to).
+// workingGit is the git on the PATH, when it runs ("" otherwise).
 func workingGit() string {
-	if g := gitBinary(); g != "" && exec.Command(g, "--version").Run() == nil {
+	if g := gitBinary(""); g != "" && exec.Command(g, "--version").Run() == nil {
 		return g
 	}
 	return ""
@@ -556,7 +592,7 @@ func spoolGit(t *testing.T) string {
 	if g == "" {
 		t.Skip("no working git")
 	}
-	w, r, err := openSpool()
+	w, r, err := openSpool(false)
 	if err != nil {
 		t.Skipf("no spool here: %v", err)
 	}

@@ -27,24 +27,16 @@ type spool struct {
 	exited <-chan struct{}
 	read   atomic.Int64 // bytes read
 	cut    int64        // bytes cut out (from the start)
-	// the limits (spoolHigh, spoolLow, spoolCut) when it was made
+	// the scan's Limits: SpoolHigh, SpoolLow, SpoolCut
 	high, low, step int64
+	pauses          *atomic.Int64 // counts how often git was paused
 
 	mu     sync.Mutex
 	paused bool
 }
 
-// spoolPauses counts how often git was paused (tests).
-var spoolPauses atomic.Int64
-
-var (
-	spoolHigh int64 = 32 << 20
-	spoolLow  int64 = 8 << 20
-	spoolCut  int64 = 8 << 20 // cut out what was read in steps of this
-)
-
-func newSpool(f *os.File, proc *os.Process, exited <-chan struct{}) *spool {
-	s := &spool{f: f, proc: proc, exited: exited, high: spoolHigh, low: spoolLow, step: spoolCut}
+func newSpool(f *os.File, proc *os.Process, exited <-chan struct{}, l Limits, pauses *atomic.Int64) *spool {
+	s := &spool{f: f, proc: proc, exited: exited, high: l.SpoolHigh, low: l.SpoolLow, step: l.SpoolCut, pauses: pauses}
 	go s.watch()
 	return s
 }
@@ -96,7 +88,7 @@ func (s *spool) flow() {
 	case !s.paused && unread > s.high:
 		if pauseProcess(s.proc, true) == nil {
 			s.paused = true
-			spoolPauses.Add(1)
+			s.pauses.Add(1)
 		}
 	case s.paused && unread < s.low:
 		s.resumeLocked()

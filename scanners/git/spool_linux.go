@@ -10,8 +10,8 @@ import (
 
 // openSpool creates an unlinked file in /dev/shm (when it is a tmpfs),
 // open twice: w for git to write to, r to read from.
-func openSpool() (w, r *os.File, err error) {
-	if os.Getenv("CREDSCAN_GIT_SPOOL") == "off" {
+func openSpool(off bool) (w, r *os.File, err error) {
+	if off {
 		return nil, nil, errors.New("spool off")
 	}
 	var st unix.Statfs_t

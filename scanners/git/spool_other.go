@@ -9,7 +9,7 @@ import (
 )
 
 // openSpool: git writes to a pipe on other systems.
-func openSpool() (w, r *os.File, err error) { return nil, nil, errors.New("no spool here") }
+func openSpool(bool) (w, r *os.File, err error) { return nil, nil, errors.New("no spool here") }
 
 func spoolProcAttr() *syscall.SysProcAttr { return nil }
 

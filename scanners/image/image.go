@@ -32,6 +32,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/regular"
+	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/chunk"
 )
 
@@ -66,6 +67,11 @@ type Scanner struct {
 	images []*imageInfo
 	layers map[string]*layerInfo // digest → what it holds, scanned once
 }
+
+var (
+	_ scanners.Source     = (*Scanner)(nil)
+	_ scanners.Attributor = (*Scanner)(nil)
+)
 
 type imageInfo struct {
 	label  string // ref@digest [platform]
