@@ -8,7 +8,7 @@ import (
 // mdEscape makes s safe in a Markdown table cell: control characters
 // visible, no pipe, backtick or HTML tag.
 func mdEscape(s string) string {
-	r := strings.NewReplacer("|", "\\|", "`", "'", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[")
+	r := strings.NewReplacer("|", "\\|", "`", "'", "<", "&lt;", ">", "&gt;", "*", "\\*", "[", "\\[")
 	return r.Replace(Visible(s))
 }
 

@@ -69,11 +69,11 @@ elsewhere the --format report.`,
 			if err != nil {
 				return err
 			}
-			s, err := newSession(f, m, cmd.ErrOrStderr())
+			r, err := newRun(cmd, f, m, "ci")
 			if err != nil {
 				return err
 			}
-			o := gitsrc.Options{Label: repo, Workers: s.engine.Workers(), Logger: s.log}
+			o := gitsrc.Options{Label: repo, Workers: r.Workers(), Logger: r.log}
 			gitEnv(&o)
 			g, err := gitsrc.Open(cmd.Context(), repo, o)
 			if err != nil {
@@ -92,25 +92,17 @@ elsewhere the --format report.`,
 			if err != nil {
 				return err
 			}
-			s.log.Info("scanning the change", "base", cs.Base, "head", cs.Head, "files", len(cs.Changes))
-			scanErr := s.engine.Scan(cmd.Context(), cs, s.res)
-			s.post = append(s.post, func(fs []*credscan.Finding) []*credscan.Finding {
-				var out []*credscan.Finding
-				for _, f := range fs {
-					if cs.Keep(f) {
-						out = append(out, f)
-					}
-				}
-				return out
-			})
-			rep, err := s.conclude(cmd, scanErr)
+			r.log.Info("scanning the change", "base", cs.Base, "head", cs.Head, "files", len(cs.Changes))
+			r.AddScope("change " + cs.Base + ".." + cs.Head)
+			r.Filter(cs.Keep)
+			res, err := r.Finish(cmd.Context(), r.ScanSource(cmd.Context(), cs))
 			if err != nil {
 				return err
 			}
-			if err := writeCIReports(cmd, s, rep, sarifFile, glReport); err != nil {
+			if err := writeCIReports(cmd, r, res.Report("credscan", version), sarifFile, glReport); err != nil {
 				return err
 			}
-			return s.verdict(cmd)
+			return res.Err()
 		},
 	}
 	addScanFlags(c, f, true)
@@ -129,7 +121,7 @@ func fileExists(p string) bool {
 }
 
 // writeCIReports writes what the CI the command runs in shows.
-func writeCIReports(cmd *cobra.Command, s *session, rep *report.Report, sarifFile, glReport string) error {
+func writeCIReports(cmd *cobra.Command, r *scanRun, rep *report.Report, sarifFile, glReport string) error {
 	out := cmd.OutOrStdout()
 	writeFile := func(path string, write func(io.Writer, *report.Report) error, flag int) error {
 		fh, err := os.OpenFile(path, flag|os.O_WRONLY|os.O_CREATE, 0o644)
@@ -162,5 +154,5 @@ func writeCIReports(cmd *cobra.Command, s *session, rep *report.Report, sarifFil
 			return err
 		}
 	}
-	return s.writeReport(cmd, rep)
+	return r.writeReport(cmd, rep)
 }

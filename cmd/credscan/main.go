@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/report"
 	gitsrc "github.com/credscan/credscan/scanners/git"
 )
@@ -57,25 +58,19 @@ const (
 	exitInterrupted = 130 // interrupted (SIGINT, SIGTERM): the report, if any, is marked incomplete
 )
 
-var (
-	errBlocking    = errors.New("blocking findings")
-	errPartial     = errors.New("some items could not be read")
-	errInterrupted = errors.New("interrupted")
-)
-
 // exitCode maps an error to the process exit code. It is the only place
 // that does.
 func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errInterrupted):
+	case errors.Is(err, estate.ErrInterrupted):
 		return exitInterrupted
-	case errors.Is(err, errBlocking):
+	case errors.Is(err, estate.ErrBlocking):
 		return exitBlocking
-	case errors.Is(err, errPartial):
+	case errors.Is(err, estate.ErrPartial):
 		return exitPartial
-	case errors.As(err, new(*vaultFailure)):
+	case errors.As(err, new(*estate.PushError)):
 		return exitVault
 	}
 	switch credscan.CodeOf(err) {

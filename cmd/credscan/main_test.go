@@ -341,7 +341,7 @@ func TestCommandLineScanNeedsApproval(t *testing.T) {
 	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
 	writeFile(t, filepath.Join(dir, "credscan.yaml"), "version: 1\napprovals:\n  required: [image, git]\n")
 	_, stderr, code := run(t, "scan", "image", "registry.example.com/billing-api:1.4", "-m", filepath.Join(dir, "credscan.yaml"))
-	if code != exitUsage || !strings.Contains(stderr, "need an approval") || !strings.Contains(stderr, "* image registry.example.com/billing-api:1.4") {
+	if code != exitRefused || !strings.Contains(stderr, "need an approval") || !strings.Contains(stderr, "* image registry.example.com/billing-api:1.4") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	auditLog, _ := os.ReadFile(os.Getenv("CREDSCAN_AUDIT_LOG"))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -18,17 +17,16 @@ import (
 	"golang.org/x/term"
 
 	"github.com/credscan/credscan"
-	"github.com/credscan/credscan/audit"
+	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
 	"github.com/credscan/credscan/report"
-	"github.com/credscan/credscan/scanners"
-	"github.com/credscan/credscan/scanners/civars"
-	"github.com/credscan/credscan/scanners/dir"
 	"github.com/credscan/credscan/scanners/engine"
 	gitsrc "github.com/credscan/credscan/scanners/git"
 	imagesrc "github.com/credscan/credscan/scanners/image"
 	"github.com/credscan/credscan/scanners/rules"
+	"github.com/credscan/credscan/vaultsync"
+	"github.com/credscan/credscan/vaultsync/kv"
 )
 
 // scanFlags are shared by every scan command.
@@ -43,6 +41,7 @@ type scanFlags struct {
 	workers        int
 	maxDecodeDepth int
 	keyFile        string
+	apps           []string
 	// Vault: push after the scan, approvals, audit log
 	push         bool
 	dryRun       bool
@@ -68,7 +67,7 @@ left credentials unwritten (they are listed), 5 a service (Vault, a registry,
 a git server) could not be reached, 6 refused by a safety gate or a conflict,
 7 integrity failure (a tampered audit log), 130 interrupted.`,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%v", err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%w", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
 	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanCICmd(), newScanEstateCmd())
 	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVaultCmd(), newApproveCmd(), newAuditCmd(), newVersionCmd(), newRulesCmd())
@@ -102,39 +101,19 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
-// session is what a scan command assembles before it scans.
-type session struct {
-	f      *scanFlags
-	log    *slog.Logger
-	m      *manifest.Manifest
-	engine *engine.Engine
-	pol    *policy.Policy
-	res    *engine.Results
-	// post rewrites findings once every source is scanned (git
-	// attribution of blobs to commits)
-	post []func([]*credscan.Finding) []*credscan.Finding
-	// ci are the CI sources scanned: their references are mapped back
-	// and their secret names listed once every source is scanned
-	ci []*civars.Scanner
-	// scope names what the scan covers, for the audit log
-	scope []string
+// scanRun is one scan command: an estate session and what rendering needs.
+type scanRun struct {
+	*estate.Session
+	f   *scanFlags
+	m   *manifest.Manifest
+	log *slog.Logger
 }
 
-// settle applies the post-processing and de-duplicates the results.
-func (s *session) settle() {
-	for _, p := range s.post {
-		s.res.Findings = p(s.res.Findings)
-	}
-	for _, c := range s.ci {
-		s.res.References = c.AttributeRefs(s.res.References)
-		s.res.AddCISecrets(c.Secrets())
-	}
-	s.res.CISecrets = civars.Link(s.res.CISecrets)
-	s.res.Finish()
-}
-
-func newSession(f *scanFlags, m *manifest.Manifest, stderr io.Writer) (*session, error) {
-	log, err := newLogger(f.logLevel, stderr)
+// newRun maps the flags to the runner's options and starts a session;
+// Vault is reached only when an approval, a push or the audit mirror
+// needs it.
+func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action string) (*scanRun, error) {
+	log, err := newLogger(f.logLevel, cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err
 	}
@@ -144,92 +123,98 @@ func newSession(f *scanFlags, m *manifest.Manifest, stderr io.Writer) (*session,
 	if f.workers < 0 {
 		return nil, credscan.UsageError("--workers must not be negative")
 	}
-	keyFile := f.keyFile
-	if keyFile == "" {
-		keyFile = m.KeyFile()
+	ctx := cmd.Context()
+	o := estate.Options{
+		Apps: f.apps, Rules: engine.RuleSet(f.rules), GitleaksConfig: f.gitleaksConfig, MaxDecodeDepth: f.maxDecodeDepth,
+		Workers: f.workers, KeyFile: f.keyFile, Baseline: f.baseline, Action: action, Approval: f.approval,
+		CI:     estate.CIOptions{GitLabToken: os.Getenv("GITLAB_TOKEN"), GitHubToken: os.Getenv("GITHUB_TOKEN")},
+		Logger: log, Version: version,
 	}
-	key, created, err := credscan.LoadFingerprintKey(keyFile)
-	if err != nil {
-		return nil, credscan.UsageError("%v", err)
+	gitEnv(&o.Git)
+	v := &f.vault
+	if f.approval != "" || f.push {
+		if _, err := v.connect(ctx, log); err != nil {
+			return nil, err
+		}
+		st := v.store(m, log, f.dryRun)
+		if f.approval != "" {
+			o.Approvals = st
+			if v.identityErr != nil {
+				log.Warn("who runs cannot be told from Vault", "error", v.identityErr.Error())
+			} else {
+				o.Identity = v.identity.ID()
+			}
+		}
+		if f.push {
+			o.Push = &estate.Push{Store: st, AllowNoAudit: f.allowNoAudit,
+				CheckAudit: func(ctx context.Context) (vaultsync.DeviceCheck, error) {
+					return vaultsync.CheckAuditDevices(ctx, v.client)
+				}}
+		}
 	}
-	if created {
-		log.Info("created fingerprint key", "file", keyFile)
+	if o.Recorder, err = v.recorder(ctx, m, log); err != nil {
+		return nil, err
 	}
-	fp, err := credscan.NewFingerprinter(key)
-	if err != nil {
-		return nil, credscan.UsageError("%v", err)
-	}
-	eng, err := engine.New(engine.Options{
-		Rules: engine.RuleSet(f.rules), GitleaksConfig: f.gitleaksConfig, MaxDecodeDepth: f.maxDecodeDepth,
-		Fingerprinter: fp, ContextWords: m.TargetNames(), Classify: m.Classify, Workers: f.workers, Logger: log,
-	})
+	s, err := estate.NewSession(m, o)
 	if err != nil {
 		return nil, err
 	}
-	pol, err := policy.New(m, f.baseline)
+	return &scanRun{Session: s, f: f, m: m, log: log}, nil
+}
+
+// newAdHocRun starts a run of sources named on the command line (a
+// manifest, when -m names one, gives targets, policy and approvals): when
+// the manifest requires approvals for kind, the run needs one covering
+// all apps ("*").
+func newAdHocRun(cmd *cobra.Command, f *scanFlags, kind string, args []string) (*scanRun, error) {
+	m, err := optionalManifest(f.manifest)
 	if err != nil {
 		return nil, err
 	}
-	return &session{f: f, log: log, m: m, engine: eng, pol: pol, res: engine.NewResults()}, nil
+	r, err := newRun(cmd, f, m, "scan "+cmd.Name())
+	if err != nil {
+		return nil, err
+	}
+	var needs []policy.Need
+	for _, a := range args {
+		a = gitsrc.RedactURL(a) // a repository URL may carry a token
+		r.AddScope(kind + " " + a)
+		if m != nil && slices.Contains(m.Approvals.Required, kind) {
+			needs = append(needs, policy.Need{App: "*", Kind: kind, Source: a})
+		}
+	}
+	return r, r.Authorize(cmd.Context(), needs)
 }
 
 func validFormat(s string) bool {
-	for _, f := range report.Formats {
-		if f == s {
-			return true
-		}
-	}
-	return s == "md"
+	return slices.Contains(report.Formats, s) || s == "md"
 }
 
-// finish applies the policy, writes the report and returns the error that
-// decides the exit code.
-func (s *session) finish(cmd *cobra.Command, scanErr error) error {
-	rep, err := s.conclude(cmd, scanErr)
+// finish ends the run, writes the report (and what a push did) and returns
+// the error that decides the exit code.
+func (r *scanRun) finish(cmd *cobra.Command, scanErr error) error {
+	res, err := r.Finish(cmd.Context(), scanErr)
 	if err != nil {
 		return err
 	}
-	if err := s.writeReport(cmd, rep); err != nil {
+	if err := r.writeReport(cmd, res.Report("credscan", version)); err != nil {
 		return err
 	}
-	interrupted := rep.Incomplete != ""
-	if s.f.push && !interrupted {
-		if err := s.push(cmd.Context(), cmd.ErrOrStderr()); err != nil {
-			return err
-		}
-	} else if s.f.push {
-		fmt.Fprintln(cmd.ErrOrStderr(), "credscan: the scan was interrupted: nothing was pushed to Vault")
-	}
-	verdict := s.verdict(cmd)
-	result := "ok"
-	switch {
-	case errors.Is(verdict, errInterrupted):
-		result = "interrupted"
-	case errors.Is(verdict, errBlocking):
-		result = "blocked"
-	case errors.Is(verdict, errPartial):
-		result = "partial"
-	}
-	// the record of an interrupted scan is written all the same
-	if err := s.record(context.WithoutCancel(cmd.Context()), audit.Record{Action: "scan " + cmd.Name(), Scope: s.scope, Approval: s.f.approval, Result: result,
-		Counts: map[string]int{"items": int(s.res.Stats.Items), "findings": s.res.Stats.Findings, "credentials": s.res.Stats.Credentials,
-			"blocking": s.res.Stats.Blocking, "errors": s.res.Stats.Errors}}); err != nil {
-		return err
-	}
-	return verdict
+	printPush(cmd.ErrOrStderr(), r.f, res)
+	return res.Err()
 }
 
 // writeReport writes rep in --format to --output, else to stdout (in
 // colour on a terminal). The report is rendered whole before anything is
 // written, so a failure leaves no half report; a format that cannot mark
 // an interrupted scan as such is not written at all.
-func (s *session) writeReport(cmd *cobra.Command, rep *report.Report) error {
+func (r *scanRun) writeReport(cmd *cobra.Command, rep *report.Report) error {
 	out := cmd.OutOrStdout()
-	if fh, ok := out.(*os.File); ok && s.f.output == "" && term.IsTerminal(int(fh.Fd())) && os.Getenv("NO_COLOR") == "" {
+	if fh, ok := out.(*os.File); ok && r.f.output == "" && term.IsTerminal(int(fh.Fd())) && os.Getenv("NO_COLOR") == "" {
 		rep.Color = true
 	}
 	var buf bytes.Buffer
-	err := report.Write(&buf, s.f.format, rep)
+	err := report.Write(&buf, r.f.format, rep)
 	if errors.Is(err, report.ErrIncompleteCSV) {
 		fmt.Fprintln(cmd.ErrOrStderr(), "credscan:", err)
 		return nil
@@ -237,53 +222,40 @@ func (s *session) writeReport(cmd *cobra.Command, rep *report.Report) error {
 	if err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
-	if s.f.output == "" {
+	if r.f.output == "" {
 		_, err = out.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(s.f.output, buf.Bytes(), 0o600); err != nil {
-		return credscan.UsageError("writing --output: %v", err)
+	if err := os.WriteFile(r.f.output, buf.Bytes(), 0o600); err != nil {
+		return credscan.UsageError("writing --output: %w", err)
 	}
 	return nil
 }
 
-// conclude settles the results, applies the policy and builds the report.
-func (s *session) conclude(cmd *cobra.Command, scanErr error) (*report.Report, error) {
-	if scanErr != nil && cmd.Context().Err() == nil {
-		return nil, fmt.Errorf("scan stopped: %w", scanErr)
+// printPush lists what a push did to each entry (or would, in a dry run).
+func printPush(w io.Writer, f *scanFlags, res *estate.Results) {
+	if res.Pushed == nil {
+		return
 	}
-	s.settle()
-	s.pol.Apply(s.res)
-	rep := &report.Report{Tool: "credscan", Version: version, Findings: s.res.Findings, References: s.res.References, CISecrets: s.res.CISecrets,
-		Errors: s.res.Errors, Stats: s.res.Stats, Rules: s.engine.RuleDescriptions(), RuleHelp: ruleHelp()}
-	if cmd.Context().Err() != nil {
-		rep.Incomplete = "interrupted"
+	counts := map[vaultsync.Action]int{}
+	for _, o := range res.Pushed {
+		counts[o.Action]++
 	}
-	return rep, nil
-}
-
-// verdict logs the totals and returns the error that decides the exit code.
-func (s *session) verdict(cmd *cobra.Command) error {
-	s.log.Info("scan finished", "items", s.res.Stats.Items, "bytes", s.res.Stats.Bytes, "findings", s.res.Stats.Findings,
-		"credentials", s.res.Stats.Credentials, "blocking", s.res.Stats.Blocking, "errors", s.res.Stats.Errors)
-	if cmd.Context().Err() != nil {
-		return errInterrupted
+	title := "VAULT PUSH"
+	if res.DryRun {
+		title = "VAULT PUSH PLAN (dry run: nothing written)"
 	}
-	switch {
-	case s.res.Stats.Blocking > 0:
-		return errBlocking
-	case s.res.Stats.Errors > 0:
-		return errPartial
+	fmt.Fprintf(w, "\n%s to %s, mount %s\n", title, report.Visible(f.vault.client.Address()), report.Visible(f.vault.layout(nil).Mount))
+	outs := slices.Clone(res.Pushed)
+	slices.SortStableFunc(outs, func(a, b vaultsync.Outcome) int { return strings.Compare(a.Path, b.Path) })
+	for _, o := range outs {
+		line := fmt.Sprintf("  %-10s %-60s %s", o.Action, o.Path, o.Label)
+		if o.Version > 0 {
+			line += fmt.Sprintf(" (v%d)", o.Version)
+		}
+		fmt.Fprintln(w, report.Visible(line))
 	}
-	return nil
-}
-
-func ruleHelp() map[string]string {
-	out := map[string]string{}
-	for _, r := range rules.All {
-		out[r.ID] = r.Help
-	}
-	return out
+	fmt.Fprintf(w, "  %d new, %d changed, %d unchanged, %d failed\n", counts[vaultsync.New], counts[vaultsync.Changed], counts[vaultsync.Unchanged], counts[vaultsync.Failed])
 }
 
 func newScanDirCmd() *cobra.Command {
@@ -293,15 +265,11 @@ func newScanDirCmd() *cobra.Command {
 		Short: "Scan directories and files",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := optionalSession(cmd, f, "dir", args)
+			r, err := newAdHocRun(cmd, f, "dir", args)
 			if err != nil {
 				return err
 			}
-			src, err := dir.New(args, dir.WithWorkers(s.engine.Workers()))
-			if err != nil {
-				return err
-			}
-			return s.finish(cmd, s.engine.Scan(cmd.Context(), src, s.res))
+			return r.finish(cmd, r.ScanDirs(cmd.Context(), args, "", "", false))
 		},
 	}
 	addScanFlags(c, f, true)
@@ -318,166 +286,28 @@ func newScanEstateCmd() *cobra.Command {
 			if f.manifest == "" {
 				return credscan.UsageError("scan estate needs --manifest (-m)")
 			}
-			return runEstate(cmd, f)
+			return runEstate(cmd, f, "scan estate")
 		},
 	}
 	addScanFlags(c, f, true)
+	c.Flags().StringSliceVar(&f.apps, "app", nil, "scan only these apps of the manifest (repeatable)")
 	return c
 }
 
 // runEstate scans the manifest's estate, once its approvals hold.
-func runEstate(cmd *cobra.Command, f *scanFlags) error {
+func runEstate(cmd *cobra.Command, f *scanFlags, action string) error {
 	m, err := manifest.Load(f.manifest)
 	if err != nil {
 		return err
 	}
-	s, err := newSession(f, m, cmd.ErrOrStderr())
+	r, err := newRun(cmd, f, m, action)
 	if err != nil {
 		return err
 	}
-	for _, a := range m.Apps {
-		for _, src := range a.Sources {
-			s.scope = append(s.scope, a.Name+" "+policy.KindName(string(src.Kind()))+" "+src.Spec())
-		}
-	}
-	if err := s.authorize(cmd.Context(), policy.Needs(m)); err != nil {
+	if err := r.Authorize(cmd.Context(), r.Needs()); err != nil {
 		return err
 	}
-	return s.finish(cmd, scanEstate(cmd.Context(), s))
-}
-
-// estateSources builds one Source per manifest source (git sources are
-// opened, and so cloned, when scanned).
-func estateSources(m *manifest.Manifest, workers int) ([]scanners.Source, error) {
-	var out []scanners.Source
-	var images []imagesrc.Ref // one image source for all apps: shared layers are read once
-	for _, app := range m.Apps {
-		for _, src := range app.Sources {
-			switch src.Kind() {
-			case credscan.KindGit:
-				spec := src.Git
-				if !strings.Contains(spec, "://") && !strings.Contains(spec, "@") {
-					spec = m.Resolve(spec)
-				}
-				o := gitsrc.Options{App: app.Name, Label: src.Git, Workers: workers}
-				if src.Ref != "" {
-					o.Refs = []string{src.Ref}
-				}
-				out = append(out, &lazyGit{spec: spec, o: o})
-			case credscan.KindImage:
-				ref := src.Image
-				for _, local := range []string{"oci:", "docker-archive:", "oci-archive:"} {
-					if rest, ok := strings.CutPrefix(ref, local); ok {
-						ref = local + m.Resolve(rest)
-					}
-				}
-				images = append(images, imagesrc.Ref{Ref: ref, Label: src.Image, App: app.Name})
-			case credscan.KindDir:
-				d, err := dir.New([]string{m.Resolve(src.Dir)}, dir.WithApp(app.Name), dir.WithWorkers(workers), dir.WithMissingRoots())
-				if err != nil {
-					return nil, credscan.UsageError("app %s: %v", app.Name, err)
-				}
-				out = append(out, &relSource{Source: d, root: m.Resolve(src.Dir), label: src.Dir})
-			case credscan.KindCIVars:
-				sc, err := ciSource(m, app.Name, src)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, sc)
-			default:
-				return nil, credscan.UsageError("app %s: unknown source kind", app.Name)
-			}
-		}
-	}
-	if len(images) > 0 {
-		img, err := imagesrc.NewRefs(images, imagesrc.Options{Workers: workers})
-		if err != nil {
-			return nil, credscan.UsageError("%v", err)
-		}
-		out = append(out, img)
-	}
-	return out, nil
-}
-
-// relSource names a directory source by its manifest spelling rather than
-// its absolute path, so reports are stable across machines.
-type relSource struct {
-	scanners.Source
-	root, label string
-}
-
-func (r *relSource) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
-	return r.Source.Chunks(ctx, func(ch credscan.Chunk, err error) error {
-		if ch.Origin.Target == r.root {
-			ch.Origin.Target = filepath.ToSlash(r.label)
-		}
-		if err != nil {
-			if ie, ok := err.(*credscan.ItemError); ok && ie.Origin.Target == r.root {
-				ie.Origin.Target = filepath.ToSlash(r.label)
-			}
-		}
-		return yield(ch, err)
-	})
-}
-
-func scanEstate(ctx context.Context, s *session) error {
-	srcs, err := estateSources(s.m, s.engine.Workers())
-	if err != nil {
-		return err
-	}
-	for _, src := range srcs {
-		if g, ok := src.(*lazyGit); ok {
-			g.o.Logger = s.log
-			if err := s.scanGit(ctx, g.spec, g.o); err != nil {
-				return err
-			}
-			continue
-		}
-		if img, ok := src.(*imagesrc.Scanner); ok {
-			s.post = append(s.post, img.Attribute)
-		}
-		if c, ok := src.(*civars.Scanner); ok {
-			c.SetLogger(s.log)
-			s.addCI(c)
-		}
-		if err := s.engine.Scan(ctx, src, s.res); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// lazyGit is a manifest's git source, opened when its turn comes.
-type lazyGit struct {
-	spec string
-	o    gitsrc.Options
-}
-
-func (g *lazyGit) Chunks(context.Context, func(credscan.Chunk, error) error) error {
-	return errors.New("git sources are scanned through session.scanGit")
-}
-
-// scanGit opens (or clones) a repository, scans its history and arranges
-// for its findings to be attributed to commits. A repository that cannot
-// be opened is an item error: the other sources are still scanned.
-func (s *session) scanGit(ctx context.Context, spec string, o gitsrc.Options) error {
-	o.Label = gitsrc.RedactURL(o.Label) // a URL may carry a token
-	gitEnv(&o)
-	g, err := gitsrc.Open(ctx, spec, o)
-	if err != nil {
-		s.res.AddError(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, App: o.App, Target: o.Label}, Err: err})
-		return nil
-	}
-	defer g.Close()
-	if err := s.engine.Scan(ctx, g, s.res); err != nil {
-		return err // a bad revision (exit 2) or an interruption
-	}
-	for _, w := range g.Warnings {
-		s.res.AddProblem(w)
-	}
-	s.log.Info("git history scanned", "repo", o.Label, "commits", g.Commits, "submodules", len(g.Submodules))
-	s.post = append(s.post, g.Attribute)
-	return nil
+	return r.finish(cmd, r.ScanManifest(cmd.Context()))
 }
 
 func newScanImageCmd() *cobra.Command {
@@ -497,7 +327,7 @@ layers are opened. Registry credentials come from the Docker config and
 credential helpers, or --username with --password-stdin.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := optionalSession(cmd, f, "image", args)
+			r, err := newAdHocRun(cmd, f, "image", args)
 			if err != nil {
 				return err
 			}
@@ -507,17 +337,16 @@ credential helpers, or --username with --password-stdin.`,
 				}
 				pw, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<16))
 				if err != nil {
-					return credscan.UsageError("reading the password from stdin: %v", err)
+					return credscan.UsageError("reading the password from stdin: %w", err)
 				}
 				o.Auth = &authn.Basic{Username: user, Password: strings.TrimRight(string(pw), "\r\n")}
 			}
-			o.Workers, o.Logger = s.engine.Workers(), s.log
+			o.Workers, o.Logger = r.Workers(), r.log
 			src, err := imagesrc.New(args, o)
 			if err != nil {
 				return err
 			}
-			s.post = append(s.post, src.Attribute)
-			return s.finish(cmd, s.engine.Scan(cmd.Context(), src, s.res))
+			return r.finish(cmd, r.ScanSource(cmd.Context(), src))
 		},
 	}
 	addScanFlags(c, f, true)
@@ -545,21 +374,22 @@ $GITLAB_TOKEN, $GIT_TOKEN) over HTTPS, and with $CREDSCAN_GIT_SSH_KEY, the SSH
 agent or ~/.ssh keys over SSH.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := optionalSession(cmd, f, "git", args)
+			r, err := newAdHocRun(cmd, f, "git", args)
 			if err != nil {
 				return err
 			}
 			if !allRefs && o.Branch == "" && o.Range == "" {
 				o.Refs = []string{"HEAD"}
 			}
+			gitEnv(&o)
 			for _, repo := range args {
 				oo := o
-				oo.Label, oo.Workers, oo.Logger = repo, s.engine.Workers(), s.log
-				if err := s.scanGit(cmd.Context(), repo, oo); err != nil {
-					return s.finish(cmd, err)
+				oo.Label = repo
+				if err := r.ScanGit(cmd.Context(), repo, oo); err != nil {
+					return r.finish(cmd, err)
 				}
 			}
-			return s.finish(cmd, nil)
+			return r.finish(cmd, nil)
 		},
 	}
 	addScanFlags(c, f, true)
@@ -586,30 +416,31 @@ func newBaselineCmd() *cobra.Command {
 			if len(args) == 0 && m == nil {
 				return credscan.UsageError("baseline create needs PATHs or --manifest")
 			}
-			s, err := newSession(f, m, cmd.ErrOrStderr())
+			r, err := newRun(cmd, f, m, "baseline create")
 			if err != nil {
 				return err
 			}
 			var scanErr error
 			if len(args) > 0 {
-				src, err := dir.New(args, dir.WithWorkers(s.engine.Workers()))
-				if err != nil {
-					return err
-				}
-				scanErr = s.engine.Scan(cmd.Context(), src, s.res)
+				scanErr = r.ScanDirs(cmd.Context(), args, "", "", false)
+			} else if err := r.Authorize(cmd.Context(), r.Needs()); err != nil {
+				return err
 			} else {
-				scanErr = scanEstate(cmd.Context(), s)
+				scanErr = r.ScanManifest(cmd.Context())
 			}
-			if scanErr != nil {
-				return fmt.Errorf("scan stopped: %w", scanErr)
+			if cmd.Context().Err() != nil {
+				return estate.ErrInterrupted // a partial baseline is not written
 			}
-			s.settle()
-			if err := policy.WriteBaseline(out, policy.NewBaseline(s.res.Findings, time.Now())); err != nil {
+			res, err := r.Finish(cmd.Context(), scanErr)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "baseline %s: %d finding(s)\n", out, len(s.res.Findings))
-			if s.res.Stats.Errors > 0 {
-				return errPartial
+			if err := policy.WriteBaseline(out, policy.NewBaseline(res.Findings, time.Now())); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "baseline %s: %d finding(s)\n", out, len(res.Findings))
+			if res.Stats.Errors > 0 {
+				return estate.ErrPartial
 			}
 			return nil
 		},
@@ -644,33 +475,18 @@ func newRulesCmd() *cobra.Command {
 	}
 }
 
-// optionalSession starts a session with the manifest -m names, if any,
-// for a scan of kind over args; when the manifest requires an approval for
-// that kind, the session starts only under one covering all apps ("*").
-func optionalSession(cmd *cobra.Command, f *scanFlags, kind string, args []string) (*session, error) {
-	m, err := optionalManifest(f.manifest)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newSession(f, m, cmd.ErrOrStderr())
-	if err != nil {
-		return nil, err
-	}
-	var needs []policy.Need
-	for _, a := range args {
-		a = gitsrc.RedactURL(a) // a repository URL may carry a token
-		s.scope = append(s.scope, kind+" "+a)
-		if m != nil && slices.Contains(m.Approvals.Required, kind) {
-			needs = append(needs, policy.Need{App: "*", Kind: kind, Source: a})
-		}
-	}
-	return s, s.authorize(cmd.Context(), needs)
-}
-
 // optionalManifest loads the manifest when a path is given, else returns nil.
 func optionalManifest(path string) (*manifest.Manifest, error) {
 	if path == "" {
 		return nil, nil
 	}
 	return manifest.Load(path)
+}
+
+// dryRunKV wraps k in a dry run when asked.
+func dryRunKV(k kv.KV, dry bool) kv.KV {
+	if dry {
+		return kv.NewDryRun(k)
+	}
+	return k
 }

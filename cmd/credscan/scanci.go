@@ -8,7 +8,6 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/regular"
-	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/scanners/civars"
 )
 
@@ -79,28 +78,27 @@ values). Token from $GITHUB_TOKEN or --github-token-file.`,
 			if len(args) == 0 && !c.any() {
 				return credscan.UsageError("scan ci needs PATHs or a store (--gitlab-project, --gitlab-group, --github-repo, --github-org)")
 			}
-			s, err := optionalSession(cmd, f, "ci", args)
+			r, err := newAdHocRun(cmd, f, "ci", args)
 			if err != nil {
 				return err
 			}
-			o := civars.Options{Logger: s.log}
+			o := civars.Options{Logger: r.log}
 			if err := c.options(&o); err != nil {
 				return err
 			}
-			if s.m != nil {
+			if r.m != nil {
 				if o.GitLab != nil && o.GitLab.BaseURL == "" {
-					o.GitLab.BaseURL = s.m.CI.GitLabURL
+					o.GitLab.BaseURL = r.m.CI.GitLabURL
 				}
 				if o.GitHub != nil && o.GitHub.BaseURL == "" {
-					o.GitHub.BaseURL = s.m.CI.GitHubURL
+					o.GitHub.BaseURL = r.m.CI.GitHubURL
 				}
 			}
 			src, err := civars.New(args, o)
 			if err != nil {
 				return err
 			}
-			s.addCI(src)
-			return s.finish(cmd, s.engine.Scan(cmd.Context(), src, s.res))
+			return r.finish(cmd, r.ScanCI(cmd.Context(), src))
 		},
 	}
 	addScanFlags(cmd, f, true)
@@ -114,54 +112,4 @@ values). Token from $GITHUB_TOKEN or --github-token-file.`,
 	fl.StringVar(&c.githubURL, "github-url", "", "API base URL of GitHub Enterprise Server (https://ghe.example.com/api/v3/)")
 	fl.StringVar(&c.githubTokenFile, "github-token-file", "", "read the GitHub token from this file (default $GITHUB_TOKEN)")
 	return cmd
-}
-
-// addCI arranges for a CI source's findings and references to be mapped
-// back to their files and jobs, and for its secret names to be listed.
-func (s *session) addCI(src *civars.Scanner) {
-	s.post = append(s.post, src.Attribute)
-	s.ci = append(s.ci, src)
-}
-
-// ciSource builds the scanner of a manifest ci: source.
-func ciSource(m *manifest.Manifest, app string, src manifest.Source) (*civars.Scanner, error) {
-	cs, err := src.CISource()
-	if err != nil {
-		return nil, credscan.UsageError("app %s: %v", app, err)
-	}
-	o := civars.Options{App: app}
-	var paths []string
-	switch {
-	case cs.Path != "":
-		paths, o.Label = []string{m.Resolve(cs.Path)}, cs.Path
-	case cs.GitLabProject != "" || cs.GitLabGroup != "":
-		url := cs.URL
-		if url == "" {
-			url = m.CI.GitLabURL
-		}
-		g := &civars.GitLabOptions{BaseURL: url, Token: os.Getenv("GITLAB_TOKEN")}
-		if cs.GitLabProject != "" {
-			g.Projects = []string{cs.GitLabProject}
-		} else {
-			g.Groups = []string{cs.GitLabGroup}
-		}
-		o.GitLab = g
-	default:
-		url := cs.URL
-		if url == "" {
-			url = m.CI.GitHubURL
-		}
-		g := &civars.GitHubOptions{BaseURL: url, Token: os.Getenv("GITHUB_TOKEN")}
-		if cs.GitHubRepo != "" {
-			g.Repos = []string{cs.GitHubRepo}
-		} else {
-			g.Orgs = []string{cs.GitHubOrg}
-		}
-		o.GitHub = g
-	}
-	sc, err := civars.New(paths, o)
-	if err != nil {
-		return nil, credscan.UsageError("app %s: %v", app, err)
-	}
-	return sc, nil
 }

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,14 +53,14 @@ func addVaultFlags(fl *pflag.FlagSet, v *vaultFlags) {
 	fl.StringVar(&v.auditLog, "audit-log", "", "credscan's audit log (default: the manifest's audit.file, else $CREDSCAN_AUDIT_LOG, else ~/.local/state/credscan/audit.jsonl)")
 }
 
-// connect logs in to Vault once.
-func (v *vaultFlags) connect(ctx context.Context, s *session) (*vault.Client, error) {
+// connect logs in to Vault once, and reads who the token belongs to.
+func (v *vaultFlags) connect(ctx context.Context, log *slog.Logger) (*vault.Client, error) {
 	if v.client != nil {
 		return v.client, nil
 	}
 	c, err := vaultsync.NewClient(ctx, vaultsync.ClientOptions{Addr: v.addr, Namespace: v.namespace, CACert: v.cacert,
 		InsecureSkipVerify: v.skipVerify, Auth: v.auth, RoleID: v.roleID, SecretIDFile: v.secretIDFile, Role: v.role,
-		MountPath: v.authMount, Timeout: v.timeout, Logger: s.log})
+		MountPath: v.authMount, Timeout: v.timeout, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -85,27 +84,46 @@ func (v *vaultFlags) layout(m *manifest.Manifest) vaultsync.Layout {
 	return l
 }
 
-func (v *vaultFlags) store(ctx context.Context, s *session) (*vaultsync.Store, error) {
-	c, err := v.connect(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	l := v.layout(s.m)
-	var k kv.KV = kv.NewVault(c, l.Mount)
-	if s.f.dryRun {
-		k = kv.NewDryRun(k)
-	}
-	return vaultsync.NewStore(k, l, s.log), nil
+// store is the credential store over the connected client (a dry run
+// when asked).
+func (v *vaultFlags) store(m *manifest.Manifest, log *slog.Logger, dry bool) *vaultsync.Store {
+	l := v.layout(m)
+	return vaultsync.NewStore(dryRunKV(kv.NewVault(v.client, l.Mount), dry), l, log)
 }
 
-// vaultSession is the session of a command that talks to Vault without
-// scanning (audit check, approve, audit verify).
-func vaultSession(cmd *cobra.Command, vf *vaultFlags, m *manifest.Manifest) (*session, error) {
-	log, err := newLogger("warn", cmd.ErrOrStderr())
-	if err != nil {
+// connectedStore connects and returns the store.
+func (v *vaultFlags) connectedStore(ctx context.Context, m *manifest.Manifest, log *slog.Logger) (*vaultsync.Store, error) {
+	if _, err := v.connect(ctx, log); err != nil {
 		return nil, err
 	}
-	return &session{f: &scanFlags{vault: *vf}, log: log, m: m}, nil
+	return v.store(m, log, false), nil
+}
+
+// recorder is the command's audit recorder: the log the flags or the
+// manifest name, mirrored to Vault when the manifest asks (Vault is
+// reached then; if it cannot be, records are kept locally and a warning
+// says so), as the Vault identity when one is known, else as the OS user.
+func (v *vaultFlags) recorder(ctx context.Context, m *manifest.Manifest, log *slog.Logger) (*audit.Recorder, error) {
+	l := audit.Open(auditLogPath(v.auditLog, m))
+	if m != nil && m.Audit.Mirror {
+		if _, err := v.connect(ctx, log); err != nil {
+			log.Warn("audit mirror: cannot reach Vault; records are kept locally only", "error", err.Error())
+		} else {
+			l.Mirror = v.store(m, log, false).MirrorAudit
+		}
+	}
+	actor := audit.LocalActor()
+	if v.identity != nil && v.identityErr == nil {
+		actor.Vault, actor.Accessor, actor.Entity = v.identity.DisplayName, v.identity.Accessor, v.identity.EntityID
+	}
+	return audit.NewRecorder(l, actor), nil
+}
+
+// vaultCommand is what a command that talks to Vault without scanning
+// (audit check, approve, audit verify) needs: a logger and the flags.
+func vaultLogger(cmd *cobra.Command) *slog.Logger {
+	log, _ := newLogger("warn", cmd.ErrOrStderr())
+	return log
 }
 
 // auditLogPath is where credscan's own audit trail goes.
@@ -126,136 +144,6 @@ func auditLogPath(flag string, m *manifest.Manifest) string {
 	return filepath.Join(dir, "credscan", "audit.jsonl")
 }
 
-// record appends an action to credscan's audit log; a log that cannot be
-// written is an error, since the trail must not have holes.
-func (s *session) record(ctx context.Context, r audit.Record) error {
-	v := &s.f.vault
-	l := audit.Open(auditLogPath(v.auditLog, s.m))
-	if s.m != nil && s.m.Audit.Mirror && v.client == nil {
-		if _, err := v.connect(ctx, s); err != nil {
-			s.log.Warn("audit mirror: cannot reach Vault; this record is kept locally only", "error", err.Error())
-		}
-	}
-	if s.m != nil && s.m.Audit.Mirror && v.client != nil {
-		lay := v.layout(s.m)
-		st := vaultsync.NewStore(kv.NewVault(v.client, lay.Mount), lay, s.log)
-		l.Mirror = st.MirrorAudit
-	}
-	r.Actor.OSUser = os.Getenv("USER")
-	r.Actor.Host, _ = os.Hostname()
-	if v.identity != nil && v.identityErr == nil {
-		r.Actor.Vault, r.Actor.Accessor, r.Actor.Entity = v.identity.DisplayName, v.identity.Accessor, v.identity.EntityID
-	}
-	if _, err := l.Append(ctx, r); err != nil {
-		return credscan.UsageError("%v", err)
-	}
-	return nil
-}
-
-// authorize refuses a scan whose sources need an approval it does not
-// have, and records the refusal.
-func (s *session) authorize(ctx context.Context, needs []policy.Need) error {
-	if len(needs) == 0 {
-		return nil
-	}
-	var scope []string
-	for _, n := range needs {
-		scope = append(scope, n.String())
-	}
-	refuse := func(err error) error {
-		_ = s.record(ctx, audit.Record{Action: "scan", Scope: scope, Approval: s.f.approval, Result: "refused", Detail: err.Error()})
-		return credscan.UsageError("%v", err)
-	}
-	if s.f.approval == "" {
-		return refuse(policy.MissingApproval(needs))
-	}
-	st, err := s.f.vault.store(ctx, s)
-	if err != nil {
-		return refuse(fmt.Errorf("checking approval %s: %v", s.f.approval, err))
-	}
-	if s.f.vault.identityErr != nil {
-		return refuse(s.f.vault.identityErr)
-	}
-	a, err := st.ReadApproval(ctx, s.f.approval)
-	if err != nil {
-		return refuse(err)
-	}
-	if err := policy.CheckApproval(a, needs, s.f.vault.identity.ID(), time.Now()); err != nil {
-		return refuse(err)
-	}
-	s.log.Info("approved", "approval", a.ID, "by", a.Approver, "ticket", a.Ticket)
-	return nil
-}
-
-// push writes the scan's database credentials to Vault (or prints the
-// plan with --dry-run) after checking that Vault logs access.
-func (s *session) push(ctx context.Context, w io.Writer) error {
-	st, err := s.f.vault.store(ctx, s)
-	if err != nil {
-		return err
-	}
-	chk, err := vaultsync.CheckAuditDevices(ctx, s.f.vault.client)
-	if err != nil && !s.f.allowNoAudit {
-		return fmt.Errorf("%w; refusing to push without knowing Vault logs access (--allow-no-audit overrides, and is recorded)", err)
-	}
-	for _, warn := range chk.Warnings {
-		s.log.Warn(warn)
-	}
-	if !chk.OK {
-		if !s.f.allowNoAudit {
-			_ = s.record(ctx, audit.Record{Action: "vault.push", Approval: s.f.approval, Result: "refused", Detail: "no Vault audit device is enabled"})
-			return credscan.UsageError("vault has no audit device enabled: refusing to write secrets nobody's access to is logged (enable one: vault audit enable file file_path=…; or --allow-no-audit, recorded in credscan's audit log)")
-		}
-		if err := s.record(ctx, audit.Record{Action: "override", Result: "ok", Detail: "--allow-no-audit: pushing to a Vault with no audit device"}); err != nil {
-			return err
-		}
-	}
-	entries := vaultsync.Entries(credscan.Group(s.res.Findings), st.Layout(), version)
-	outs, perr := st.Push(ctx, entries)
-	counts := map[string]int{}
-	for _, o := range outs {
-		counts[string(o.Action)]++
-	}
-	title := "VAULT PUSH"
-	if s.f.dryRun {
-		title = "VAULT PUSH PLAN (dry run: nothing written)"
-	}
-	fmt.Fprintf(w, "\n%s to %s, mount %s\n", title, s.f.vault.client.Address(), st.Layout().Mount)
-	sort.SliceStable(outs, func(i, j int) bool { return outs[i].Path < outs[j].Path })
-	for _, o := range outs {
-		line := fmt.Sprintf("  %-10s %-60s %s", o.Action, o.Path, o.Label)
-		if o.Version > 0 {
-			line += fmt.Sprintf(" (v%d)", o.Version)
-		}
-		fmt.Fprintln(w, line)
-	}
-	fmt.Fprintf(w, "  %d new, %d changed, %d unchanged, %d failed\n", counts["new"], counts["changed"], counts["unchanged"], counts["failed"])
-	action, result := "vault.push", "ok"
-	if s.f.dryRun {
-		action = "vault.plan"
-	}
-	if perr != nil {
-		result = "partial"
-	}
-	var paths []string
-	for _, o := range outs {
-		paths = append(paths, o.Path)
-	}
-	if err := s.record(ctx, audit.Record{Action: action, Scope: paths, Approval: s.f.approval, Result: result, Counts: counts}); err != nil {
-		return err
-	}
-	if perr != nil {
-		return &vaultFailure{perr}
-	}
-	return nil
-}
-
-// vaultFailure is a push that left credentials unwritten (exit 4).
-type vaultFailure struct{ err error }
-
-func (e *vaultFailure) Error() string { return e.err.Error() }
-func (e *vaultFailure) Unwrap() error { return e.err }
-
 func newVaultCmd() *cobra.Command {
 	v := &cobra.Command{Use: "vault", Short: "Put discovered credentials into Vault; check Vault's audit devices"}
 	f := &scanFlags{}
@@ -275,7 +163,7 @@ no new version; a value changed in Vault writes a new version and says so.
 				return credscan.UsageError("vault push needs --manifest (-m)")
 			}
 			f.push = true
-			return runEstate(cmd, f)
+			return runEstate(cmd, f, "scan "+cmd.Name())
 		},
 	}
 	addScanFlags(push, f, true)
@@ -289,11 +177,7 @@ no new version; a value changed in Vault writes a new version and says so.
 		Short: "List Vault's audit devices; fail when there is none, warn when one or a socket",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := vaultSession(cmd, vf, nil)
-			if err != nil {
-				return err
-			}
-			c, err := s.f.vault.connect(cmd.Context(), s)
+			c, err := vf.connect(cmd.Context(), vaultLogger(cmd))
 			if err != nil {
 				return err
 			}
@@ -309,7 +193,7 @@ no new version; a value changed in Vault writes a new version and says so.
 				fmt.Fprintf(out, "warning: %s\n", w)
 			}
 			if !chk.OK {
-				return credscan.UsageError("no Vault audit device is enabled")
+				return credscan.Errorf(credscan.CodeRefused, "no Vault audit device is enabled")
 			}
 			return nil
 		},
@@ -345,20 +229,21 @@ func newApproveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := vaultSession(cmd, vf, m)
+			log := vaultLogger(cmd)
+			st, err := vf.connectedStore(cmd.Context(), m, log)
 			if err != nil {
 				return err
 			}
-			st, err := s.f.vault.store(cmd.Context(), s)
+			if vf.identityErr != nil {
+				return vf.identityErr
+			}
+			me := vf.identity
+			recorder, err := vf.recorder(cmd.Context(), m, log)
 			if err != nil {
 				return err
 			}
-			if s.f.vault.identityErr != nil {
-				return s.f.vault.identityErr
-			}
-			me := s.f.vault.identity
 			if forID != "" && forID == me.ID() {
-				return credscan.UsageError("you cannot approve your own request (--for is your own identity)")
+				return credscan.Errorf(credscan.CodeRefused, "you cannot approve your own request (--for is your own identity)")
 			}
 			now := time.Now().UTC()
 			a := &policy.Approval{ID: policy.NewApprovalID(), Apps: apps, Kinds: kinds, Ticket: ticket, Reason: reason,
@@ -366,11 +251,11 @@ func newApproveCmd() *cobra.Command {
 			rec := audit.Record{Action: "approve", Scope: append(append([]string{}, apps...), kinds...), Approval: a.ID, Detail: ticket + ": " + reason}
 			if err := st.WriteApproval(cmd.Context(), a); err != nil {
 				rec.Result = "refused"
-				_ = s.record(cmd.Context(), rec)
+				_, _ = recorder.Record(cmd.Context(), rec)
 				return err
 			}
 			rec.Result = "ok"
-			if err := s.record(cmd.Context(), rec); err != nil {
+			if _, err := recorder.Record(cmd.Context(), rec); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "approval %s: apps %s, kinds %s, until %s (%s)\n", a.ID, strings.Join(apps, ","), strings.Join(kinds, ","),
@@ -410,7 +295,7 @@ func newAuditCmd() *cobra.Command {
 			}
 			recs, prob, err := audit.VerifyFile(file)
 			if err != nil {
-				return credscan.UsageError("audit log: %v", err)
+				return credscan.E(credscan.CodeInvalid, "audit log", err)
 			}
 			out := cmd.OutOrStdout()
 			if prob != nil {
@@ -418,11 +303,7 @@ func newAuditCmd() *cobra.Command {
 				return credscan.Errorf(credscan.CodeIntegrity, "audit log %s does not verify: %v", file, prob)
 			}
 			if againstVault && len(recs) > 0 {
-				s, err := vaultSession(cmd, vf, m)
-				if err != nil {
-					return err
-				}
-				st, err := s.f.vault.store(cmd.Context(), s)
+				st, err := vf.connectedStore(cmd.Context(), m, vaultLogger(cmd))
 				if err != nil {
 					return err
 				}

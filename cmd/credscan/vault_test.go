@@ -49,11 +49,11 @@ func TestVaultPushCLI(t *testing.T) {
 	// no audit device: refused
 	out, errOut, code := run(t, "vault", "push", "-m", m)
 	leak("refused push", out+errOut)
-	if code != exitUsage || !strings.Contains(errOut, "no audit device") {
+	if code != exitRefused || !strings.Contains(errOut, "no audit device") {
 		t.Fatalf("push without an audit device: exit %d, %s", code, errOut)
 	}
 	// vault audit check fails the same way, then passes with a device
-	if _, errOut, code := run(t, "vault", "audit", "check"); code != exitUsage || !strings.Contains(errOut, "no Vault audit device") {
+	if _, errOut, code := run(t, "vault", "audit", "check"); code != exitRefused || !strings.Contains(errOut, "no Vault audit device") {
 		t.Errorf("audit check without a device: exit %d, %s", code, errOut)
 	}
 	auditLog := v.EnableFileAudit("file")
@@ -161,7 +161,7 @@ func TestScanApprovals(t *testing.T) {
 
 	t.Setenv("VAULT_TOKEN", scanner)
 	_, errOut, code := run(t, "scan", "estate", "-m", m)
-	if code != exitUsage || !strings.Contains(errOut, "need an approval") || !strings.Contains(errOut, "billing-api dir billing-api") {
+	if code != exitRefused || !strings.Contains(errOut, "need an approval") || !strings.Contains(errOut, "billing-api dir billing-api") {
 		t.Fatalf("scan without approval: exit %d %s", code, errOut)
 	}
 	// a scanner cannot approve
@@ -178,7 +178,7 @@ func TestScanApprovals(t *testing.T) {
 	id := regexp.MustCompile(`apr-[0-9a-f]+`).FindString(out)
 	// the approver cannot use their own approval
 	_, errOut, code = run(t, "scan", "estate", "-m", m, "--approval", id)
-	if code != exitUsage || !strings.Contains(errOut, "different identity") {
+	if code != exitRefused || !strings.Contains(errOut, "different identity") {
 		t.Errorf("approver's own scan: exit %d %s", code, errOut)
 	}
 	// the scanner can

@@ -33,6 +33,12 @@ const MaxLen = 200
 // written. To < 0 means up to the line's end.
 type Span struct{ From, To int }
 
+// Elsewhere is the span of a finding whose secret is known to be written
+// on other lines than the one shown (a match over several lines, shown at
+// its first): nothing of the line is masked for it, and the line is not
+// withheld for want of a mask.
+var Elsewhere = Span{From: -1, To: -1}
+
 // Line masks every span of line and every occurrence of each secret's
 // forms (plain, percent- and base64-encoded), trims it, and cuts a long
 // line around the first mask. It returns Withheld when nothing was masked,
@@ -82,7 +88,12 @@ func applySpans(line string, spans []Span) (string, bool) {
 		return line, false
 	}
 	ss := make([]Span, 0, len(spans))
+	known := false
 	for _, s := range spans {
+		if s == Elsewhere {
+			known = true
+			continue
+		}
 		if s.To < 0 || s.To > len(line) {
 			s.To = len(line)
 		}
@@ -92,7 +103,7 @@ func applySpans(line string, spans []Span) (string, bool) {
 		}
 	}
 	if len(ss) == 0 {
-		return line, false
+		return line, known
 	}
 	slices.SortFunc(ss, func(a, b Span) int { return a.From - b.From })
 	var b strings.Builder

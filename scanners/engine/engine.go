@@ -365,14 +365,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				endCol--
 			}
 			c := rules.Candidate{RuleID: gf.RuleID, Line: gf.StartLine, Col: col, EndLine: gf.EndLine, EndCol: endCol, Secret: gf.Secret, Raw: gf.Secret, Tags: gf.Tags}
-			if gf.EndLine == gf.StartLine {
-				line := s.lines.Bytes(gf.StartLine - ch.StartLine)
-				if 0 < col && col <= endCol && endCol-1 <= len(line) {
-					if k := bytes.LastIndex(line[col-1:endCol-1], []byte(gf.Secret)); k >= 0 {
-						c.Col, c.EndCol = col+k, col+k+len(gf.Secret)
-					}
-				}
-			}
+			narrow(&c, &s.lines, ch)
 			out = append(out, c)
 		}
 	}
@@ -547,6 +540,34 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 	return out
 }
 
+// narrow narrows a gitleaks candidate's span, which is its whole match,
+// to the secret where the match holds it as written (the last place it
+// does: secret groups end most matches). A secret that starts on a later
+// line than the match is masked there (MaskLine), and the match is still
+// reported where it starts.
+func narrow(c *rules.Candidate, lines *rules.Lines, ch credscan.Chunk) {
+	i, j := c.Line-ch.StartLine, c.EndLine-ch.StartLine
+	if c.Col <= 0 || c.EndCol <= 0 || i < 0 || j < i || j >= lines.Len() {
+		return
+	}
+	from, to := lines.Start(i)+c.Col-1, lines.Start(j)+c.EndCol-1
+	if from < 0 || to > len(ch.Data) || from >= to {
+		return
+	}
+	k := bytes.LastIndex(ch.Data[from:to], []byte(c.Secret))
+	if k < 0 || c.Secret == "" {
+		return
+	}
+	start, end := from+k, from+k+len(c.Secret)
+	sl, el := lines.Index(start), lines.Index(max(start, end-1))
+	c.EndLine, c.EndCol = el+ch.StartLine, end-lines.Start(el)+1
+	if sl == i {
+		c.Col = start - lines.Start(sl) + 1
+		return
+	}
+	c.MaskLine, c.MaskCol = sl+ch.StartLine, start-lines.Start(sl)+1
+}
+
 // windowText is the text of lines [i, j) of data.
 func windowText(lines *rules.Lines, data []byte, i, j int) []byte {
 	end := len(data)
@@ -654,34 +675,39 @@ func lineMasks(cs []rules.Candidate) map[int]*lineMask {
 		masks[c.Line] = &lineMask{}
 	}
 	for _, c := range cs {
-		last := c.Line
-		if c.EndCol > 0 && c.EndLine > c.Line {
-			last = c.EndLine
-		}
 		add := func(l int, sp redact.Span) {
 			if m := masks[l]; m != nil {
 				m.spans = append(m.spans, sp)
 				m.secrets = append(m.secrets, c.Secret, c.Raw)
 			}
 		}
-		switch {
-		case c.Col <= 0: // where it stands is unknown: the whole line
-			add(c.Line, redact.Span{From: 0, To: -1})
-		case last == c.Line && c.EndCol > 0:
-			add(c.Line, redact.Span{From: c.Col - 1, To: c.EndCol - 1})
-		default:
-			add(c.Line, redact.Span{From: c.Col - 1, To: -1})
+		first, col := c.Line, c.Col
+		if c.MaskLine > c.Line {
+			first, col = c.MaskLine, c.MaskCol
+			add(c.Line, redact.Elsewhere) // shown where the match starts
 		}
-		if last == c.Line {
+		last := first
+		if c.EndCol > 0 && c.EndLine > first {
+			last = c.EndLine
+		}
+		switch {
+		case col <= 0: // where it stands is unknown: the whole line
+			add(first, redact.Span{From: 0, To: -1})
+		case last == first && c.EndCol > 0:
+			add(first, redact.Span{From: col - 1, To: c.EndCol - 1})
+		default:
+			add(first, redact.Span{From: col - 1, To: -1})
+		}
+		if last == first {
 			continue
 		}
-		if last-c.Line <= len(masks) {
-			for l := c.Line + 1; l < last; l++ {
+		if last-first <= len(masks) {
+			for l := first + 1; l < last; l++ {
 				add(l, redact.Span{From: 0, To: -1})
 			}
 		} else {
 			for l := range masks {
-				if c.Line < l && l < last {
+				if first < l && l < last {
 					add(l, redact.Span{From: 0, To: -1})
 				}
 			}

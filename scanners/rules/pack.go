@@ -76,10 +76,14 @@ type Candidate struct {
 	// byte column just past its last byte on EndLine (EndLine 0: Line).
 	// EndCol 0 means the end is unknown: Line is masked from Col to its end.
 	EndLine, EndCol int
-	Secret          string
-	Raw             string // as written at the location
-	DB              dsn.Parsed
-	Tags            []string
+	// MaskLine and MaskCol, when MaskLine is set, are where the secret as
+	// written starts when that is after Line (a match over several lines,
+	// reported where the match starts): the mask starts there.
+	MaskLine, MaskCol int
+	Secret            string
+	Raw               string // as written at the location
+	DB                dsn.Parsed
+	Tags              []string
 }
 
 // Ref is a credential value that points at the environment or a

@@ -1,0 +1,596 @@
+// Package estate is credscan's runner: from an estate manifest (or
+// sources named one by one) to results. It builds the sources, checks
+// approvals, runs the engine, maps findings back to where they are
+// (commits, images, CI jobs), applies the policy, pushes to Vault when
+// asked, and records the run in the audit log. The command, the TUI and
+// the rotation call it; none of them wires sources or Vault itself.
+//
+// A Session is one run: make it, scan what it should scan, Finish it.
+// Sessions are independent and may run at the same time.
+package estate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/audit"
+	"github.com/credscan/credscan/manifest"
+	"github.com/credscan/credscan/policy"
+	"github.com/credscan/credscan/report"
+	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/civars"
+	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
+	gitsrc "github.com/credscan/credscan/scanners/git"
+	imagesrc "github.com/credscan/credscan/scanners/image"
+	"github.com/credscan/credscan/scanners/rules"
+	"github.com/credscan/credscan/vaultsync"
+)
+
+// Options configure a session. The zero value scans with every rule and
+// records nothing.
+type Options struct {
+	// Apps and Kinds select what of the manifest is scanned: every app
+	// and every kind when empty.
+	Apps  []string
+	Kinds []credscan.Kind
+
+	Rules          engine.RuleSet // all (default), db or gitleaks
+	GitleaksConfig string         // a gitleaks TOML config instead of its defaults
+	MaxDecodeDepth int            // gitleaks' decoding passes
+	Workers        int            // items scanned at once (default: one per CPU)
+	// KeyFile is the fingerprint key file: "" takes the manifest's, else
+	// the user's ($CREDSCAN_FINGERPRINT_KEY wins over both). A missing
+	// file is created (mode 0600).
+	KeyFile  string
+	Baseline string // a baseline file: its findings do not block
+
+	// Git, Image and CI are the templates of every source of their kind
+	// (how git reads objects, registry credentials, CI tokens).
+	Git   gitsrc.Options
+	Image imagesrc.Options
+	CI    CIOptions
+
+	// Action names the run in the audit log ("scan estate").
+	Action string
+	// Approval is the approval the run holds; Approvals reads it, and
+	// Identity is who runs (an approval is never for its own approver).
+	Approval  string
+	Approvals Approvals
+	Identity  string
+	// Recorder records the run (and refusals); nil records nothing.
+	Recorder *audit.Recorder
+	// Push, when set, writes the database credentials found to Vault.
+	Push *Push
+
+	Logger *slog.Logger
+	// Version stamps what the run writes to Vault ("credscan <version>").
+	Version string
+}
+
+// Approvals is where approvals are read (Vault's credscan/approvals/).
+type Approvals interface {
+	ReadApproval(ctx context.Context, id string) (*policy.Approval, error)
+}
+
+// CIOptions are the tokens of CI variable stores.
+type CIOptions struct {
+	GitLabToken, GitHubToken string
+}
+
+// Push says where and how credentials are pushed.
+type Push struct {
+	Store *vaultsync.Store
+	// CheckAudit lists Vault's audit devices: a push is refused when
+	// there is none (or when they cannot be listed), unless AllowNoAudit,
+	// which is recorded.
+	CheckAudit   func(ctx context.Context) (vaultsync.DeviceCheck, error)
+	AllowNoAudit bool
+}
+
+// Errors that say how a run ended; Results.Err returns them.
+var (
+	// ErrBlocking: the policy blocks findings (exit code 1).
+	ErrBlocking = errors.New("blocking findings")
+	// ErrPartial: some items could not be read (exit code 3).
+	ErrPartial = errors.New("some items could not be read")
+	// ErrInterrupted: the run was interrupted (exit code 130).
+	ErrInterrupted = errors.New("interrupted")
+)
+
+// PushError is a push that left entries unwritten (they are listed).
+type PushError struct{ Err error }
+
+func (e *PushError) Error() string { return e.Err.Error() }
+func (e *PushError) Unwrap() error { return e.Err }
+
+// Session is one run in progress. Its Scan methods may be called one after
+// the other (not at once); Finish ends it.
+type Session struct {
+	m       *manifest.Manifest
+	o       Options
+	log     *slog.Logger
+	eng     *engine.Engine
+	pol     *policy.Policy
+	res     *engine.Results
+	attr    []scanners.Attributor
+	ci      []*civars.Scanner
+	filters []func(*credscan.Finding) bool
+	scope   []string
+	// KeyCreated says the fingerprint key file was created.
+	KeyCreated bool
+}
+
+// NewSession makes a session for the manifest m (nil when sources are
+// named one by one).
+func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	keyFile := o.KeyFile
+	if keyFile == "" {
+		keyFile = m.KeyFile()
+	}
+	key, created, err := credscan.LoadFingerprintKey(keyFile)
+	if err != nil {
+		return nil, credscan.E(credscan.CodeInvalid, "fingerprint key", err)
+	}
+	if created {
+		o.Logger.Info("created fingerprint key", "file", keyFile)
+	}
+	fp, err := credscan.NewFingerprinter(key)
+	if err != nil {
+		return nil, credscan.E(credscan.CodeInvalid, "fingerprint key", err)
+	}
+	eng, err := engine.New(engine.Options{
+		Rules: o.Rules, GitleaksConfig: o.GitleaksConfig, MaxDecodeDepth: o.MaxDecodeDepth,
+		Fingerprinter: fp, ContextWords: m.TargetNames(), Classify: m.Classify, Workers: o.Workers, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pol, err := policy.New(m, o.Baseline)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created}, nil
+}
+
+// Workers is the parallelism of the session's engine.
+func (s *Session) Workers() int { return s.eng.Workers() }
+
+// AddScope names what the run covers, for the audit log.
+func (s *Session) AddScope(items ...string) { s.scope = append(s.scope, items...) }
+
+// Authorize refuses the run when needs are not covered by the session's
+// approval (CodeRefused), and records the refusal.
+func (s *Session) Authorize(ctx context.Context, needs []policy.Need) error {
+	if len(needs) == 0 {
+		return nil
+	}
+	var scope []string
+	for _, n := range needs {
+		scope = append(scope, n.String())
+	}
+	refuse := func(err error) error {
+		_, _ = s.record(ctx, audit.Record{Action: s.o.Action, Scope: scope, Approval: s.o.Approval, Result: "refused", Detail: err.Error()})
+		if credscan.CodeOf(err) != credscan.CodeUnknown && credscan.CodeOf(err) != credscan.CodeRefused {
+			return err // Vault unreachable, or the token may not read approvals
+		}
+		return credscan.E(credscan.CodeRefused, "", err)
+	}
+	if s.o.Approval == "" {
+		return refuse(policy.MissingApproval(needs))
+	}
+	if s.o.Approvals == nil {
+		return refuse(fmt.Errorf("approval %s cannot be checked: no Vault to read it from", s.o.Approval))
+	}
+	a, err := s.o.Approvals.ReadApproval(ctx, s.o.Approval)
+	if err != nil {
+		return refuse(err)
+	}
+	if err := policy.CheckApproval(a, needs, s.o.Identity, time.Now()); err != nil {
+		return refuse(err)
+	}
+	s.log.Info("approved", "approval", a.ID, "by", a.Approver, "ticket", a.Ticket)
+	return nil
+}
+
+// record records r when the session has a recorder.
+func (s *Session) record(ctx context.Context, r audit.Record) (audit.Record, error) {
+	if s.o.Recorder == nil {
+		return r, nil
+	}
+	return s.o.Recorder.Record(ctx, r)
+}
+
+// ScanSource scans src; when it is an Attributor, its findings are mapped
+// back once everything is scanned. An error stops the run (the source's
+// own, an interruption); unreadable items are recorded and the scan goes
+// on.
+func (s *Session) ScanSource(ctx context.Context, src scanners.Source) error {
+	if a, ok := src.(scanners.Attributor); ok {
+		s.attr = append(s.attr, a)
+	}
+	return s.eng.Scan(ctx, src, s.res)
+}
+
+// ScanDirs scans directories and files (for app, "" when none) and names
+// each by label in reports (its absolute path when label is "").
+func (s *Session) ScanDirs(ctx context.Context, roots []string, app, label string, missingOK bool) error {
+	opts := []dir.Option{dir.WithApp(app), dir.WithWorkers(s.Workers())}
+	if missingOK {
+		opts = append(opts, dir.WithMissingRoots())
+	}
+	d, err := dir.New(roots, opts...)
+	if err != nil {
+		return err
+	}
+	if label != "" && len(roots) == 1 {
+		return s.ScanSource(ctx, &relSource{Source: d, root: roots[0], label: label})
+	}
+	return s.ScanSource(ctx, d)
+}
+
+// ScanGit opens (or clones) a repository, scans its history and maps its
+// findings to commits. A repository that cannot be opened is an
+// unreadable item: the run goes on.
+func (s *Session) ScanGit(ctx context.Context, spec string, o gitsrc.Options) error {
+	o.Label = gitsrc.RedactURL(o.Label) // a URL may carry a token
+	if o.Workers == 0 {
+		o.Workers = s.Workers()
+	}
+	if o.Logger == nil {
+		o.Logger = s.log
+	}
+	g, err := gitsrc.Open(ctx, spec, o)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.res.AddError(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, App: o.App, Target: o.Label}, Err: err})
+		return nil
+	}
+	defer g.Close()
+	if err := s.ScanSource(ctx, g); err != nil {
+		return err // a bad revision, or an interruption
+	}
+	for _, w := range g.Warnings {
+		s.res.AddProblem(w)
+	}
+	s.log.Info("git history scanned", "repo", o.Label, "commits", g.Commits, "submodules", len(g.Submodules))
+	return nil
+}
+
+// ScanCI scans CI pipelines and variable stores; their references are
+// mapped back to files and jobs, and their secret names listed.
+func (s *Session) ScanCI(ctx context.Context, src *civars.Scanner) error {
+	src.SetLogger(s.log)
+	s.ci = append(s.ci, src)
+	return s.ScanSource(ctx, src)
+}
+
+// Filter keeps only the findings keep accepts (the merge gate keeps what
+// a change adds).
+func (s *Session) Filter(keep func(*credscan.Finding) bool) { s.filters = append(s.filters, keep) }
+
+// Results is what a run found, ready to render.
+type Results struct {
+	*engine.Results
+	Rules    map[string]string // rule ID → description
+	RuleHelp map[string]string // rule ID → remediation
+	// Incomplete says why the run stopped before its end ("interrupted").
+	Incomplete string
+	// Pushed lists what the push did to each entry (nil with no push);
+	// PushTarget names where it went.
+	Pushed     []vaultsync.Outcome
+	PushTarget string
+	DryRun     bool
+	pushErr    error
+	err        error
+}
+
+// Report is the results as report formats render them.
+func (r *Results) Report(tool, version string) *report.Report {
+	return &report.Report{Tool: tool, Version: version, Findings: r.Findings, References: r.References, CISecrets: r.CISecrets,
+		Errors: r.Errors, Stats: r.Stats, Rules: r.Rules, RuleHelp: r.RuleHelp, Incomplete: r.Incomplete}
+}
+
+// Err says how the run ended: ErrInterrupted, a *PushError, ErrBlocking,
+// ErrPartial, or nil.
+func (r *Results) Err() error { return r.err }
+
+// Finish ends the run: findings are mapped back to where they are, the
+// policy decides what blocks, the database credentials are pushed (when
+// asked, and the run was not interrupted), and the run is recorded. The
+// error is one that stopped the run (scanErr, a push refused, an audit
+// log that cannot be written); how the run ended is Results.Err.
+func (s *Session) Finish(ctx context.Context, scanErr error) (*Results, error) {
+	interrupted := ctx.Err() != nil
+	if scanErr != nil && !interrupted {
+		return nil, fmt.Errorf("scan stopped: %w", scanErr)
+	}
+	for _, a := range s.attr {
+		s.res.Findings = a.Attribute(s.res.Findings)
+	}
+	for _, c := range s.ci {
+		s.res.References = c.AttributeRefs(s.res.References)
+		s.res.AddCISecrets(c.Secrets())
+	}
+	s.res.CISecrets = civars.Link(s.res.CISecrets)
+	for _, keep := range s.filters {
+		s.res.Findings = slices.DeleteFunc(s.res.Findings, func(f *credscan.Finding) bool { return !keep(f) })
+	}
+	s.res.Finish()
+	s.pol.Apply(s.res)
+	r := &Results{Results: s.res, Rules: s.eng.RuleDescriptions(), RuleHelp: ruleHelp()}
+	ctx = context.WithoutCancel(ctx) // what follows is written all the same
+	if interrupted {
+		r.Incomplete = "interrupted"
+		if s.o.Push != nil {
+			s.log.Warn("the scan was interrupted: nothing was pushed to Vault")
+		}
+	} else if s.o.Push != nil {
+		if err := s.push(ctx, r); err != nil {
+			return r, err
+		}
+	}
+	switch {
+	case interrupted:
+		r.err = ErrInterrupted
+	case r.pushErr != nil:
+		r.err = &PushError{r.pushErr}
+	case r.Stats.Blocking > 0:
+		r.err = ErrBlocking
+	case r.Stats.Errors > 0:
+		r.err = ErrPartial
+	}
+	s.log.Info("scan finished", "items", r.Stats.Items, "bytes", r.Stats.Bytes, "findings", r.Stats.Findings,
+		"credentials", r.Stats.Credentials, "blocking", r.Stats.Blocking, "errors", r.Stats.Errors)
+	result := "ok"
+	switch {
+	case errors.Is(r.err, ErrInterrupted):
+		result = "interrupted"
+	case r.Stats.Blocking > 0:
+		result = "blocked"
+	case r.Stats.Errors > 0 || r.pushErr != nil:
+		result = "partial"
+	}
+	if _, err := s.record(ctx, audit.Record{Action: s.o.Action, Scope: s.scope, Approval: s.o.Approval, Result: result,
+		Counts: map[string]int{"items": int(r.Stats.Items), "findings": r.Stats.Findings, "credentials": r.Stats.Credentials,
+			"blocking": r.Stats.Blocking, "errors": r.Stats.Errors}}); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// push writes the run's database credentials to Vault, once Vault's audit
+// devices say access is logged.
+func (s *Session) push(ctx context.Context, r *Results) error {
+	p := s.o.Push
+	_, dry := p.Store.KV().(interface{ Planned() []string })
+	r.DryRun = dry
+	if p.CheckAudit != nil {
+		chk, err := p.CheckAudit(ctx)
+		if err != nil && !p.AllowNoAudit {
+			return fmt.Errorf("%w; refusing to push without knowing Vault logs access (--allow-no-audit overrides, and is recorded)", err)
+		}
+		for _, w := range chk.Warnings {
+			s.log.Warn(w)
+		}
+		if err == nil && !chk.OK || err != nil {
+			if !p.AllowNoAudit {
+				_, _ = s.record(ctx, audit.Record{Action: "vault.push", Approval: s.o.Approval, Result: "refused", Detail: "no Vault audit device is enabled"})
+				return credscan.Errorf(credscan.CodeRefused, "vault has no audit device enabled: refusing to write secrets nobody's access to is logged (enable one: vault audit enable file file_path=…; or --allow-no-audit, recorded in credscan's audit log)")
+			}
+			if _, err := s.record(ctx, audit.Record{Action: "override", Result: "ok", Detail: "--allow-no-audit: pushing to a Vault with no audit device"}); err != nil {
+				return err
+			}
+		}
+	}
+	entries := vaultsync.Entries(credscan.Group(r.Findings), p.Store.Layout(), s.o.Version)
+	outs, perr := p.Store.Push(ctx, entries)
+	r.Pushed, r.pushErr = outs, perr
+	counts := map[string]int{}
+	var paths []string
+	for _, o := range outs {
+		counts[string(o.Action)]++
+		paths = append(paths, o.Path)
+	}
+	action, result := "vault.push", "ok"
+	if dry {
+		action = "vault.plan"
+	}
+	if perr != nil {
+		result = "partial"
+	}
+	_, err := s.record(ctx, audit.Record{Action: action, Scope: paths, Approval: s.o.Approval, Result: result, Counts: counts})
+	return err
+}
+
+func ruleHelp() map[string]string {
+	out := map[string]string{}
+	for _, r := range rules.All {
+		out[r.ID] = r.Help
+	}
+	return out
+}
+
+// relSource names a directory source by its manifest spelling rather than
+// its absolute path, so reports are stable across machines.
+type relSource struct {
+	scanners.Source
+	root, label string
+}
+
+func (r *relSource) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	return r.Source.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+		if ch.Origin.Target == r.root {
+			ch.Origin.Target = filepath.ToSlash(r.label)
+		}
+		if err != nil {
+			if ie, ok := err.(*credscan.ItemError); ok && ie.Origin.Target == r.root {
+				ie.Origin.Target = filepath.ToSlash(r.label)
+			}
+		}
+		return yield(ch, err)
+	})
+}
+
+// selected says whether the session scans app's sources of kind k.
+func (o *Options) selected(app string, k credscan.Kind) bool {
+	return (len(o.Apps) == 0 || slices.Contains(o.Apps, app)) && (len(o.Kinds) == 0 || slices.Contains(o.Kinds, k))
+}
+
+// Needs are the approvals the manifest's selected sources need.
+func (s *Session) Needs() []policy.Need {
+	var out []policy.Need
+	for _, n := range policy.Needs(s.m) {
+		if s.o.selected(n.App, kindOf(n.Kind)) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func kindOf(name string) credscan.Kind {
+	if name == "ci" {
+		return credscan.KindCIVars
+	}
+	return credscan.Kind(name)
+}
+
+// ScanManifest scans every selected source of the manifest: git sources
+// one repository at a time (each is cloned when its turn comes), every
+// image of every app through one image source (a layer shared by several
+// images is read once).
+func (s *Session) ScanManifest(ctx context.Context) error {
+	m := s.m
+	if m == nil {
+		return credscan.UsageError("no manifest")
+	}
+	for _, name := range s.o.Apps {
+		if !slices.ContainsFunc(m.Apps, func(a manifest.App) bool { return a.Name == name }) {
+			return credscan.Errorf(credscan.CodeNotFound, "app %q is not in the manifest", name)
+		}
+	}
+	var images []imagesrc.Ref
+	for _, app := range m.Apps {
+		for _, src := range app.Sources {
+			if !s.o.selected(app.Name, src.Kind()) {
+				continue
+			}
+			s.AddScope(app.Name + " " + policy.KindName(string(src.Kind())) + " " + src.Spec())
+			var err error
+			switch src.Kind() {
+			case credscan.KindGit:
+				spec := src.Git
+				if !strings.Contains(spec, "://") && !strings.Contains(spec, "@") {
+					spec = m.Resolve(spec)
+				}
+				o := s.o.Git
+				o.App, o.Label = app.Name, src.Git
+				if src.Ref != "" {
+					o.Refs = []string{src.Ref}
+				}
+				err = s.ScanGit(ctx, spec, o)
+			case credscan.KindImage:
+				ref := src.Image
+				for _, local := range []string{"oci:", "docker-archive:", "oci-archive:"} {
+					if rest, ok := strings.CutPrefix(ref, local); ok {
+						ref = local + m.Resolve(rest)
+					}
+				}
+				images = append(images, imagesrc.Ref{Ref: ref, Label: src.Image, App: app.Name})
+			case credscan.KindDir:
+				err = s.ScanDirs(ctx, []string{m.Resolve(src.Dir)}, app.Name, src.Dir, true)
+			case credscan.KindCIVars:
+				var sc *civars.Scanner
+				if sc, err = ciSource(m, app.Name, src, s.o.CI); err == nil {
+					err = s.ScanCI(ctx, sc)
+				}
+			default:
+				err = credscan.UsageError("app %s: unknown source kind", app.Name)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if len(images) > 0 {
+		o := s.o.Image
+		o.Workers, o.Logger = s.Workers(), s.log
+		img, err := imagesrc.NewRefs(images, o)
+		if err != nil {
+			return err
+		}
+		return s.ScanSource(ctx, img)
+	}
+	return nil
+}
+
+// ciSource builds the scanner of a manifest ci: source.
+func ciSource(m *manifest.Manifest, app string, src manifest.Source, tokens CIOptions) (*civars.Scanner, error) {
+	cs, err := src.CISource()
+	if err != nil {
+		return nil, credscan.UsageError("app %s: %w", app, err)
+	}
+	o := civars.Options{App: app}
+	var paths []string
+	switch {
+	case cs.Path != "":
+		paths, o.Label = []string{m.Resolve(cs.Path)}, cs.Path
+	case cs.GitLabProject != "" || cs.GitLabGroup != "":
+		url := cs.URL
+		if url == "" {
+			url = m.CI.GitLabURL
+		}
+		g := &civars.GitLabOptions{BaseURL: url, Token: tokens.GitLabToken}
+		if cs.GitLabProject != "" {
+			g.Projects = []string{cs.GitLabProject}
+		} else {
+			g.Groups = []string{cs.GitLabGroup}
+		}
+		o.GitLab = g
+	default:
+		url := cs.URL
+		if url == "" {
+			url = m.CI.GitHubURL
+		}
+		g := &civars.GitHubOptions{BaseURL: url, Token: tokens.GitHubToken}
+		if cs.GitHubRepo != "" {
+			g.Repos = []string{cs.GitHubRepo}
+		} else {
+			g.Orgs = []string{cs.GitHubOrg}
+		}
+		o.GitHub = g
+	}
+	sc, err := civars.New(paths, o)
+	if err != nil {
+		return nil, credscan.UsageError("app %s: %w", app, err)
+	}
+	return sc, nil
+}
+
+// Run scans the manifest's estate (the apps and kinds o selects), once
+// its approvals hold, and finishes the run.
+func Run(ctx context.Context, m *manifest.Manifest, o Options) (*Results, error) {
+	if o.Action == "" {
+		o.Action = "scan estate"
+	}
+	s, err := NewSession(m, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Authorize(ctx, s.Needs()); err != nil {
+		return nil, err
+	}
+	return s.Finish(ctx, s.ScanManifest(ctx))
+}
