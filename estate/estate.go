@@ -23,6 +23,7 @@ import (
 	"github.com/credscan/credscan/audit"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
+	"github.com/credscan/credscan/policy/approval"
 	"github.com/credscan/credscan/report"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/civars"
@@ -77,7 +78,7 @@ type Options struct {
 
 // Approvals is where approvals are read (Vault's credscan/approvals/).
 type Approvals interface {
-	ReadApproval(ctx context.Context, id string) (*policy.Approval, error)
+	ReadApproval(ctx context.Context, id string) (*approval.Approval, error)
 }
 
 // CIOptions are the tokens of CI variable stores.
@@ -171,7 +172,7 @@ func (s *Session) AddScope(items ...string) { s.scope = append(s.scope, items...
 
 // Authorize refuses the run when needs are not covered by the session's
 // approval (CodeRefused), and records the refusal.
-func (s *Session) Authorize(ctx context.Context, needs []policy.Need) error {
+func (s *Session) Authorize(ctx context.Context, needs []approval.Need) error {
 	if len(needs) == 0 {
 		return nil
 	}
@@ -187,7 +188,7 @@ func (s *Session) Authorize(ctx context.Context, needs []policy.Need) error {
 		return credscan.E(credscan.CodeRefused, "", err)
 	}
 	if s.o.Approval == "" {
-		return refuse(policy.MissingApproval(needs))
+		return refuse(approval.MissingApproval(needs))
 	}
 	if s.o.Approvals == nil {
 		return refuse(fmt.Errorf("approval %s cannot be checked: no Vault to read it from", s.o.Approval))
@@ -196,7 +197,7 @@ func (s *Session) Authorize(ctx context.Context, needs []policy.Need) error {
 	if err != nil {
 		return refuse(err)
 	}
-	if err := policy.CheckApproval(a, needs, s.o.Identity, time.Now()); err != nil {
+	if err := approval.CheckApproval(a, needs, s.o.Identity, time.Now()); err != nil {
 		return refuse(err)
 	}
 	s.log.Info("approved", "approval", a.ID, "by", a.Approver, "ticket", a.Ticket)
@@ -450,9 +451,9 @@ func (o *Options) selected(app string, k credscan.Kind) bool {
 }
 
 // Needs are the approvals the manifest's selected sources need.
-func (s *Session) Needs() []policy.Need {
-	var out []policy.Need
-	for _, n := range policy.Needs(s.m) {
+func (s *Session) Needs() []approval.Need {
+	var out []approval.Need
+	for _, n := range approval.Needs(s.m) {
 		if s.o.selected(n.App, kindOf(n.Kind)) {
 			out = append(out, n)
 		}
@@ -487,7 +488,7 @@ func (s *Session) ScanManifest(ctx context.Context) error {
 			if !s.o.selected(app.Name, src.Kind()) {
 				continue
 			}
-			s.AddScope(app.Name + " " + policy.KindName(string(src.Kind())) + " " + src.Spec())
+			s.AddScope(app.Name + " " + approval.KindName(string(src.Kind())) + " " + src.Spec())
 			var err error
 			switch src.Kind() {
 			case credscan.KindGit:

@@ -15,7 +15,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/testenv"
-	"github.com/credscan/credscan/policy"
+	"github.com/credscan/credscan/policy/approval"
 )
 
 // The example policies under deploy/vault, loaded into a real Vault, with
@@ -60,7 +60,7 @@ func TestDeployPolicies(t *testing.T) {
 		t.Fatalf("two tokens share identity %s", scannerID)
 	}
 	now := time.Now()
-	a := &policy.Approval{ID: policy.NewApprovalID(), Apps: []string{"billing-api"}, Kinds: []string{"image", "git"},
+	a := &approval.Approval{ID: approval.NewApprovalID(), Apps: []string{"billing-api"}, Kinds: []string{"image", "git"},
 		Ticket: "SEC-123", Reason: "test", ApprovedBy: scannerID, Created: now, Expires: now.Add(time.Hour)}
 
 	// a scanner cannot write an approval, not even for itself
@@ -68,7 +68,7 @@ func TestDeployPolicies(t *testing.T) {
 		t.Errorf("scanner wrote an approval: %v", err)
 	}
 	// the approver can; the scanner can then read it and it covers the scan
-	a.ID, a.ApprovedBy = policy.NewApprovalID(), approverID
+	a.ID, a.ApprovedBy = approval.NewApprovalID(), approverID
 	if err := approver.WriteApproval(ctx, a); err != nil {
 		t.Fatalf("approver: %v", err)
 	}
@@ -76,12 +76,12 @@ func TestDeployPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	needs := []policy.Need{{App: "billing-api", Kind: "image", Source: "registry/billing-api:1"}}
-	if err := policy.CheckApproval(got, needs, scannerID, time.Now()); err != nil {
+	needs := []approval.Need{{App: "billing-api", Kind: "image", Source: "registry/billing-api:1"}}
+	if err := approval.CheckApproval(got, needs, scannerID, time.Now()); err != nil {
 		t.Errorf("a valid approval refused: %v", err)
 	}
 	// the approver's own scan under it is refused: nobody approves their own request
-	if err := policy.CheckApproval(got, needs, approverID, time.Now()); err == nil || !strings.Contains(err.Error(), "different identity") {
+	if err := approval.CheckApproval(got, needs, approverID, time.Now()); err == nil || !strings.Contains(err.Error(), "different identity") {
 		t.Errorf("an approver's own scan passed its approval: %v", err)
 	}
 	// an approval is never overwritten (create only, and CAS 0)
@@ -99,7 +99,7 @@ func TestDeployPolicies(t *testing.T) {
 		t.Errorf("dev lead cannot read findings: %v", err)
 	}
 	// nor may a dev lead approve
-	a.ID = policy.NewApprovalID()
+	a.ID = approval.NewApprovalID()
 	if err := dev.WriteApproval(ctx, a); err == nil {
 		t.Errorf("dev lead wrote an approval")
 	}

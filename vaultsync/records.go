@@ -10,7 +10,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/audit"
-	"github.com/credscan/credscan/policy"
+	"github.com/credscan/credscan/policy/approval"
 )
 
 // ApprovalPath is where an approval is stored.
@@ -25,7 +25,7 @@ func (l Layout) AuditPath(logID string, seq int) string {
 
 // WriteApproval stores a new approval (check-and-set 0: an approval is
 // never overwritten). Vault's ACL decides whether the caller may.
-func (s *Store) WriteApproval(ctx context.Context, a *policy.Approval) error {
+func (s *Store) WriteApproval(ctx context.Context, a *approval.Approval) error {
 	b, _ := json.Marshal(a)
 	var data map[string]any
 	_ = json.Unmarshal(b, &data)
@@ -39,7 +39,7 @@ func (s *Store) WriteApproval(ctx context.Context, a *policy.Approval) error {
 }
 
 // ReadApproval reads an approval.
-func (s *Store) ReadApproval(ctx context.Context, id string) (*policy.Approval, error) {
+func (s *Store) ReadApproval(ctx context.Context, id string) (*approval.Approval, error) {
 	sec, err := s.kv.Get(ctx, s.l.ApprovalPath(id))
 	switch credscan.CodeOf(err) {
 	case credscan.CodeNotFound:
@@ -51,7 +51,7 @@ func (s *Store) ReadApproval(ctx context.Context, id string) (*policy.Approval, 
 		return nil, fmt.Errorf("reading approval %s: %w", id, err)
 	}
 	b, _ := json.Marshal(sec.Data)
-	var a policy.Approval
+	var a approval.Approval
 	if err := json.Unmarshal(b, &a); err != nil {
 		return nil, credscan.Errorf(credscan.CodeIntegrity, "approval %s is malformed: %v", id, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
+	"github.com/credscan/credscan/policy/approval"
 	"github.com/credscan/credscan/report"
 	"github.com/credscan/credscan/scanners/engine"
 	gitsrc "github.com/credscan/credscan/scanners/git"
@@ -175,12 +176,12 @@ func newAdHocRun(cmd *cobra.Command, f *scanFlags, kind string, args []string) (
 	if err != nil {
 		return nil, err
 	}
-	var needs []policy.Need
+	var needs []approval.Need
 	for _, a := range args {
 		a = gitsrc.RedactURL(a) // a repository URL may carry a token
 		r.AddScope(kind + " " + a)
 		if m != nil && slices.Contains(m.Approvals.Required, kind) {
-			needs = append(needs, policy.Need{App: "*", Kind: kind, Source: a})
+			needs = append(needs, approval.Need{App: "*", Kind: kind, Source: a})
 		}
 	}
 	return r, r.Authorize(cmd.Context(), needs)

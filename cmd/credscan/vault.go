@@ -17,7 +17,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/audit"
 	"github.com/credscan/credscan/manifest"
-	"github.com/credscan/credscan/policy"
+	"github.com/credscan/credscan/policy/approval"
 	"github.com/credscan/credscan/vaultsync"
 	"github.com/credscan/credscan/vaultsync/kv"
 )
@@ -246,7 +246,7 @@ func newApproveCmd() *cobra.Command {
 				return credscan.Errorf(credscan.CodeRefused, "you cannot approve your own request (--for is your own identity)")
 			}
 			now := time.Now().UTC()
-			a := &policy.Approval{ID: policy.NewApprovalID(), Apps: apps, Kinds: kinds, Ticket: ticket, Reason: reason,
+			a := &approval.Approval{ID: approval.NewApprovalID(), Apps: apps, Kinds: kinds, Ticket: ticket, Reason: reason,
 				ApprovedBy: me.ID(), Approver: me.DisplayName, For: forID, Created: now, Expires: now.Add(ttl)}
 			rec := audit.Record{Action: "approve", Scope: append(append([]string{}, apps...), kinds...), Approval: a.ID, Detail: ticket + ": " + reason}
 			if err := st.WriteApproval(cmd.Context(), a); err != nil {

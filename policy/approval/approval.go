@@ -1,4 +1,7 @@
-package policy
+// Package approval is credscan's approvals: who may scan which apps' sources
+// of which kinds until when, stored in Vault (whose ACL decides who may
+// write one), and the check that an approval covers a scan. Checks are pure.
+package approval
 
 import (
 	"crypto/rand"
