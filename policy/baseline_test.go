@@ -24,14 +24,14 @@ func TestBaselineKeepsNonUTF8Paths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range fs {
-		if v := p.Decide(f); v != Baselined {
-			t.Errorf("%q: %v, want baselined", f.Origin.Path, v)
+	for _, d := range p.Decide(fs) {
+		if d.Verdict != Baselined {
+			t.Errorf("%q: %v, want baselined", d.Finding.Origin.Path, d.Verdict)
 		}
 	}
 	// a path that differs only in the byte U+FFFD stood for is not baselined
 	other := &credscan.Finding{RuleID: "pg-env", Fingerprint: "aa", Database: true, Origin: credscan.Origin{Path: "conf/caf\xe8.env"}}
-	if v := p.Decide(other); v == Baselined {
+	if d := p.Decide([]*credscan.Finding{other}); d[0].Verdict == Baselined {
 		t.Errorf("another non-UTF-8 path matched")
 	}
 }

@@ -86,38 +86,78 @@ const (
 	Baselined                  // suppressed by the baseline
 )
 
-// Decide returns the verdict for f.
-func (p *Policy) Decide(f *credscan.Finding) Verdict {
+func (v Verdict) String() string {
+	return [...]string{"report", "block", "allowlisted", "baselined"}[v]
+}
+
+// Decision is the verdict on one finding, and why.
+type Decision struct {
+	Finding *credscan.Finding
+	Verdict Verdict
+	Reason  string // names the rule that decided: never a value
+}
+
+// Decisions are the verdicts on findings, in the findings' order.
+type Decisions []Decision
+
+// Decide returns the verdict on each finding and its reason. It is pure:
+// it changes neither the policy nor the findings.
+func (p *Policy) Decide(fs []*credscan.Finding) Decisions {
+	out := make(Decisions, len(fs))
+	for i, f := range fs {
+		v, why := p.decide(f)
+		out[i] = Decision{Finding: f, Verdict: v, Reason: why}
+	}
+	return out
+}
+
+// decide is the verdict on one finding and its reason.
+func (p *Policy) decide(f *credscan.Finding) (Verdict, string) {
 	for _, r := range p.allowPaths {
 		if r.MatchString(f.Origin.Path) {
-			return Allowlisted
+			return Allowlisted, "allowlist.paths: " + r.String()
 		}
 	}
 	for _, fp := range p.allowFPs {
 		if strings.HasPrefix(f.Fingerprint, fp) {
-			return Allowlisted
+			return Allowlisted, "allowlist.fingerprints: " + fp
 		}
 	}
-	for _, r := range p.allowSecrets {
+	for i, r := range p.allowSecrets {
 		if r.MatchString(f.Secret.Reveal()) {
-			return Allowlisted
+			return Allowlisted, fmt.Sprintf("allowlist.regexes[%d]", i) // the expression may describe the secret
 		}
 	}
 	if p.baseline[baselineKey{f.Fingerprint, f.Origin.Path}] {
-		return Baselined
+		return Baselined, "baseline"
 	}
-	if f.Database && p.blockDB || !f.Database && p.blockGL {
-		return Block
+	switch {
+	case f.Database && p.blockDB:
+		return Block, "policy.block: database"
+	case !f.Database && p.blockGL:
+		return Block, "policy.block: gitleaks"
+	case f.Database:
+		return Report, "policy.block does not list database"
 	}
-	return Report
+	return Report, "policy.block does not list gitleaks"
 }
 
-// Apply filters res.Findings by the policy, marks the blocking ones and
-// fills the counts in res.Stats. Call it after res.Finish.
+// Counts are how many findings each verdict got.
+func (d Decisions) Counts() map[Verdict]int {
+	out := map[Verdict]int{}
+	for _, x := range d {
+		out[x.Verdict]++
+	}
+	return out
+}
+
+// Apply applies the decisions on res.Findings: it drops the suppressed
+// findings, marks the blocking ones and fills the counts in res.Stats.
+// Call it after res.Finish.
 func (p *Policy) Apply(res *engine.Results) {
 	kept := res.Findings[:0]
-	for _, f := range res.Findings {
-		switch p.Decide(f) {
+	for _, d := range p.Decide(res.Findings) {
+		switch d.Verdict {
 		case Allowlisted:
 			res.Stats.Allowlisted++
 			continue
@@ -125,10 +165,10 @@ func (p *Policy) Apply(res *engine.Results) {
 			res.Stats.Baselined++
 			continue
 		case Block:
-			f.Blocking = true
+			d.Finding.Blocking = true
 			res.Stats.Blocking++
 		}
-		kept = append(kept, f)
+		kept = append(kept, d.Finding)
 	}
 	res.Findings = kept
 	res.Stats.Findings = len(kept)

@@ -22,3 +22,32 @@ func TestApprovalChecks(t *testing.T) {
 		t.Errorf("for someone else: %v", err)
 	}
 }
+
+// A valid approval passes: it covers every need (by name or "*"), has not
+// expired, and is for the requester (or for anyone but its approver).
+func TestApprovalPasses(t *testing.T) {
+	now := time.Now()
+	needs := []Need{{App: "billing-api", Kind: "image", Source: "r/b:1"}, {App: "ledger-worker", Kind: "git", Source: "https://git/l"}}
+	for name, a := range map[string]*Approval{
+		"by name":      {ID: "apr-1", Apps: []string{"billing-api", "ledger-worker"}, Kinds: []string{"image", "git"}, ApprovedBy: "entity:bob", Expires: now.Add(time.Hour)},
+		"wildcards":    {ID: "apr-2", Apps: []string{"*"}, Kinds: []string{"*"}, ApprovedBy: "entity:bob", Expires: now.Add(time.Hour)},
+		"for the user": {ID: "apr-3", Apps: []string{"*"}, Kinds: []string{"image", "git"}, ApprovedBy: "entity:bob", For: "entity:alice", Expires: now.Add(time.Minute)},
+	} {
+		if err := CheckApproval(a, needs, "entity:alice", now); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// Nobody runs under an approval they granted themselves.
+func TestSelfApprovalRefused(t *testing.T) {
+	now := time.Now()
+	a := &Approval{ID: "apr-1", Apps: []string{"*"}, Kinds: []string{"*"}, ApprovedBy: "entity:alice", Expires: now.Add(time.Hour)}
+	err := CheckApproval(a, []Need{{App: "billing-api", Kind: "dir", Source: "."}}, "entity:alice", now)
+	if err == nil || !strings.Contains(err.Error(), "different identity") {
+		t.Errorf("self-approval: %v", err)
+	}
+	if err := CheckApproval(nil, nil, "entity:alice", now); err == nil {
+		t.Error("no approval passed")
+	}
+}
