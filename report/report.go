@@ -222,6 +222,17 @@ func writeTable(w io.Writer, r *Report) error {
 	if s.Allowed+s.Allowlisted+s.Baselined > 0 {
 		bw.printf("; suppressed: %d inline, %d allowlist, %d baseline", s.Allowed, s.Allowlisted, s.Baselined)
 	}
+	if len(s.Skipped) > 0 {
+		kinds := make([]string, 0, len(s.Skipped))
+		for k := range s.Skipped {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for i, k := range kinds {
+			kinds[i] = fmt.Sprintf("%d %s", s.Skipped[k], k)
+		}
+		bw.printf("; skipped: %s", strings.Join(kinds, ", "))
+	}
 	bw.printf("\n")
 	if apps := appNames(s); len(apps) > 0 {
 		bw.printf("\n%-24s %10s %10s\n", "APP", "HARDCODED", "REFERENCED")
