@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -319,28 +320,20 @@ func pushThroughOutage(t *testing.T, v *testenv.Vault, stop, back func()) {
 	c := v.Client("")
 	c.SetClientTimeout(2 * time.Second)
 	c.SetMaxRetries(0)
-	st := NewStore(kv.NewVault(c, "secret"), Layout{}, nil)
-	st.Backoff, st.Retries, st.Workers = 100*time.Millisecond, 3, 1
-	// stop the server once a few entries are in
-	done := make(chan bool)
-	go func() {
-		watch := v.Client("")
-		watch.SetClientTimeout(2 * time.Second)
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-			list, err := watch.Logical().List("secret/metadata/arp/legacy/role_0")
-			if err == nil && list != nil {
-				if keys, _ := list.Data["keys"].([]any); len(keys) >= 6 {
-					stop()
-					done <- true
-					return
-				}
-			}
-			time.Sleep(20 * time.Millisecond)
+	// the server goes away right after the sixth write: the store's
+	// writes pass through to the real Vault, counted
+	var once sync.Once
+	var puts atomic.Int32
+	stopped := false
+	k := &afterPut{KV: kv.NewVault(c, "secret"), hook: func() {
+		if puts.Add(1) == 6 {
+			once.Do(func() { stop(); stopped = true })
 		}
-		done <- false
-	}()
+	}}
+	st := NewStore(k, Layout{}, nil)
+	st.Backoff, st.Retries, st.Workers = 100*time.Millisecond, 3, 1
 	outs, err := st.Push(ctx, entries)
-	if !<-done {
+	if !stopped {
 		t.Fatal("the push ended before the server was stopped")
 	}
 	var pe *PushError
@@ -425,4 +418,19 @@ func BenchmarkPush1000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "credentials/s")
+}
+
+// afterPut passes everything to the KV it wraps and calls hook after each
+// write that succeeded.
+type afterPut struct {
+	kv.KV
+	hook func()
+}
+
+func (a *afterPut) Put(ctx context.Context, path string, data map[string]any, cas int) (int, error) {
+	v, err := a.KV.Put(ctx, path, data, cas)
+	if err == nil {
+		a.hook()
+	}
+	return v, err
 }

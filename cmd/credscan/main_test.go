@@ -239,6 +239,14 @@ func TestExitCodes(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "line 4") {
 		t.Errorf("unknown key: exit %d, stderr %q", code, stderr)
 	}
+	// an item that cannot be read, for root too: /proc/self/mem is a
+	// regular file whose first bytes give EIO
+	if _, err := os.Stat("/proc/self/mem"); err == nil {
+		stdout, stderr, code := run(t, "scan", "dir", clean, "/proc/self/mem", "--format", "json")
+		if code != exitPartial || !strings.Contains(stdout, "input/output error") || !strings.Contains(stdout, `"items"`) {
+			t.Errorf("unreadable file: exit %d, stderr %q", code, stderr)
+		}
+	}
 	if os.Geteuid() != 0 {
 		locked := filepath.Join(clean, "locked")
 		writeFile(t, filepath.Join(locked, "x.env"), "PGPASSWORD=Zz9yy8xx7\n")
