@@ -191,7 +191,17 @@ func (v *Vault) Restart() {
 	v.unseal()
 }
 
+// Short skips t in the fast tier (go test -short), which runs without the
+// real servers: Vault, PostgreSQL, PgBouncer, the registry package, tmux.
+func Short(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: this test needs %s", what)
+	}
+}
+
 func startVault(t testing.TB, tls, persistent bool) *Vault {
+	Short(t, "the Vault server")
 	t.Helper()
 	bin := VaultBinary(t)
 	dir := t.TempDir()

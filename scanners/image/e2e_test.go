@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/credscan/credscan/internal/testenv"
 )
 
 // startRegistry runs the real registry server of the Debian package
@@ -21,6 +23,7 @@ import (
 // temporary storage directory, and returns its host:port.
 func startRegistry(t *testing.T) string {
 	t.Helper()
+	testenv.Short(t, "the docker-registry server")
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		if os.Getenv("CREDSCAN_REQUIRE_E2E") != "" {
