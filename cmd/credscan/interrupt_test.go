@@ -173,3 +173,27 @@ func TestSIGINTStopsTheScan(t *testing.T) {
 		t.Errorf("the audit log does not record the interruption: %s", a)
 	}
 }
+
+// A plain go build stamps the version from the build info: the module
+// version (a pseudo-version from the VCS), the revision and its time.
+func TestVersionFromBuildInfo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skip("not in a git checkout")
+	}
+	bin := filepath.Join(t.TempDir(), "credscan")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if strings.Contains(s, "commit none") || strings.Contains(s, "built unknown") || !strings.Contains(s, strings.TrimSpace(string(rev))) || strings.Contains(s, "credscan dev ") {
+		t.Errorf("version: %q (HEAD %s)", s, rev)
+	}
+}

@@ -35,13 +35,19 @@ func init() {
 	if version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		version = bi.Main.Version // go install …@v1.2.3
 	}
+	dirty := false
 	for _, s := range bi.Settings {
 		switch {
 		case s.Key == "vcs.revision" && commit == "none":
 			commit = s.Value
 		case s.Key == "vcs.time" && date == "unknown":
 			date = s.Value
+		case s.Key == "vcs.modified":
+			dirty = s.Value == "true"
 		}
+	}
+	if dirty && commit != "none" {
+		commit += "+dirty"
 	}
 }
 
