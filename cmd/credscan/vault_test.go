@@ -199,3 +199,20 @@ func TestScanApprovals(t *testing.T) {
 		}
 	}
 }
+
+// A push Vault refuses entry by entry (a token that may not write) leaves
+// them unwritten, listed, with exit 4, through the real binary.
+func TestExitCodeVaultLeftEntries(t *testing.T) {
+	v, dir, secrets := vaultEstate(t, "")
+	v.EnableFileAudit("file")
+	v.Policy("reader", `path "secret/*" { capabilities = ["read", "list"] }
+path "secret/data/credscan/audit/*" { capabilities = ["create"] }
+path "sys/audit" { capabilities = ["read", "sudo"] }
+path "auth/token/lookup-self" { capabilities = ["read"] }`)
+	t.Setenv("VAULT_TOKEN", v.Token("reader-dan", "reader"))
+	code, stdout, stderr := runBinary(t, "vault", "push", "-m", filepath.Join(dir, "credscan.yaml"), "--format", "json")
+	if code != exitVault || !strings.Contains(stderr, "NOT written to Vault") || !strings.Contains(stderr, "permission denied") {
+		t.Errorf("exit %d, want %d\n%s", code, exitVault, stderr)
+	}
+	leakcheck.AssertNone(t, "output", []byte(stdout+stderr), secrets...)
+}
