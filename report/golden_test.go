@@ -43,7 +43,7 @@ func sample() *Report {
 			Origin: credscan.Origin{Kind: credscan.KindGit, App: "billing-api", Target: "https://git.example.com/team/billing-api.git", Path: "deploy/db.env", Line: 1,
 				Commit: "5f2d1e0c9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d", Author: "Alice", Date: "2024-01-01T11:00:00Z", Blob: "0123456789abcdef0123456789abcdef01234567"}, Redacted: "DATABASE_URL=postgres://arp_app:****@arp-db.prod.internal:5432/arp"},
 		{RuleID: "pgpass", Database: true, Target: "ARP", DB: &credscan.DBIdentity{User: "arp_backup", Host: "arp-db.prod.internal", Port: 5432, Database: "arp"}, Fingerprint: "9e418bb28e64bbbb1111", Blocking: true, Column: 34,
-			Tags: []string{"image:layer:1", "image:deleted-later"},
+			Tags:   []string{"image:layer:1", "image:deleted-later"},
 			Origin: credscan.Origin{Kind: credscan.KindImage, App: "ops-scripts", Target: "registry.example.com/ops:1.0@sha256:aaaa", Layer: "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", Path: "root/.pgpass", Line: 2}, Redacted: "arp-db.prod.internal:5432:arp:arp_backup:****"},
 		{RuleID: "pg-env", Database: true, Target: "ARP", DB: arp, Fingerprint: "c96c64dbe538aaaa0000", Blocking: true, Column: 17,
 			Origin: credscan.Origin{Kind: credscan.KindCIVars, App: "billing-api", Target: "billing-api", Path: ".gitlab-ci.yml", Line: 10, CI: "gitlab-ci", Job: "migrate", Variable: "PGPASSWORD"}, Redacted: `PGPASSWORD: "****"`},
