@@ -1,0 +1,137 @@
+package estate_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/audit"
+	"github.com/credscan/credscan/estate"
+	"github.com/credscan/credscan/manifest"
+)
+
+func exampleEstate(t *testing.T) *manifest.Manifest {
+	t.Helper()
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	m, err := manifest.Load(filepath.Join("..", "examples", "estate", "credscan.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func key(res *estate.Results) string {
+	var out []string
+	for _, f := range res.Findings {
+		out = append(out, fmt.Sprintf("%s %s %s:%d %s %v", f.RuleID, f.Origin.App, f.Origin.Path, f.Origin.Line, f.Fingerprint[:12], f.Blocking))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+// Two runs at once (a TUI rescanning while another rescan runs) share no
+// state: run under -race, and each finds what a run alone finds.
+func TestTwoRunsAtOnce(t *testing.T) {
+	m := exampleEstate(t)
+	alone, err := estate.Run(context.Background(), m, estate.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alone.Findings) == 0 {
+		t.Fatal("the example estate has no finding")
+	}
+	var wg sync.WaitGroup
+	results := make([]*estate.Results, 4)
+	errs := make([]error, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = estate.Run(context.Background(), m, estate.Options{Workers: 2})
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if got, want := key(r), key(alone); got != want {
+			t.Errorf("run %d found other things than a run alone:\n%s\n---\n%s", i, got, want)
+		}
+	}
+}
+
+// A run can rescan one app, or one kind of source.
+func TestSelectAppsAndKinds(t *testing.T) {
+	m := exampleEstate(t)
+	res, err := estate.Run(context.Background(), m, estate.Options{Apps: []string{"ledger-worker"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) == 0 {
+		t.Fatal("no finding for ledger-worker")
+	}
+	for _, f := range res.Findings {
+		if f.Origin.App != "ledger-worker" {
+			t.Errorf("a finding of %s in a rescan of ledger-worker", f.Origin.App)
+		}
+	}
+	res, err = estate.Run(context.Background(), m, estate.Options{Kinds: []credscan.Kind{credscan.KindCIVars}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		if f.Origin.Kind != credscan.KindCIVars {
+			t.Errorf("a %s finding in a CI-only run", f.Origin.Kind)
+		}
+	}
+	if _, err := estate.Run(context.Background(), m, estate.Options{Apps: []string{"no-such-app"}}); credscan.CodeOf(err) != credscan.CodeNotFound {
+		t.Errorf("an unknown app: %v", err)
+	}
+}
+
+// A run is recorded once, as the recorder's actor, with what it covered.
+func TestRunIsRecorded(t *testing.T) {
+	m := exampleEstate(t)
+	p := filepath.Join(t.TempDir(), "audit.jsonl")
+	rec := audit.NewRecorder(audit.Open(p), audit.Actor{Vault: "alice", Entity: "e-1"})
+	res, err := estate.Run(context.Background(), m, estate.Options{Recorder: rec, Apps: []string{"billing-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Err() != estate.ErrBlocking {
+		t.Errorf("verdict %v, want blocking", res.Err())
+	}
+	recs, prob, err := audit.VerifyFile(p)
+	if err != nil || prob != nil || len(recs) != 1 {
+		t.Fatalf("%d records, %v %v", len(recs), prob, err)
+	}
+	r := recs[0]
+	if r.Action != "scan estate" || r.Result != "blocked" || r.Actor.Vault != "alice" || len(r.Scope) != 2 || r.Counts["findings"] != res.Stats.Findings {
+		t.Errorf("record %+v", r)
+	}
+}
+
+// An interrupted run says so and is recorded as interrupted.
+func TestInterruptedRun(t *testing.T) {
+	m := exampleEstate(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := filepath.Join(t.TempDir(), "audit.jsonl")
+	res, err := estate.Run(ctx, m, estate.Options{Recorder: audit.NewRecorder(audit.Open(p), audit.LocalActor())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Err() != estate.ErrInterrupted || res.Incomplete != "interrupted" {
+		t.Errorf("%v %q", res.Err(), res.Incomplete)
+	}
+	recs, _, _ := audit.VerifyFile(p)
+	if len(recs) != 1 || recs[0].Result != "interrupted" {
+		t.Errorf("records %+v", recs)
+	}
+}
