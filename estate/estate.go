@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/credscan/credscan"
@@ -125,8 +126,43 @@ type Session struct {
 	ci      []*civars.Scanner
 	filters []func(*credscan.Finding) bool
 	scope   []string
+	cur     atomic.Pointer[current]
 	// KeyCreated says the fingerprint key file was created.
 	KeyCreated bool
+}
+
+// current is the source being scanned, for Progress.
+type current struct {
+	label          string
+	sizer          scanners.Sizer // nil when the source cannot tell its size
+	items0, bytes0 int64          // what the run had read when it started
+}
+
+// Progress is a run's progress: the source being scanned, what of it was
+// read so far and, when the source knows it, how much it holds.
+type Progress struct {
+	Source       string
+	Items, Bytes int64 // read of this source
+	TotalItems   int64 // known so far (0: the source cannot tell)
+	Final        bool  // TotalItems is complete
+	// RunItems and RunBytes are what the whole run has read.
+	RunItems, RunBytes int64
+}
+
+// Progress returns the run's progress; it may be called at any time from
+// any goroutine (a progress line, the TUI).
+func (s *Session) Progress() Progress {
+	items, bytes := s.res.Counted()
+	p := Progress{RunItems: items, RunBytes: bytes}
+	c := s.cur.Load()
+	if c == nil {
+		return p
+	}
+	p.Source, p.Items, p.Bytes = c.label, items-c.items0, bytes-c.bytes0
+	if c.sizer != nil {
+		p.TotalItems, _, p.Final = c.sizer.Size()
+	}
+	return p
 }
 
 // NewSession makes a session for the manifest m (nil when sources are
@@ -217,9 +253,34 @@ func (s *Session) record(ctx context.Context, r audit.Record) (audit.Record, err
 // own, an interruption); unreadable items are recorded and the scan goes
 // on.
 func (s *Session) ScanSource(ctx context.Context, src scanners.Source) error {
+	label := "source"
+	switch src.(type) {
+	case *imagesrc.Scanner:
+		label = "image"
+	case *gitsrc.ChangeSet:
+		label = "change"
+	case *gitsrc.Scanner:
+		label = "git"
+	case *civars.Scanner:
+		label = "ci"
+	case *dir.Scanner:
+		label = "dir"
+	}
+	return s.scan(ctx, src, label)
+}
+
+// scan scans src, named label in progress.
+func (s *Session) scan(ctx context.Context, src scanners.Source, label string) error {
 	if a, ok := src.(scanners.Attributor); ok {
 		s.attr = append(s.attr, a)
 	}
+	c := &current{label: label}
+	c.sizer, _ = src.(scanners.Sizer)
+	if r, ok := src.(*relSource); ok {
+		c.sizer, _ = r.Source.(scanners.Sizer)
+	}
+	c.items0, c.bytes0 = s.res.Counted()
+	s.cur.Store(c)
 	return s.eng.Scan(ctx, src, s.res)
 }
 
@@ -235,9 +296,9 @@ func (s *Session) ScanDirs(ctx context.Context, roots []string, app, label strin
 		return err
 	}
 	if label != "" && len(roots) == 1 {
-		return s.ScanSource(ctx, &relSource{Source: d, root: roots[0], label: label})
+		return s.scan(ctx, &relSource{Source: d, root: roots[0], label: label}, "dir "+label)
 	}
-	return s.ScanSource(ctx, d)
+	return s.scan(ctx, d, "dir "+strings.Join(roots, " "))
 }
 
 // ScanGit opens (or clones) a repository, scans its history and maps its
@@ -260,7 +321,7 @@ func (s *Session) ScanGit(ctx context.Context, spec string, o gitsrc.Options) er
 		return nil
 	}
 	defer g.Close()
-	if err := s.ScanSource(ctx, g); err != nil {
+	if err := s.scan(ctx, g, "git "+o.Label); err != nil {
 		return err // a bad revision, or an interruption
 	}
 	for _, w := range g.Warnings {
@@ -275,7 +336,7 @@ func (s *Session) ScanGit(ctx context.Context, spec string, o gitsrc.Options) er
 func (s *Session) ScanCI(ctx context.Context, src *civars.Scanner) error {
 	src.SetLogger(s.log)
 	s.ci = append(s.ci, src)
-	return s.ScanSource(ctx, src)
+	return s.scan(ctx, src, "ci")
 }
 
 // Filter keeps only the findings keep accepts (the merge gate keeps what
@@ -532,7 +593,7 @@ func (s *Session) ScanManifest(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		return s.ScanSource(ctx, img)
+		return s.scan(ctx, img, fmt.Sprintf("%d image(s)", len(images)))
 	}
 	return nil
 }

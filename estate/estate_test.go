@@ -135,3 +135,23 @@ func TestInterruptedRun(t *testing.T) {
 		t.Errorf("records %+v", recs)
 	}
 }
+
+// A run's progress names the source and counts what it read, and the
+// total of a source that knows it (a directory, once walked).
+func TestProgress(t *testing.T) {
+	m := exampleEstate(t)
+	s, err := estate.NewSession(m, estate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Progress(); p.Source != "" || p.RunItems != 0 {
+		t.Errorf("before: %+v", p)
+	}
+	if err := s.ScanDirs(context.Background(), []string{filepath.Join("..", "examples", "estate", "ledger-worker")}, "ledger-worker", "ledger-worker", false); err != nil {
+		t.Fatal(err)
+	}
+	p := s.Progress()
+	if p.Source != "dir ledger-worker" || p.Items == 0 || p.Items != p.TotalItems || !p.Final || p.RunBytes == 0 {
+		t.Errorf("after: %+v", p)
+	}
+}

@@ -95,7 +95,10 @@ elsewhere the --format report.`,
 			r.log.Info("scanning the change", "base", cs.Base, "head", cs.Head, "files", len(cs.Changes))
 			r.AddScope("change " + cs.Base + ".." + cs.Head)
 			r.Filter(cs.Keep)
-			res, err := r.Finish(cmd.Context(), r.ScanSource(cmd.Context(), cs))
+			r.scanning(cmd)
+			scanErr := r.ScanSource(cmd.Context(), cs)
+			r.stopProgress()
+			res, err := r.Finish(cmd.Context(), scanErr)
 			if err != nil {
 				return err
 			}

@@ -43,6 +43,7 @@ type scanFlags struct {
 	maxDecodeDepth int
 	keyFile        string
 	apps           []string
+	quiet          bool
 	// Vault: push after the scan, approvals, audit log
 	push         bool
 	dryRun       bool
@@ -89,6 +90,7 @@ func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
 	fl.IntVar(&f.workers, "workers", 0, "files scanned at once (default: one per CPU)")
 	fl.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "gitleaks decoding passes (base64, hex, percent) on candidate lines")
 	fl.StringVar(&f.keyFile, "fingerprint-key-file", "", "fingerprint key file (default: the manifest's, else the user config dir); $"+credscan.FingerprintKeyEnv+" wins")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line on a terminal")
 	fl.BoolVar(&f.push, "push", false, "write the database credentials found to Vault KV v2 (see credscan vault push)")
 	fl.StringVar(&f.approval, "approval", "", "approval ID (credscan approve) for sources the manifest marks approval: required")
 	addVaultFlags(fl, &f.vault)
@@ -105,16 +107,19 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 // scanRun is one scan command: an estate session and what rendering needs.
 type scanRun struct {
 	*estate.Session
-	f   *scanFlags
-	m   *manifest.Manifest
-	log *slog.Logger
+	f            *scanFlags
+	m            *manifest.Manifest
+	log          *slog.Logger
+	line         *liveLine // stderr, with the progress line
+	stopProgress func()    // clears the progress line
 }
 
 // newRun maps the flags to the runner's options and starts a session;
 // Vault is reached only when an approval, a push or the audit mirror
 // needs it.
 func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action string) (*scanRun, error) {
-	log, err := newLogger(f.logLevel, cmd.ErrOrStderr())
+	line := &liveLine{w: cmd.ErrOrStderr()}
+	log, err := newLogger(f.logLevel, line)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +165,15 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 	if err != nil {
 		return nil, err
 	}
-	return &scanRun{Session: s, f: f, m: m, log: log}, nil
+	return &scanRun{Session: s, f: f, m: m, log: log, line: line, stopProgress: func() {}}, nil
+}
+
+// scanning starts the progress line (on a terminal, without --quiet),
+// once the run may scan.
+func (r *scanRun) scanning(cmd *cobra.Command) {
+	if progressShown(cmd.ErrOrStderr(), r.f.quiet) {
+		r.stopProgress = startProgress(r.line, r.Session)
+	}
 }
 
 // newAdHocRun starts a run of sources named on the command line (a
@@ -184,7 +197,11 @@ func newAdHocRun(cmd *cobra.Command, f *scanFlags, kind string, args []string) (
 			needs = append(needs, approval.Need{App: "*", Kind: kind, Source: a})
 		}
 	}
-	return r, r.Authorize(cmd.Context(), needs)
+	if err := r.Authorize(cmd.Context(), needs); err != nil {
+		return nil, err
+	}
+	r.scanning(cmd)
+	return r, nil
 }
 
 func validFormat(s string) bool {
@@ -194,6 +211,7 @@ func validFormat(s string) bool {
 // finish ends the run, writes the report (and what a push did) and returns
 // the error that decides the exit code.
 func (r *scanRun) finish(cmd *cobra.Command, scanErr error) error {
+	r.stopProgress()
 	res, err := r.Finish(cmd.Context(), scanErr)
 	if err != nil {
 		return err
@@ -308,6 +326,7 @@ func runEstate(cmd *cobra.Command, f *scanFlags, action string) error {
 	if err := r.Authorize(cmd.Context(), r.Needs()); err != nil {
 		return err
 	}
+	r.scanning(cmd)
 	return r.finish(cmd, r.ScanManifest(cmd.Context()))
 }
 
@@ -421,14 +440,19 @@ func newBaselineCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if len(args) == 0 {
+				if err := r.Authorize(cmd.Context(), r.Needs()); err != nil {
+					return err
+				}
+			}
+			r.scanning(cmd)
 			var scanErr error
 			if len(args) > 0 {
 				scanErr = r.ScanDirs(cmd.Context(), args, "", "", false)
-			} else if err := r.Authorize(cmd.Context(), r.Needs()); err != nil {
-				return err
 			} else {
 				scanErr = r.ScanManifest(cmd.Context())
 			}
+			r.stopProgress()
 			if cmd.Context().Err() != nil {
 				return estate.ErrInterrupted // a partial baseline is not written
 			}

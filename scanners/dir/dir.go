@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners"
@@ -30,6 +31,18 @@ type Scanner struct {
 	// missingOK: a root that does not exist is an item error of the
 	// scan, not a refusal of New
 	missingOK bool
+	// planned counts the files queued, walked says the walk is over
+	// (Size)
+	planned atomic.Int64
+	walked  atomic.Bool
+}
+
+var _ scanners.Sizer = (*Scanner)(nil)
+
+// Size implements scanners.Sizer: the files found so far, final once the
+// walk is over (their bytes are not known before they are read).
+func (s *Scanner) Size() (items, bytes int64, final bool) {
+	return s.planned.Load(), 0, s.walked.Load()
 }
 
 var _ scanners.Source = (*Scanner)(nil)
@@ -183,6 +196,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		}
 		s.walk(ctx, root, jobs, yieldErr, skip)
 	}
+	s.walked.Store(true)
 	close(jobs)
 	wg.Wait()
 	if stopErr != nil {
@@ -204,6 +218,7 @@ func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldE
 		}
 		select {
 		case jobs <- job{root: root, path: root, rel: filepath.Base(root)}:
+			s.planned.Add(1)
 		case <-ctx.Done():
 		}
 		return
@@ -246,6 +261,7 @@ func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldE
 		}
 		select {
 		case jobs <- job{root: root, path: p, rel: rel}:
+			s.planned.Add(1)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -60,6 +60,14 @@ func (r *Results) Count(ch credscan.Chunk) {
 	r.Stats.Bytes += int64(len(ch.Data) - ch.Overlap)
 }
 
+// Counted returns the items and bytes read so far; it may be called while
+// a scan runs.
+func (r *Results) Counted() (items, bytes int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Stats.Items, r.Stats.Bytes
+}
+
 // Suppressed implements scanners.Sink.
 func (r *Results) Suppressed() {
 	r.mu.Lock()

@@ -121,6 +121,10 @@ type Scanner struct {
 	keepBudget int64 // bytes of line hashes held at once (Limits.LineHashes)
 	// spoolPauses counts how often git was paused for unread answers
 	spoolPauses atomic.Int64
+	// planned counts the blobs planned, listed says the plan is complete
+	// (Size)
+	planned atomic.Int64
+	listed  atomic.Bool
 	kept        *keptBytes
 	// boundary holds the commits whose history is not all there: a
 	// shallow clone's boundary, the children of a missing commit
@@ -137,7 +141,14 @@ type Scanner struct {
 var (
 	_ scanners.Source     = (*Scanner)(nil)
 	_ scanners.Attributor = (*Scanner)(nil)
+	_ scanners.Sizer      = (*Scanner)(nil)
 )
+
+// Size implements scanners.Sizer: the unique blobs planned so far, final
+// once the history is listed.
+func (s *Scanner) Size() (items, bytes int64, final bool) {
+	return s.planned.Load(), 0, s.listed.Load()
+}
 
 type occurrence struct {
 	path   string
@@ -678,7 +689,8 @@ func (q *jobQueue) pop() (blobJob, bool) {
 // its line hashes until then. With git, `git log --raw` lists the history
 // (see streamLog) and blobs are handed while it does; without it, or when
 // it fails, go-git reads the trees and the rest are handed after.
-func (s *Scanner) plan(ctx context.Context, git string, report func(error), submit func(blobJob)) error {
+func (s *Scanner) plan(ctx context.Context, git string, report func(error), submit func(blobJob)) (err error) {
+	defer func() { s.listed.Store(err == nil) }()
 	from, stop, err := s.starts()
 	if err != nil {
 		return err
@@ -723,6 +735,7 @@ func (p *planner) hand(h plumbing.Hash, path string) {
 	p.handed[h] = true
 	j := blobJob{hash: h, path: path, seq: p.n}
 	p.n++
+	p.s.planned.Add(1)
 	if !p.s.noDelta {
 		if b, ok := p.at[path]; ok {
 			// the reference kept for an older version passes to this one
