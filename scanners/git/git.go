@@ -125,7 +125,7 @@ type Scanner struct {
 	// (Size)
 	planned atomic.Int64
 	listed  atomic.Bool
-	kept        *keptBytes
+	kept    *keptBytes
 	// boundary holds the commits whose history is not all there: a
 	// shallow clone's boundary, the children of a missing commit
 	boundary map[string]bool
