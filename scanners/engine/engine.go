@@ -20,6 +20,7 @@ import (
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dsn"
+	"github.com/credscan/credscan/scanners/engine/internal/accel"
 	"github.com/credscan/credscan/scanners/rules"
 )
 
@@ -53,7 +54,7 @@ type Engine struct {
 	o     Options
 	pack  *rules.Pack
 	gl    *glDetector
-	m     *matcher
+	m     *accel.Matcher
 	pool  sync.Pool
 	quiet quietWindows
 	// ready is closed once the rules above are loaded (see New); built
@@ -143,7 +144,7 @@ func New(o Options) (*Engine, error) {
 	}
 	if o.GitleaksConfig == "" {
 		// gitleaks' own rules, built in, load (70 ms: 222 expressions,
-		// allowlists, keyword tries) while the source starts (git lists
+		// allowlists, accel.Keyword tries) while the source starts (git lists
 		// the history, a registry answers); the first chunk waits
 		go func() {
 			e.built = e.load()
@@ -166,7 +167,7 @@ func (e *Engine) load() error {
 	if o.Rules != RulesGitleaks {
 		e.pack = rules.New(rules.Options{ContextWords: o.ContextWords})
 		for _, k := range e.pack.Keywords() {
-			kws[k] |= groupDB
+			kws[k] |= accel.GroupDB
 		}
 	}
 	if o.Rules != RulesDB {
@@ -176,10 +177,10 @@ func (e *Engine) load() error {
 		}
 		e.gl = gl
 		for _, k := range gl.keywords {
-			kws[k] |= groupGitleaks
+			kws[k] |= accel.GroupGitleaks
 		}
 	}
-	e.m = newMatcher(kws)
+	e.m = accel.NewMatcher(kws)
 	e.pool.New = func() any { return &scratch{} }
 	return nil
 }
@@ -255,7 +256,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		linesReady = true
 		s.groups = e.unsettledGroups(ch, &s.lines, s.groups)
 	} else {
-		s.groups = e.m.scan(ch.Data, s.groups)
+		s.groups = e.m.Scan(ch.Data, s.groups)
 	}
 	needLines := false
 	for _, g := range s.groups {
@@ -285,7 +286,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	if e.pack != nil {
 		s.hits = s.hits[:0]
 		for i, g := range s.groups {
-			if g&groupDB != 0 {
+			if g&accel.GroupDB != 0 {
 				s.hits = append(s.hits, i)
 			}
 		}
@@ -310,7 +311,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	res.Add(findings)
 }
 
-// unsettledGroups is matcher.scan on the lines of ch that are not settled
+// unsettledGroups is accel.Matcher.scan on the lines of ch that are not settled
 // (credscan.Settled), with no group for the others.
 func (e *Engine) unsettledGroups(ch credscan.Chunk, lines *rules.Lines, groups []uint8) []uint8 {
 	n := lines.Len()
@@ -330,7 +331,7 @@ func (e *Engine) unsettledGroups(ch credscan.Chunk, lines *rules.Lines, groups [
 		if j < n {
 			end = lines.Start(j)
 		}
-		sub = e.m.scan(ch.Data[lines.Start(i):end], sub)
+		sub = e.m.Scan(ch.Data[lines.Start(i):end], sub)
 		copy(groups[i:j], sub)
 		i = j
 	}
@@ -395,14 +396,14 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				continue
 			}
 			line := s.lines.Bytes(i)
-			// what the line's decoded segments say: no keyword of any
+			// what the line's decoded segments say: no accel.Keyword of any
 			// rule in them nor in the raw line, and nothing decodes
 			// further, leaves nothing for the decoding passes to find
 			need, percent := false, false
 			long := len(line) > longLine
 			s.spans = s.spans[:0]
-			if !probeDecode(line, func(dec []byte, from, to int) bool {
-				if dec == nil || mayDecode(dec) || e.gl.kw.any(dec) || (i < len(s.groups) && s.groups[i]&groupGitleaks != 0) {
+			if !accel.ProbeDecode(line, func(dec []byte, from, to int) bool {
+				if dec == nil || accel.MayDecode(dec) || e.gl.kw.Any(dec) || (i < len(s.groups) && s.groups[i]&accel.GroupGitleaks != 0) {
 					need = true
 					percent = percent || dec == nil && line[from] == '%'
 					s.spans = append(s.spans, [2]int{from, to})
@@ -415,7 +416,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				pct := [2]int{-1, -1}
 				if percent {
 					var skip bool
-					if pct, skip = percentSegment(line, s.spans); skip {
+					if pct, skip = accel.PercentSegment(line, s.spans); skip {
 						continue
 					}
 				}
@@ -438,12 +439,12 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 	}
 	if e.gl.deep != nil { // keywordless rules: every rule, on every line that may decode
 		for i := 0; i < n; {
-			if !mayDecode(s.lines.Bytes(i)) {
+			if !accel.MayDecode(s.lines.Bytes(i)) {
 				i++
 				continue
 			}
 			j := i + 1
-			for j < n && mayDecode(s.lines.Bytes(j)) {
+			for j < n && accel.MayDecode(s.lines.Bytes(j)) {
 				j++
 			}
 			run(e.gl.deep, i, j)
@@ -463,10 +464,10 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		s.unitLines[u] = s.unitLines[u][:0]
 	}
 	for i := 0; i < n && i < len(s.groups); i++ {
-		if s.groups[i]&groupGitleaks == 0 {
+		if s.groups[i]&accel.GroupGitleaks == 0 {
 			continue
 		}
-		e.gl.kw.each(s.lines.Bytes(i), func(units []int) bool {
+		e.gl.kw.Each(s.lines.Bytes(i), func(units []int) bool {
 			for _, u := range units {
 				if l := s.unitLines[u]; len(l) == 0 || l[len(l)-1] != i {
 					s.unitLines[u] = append(l, i)

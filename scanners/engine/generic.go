@@ -5,12 +5,14 @@ import (
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/credscan/credscan/scanners/engine/internal/accel"
 )
 
 // gitleaks' generic-api-key rule takes most of its regex time: its
 // keywords ("key", "token", "auth", "api", "access") are in a large share
 // of all source lines, and its expression has no literal to anchor on.
-// Yet a finding of it needs, after a keyword, an assignment operator and
+// Yet a finding of it needs, after a accel.Keyword, an assignment operator and
 // then a value of 12 characters or more (its entropy must exceed 3.5 bits,
 // which takes 12 distinct characters) holding a digit, "=", "+" or "/"
 // (its allowlist drops values of letters, "_", "." and "-" alone).
@@ -37,7 +39,7 @@ func init() {
 	}
 }
 
-// vaultRegex is gitleaks' vault-service-token expression. Its keyword
+// vaultRegex is gitleaks' vault-service-token expression. Its accel.Keyword
 // "s." is in most lines of Go, Python and JavaScript, but a token needs
 // exactly 24 letters and digits after "s." (or 90 word characters after
 // "hvs."), which vaultGate checks without the expression.
@@ -84,7 +86,7 @@ func litGate(lits []string) func(data []byte, from, to int) (int, bool) {
 		line := data[from:to]
 		for i := range line {
 			for _, l := range lits {
-				if fold[line[i]] == l[0] && hasPrefixFold(line[i:], l) {
+				if accel.Fold[line[i]] == l[0] && accel.HasPrefixFold(line[i:], l) {
 					return to, true
 				}
 			}
@@ -111,18 +113,18 @@ func isDefaultGeneric(r config.Rule) bool {
 	return false
 }
 
-// genericGate says whether a keyword starting in data[from:to] (one line)
+// genericGate says whether a accel.Keyword starting in data[from:to] (one line)
 // can begin a generic-api-key finding, and if so the offset where the
 // value it found ends (the value may sit on a later line).
 func genericGate(data []byte, from, to int) (end int, ok bool) {
 	for p := from; p < to; p++ {
-		switch fold[data[p]] {
+		switch accel.Fold[data[p]] {
 		case 'a', 'c', 'k', 'p', 's', 't':
 		default:
 			continue
 		}
 		for _, kw := range genericKeywords {
-			if !hasPrefixFold(data[p:], kw) {
+			if !accel.HasPrefixFold(data[p:], kw) {
 				continue
 			}
 			if e, ok := genericValue(data, p+len(kw)); ok {
@@ -133,7 +135,7 @@ func genericGate(data []byte, from, to int) (end int, ok bool) {
 	return 0, false
 }
 
-// genericValue looks, after a keyword ending at e, for an operator within
+// genericValue looks, after a accel.Keyword ending at e, for an operator within
 // 23 characters of the expression's "between" classes, then for a value
 // starting within 10 characters of it.
 func genericValue(data []byte, e int) (int, bool) {
@@ -206,7 +208,7 @@ func fixedWords(re *syntax.Regexp) []string {
 	case syntax.OpLiteral:
 		return []string{strings.ToLower(string(re.Rune))}
 	case syntax.OpCharClass:
-		if l := mustLits(re); len(l) == 1 {
+		if l := accel.MustLits(re); len(l) == 1 {
 			return l
 		}
 	case syntax.OpCapture:
@@ -248,7 +250,7 @@ func assignmentGate(ids []string) func(data []byte, from, to int) (int, bool) {
 	return func(data []byte, from, to int) (int, bool) {
 		for p := from; p < to; p++ {
 			for _, id := range ids {
-				if fold[data[p]] != id[0] || !hasPrefixFold(data[p:], id) {
+				if accel.Fold[data[p]] != id[0] || !accel.HasPrefixFold(data[p:], id) {
 					continue
 				}
 				e := p + len(id)

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/credscan/credscan/internal/regular"
+	"github.com/credscan/credscan/scanners/engine/internal/accel"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/viper"
@@ -74,14 +75,14 @@ type glUnit struct {
 	// returns the offset where a match found there may end (see
 	// genericGate, vaultGate, litGate).
 	gate func(data []byte, from, to int) (end int, ok bool)
-	// multiline is set when a keyword is a "-----BEGIN" marker: the
+	// multiline is set when a accel.Keyword is a "-----BEGIN" marker: the
 	// window runs on to the "-----END" line.
 	multiline bool
 	// deep runs the unit's rules with gitleaks' decoding passes, made on
 	// first use (few units are ever woken by decoded text)
 	deep *lazyDetector
 	// span is how many lines past its last woken line a window runs, for
-	// expressions that match line breaks (see newlineSpan)
+	// expressions that match line breaks (see accel.NewlineSpan)
 	span int
 	// anchors, when set, are literals (lower-case ASCII) every match
 	// holds: on a long line the rule runs on windows around them (see
@@ -118,7 +119,7 @@ func windowAnchors(r config.Rule, cfg *config.Config) []string {
 	if r.Regex == nil || r.Path != nil || len(lineAllowlists(r, cfg)) > 0 {
 		return nil
 	}
-	lits := requiredLiterals(r.Regex.String())
+	lits := accel.RequiredLiterals(r.Regex.String())
 	for _, l := range lits {
 		for i := 0; i < len(l); i++ {
 			if l[i] >= 0x80 || 'A' <= l[i] && l[i] <= 'Z' {
@@ -141,18 +142,14 @@ func lineAllowlists(r config.Rule, cfg *config.Config) []*config.Allowlist {
 	return out
 }
 
-// spanLines is how far past its last woken line the window of a rule that
-// matches line breaks runs (gitleaks' curl rules span up to 5 lines).
-const spanLines = 5
-
 // glDetector runs gitleaks' rules on windows of a chunk: each rule runs
 // on the lines that hold its own keywords, so a line woken by one rule's
-// keyword does not cost the other 221 rules' keyword checks, nor their
+// accel.Keyword does not cost the other 221 rules' accel.Keyword checks, nor their
 // regular expressions. It is safe for concurrent use: gitleaks'
 // DetectContext only reads the detector.
 type glDetector struct {
 	units []glUnit
-	kw    *kwIndex // keyword → units
+	kw    *accel.KwIndex // accel.Keyword → units
 	// keywordless is true when some regex rule has no keyword: gitleaks
 	// then runs it on every fragment, and so must we.
 	keywordless bool
@@ -168,8 +165,8 @@ type glDetector struct {
 	// decoded once rather than once per unit
 	deepSets   sync.Map // string → *lazyDetector
 	cfg        *config.Config
-	allowPaths []litMatcher // a match skips the file
-	needPaths  []litMatcher // a match makes fragments carry the path
+	allowPaths []accel.LitMatcher // a match skips the file
+	needPaths  []accel.LitMatcher // a match makes fragments carry the path
 }
 
 // pathMode says how gitleaks must see a file's path. Path checks are
@@ -186,12 +183,12 @@ const (
 func (g *glDetector) pathMode(path string) pathMode {
 	lower := strings.ToLower(path)
 	for _, m := range g.allowPaths {
-		if m.match(path, lower) {
+		if m.Match(path, lower) {
 			return pathAllowed
 		}
 	}
 	for _, m := range g.needPaths {
-		if m.match(path, lower) {
+		if m.Match(path, lower) {
 			return pathNeeded
 		}
 	}
@@ -210,12 +207,12 @@ func (g *glDetector) splitPaths(cfg *config.Config) (*config.Config, error) {
 		if a.MatchCondition == config.AllowlistMatchAnd || len(a.Paths) == 0 {
 			out.Allowlists = append(out.Allowlists, a)
 			for _, p := range a.Paths {
-				g.needPaths = append(g.needPaths, newLitMatcher(p))
+				g.needPaths = append(g.needPaths, accel.NewLitMatcher(p))
 			}
 			continue
 		}
 		for _, p := range a.Paths {
-			g.allowPaths = append(g.allowPaths, newLitMatcher(p))
+			g.allowPaths = append(g.allowPaths, accel.NewLitMatcher(p))
 		}
 		if len(a.Commits)+len(a.Regexes)+len(a.StopWords) == 0 {
 			continue
@@ -229,11 +226,11 @@ func (g *glDetector) splitPaths(cfg *config.Config) (*config.Config, error) {
 	}
 	for _, r := range cfg.Rules {
 		if r.Path != nil {
-			g.needPaths = append(g.needPaths, newLitMatcher(r.Path))
+			g.needPaths = append(g.needPaths, accel.NewLitMatcher(r.Path))
 		}
 		for _, a := range r.Allowlists {
 			for _, p := range a.Paths {
-				g.needPaths = append(g.needPaths, newLitMatcher(p))
+				g.needPaths = append(g.needPaths, accel.NewLitMatcher(p))
 			}
 		}
 	}
@@ -294,7 +291,7 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 			sub.Rules[id] = r
 			sub.OrderedRules = append(sub.OrderedRules, id)
 			if r.Regex != nil {
-				span = max(span, newlineSpan(r.Regex.String()))
+				span = max(span, accel.NewlineSpan(r.Regex.String()))
 			}
 			for _, k := range r.Keywords {
 				k = strings.ToLower(k)
@@ -318,8 +315,8 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 			if span <= 1 && !multiline {
 				un.anchors = windowAnchors(cfg.Rules[n], cfg)
 			}
-			if un.gate != nil && !multiline && assertionFree(un.lineAllows) {
-				un.stoppers = stopBytes(cfg.Rules[n].Regex.String())
+			if un.gate != nil && !multiline && accel.AssertionFree(un.lineAllows) {
+				un.stoppers = accel.StopBytes(cfg.Rules[n].Regex.String())
 			}
 			if un.anchors != nil || un.stoppers != nil {
 				free := sub
@@ -339,7 +336,7 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		g.keywords = append(g.keywords, k)
 	}
 	sort.Strings(g.keywords)
-	g.kw = newKWIndex(kws)
+	g.kw = accel.NewKWIndex(kws)
 	g.maxDecode = maxDecodeDepth
 	g.cfg = cfg
 	if g.keywordless { // only then do whole chunks go through every rule
@@ -414,7 +411,7 @@ func (g *glDetector) decodedUnits(text string, woken func(u int)) bool {
 			break
 		}
 		decoded = true
-		g.kw.each([]byte(cur), func(units []int) bool {
+		g.kw.Each([]byte(cur), func(units []int) bool {
 			for _, u := range units {
 				woken(u)
 			}
@@ -448,12 +445,12 @@ func ruleGate(r config.Rule, span int) func(data []byte, from, to int) (int, boo
 	if span > 0 {
 		return nil // the literals may be on a later line
 	}
-	lits := requiredLiterals(r.Regex.String())
+	lits := accel.RequiredLiterals(r.Regex.String())
 	if lits == nil {
 		return nil
 	}
 	for _, k := range r.Keywords {
-		if len(k) >= minLen(lits) {
+		if len(k) >= accel.MinLen(lits) {
 			return nil // the keywords tell as much
 		}
 	}
@@ -593,7 +590,7 @@ const pieceGap = 256
 
 // deepMargin is how much of a long line a window of the decoding passes
 // holds on each side of a segment: a match in decoded text runs from a
-// keyword before the segment (a generic key's is a few dozen bytes away)
+// accel.Keyword before the segment (a generic key's is a few dozen bytes away)
 // into it, and what reaches a window's edge makes the whole line run.
 const deepMargin = 512
 
@@ -601,8 +598,8 @@ const deepMargin = 512
 // around the segments that may decode (spans), instead of on the
 // whole line: each window runs the units its own decoded text wakes, and
 // only what is found in decoded text is kept (what the raw text holds,
-// the keyword-woken windows find). pct, when its start is not -1, is the
-// line's percent segment (see percentSpan), which one window must hold
+// the accel.Keyword-woken windows find). pct, when its start is not -1, is the
+// line's percent segment (see accel.PercentSpan), which one window must hold
 // whole. ok is false when the whole line must be run instead: the windows
 // would cover most of it or split the percent segment, an allowlist that
 // looks at whole lines matches this one, or a finding reached a cut edge.

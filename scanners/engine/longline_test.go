@@ -19,6 +19,8 @@ import (
 	"testing"
 
 	"github.com/zricethezav/gitleaks/v8/report"
+
+	"github.com/credscan/credscan/scanners/engine/internal/accel"
 )
 
 // fillerLines are real source lines, to build long lines from.
@@ -116,7 +118,7 @@ func TestLongLineWindowsMatchWholeLine(t *testing.T) {
 			line += "\n" + secrets[r.IntN(len(secrets))]() + " " + filler[r.IntN(len(filler))]
 		}
 		var woken []int
-		g.kw.each([]byte(line), func(units []int) bool {
+		g.kw.Each([]byte(line), func(units []int) bool {
 			woken = append(woken, units...)
 			return false
 		})
@@ -190,7 +192,7 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 			case k == 0:
 				b.WriteString(encode(secrets[r.IntN(len(secrets))]()))
 			case k == 1 && trial%2 == 0:
-				b.WriteString(secrets[r.IntN(len(secrets))]()) // raw: found by the keyword windows, not here
+				b.WriteString(secrets[r.IntN(len(secrets))]()) // raw: found by the accel.Keyword windows, not here
 			case k == 2 && trial%3 == 0:
 				b.WriteString([]string{"%9C", "%2B", "100%25"}[r.IntN(3)]) // a stray escape
 			default:
@@ -203,17 +205,17 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 		}
 		if trial%4 == 1 {
 			// a secret in base64, then one in escapes, then an escape of
-			// a byte that is not printable, far from the others: the
+			// a byte that is not accel.Printable, far from the others: the
 			// line's percent segment, from the first escape to that one,
 			// decodes to nothing
 			b.WriteString(" " + base64.StdEncoding.EncodeToString([]byte(secrets[r.IntN(len(secrets))]())) + strings.Repeat(" filler", 200))
 			b.WriteString(" " + url.QueryEscape(secrets[r.IntN(len(secrets))]()) + strings.Repeat(" filler", 200) + " %9C")
 		}
 		line := []byte(b.String())
-		keywords, escapes := g.kw.any(line), false
+		keywords, escapes := g.kw.Any(line), false
 		var spans [][2]int
-		probeDecode(line, func(dec []byte, from, to int) bool {
-			if dec == nil || mayDecode(dec) || g.kw.any(dec) || keywords {
+		accel.ProbeDecode(line, func(dec []byte, from, to int) bool {
+			if dec == nil || accel.MayDecode(dec) || g.kw.Any(dec) || keywords {
 				spans = append(spans, [2]int{from, to})
 				escapes = escapes || dec == nil && line[from] == '%'
 			}
@@ -225,7 +227,7 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 		pct := [2]int{-1, -1}
 		if escapes { // the percent segment must sit in one window
 			var skip bool
-			if pct, skip = percentSegment(line, spans); skip {
+			if pct, skip = accel.PercentSegment(line, spans); skip {
 				continue // the engine skips it (TestPercentSpanThatFailsDecodesNothing)
 			}
 		}
@@ -318,7 +320,7 @@ func TestPieceWindowsMatchWholeWindow(t *testing.T) {
 		}
 		text := b.String()
 		var woken []int
-		g.kw.each([]byte(text), func(units []int) bool {
+		g.kw.Each([]byte(text), func(units []int) bool {
 			woken = append(woken, units...)
 			return false
 		})
@@ -351,7 +353,7 @@ func TestPieceWindowsMatchWholeWindow(t *testing.T) {
 // Stoppers are the bytes outside every literal and class of an
 // expression, case folding included.
 func TestStopBytes(t *testing.T) {
-	s := stopBytes(`(?i)key\s*[=:]\s*([a-z0-9]{8,})`)
+	s := accel.StopBytes(`(?i)key\s*[=:]\s*([a-z0-9]{8,})`)
 	for _, c := range "kKeEyY=: \t\n\r0aZ" {
 		if s[c] {
 			t.Errorf("%q is a stopper", c)
@@ -362,19 +364,19 @@ func TestStopBytes(t *testing.T) {
 			t.Errorf("%q is not a stopper", c)
 		}
 	}
-	if n := stopBytes(`a.b`); n == nil || !n['\n'] || n['('] || stopBytes(`(?s)a.b`) != nil {
+	if n := accel.StopBytes(`a.b`); n == nil || !n['\n'] || n['('] || accel.StopBytes(`(?s)a.b`) != nil {
 		t.Error("an expression with . has no stoppers but the line break at most")
 	}
-	if !assertionFree(nil) || assertionFree([]*regexp.Regexp{regexp.MustCompile(`^x`)}) || assertionFree([]*regexp.Regexp{regexp.MustCompile(`\bx`)}) {
-		t.Error("assertionFree is wrong")
+	if !accel.AssertionFree(nil) || accel.AssertionFree([]*regexp.Regexp{regexp.MustCompile(`^x`)}) || accel.AssertionFree([]*regexp.Regexp{regexp.MustCompile(`\bx`)}) {
+		t.Error("accel.AssertionFree is wrong")
 	}
 }
 
 // A line whose percent segment (first escape to last) holds an escape of
-// a byte that is not printable decodes to nothing there, in gitleaks:
+// a byte that is not accel.Printable decodes to nothing there, in gitleaks:
 // when everything else on it that may decode sits inside that segment,
 // the engine does not run the decoding passes on it. They must indeed
-// find nothing in decoded text; and with that one escape printable, they
+// find nothing in decoded text; and with that one escape accel.Printable, they
 // must find something, or the test proves nothing.
 func TestPercentSpanThatFailsDecodesNothing(t *testing.T) {
 	g, err := newGLDetector("", 5)
@@ -427,12 +429,12 @@ func TestPercentSpanThatFailsDecodesNothing(t *testing.T) {
 		bad := fmt.Sprintf("%%%02X", []byte{0x01, 0x08, 0x7f, 0x80, 0x9c, 0xff}[r.IntN(6)])
 		b.WriteString(bad + " %41")
 		line := b.String()
-		from, to, ok := percentSpan([]byte(line))
+		from, to, ok := accel.PercentSpan([]byte(line))
 		if ok {
 			t.Fatalf("trial %d: the span decodes despite %s", trial, bad)
 		}
 		inside := true
-		probeDecode([]byte(line), func(_ []byte, a, z int) bool {
+		accel.ProbeDecode([]byte(line), func(_ []byte, a, z int) bool {
 			inside = inside && a >= from && z <= to
 			return false
 		})
@@ -447,7 +449,7 @@ func TestPercentSpanThatFailsDecodesNothing(t *testing.T) {
 			teeth++
 		}
 	}
-	t.Logf("%d lines skipped, %d of which hold findings once their escape is printable", skipped, teeth)
+	t.Logf("%d lines skipped, %d of which hold findings once their escape is accel.Printable", skipped, teeth)
 	if skipped < 100 || teeth < 50 {
 		t.Fatal("too little compared")
 	}

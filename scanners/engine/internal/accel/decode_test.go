@@ -1,4 +1,4 @@
-package engine
+package accel
 
 import (
 	"encoding/base64"
@@ -33,16 +33,16 @@ func TestMayDecodeCases(t *testing.T) {
 		{"import github.com/zricethezav/gitleaks/v8/detect", false},
 		{"TestSomethingVeryLongIndeed(t)", false},
 	} {
-		if got := mayDecode(tc.in); got != tc.want {
-			t.Errorf("mayDecode(%q) = %v, want %v", tc.in, got, tc.want)
+		if got := MayDecode(tc.in); got != tc.want {
+			t.Errorf("MayDecode(%q) = %v, want %v", tc.in, got, tc.want)
 		}
-		if gitleaksDecodes(tc.in) && !mayDecode(tc.in) {
-			t.Errorf("gitleaks decodes %q but mayDecode says no", tc.in)
+		if gitleaksDecodes(tc.in) && !MayDecode(tc.in) {
+			t.Errorf("gitleaks decodes %q but MayDecode says no", tc.in)
 		}
 	}
 }
 
-// TestMayDecodeNeverMisses compares mayDecode with gitleaks' decoder on
+// TestMayDecodeNeverMisses compares MayDecode with gitleaks' decoder on
 // random lines built from the characters its encodings use.
 func TestMayDecodeNeverMisses(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -59,8 +59,8 @@ func TestMayDecodeNeverMisses(t *testing.T) {
 		s := b.String()
 		if gitleaksDecodes(s) {
 			yes++
-			if !mayDecode(s) {
-				t.Fatalf("gitleaks decodes %q but mayDecode says no", s)
+			if !MayDecode(s) {
+				t.Fatalf("gitleaks decodes %q but MayDecode says no", s)
 			}
 		}
 	}
@@ -74,8 +74,8 @@ func FuzzMayDecode(f *testing.F) {
 	f.Add("dG9rZW46IHNlY3JldHZhbHVl")
 	f.Add(`\u0041 U+0042 `)
 	f.Fuzz(func(t *testing.T, s string) {
-		if gitleaksDecodes(s) && !mayDecode(s) {
-			t.Fatalf("gitleaks decodes %q but mayDecode says no", s)
+		if gitleaksDecodes(s) && !MayDecode(s) {
+			t.Fatalf("gitleaks decodes %q but MayDecode says no", s)
 		}
 	})
 }
@@ -96,31 +96,8 @@ func TestHasSpecial(t *testing.T) {
 			w |= uint64(c) << (8 * i)
 			want = want || c == '%' || c == '\\' || c == '+'
 		}
-		if hasSpecial(w) != want {
-			t.Fatalf("hasSpecial(%q) = %v", b, !want)
+		if HasSpecial(w) != want {
+			t.Fatalf("HasSpecial(%q) = %v", b, !want)
 		}
-	}
-}
-
-// A window's key names the unit, the path and the text; the set forgets
-// everything when full.
-func TestQuietWindows(t *testing.T) {
-	var q quietWindows
-	k := q.key(1, "a.go", []byte("token = x"))
-	for _, other := range [][2]uint64{q.key(2, "a.go", []byte("token = x")), q.key(1, "b.go", []byte("token = x")), q.key(1, "a.go", []byte("token = y")), q.key(1, "a.gotoken", []byte(" = x"))} {
-		if other == k {
-			t.Fatal("two different windows share a key")
-		}
-	}
-	q.add(k)
-	if !q.has(k) || q.has(q.key(1, "a.go", []byte("token = y"))) {
-		t.Fatal("has")
-	}
-	for i := 0; len(q.seen) < maxQuiet; i++ {
-		q.add([2]uint64{uint64(i), 7})
-	}
-	q.add([2]uint64{1, 1})
-	if q.has(k) || !q.has([2]uint64{1, 1}) || len(q.seen) != 1 {
-		t.Fatal("a full set was not emptied")
 	}
 }

@@ -1,4 +1,10 @@
-package engine
+// Package accel holds the engine's speed-ups, each exact by construction and
+// tested against what it stands in for: the keyword prefilter that wakes
+// rules only on lines holding their keywords, the probe that tells which
+// lines hold something gitleaks' decoding passes could decode, and the
+// analysis of a regular expression's required literals, stop bytes and line
+// span.
+package accel
 
 import (
 	"bytes"
@@ -6,42 +12,42 @@ import (
 	"strings"
 )
 
-// Keyword groups: which detector a keyword wakes.
+// Keyword groups: which detector a Keyword wakes.
 const (
-	groupDB       uint8 = 1 << iota // credscan's DB rule pack
-	groupGitleaks                   // gitleaks' rules
+	GroupDB       uint8 = 1 << iota // credscan's DB rule pack
+	GroupGitleaks                   // gitleaks' rules
 )
 
-var fold [256]byte
+var Fold [256]byte
 
 func init() {
-	for i := range fold {
+	for i := range Fold {
 		c := byte(i)
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		fold[i] = c
+		Fold[i] = c
 	}
 }
 
-type keyword struct {
+type Keyword struct {
 	lower  string
 	groups uint8
 }
 
-// matcher finds case-insensitive ASCII keywords and marks the lines that
+// Matcher finds case-insensitive ASCII keywords and marks the lines that
 // hold them. It reads every byte once: a bigram of the folded bytes is
-// looked up in a 128 KiB table, and only bigrams that start a keyword are
+// looked up in a 128 KiB table, and only bigrams that start a Keyword are
 // compared further. Once a line has woken every group it skips to the next
-// line. A matcher is immutable and safe for concurrent use.
-type matcher struct {
+// line. A Matcher is immutable and safe for concurrent use.
+type Matcher struct {
 	bucket [1 << 16]uint16 // bigram → 1 + index into buckets, 0 when none
-	lists  [][]keyword
+	lists  [][]Keyword
 	all    uint8
 }
 
-func newMatcher(kws map[string]uint8) *matcher {
-	m := &matcher{}
+func NewMatcher(kws map[string]uint8) *Matcher {
+	m := &Matcher{}
 	for kw, g := range kws {
 		kw = strings.ToLower(kw)
 		if len(kw) < 2 {
@@ -61,7 +67,7 @@ func newMatcher(kws map[string]uint8) *matcher {
 			}
 		}
 		if !merged {
-			m.lists[i] = append(m.lists[i], keyword{lower: kw, groups: g})
+			m.lists[i] = append(m.lists[i], Keyword{lower: kw, groups: g})
 		}
 		m.all |= g
 	}
@@ -70,7 +76,7 @@ func newMatcher(kws map[string]uint8) *matcher {
 
 // scan returns, for each line of data (0-based), the groups its keywords
 // woke, in lineGroups (reused when it has capacity), and the number of lines.
-func (m *matcher) scan(data []byte, lineGroups []uint8) []uint8 {
+func (m *Matcher) Scan(data []byte, lineGroups []uint8) []uint8 {
 	lineGroups = lineGroups[:0]
 	line := uint8(0)
 	n := len(data)
@@ -84,12 +90,12 @@ func (m *matcher) scan(data []byte, lineGroups []uint8) []uint8 {
 		if i+1 >= n {
 			break
 		}
-		b := m.bucket[uint16(fold[c])<<8|uint16(fold[data[i+1]])]
+		b := m.bucket[uint16(Fold[c])<<8|uint16(Fold[data[i+1]])]
 		if b == 0 {
 			continue
 		}
 		for _, kw := range m.lists[b-1] {
-			if line&kw.groups == kw.groups || !hasPrefixFold(data[i:], kw.lower) {
+			if line&kw.groups == kw.groups || !HasPrefixFold(data[i:], kw.lower) {
 				continue
 			}
 			line |= kw.groups
@@ -108,31 +114,31 @@ func (m *matcher) scan(data []byte, lineGroups []uint8) []uint8 {
 	return lineGroups
 }
 
-func hasPrefixFold(b []byte, lower string) bool {
+func HasPrefixFold(b []byte, lower string) bool {
 	if len(b) < len(lower) {
 		return false
 	}
 	for i := 0; i < len(lower); i++ {
-		if fold[b[i]] != lower[i] {
+		if Fold[b[i]] != lower[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// kwIndex finds which keywords, and so which units, a line holds.
-type kwIndex struct {
+// KwIndex finds which keywords, and so which units, a line holds.
+type KwIndex struct {
 	bucket [1 << 16]uint16 // bigram → 1 + index into lists, 0 when none
-	lists  [][]kwUnits
+	lists  [][]KwUnits
 }
 
-type kwUnits struct {
+type KwUnits struct {
 	lower string
 	units []int
 }
 
-func newKWIndex(kws map[string][]int) *kwIndex {
-	k := &kwIndex{}
+func NewKWIndex(kws map[string][]int) *KwIndex {
+	k := &KwIndex{}
 	var names []string
 	for kw := range kws {
 		names = append(names, kw)
@@ -148,21 +154,21 @@ func newKWIndex(kws map[string][]int) *kwIndex {
 			k.bucket[b] = uint16(len(k.lists))
 		}
 		i := k.bucket[b] - 1
-		k.lists[i] = append(k.lists[i], kwUnits{lower: kw, units: kws[kw]})
+		k.lists[i] = append(k.lists[i], KwUnits{lower: kw, units: kws[kw]})
 	}
 	return k
 }
 
-// each calls f with the units of every keyword line holds (a unit may
+// each calls f with the units of every Keyword line holds (a unit may
 // come more than once), until f returns true; it reports whether f did.
-func (k *kwIndex) each(line []byte, f func(units []int) (stop bool)) bool {
+func (k *KwIndex) Each(line []byte, f func(units []int) (stop bool)) bool {
 	for i := 0; i+1 < len(line); i++ {
-		b := k.bucket[uint16(fold[line[i]])<<8|uint16(fold[line[i+1]])]
+		b := k.bucket[uint16(Fold[line[i]])<<8|uint16(Fold[line[i+1]])]
 		if b == 0 {
 			continue
 		}
 		for _, kw := range k.lists[b-1] {
-			if hasPrefixFold(line[i:], kw.lower) && f(kw.units) {
+			if HasPrefixFold(line[i:], kw.lower) && f(kw.units) {
 				return true
 			}
 		}
@@ -170,7 +176,7 @@ func (k *kwIndex) each(line []byte, f func(units []int) (stop bool)) bool {
 	return false
 }
 
-// any says whether b holds any keyword.
-func (k *kwIndex) any(b []byte) bool {
-	return k.each(b, func([]int) bool { return true })
+// any says whether b holds any Keyword.
+func (k *KwIndex) Any(b []byte) bool {
+	return k.Each(b, func([]int) bool { return true })
 }

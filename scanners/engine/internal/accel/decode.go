@@ -1,4 +1,4 @@
-package engine
+package accel
 
 import (
 	"encoding/base64"
@@ -9,7 +9,7 @@ import (
 // gitleaks' decoding passes look for percent, unicode, hex and base64
 // segments with one regular expression over the whole fragment, decode
 // them, and run every rule again. Most fragments hold nothing that decodes
-// to text, and mayDecode tells so in one pass over the bytes, so that the
+// to text, and MayDecode tells so in one pass over the bytes, so that the
 // passes run only where they can find something.
 
 var b64Class, hexClass, likelyB64 [256]bool
@@ -24,8 +24,8 @@ func init() {
 	}
 }
 
-// printable is gitleaks' notion of printable ASCII.
-func printable(b byte) bool { return '\x08' < b && b < '\x7f' }
+// Printable is gitleaks' notion of Printable ASCII.
+func Printable(b byte) bool { return '\x08' < b && b < '\x7f' }
 
 func hexVal(b byte) byte {
 	switch {
@@ -37,40 +37,40 @@ func hexVal(b byte) byte {
 	return b - 'A' + 10
 }
 
-func hex4[T ~string | ~[]byte](s T) bool {
+func Hex4[T ~string | ~[]byte](s T) bool {
 	if len(s) < 4 {
 		return false
 	}
 	return hexClass[s[0]] && hexClass[s[1]] && hexClass[s[2]] && hexClass[s[3]]
 }
 
-// mayDecode says whether gitleaks' decoder could find a segment of s that
+// MayDecode says whether gitleaks' decoder could find a segment of s that
 // decodes to something. It errs towards yes, never towards no.
 //
 // The decoder's expression is an alternation (percent, unicode, hex,
-// base64) matched leftmost-first. A percent escape of a printable byte or
+// base64) matched leftmost-first. A percent escape of a Printable byte or
 // a unicode escape is a yes. Hex and base64 segments start where a run of
 // base64 characters starts, or where a percent escape ends inside one; a
 // segment starting there is hex when 32 hex digits follow (up to the last
 // of them), else base64 to the run's end (with up to two "=") when that
-// is 16 characters or more. Each is a yes when it decodes to printable
+// is 16 characters or more. Each is a yes when it decodes to Printable
 // text, as the decoder requires.
-func mayDecode[T ~string | ~[]byte](s T) bool {
-	return probeDecode(s, func([]byte, int, int) bool { return true })
+func MayDecode[T ~string | ~[]byte](s T) bool {
+	return ProbeDecode(s, func([]byte, int, int) bool { return true })
 }
 
-// probeDecode is mayDecode that shows each segment found to visit, with
+// ProbeDecode is MayDecode that shows each segment found to visit, with
 // its place s[from:to]: the decoded bytes of a hex or base64 segment, nil
 // for a percent or unicode escape (whose decoded segment depends on the
 // whole line; the place is the escape's). visit returns true to stop;
-// probeDecode returns whether any segment was found.
-func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to int) bool) bool {
+// ProbeDecode returns whether any segment was found.
+func ProbeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to int) bool) bool {
 	n := len(s)
 	found := false
 	percent := false
 	for i := 0; i < n; i++ {
 		// skip eight bytes at a time while none is '%', '\\' or '+'
-		for i+8 <= n && !hasSpecial(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+		for i+8 <= n && !HasSpecial(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
 			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
 			i += 8
 		}
@@ -80,7 +80,7 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 		switch c := s[i]; c {
 		case '%':
 			if i+2 < n && hexClass[s[i+1]] && hexClass[s[i+2]] {
-				if printable(hexVal(s[i+1])<<4 | hexVal(s[i+2])) {
+				if Printable(hexVal(s[i+1])<<4 | hexVal(s[i+2])) {
 					found = true
 					if visit(nil, i, i+3) {
 						return true
@@ -89,14 +89,14 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 				percent = true
 			}
 		case '\\':
-			if i+1 < n && (s[i+1]|0x20) == 'u' && hex4(s[i+2:]) {
+			if i+1 < n && (s[i+1]|0x20) == 'u' && Hex4(s[i+2:]) {
 				found = true
 				if visit(nil, i, i+6) {
 					return true
 				}
 			}
 		case '+':
-			if i > 0 && s[i-1] == 'U' && hex4(s[i+1:]) {
+			if i > 0 && s[i-1] == 'U' && Hex4(s[i+1:]) {
 				found = true
 				if visit(nil, i-1, i+5) {
 					return true
@@ -127,7 +127,7 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 		if j-i < 16 {
 			continue
 		}
-		f, stop := segmentsDecode(s, i, j, k, visit)
+		f, stop := SegmentsDecode(s, i, j, k, visit)
 		found = found || f
 		if stop {
 			return true
@@ -135,7 +135,7 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 		if percent {
 			for q := i + 1; q < j; q++ {
 				if q >= 3 && s[q-3] == '%' && hexClass[s[q-2]] && hexClass[s[q-1]] {
-					f, stop := segmentsDecode(s, q, j, k, visit)
+					f, stop := SegmentsDecode(s, q, j, k, visit)
 					found = found || f
 					if stop {
 						return true
@@ -147,17 +147,17 @@ func probeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 	return found
 }
 
-// segmentsDecode tries the segments the decoder would match from p in the
+// SegmentsDecode tries the segments the decoder would match from p in the
 // run s[p:j], followed by the padding s[j:k], showing those that decode
 // to visit. It returns whether one decoded, and whether visit stopped.
-func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte, int, int) bool) (found, stop bool) {
+func SegmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte, int, int) bool) (found, stop bool) {
 	for p < j {
 		h := p
 		for h < j && hexClass[s[h]] {
 			h++
 		}
 		if h-p >= 32 {
-			if dec := hexDecodes(s[p:h]); dec != nil {
+			if dec := HexDecodes(s[p:h]); dec != nil {
 				found = true
 				if visit(dec, p, h) {
 					return true, true
@@ -167,7 +167,7 @@ func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte, in
 			continue
 		}
 		if j-p >= 16 {
-			if dec := base64Decodes(string(s[p:k])); dec != nil {
+			if dec := Base64Decodes(string(s[p:k])); dec != nil {
 				return true, visit(dec, p, k)
 			}
 		}
@@ -176,9 +176,9 @@ func segmentsDecode[T ~string | ~[]byte](s T, p, j, k int, visit func([]byte, in
 	return found, false
 }
 
-// hexDecodes is the decoder's test of a hex segment (an even length, a
-// digit, and printable bytes); it returns the decoded bytes, or nil.
-func hexDecodes[T ~string | ~[]byte](s T) []byte {
+// HexDecodes is the decoder's test of a hex segment (an even length, a
+// digit, and Printable bytes); it returns the decoded bytes, or nil.
+func HexDecodes[T ~string | ~[]byte](s T) []byte {
 	if len(s)%2 != 0 {
 		return nil
 	}
@@ -187,7 +187,7 @@ func hexDecodes[T ~string | ~[]byte](s T) []byte {
 	for i := 0; i < len(s); i += 2 {
 		digit = digit || s[i] <= '9' || s[i+1] <= '9'
 		b := hexVal(s[i])<<4 | hexVal(s[i+1])
-		if !printable(b) {
+		if !Printable(b) {
 			return nil
 		}
 		out = append(out, b)
@@ -198,11 +198,11 @@ func hexDecodes[T ~string | ~[]byte](s T) []byte {
 	return out
 }
 
-// base64Decodes is the decoder's test of a base64 segment: a character
-// that words rarely hold, and printable bytes decoded with the standard
+// Base64Decodes is the decoder's test of a base64 segment: a character
+// that words rarely hold, and Printable bytes decoded with the standard
 // alphabet, else with the URL alphabet without padding; it returns the
 // decoded bytes, or nil.
-func base64Decodes(seg string) []byte {
+func Base64Decodes(seg string) []byte {
 	likely := false
 	for i := 0; i < len(seg); i++ {
 		likely = likely || likelyB64[seg[i]]
@@ -211,49 +211,49 @@ func base64Decodes(seg string) []byte {
 		return nil
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
-		if dec, err := enc.DecodeString(seg); err == nil && allPrintable(dec) {
+		if dec, err := enc.DecodeString(seg); err == nil && AllPrintable(dec) {
 			return dec
 		}
 	}
 	return nil
 }
 
-func allPrintable(b []byte) bool {
+func AllPrintable(b []byte) bool {
 	for _, c := range b {
-		if !printable(c) {
+		if !Printable(c) {
 			return false
 		}
 	}
 	return true
 }
 
-// hasSpecial reports whether any byte of w is '%', '\\' or '+' (the bytes
+// HasSpecial reports whether any byte of w is '%', '\\' or '+' (the bytes
 // that start a percent, \u or U+ escape).
-func hasSpecial(w uint64) bool {
+func HasSpecial(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
 	return zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones)) != 0
 }
 
-// percentSegment says, for a long line with percent escapes whose
+// PercentSegment says, for a long line with percent escapes whose
 // segments that may decode are at spans, where the percent segment is
 // (which a window must hold whole), or that the decoding passes can find
 // nothing on the line (skip): gitleaks decodes nothing of a segment with
-// an escape that is not printable, nor of what sits in it.
-func percentSegment(line []byte, spans [][2]int) (pct [2]int, skip bool) {
-	a, b, ok := percentSpan(line)
+// an escape that is not Printable, nor of what sits in it.
+func PercentSegment(line []byte, spans [][2]int) (pct [2]int, skip bool) {
+	a, b, ok := PercentSpan(line)
 	if !ok && !slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] < a || sp[1] > b }) {
 		return pct, true
 	}
 	return [2]int{a, b}, false
 }
 
-// percentSpan is the segment gitleaks' decoder takes as percent-encoded
+// PercentSpan is the segment gitleaks' decoder takes as percent-encoded
 // on a line: from its first escape (%XX) to the end of its last one. ok
 // says whether it decodes: gitleaks drops the whole segment when one
-// escape is not of a printable byte. (No other kind of segment can hold a
+// escape is not of a Printable byte. (No other kind of segment can hold a
 // '%', so none starts before the first escape and covers it.)
-func percentSpan(line []byte) (from, to int, ok bool) {
+func PercentSpan(line []byte) (from, to int, ok bool) {
 	from, to = -1, -1
 	for i := 0; i+2 < len(line); i++ {
 		if line[i] == '%' && hexClass[line[i+1]] && hexClass[line[i+2]] {
@@ -269,7 +269,7 @@ func percentSpan(line []byte) (from, to int, ok bool) {
 	// decoded as gitleaks does: left to right, an escape at a time
 	for i := from; i < to; {
 		if line[i] == '%' && i+2 < to && hexClass[line[i+1]] && hexClass[line[i+2]] {
-			if !printable(hexVal(line[i+1])<<4 | hexVal(line[i+2])) {
+			if !Printable(hexVal(line[i+1])<<4 | hexVal(line[i+2])) {
 				return from, to, false
 			}
 			i += 3

@@ -1,37 +1,12 @@
 package engine
 
 import (
-	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
-)
 
-func TestRequiredLiterals(t *testing.T) {
-	for _, tc := range []struct {
-		re   string
-		want []string
-	}{
-		{`gitleaks\.toml`, []string{"gitleaks.toml"}},
-		{`(?i)\.(?:bmp|gif|jpe?g|png)$`, []string{"bmp", "gif", "jp", "png"}},
-		{`(?:^|/)node_modules(?:/.*)?$`, []string{"node_modules"}},
-		{`(?i)(?:^|/)[a-z0-9_.]+-[0-9.]+\.dist-info(?:/.+)?$`, []string{".dist-info"}},
-		{`go\.(?:mod|sum|work(?:\.sum)?)$`, []string{"go."}},
-		{`(?i)KEY`, []string{"key"}},
-		{`a|.*`, nil},  // the second branch needs nothing
-		{`x\d+y`, nil}, // single characters are not worth a check
-		{`[`, nil},     // not a regular expression
-		{`(ab)+c?`, []string{"ab"}},
-	} {
-		got := requiredLiterals(tc.re)
-		sort.Strings(got)
-		sort.Strings(tc.want)
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("requiredLiterals(%q) = %q, want %q", tc.re, got, tc.want)
-		}
-	}
-}
+	"github.com/credscan/credscan/scanners/engine/internal/accel"
+)
 
 // TestLitMatcherAgrees checks that the literal guard never hides a match
 // of gitleaks' own path expressions.
@@ -65,12 +40,12 @@ func TestLitMatcherAgrees(t *testing.T) {
 	guarded := 0
 	for _, e := range exprs {
 		re := regexp.MustCompile(e)
-		m := newLitMatcher(re)
-		if m.lits != nil {
+		m := accel.NewLitMatcher(re)
+		if m.Guarded() {
 			guarded++
 		}
 		for _, p := range paths {
-			if re.MatchString(p) != m.match(p, strings.ToLower(p)) {
+			if re.MatchString(p) != m.Match(p, strings.ToLower(p)) {
 				t.Errorf("%q on %q: guard disagrees with the expression", e, p)
 			}
 		}

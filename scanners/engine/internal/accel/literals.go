@@ -1,4 +1,4 @@
-package engine
+package accel
 
 import (
 	"regexp"
@@ -9,23 +9,23 @@ import (
 	"unicode/utf8"
 )
 
-// requiredLiterals returns strings, lower-cased, of which at least one
+// RequiredLiterals returns strings, lower-cased, of which at least one
 // occurs (case-insensitively) in every text the regular expression
 // matches; nil when it cannot tell. A text holding none of them cannot
 // match, which is far cheaper to check than running the expression.
-func requiredLiterals(expr string) []string {
+func RequiredLiterals(expr string) []string {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil
 	}
-	lits := mustLits(re.Simplify())
-	if minLen(lits) < 2 {
+	lits := MustLits(re.Simplify())
+	if MinLen(lits) < 2 {
 		return nil
 	}
 	return lits
 }
 
-func mustLits(re *syntax.Regexp) []string {
+func MustLits(re *syntax.Regexp) []string {
 	switch re.Op {
 	case syntax.OpLiteral:
 		return []string{strings.ToLower(string(re.Rune))}
@@ -48,10 +48,10 @@ func mustLits(re *syntax.Regexp) []string {
 		}
 		return nil
 	case syntax.OpCapture, syntax.OpPlus:
-		return mustLits(re.Sub[0])
+		return MustLits(re.Sub[0])
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
-			return mustLits(re.Sub[0])
+			return MustLits(re.Sub[0])
 		}
 		return nil
 	case syntax.OpConcat:
@@ -60,12 +60,12 @@ func mustLits(re *syntax.Regexp) []string {
 		var run strings.Builder
 		consider := func(l []string) {
 			// longer literals first, then fewer of them
-			if l != nil && (best == nil || minLen(l) > minLen(best) || minLen(l) == minLen(best) && len(l) < len(best)) {
+			if l != nil && (best == nil || MinLen(l) > MinLen(best) || MinLen(l) == MinLen(best) && len(l) < len(best)) {
 				best = l
 			}
 		}
 		for _, s := range re.Sub {
-			if l := mustLits(s); len(l) == 1 && (s.Op == syntax.OpLiteral || s.Op == syntax.OpCharClass) {
+			if l := MustLits(s); len(l) == 1 && (s.Op == syntax.OpLiteral || s.Op == syntax.OpCharClass) {
 				run.WriteString(l[0])
 				continue
 			} else {
@@ -83,7 +83,7 @@ func mustLits(re *syntax.Regexp) []string {
 	case syntax.OpAlternate:
 		var out []string
 		for _, s := range re.Sub {
-			l := mustLits(s)
+			l := MustLits(s)
 			if l == nil {
 				return nil
 			}
@@ -94,7 +94,7 @@ func mustLits(re *syntax.Regexp) []string {
 	return nil
 }
 
-func minLen(lits []string) int {
+func MinLen(lits []string) int {
 	if len(lits) == 0 {
 		return 0
 	}
@@ -105,21 +105,24 @@ func minLen(lits []string) int {
 	return m
 }
 
-// litMatcher is a regular expression guarded by its required literals.
-type litMatcher struct {
+// LitMatcher is a regular expression guarded by its required literals.
+type LitMatcher struct {
 	lits []string
 	re   interface{ MatchString(string) bool }
 }
 
-func newLitMatcher(re interface {
+func NewLitMatcher(re interface {
 	MatchString(string) bool
 	String() string
-}) litMatcher {
-	return litMatcher{lits: requiredLiterals(re.String()), re: re}
+}) LitMatcher {
+	return LitMatcher{lits: RequiredLiterals(re.String()), re: re}
 }
 
-// match says whether the expression matches s; lower is s lower-cased.
-func (m litMatcher) match(s, lower string) bool {
+// Guarded says whether the matcher has literals to check first.
+func (m LitMatcher) Guarded() bool { return m.lits != nil }
+
+// Match says whether the expression matches s; lower is s lower-cased.
+func (m LitMatcher) Match(s, lower string) bool {
 	if m.lits != nil {
 		found := false
 		for _, l := range m.lits {
@@ -135,14 +138,14 @@ func (m litMatcher) match(s, lower string) bool {
 	return m.re.MatchString(s)
 }
 
-// newlineSpan says how many line breaks inside a match of the regular
+// NewlineSpan says how many line breaks inside a match of the regular
 // expression a scan must allow for: 0 when it cannot match one, 1 when
-// only white space (\s) can, and spanLines when it matches line breaks
+// only white space (\s) can, and SpanLines when it matches line breaks
 // on purpose ([\r\n], a literal \n, or . with the s flag).
-func newlineSpan(expr string) int {
+func NewlineSpan(expr string) int {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return spanLines
+		return SpanLines
 	}
 	span := 0
 	// atEnd: nothing follows in the match, so a single line break matched
@@ -151,10 +154,10 @@ func newlineSpan(expr string) int {
 	walk = func(re *syntax.Regexp, atEnd bool) {
 		switch re.Op {
 		case syntax.OpAnyChar:
-			span = spanLines
+			span = SpanLines
 		case syntax.OpLiteral:
 			if slices.Contains(re.Rune, '\n') {
-				span = spanLines
+				span = SpanLines
 			}
 		case syntax.OpCharClass:
 			nl, sp := false, false
@@ -165,7 +168,7 @@ func newlineSpan(expr string) int {
 			switch {
 			case !nl || atEnd:
 			case !sp:
-				span = spanLines
+				span = SpanLines
 			default:
 				span = max(span, 1)
 			}
@@ -188,10 +191,10 @@ func newlineSpan(expr string) int {
 	return span
 }
 
-// stopBytes returns the ASCII bytes that no match of the expression can
+// StopBytes returns the ASCII bytes that no match of the expression can
 // hold (in no literal or class of it, case folding included), or nil when
 // there are none. Bytes from 0x80 up are never stoppers.
-func stopBytes(expr string) *[128]bool {
+func StopBytes(expr string) *[128]bool {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil
@@ -243,10 +246,10 @@ func stopBytes(expr string) *[128]bool {
 	return &stop
 }
 
-// assertionFree says whether no expression asserts anything about where
+// AssertionFree says whether no expression asserts anything about where
 // it matches (line or text edges, word boundaries): then one that does not
 // match a text matches no part of it either.
-func assertionFree(res []*regexp.Regexp) bool {
+func AssertionFree(res []*regexp.Regexp) bool {
 	for _, r := range res {
 		re, err := syntax.Parse(r.String(), syntax.Perl)
 		if err != nil {
@@ -270,3 +273,7 @@ func assertionFree(res []*regexp.Regexp) bool {
 	}
 	return true
 }
+
+// SpanLines is how far past its last woken line the window of a rule that
+// matches line breaks runs (gitleaks' curl rules span up to 5 lines).
+const SpanLines = 5
