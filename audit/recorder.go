@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/user"
+	"path/filepath"
 )
 
 // Recorder records actions in a log under one actor, resolved once when
@@ -42,4 +43,24 @@ func LocalActor() Actor {
 	}
 	a.Host, _ = os.Hostname()
 	return a
+}
+
+// DefaultPath is where credscan's audit log is: flag when set, else the
+// manifest's audit file (manifestFile), else $CREDSCAN_AUDIT_LOG, else
+// audit.jsonl under the user's state directory.
+func DefaultPath(flag, manifestFile string) string {
+	switch {
+	case flag != "":
+		return flag
+	case manifestFile != "":
+		return manifestFile
+	case os.Getenv("CREDSCAN_AUDIT_LOG") != "":
+		return os.Getenv("CREDSCAN_AUDIT_LOG")
+	}
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "credscan", "audit.jsonl")
 }

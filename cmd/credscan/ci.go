@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,34 +12,6 @@ import (
 	"github.com/credscan/credscan/report"
 	gitsrc "github.com/credscan/credscan/scanners/git"
 )
-
-// ciBase picks the revision a change is compared with: --base, else the
-// CI's own variables, else the default branch (the merge base with HEAD is
-// taken from there).
-func ciBase(g *gitsrc.Scanner, flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	if v := os.Getenv("CI_MERGE_REQUEST_DIFF_BASE_SHA"); v != "" {
-		return v, nil
-	}
-	for _, env := range []string{"GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "BITBUCKET_PR_DESTINATION_BRANCH", "SYSTEM_PULLREQUEST_TARGETBRANCH", "CHANGE_TARGET"} {
-		v := strings.TrimPrefix(os.Getenv(env), "refs/heads/")
-		if v == "" {
-			continue
-		}
-		for _, rev := range []string{"origin/" + v, v} {
-			if g.HasRevision(rev) {
-				return rev, nil
-			}
-		}
-		return "", credscan.UsageError("$%s names branch %q, which this clone does not have (fetch it, e.g. actions/checkout with fetch-depth: 0)", env, v)
-	}
-	if b := g.DefaultBranch(); b != "" {
-		return b, nil
-	}
-	return "", credscan.UsageError("no base to compare with: pass --base REV")
-}
 
 func newCICmd() *cobra.Command {
 	f := &scanFlags{}
@@ -85,7 +56,7 @@ elsewhere the --format report.`,
 				cs, err = g.DiffStaged(cmd.Context())
 			} else {
 				var b string
-				if b, err = ciBase(g, base); err == nil {
+				if b, err = g.CIBase(base, os.Getenv); err == nil {
 					cs, err = g.DiffBase(cmd.Context(), b)
 				}
 			}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -104,7 +101,7 @@ func (v *vaultFlags) connectedStore(ctx context.Context, m *manifest.Manifest, l
 // reached then; if it cannot be, records are kept locally and a warning
 // says so), as the Vault identity when one is known, else as the OS user.
 func (v *vaultFlags) recorder(ctx context.Context, m *manifest.Manifest, log *slog.Logger) (*audit.Recorder, error) {
-	l := audit.Open(auditLogPath(v.auditLog, m))
+	l := audit.Open(audit.DefaultPath(v.auditLog, m.AuditFile()))
 	if m != nil && m.Audit.Mirror {
 		if _, err := v.connect(ctx, log); err != nil {
 			log.Warn("audit mirror: cannot reach Vault; records are kept locally only", "error", err.Error())
@@ -124,24 +121,6 @@ func (v *vaultFlags) recorder(ctx context.Context, m *manifest.Manifest, log *sl
 func vaultLogger(cmd *cobra.Command) *slog.Logger {
 	log, _ := newLogger("warn", cmd.ErrOrStderr())
 	return log
-}
-
-// auditLogPath is where credscan's own audit trail goes.
-func auditLogPath(flag string, m *manifest.Manifest) string {
-	switch {
-	case flag != "":
-		return flag
-	case m.AuditFile() != "":
-		return m.AuditFile()
-	case os.Getenv("CREDSCAN_AUDIT_LOG") != "":
-		return os.Getenv("CREDSCAN_AUDIT_LOG")
-	}
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(dir, "credscan", "audit.jsonl")
 }
 
 func newVaultCmd() *cobra.Command {
@@ -214,20 +193,13 @@ func newApproveCmd() *cobra.Command {
 		Short: "Approve scans of some apps' sources (stored in Vault; Vault's ACL decides who may)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(apps) == 0 || len(kinds) == 0 || ticket == "" || reason == "" {
-				return credscan.UsageError("approve needs --apps, --kinds, --ticket and --reason")
-			}
-			for _, k := range kinds {
-				if k != "*" && !slices.Contains(manifest.ApprovalKinds, k) {
-					return credscan.UsageError("--kinds: unknown %q (want %s)", k, strings.Join(manifest.ApprovalKinds, ", "))
-				}
-			}
-			if ttl <= 0 || ttl > 30*24*time.Hour {
-				return credscan.UsageError("--ttl must be between 1s and 720h")
-			}
 			m, err := optionalManifest(manifestPath)
 			if err != nil {
 				return err
+			}
+			req := approval.Request{Apps: apps, Kinds: kinds, TTL: ttl, Ticket: ticket, Reason: reason, For: forID}
+			if _, err := approval.Grant(req, "check", "check", time.Now()); err != nil && credscan.CodeOf(err) == credscan.CodeInvalid {
+				return err // before Vault is reached
 			}
 			log := vaultLogger(cmd)
 			st, err := vf.connectedStore(cmd.Context(), m, log)
@@ -237,17 +209,14 @@ func newApproveCmd() *cobra.Command {
 			if vf.identityErr != nil {
 				return vf.identityErr
 			}
-			me := vf.identity
 			recorder, err := vf.recorder(cmd.Context(), m, log)
 			if err != nil {
 				return err
 			}
-			if forID != "" && forID == me.ID() {
-				return credscan.Errorf(credscan.CodeRefused, "you cannot approve your own request (--for is your own identity)")
+			a, err := approval.Grant(req, vf.identity.ID(), vf.identity.DisplayName, time.Now())
+			if err != nil {
+				return err
 			}
-			now := time.Now().UTC()
-			a := &approval.Approval{ID: approval.NewApprovalID(), Apps: apps, Kinds: kinds, Ticket: ticket, Reason: reason,
-				ApprovedBy: me.ID(), Approver: me.DisplayName, For: forID, Created: now, Expires: now.Add(ttl)}
 			rec := audit.Record{Action: "approve", Scope: append(append([]string{}, apps...), kinds...), Approval: a.ID, Detail: ticket + ": " + reason}
 			if err := st.WriteApproval(cmd.Context(), a); err != nil {
 				rec.Result = "refused"
@@ -289,7 +258,7 @@ func newAuditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			file := auditLogPath(vf.auditLog, m)
+			file := audit.DefaultPath(vf.auditLog, m.AuditFile())
 			if len(args) == 1 {
 				file = args[0]
 			}

@@ -7,10 +7,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/manifest"
 )
 
@@ -29,6 +31,37 @@ type Approval struct {
 	For        string    `json:"for,omitempty"`
 	Created    time.Time `json:"created"`
 	Expires    time.Time `json:"expires"`
+}
+
+// Request is what an approver grants.
+type Request struct {
+	Apps, Kinds    []string // names or "*"; kinds of manifest.ApprovalKinds
+	TTL            time.Duration
+	Ticket, Reason string
+	For            string // the identity it is for; "" for anyone but the approver
+}
+
+// Grant makes the approval of r by the approver (identity ID and display
+// name) at now, after checking r: apps, kinds, a ticket and a reason are
+// required, kinds must be known, the TTL between a second and 30 days,
+// and nobody approves their own request.
+func Grant(r Request, approverID, approverName string, now time.Time) (*Approval, error) {
+	switch {
+	case len(r.Apps) == 0 || len(r.Kinds) == 0 || r.Ticket == "" || r.Reason == "":
+		return nil, credscan.UsageError("an approval needs apps, kinds, a ticket and a reason")
+	case r.TTL < time.Second || r.TTL > 30*24*time.Hour:
+		return nil, credscan.UsageError("the approval's TTL must be between 1s and 720h")
+	case r.For != "" && r.For == approverID:
+		return nil, credscan.Errorf(credscan.CodeRefused, "you cannot approve your own request (it is for your own identity)")
+	}
+	for _, k := range r.Kinds {
+		if k != "*" && !slices.Contains(manifest.ApprovalKinds, k) {
+			return nil, credscan.UsageError("kind %q is unknown (want %s)", k, strings.Join(manifest.ApprovalKinds, ", "))
+		}
+	}
+	now = now.UTC()
+	return &Approval{ID: NewApprovalID(), Apps: r.Apps, Kinds: r.Kinds, Ticket: r.Ticket, Reason: r.Reason,
+		ApprovedBy: approverID, Approver: approverName, For: r.For, Created: now, Expires: now.Add(r.TTL)}, nil
 }
 
 // NewApprovalID returns a random approval ID.

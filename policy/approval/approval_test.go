@@ -51,3 +51,22 @@ func TestSelfApprovalRefused(t *testing.T) {
 		t.Error("no approval passed")
 	}
 }
+
+func TestGrant(t *testing.T) {
+	now := time.Now()
+	ok := Request{Apps: []string{"billing-api"}, Kinds: []string{"image", "git"}, TTL: time.Hour, Ticket: "SEC-1", Reason: "migration"}
+	a, err := Grant(ok, "entity:bob", "bob", now)
+	if err != nil || a.ApprovedBy != "entity:bob" || !a.Expires.Equal(now.UTC().Add(time.Hour)) || !strings.HasPrefix(a.ID, "apr-") {
+		t.Fatalf("%+v %v", a, err)
+	}
+	for name, r := range map[string]Request{
+		"no ticket":    {Apps: ok.Apps, Kinds: ok.Kinds, TTL: time.Hour, Reason: "x"},
+		"unknown kind": {Apps: ok.Apps, Kinds: []string{"s3"}, TTL: time.Hour, Ticket: "t", Reason: "x"},
+		"ttl too long": {Apps: ok.Apps, Kinds: ok.Kinds, TTL: 31 * 24 * time.Hour, Ticket: "t", Reason: "x"},
+		"for oneself":  {Apps: ok.Apps, Kinds: ok.Kinds, TTL: time.Hour, Ticket: "t", Reason: "x", For: "entity:bob"},
+	} {
+		if _, err := Grant(r, "entity:bob", "bob", now); err == nil {
+			t.Errorf("%s: granted", name)
+		}
+	}
+}

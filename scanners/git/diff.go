@@ -246,3 +246,31 @@ func (s *Scanner) DefaultBranch() string {
 	}
 	return ""
 }
+
+// CIBase picks the revision a change is compared with: flag (--base), else
+// the CI's own variables (read through getenv), else the default branch
+// (the merge base with HEAD is taken from there).
+func (g *Scanner) CIBase(flag string, getenv func(string) string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if v := getenv("CI_MERGE_REQUEST_DIFF_BASE_SHA"); v != "" {
+		return v, nil
+	}
+	for _, env := range []string{"GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "BITBUCKET_PR_DESTINATION_BRANCH", "SYSTEM_PULLREQUEST_TARGETBRANCH", "CHANGE_TARGET"} {
+		v := strings.TrimPrefix(getenv(env), "refs/heads/")
+		if v == "" {
+			continue
+		}
+		for _, rev := range []string{"origin/" + v, v} {
+			if g.HasRevision(rev) {
+				return rev, nil
+			}
+		}
+		return "", credscan.UsageError("$%s names branch %q, which this clone does not have (fetch it, e.g. actions/checkout with fetch-depth: 0)", env, v)
+	}
+	if b := g.DefaultBranch(); b != "" {
+		return b, nil
+	}
+	return "", credscan.UsageError("no base to compare with: pass --base REV")
+}
