@@ -3,34 +3,11 @@ package report
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./report -update rewrites it):\n%s", name, got)
-	}
-}
 
 // sample is a report with a finding of every source kind, a reference, CI
 // secret names, an unreadable item and suppressed counts.
@@ -84,7 +61,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".golden", b.Bytes())
+			golden.Check(t, name+".golden", b.Bytes())
 		}
 	}
 	for name, write := range map[string]func(*bytes.Buffer, *Report) error{
@@ -95,6 +72,6 @@ func TestGolden(t *testing.T) {
 		if err := write(&b, sample()); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, name+".golden", b.Bytes())
+		golden.Check(t, name+".golden", b.Bytes())
 	}
 }

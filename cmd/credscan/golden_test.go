@@ -1,32 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/credscan/credscan/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./cmd/credscan -run Golden -update rewrites it):\n%s", name, got)
-	}
-}
 
 // The README's main command on the bundled example estate, in every
 // format (with a fixed fingerprint key: the README's own key file is made
@@ -39,6 +18,6 @@ func TestGoldenExampleEstate(t *testing.T) {
 		if code != exitBlocking {
 			t.Fatalf("%s: exit %d: %s", format, code, stderr)
 		}
-		golden(t, "example-estate."+format, []byte(stdout))
+		golden.Check(t, "example-estate."+format, []byte(stdout))
 	}
 }
