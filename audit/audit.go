@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/credscan/credscan/internal/flock"
 	"github.com/credscan/credscan/internal/regular"
 )
 
@@ -79,10 +80,10 @@ func (l *Log) Append(ctx context.Context, r Record) (Record, error) {
 		return r, fmt.Errorf("audit log: %w", err)
 	}
 	defer f.Close()
-	if err := lock(f); err != nil {
+	if err := flock.Lock(f); err != nil {
 		return r, fmt.Errorf("audit log: locking: %w", err)
 	}
-	defer unlock(f)
+	defer flock.Unlock(f)
 	last, err := lastRecord(f)
 	if err != nil {
 		return r, fmt.Errorf("audit log %s: %w (run `credscan audit verify`)", l.Path, err)

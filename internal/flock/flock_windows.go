@@ -1,6 +1,6 @@
 //go:build windows
 
-package audit
+package flock
 
 import (
 	"os"
@@ -8,12 +8,12 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// lock takes an exclusive lock on f, so appends from several processes
-// stay one chain.
-func lock(f *os.File) error {
+// Lock takes an exclusive lock on f (a whole-file advisory lock), so
+// writers in several processes take turns; Unlock releases it.
+func Lock(f *os.File) error {
 	return windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, new(windows.Overlapped))
 }
 
-func unlock(f *os.File) {
+func Unlock(f *os.File) {
 	_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
 }
