@@ -1,0 +1,245 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/audit"
+)
+
+// Store keeps apps' states with check-and-set. Implementations are safe
+// for concurrent use, by several processes at once.
+type Store interface {
+	// Load returns app's state and its version: an empty state and 0 when
+	// none was saved.
+	Load(ctx context.Context, app string) (*AppState, int, error)
+	// Save writes st as app's state when its version is still version
+	// (0: none saved yet) and returns the new version. A version that is
+	// not current writes nothing and is credscan.CodeConflict.
+	Save(ctx context.Context, app string, st *AppState, version int) (int, error)
+	// Apps lists the apps that have a saved state, sorted.
+	Apps(ctx context.Context) ([]string, error)
+	// Where names the store for people (a file, a Vault mount and prefix).
+	Where() string
+}
+
+// Tracker applies actions to apps' states: each is applied to the state
+// as stored, written with check-and-set (reloaded and applied again when
+// someone else wrote first, as long as it is still valid), and recorded
+// in the audit log as the tracker's actor. It is safe for concurrent use.
+type Tracker struct {
+	store    Store
+	recorder *audit.Recorder
+	now      func() time.Time
+}
+
+// New returns a tracker over store that records through recorder (whose
+// actor signs every event; nil records nothing and signs as the OS user).
+func New(store Store, recorder *audit.Recorder) *Tracker {
+	return &Tracker{store: store, recorder: recorder, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Store is the tracker's store.
+func (t *Tracker) Store() Store { return t.store }
+
+// Actor is who the tracker acts as.
+func (t *Tracker) Actor() audit.Actor {
+	if t.recorder == nil {
+		return audit.LocalActor()
+	}
+	return t.recorder.Actor()
+}
+
+// Result says what an action did.
+type Result struct {
+	State   *AppState
+	Version int
+	// Retried: someone else wrote first; the state was reloaded and the
+	// action applied again.
+	Retried bool
+}
+
+// maxAttempts bounds how often an action is applied again after
+// conflicts.
+const maxAttempts = 8
+
+// update applies change to app's stored state with check-and-set.
+// change returns an error when the action is not valid on the state (it
+// is then not written).
+func (t *Tracker) update(ctx context.Context, app string, change func(*AppState) error) (Result, error) {
+	var res Result
+	for attempt := 1; ; attempt++ {
+		st, ver, err := t.store.Load(ctx, app)
+		if err != nil {
+			return res, err
+		}
+		if st.App == "" {
+			st.App = app
+		}
+		if err := change(st); err != nil {
+			return res, err
+		}
+		nv, err := t.store.Save(ctx, app, st, ver)
+		if err == nil {
+			res.State, res.Version = st, nv
+			return res, nil
+		}
+		if credscan.CodeOf(err) != credscan.CodeConflict || attempt == maxAttempts {
+			return res, err
+		}
+		res.Retried = true
+	}
+}
+
+// Tick ticks step of app, with a note (and a change reference, which
+// deployed needs). Automatic steps cannot be ticked by hand.
+func (t *Tracker) Tick(ctx context.Context, app string, step Step, note, change string) (Result, error) {
+	info, ok := Info(step)
+	if !ok {
+		return Result{}, credscan.Errorf(credscan.CodeInvalid, "unknown step %q", step)
+	}
+	if !info.Manual {
+		return Result{}, credscan.Errorf(credscan.CodeRefused, "%s is automatic: it is set by %s, not by hand", info.Title, info.Evidence)
+	}
+	if info.NeedsChange && strings.TrimSpace(change) == "" {
+		return Result{}, credscan.Errorf(credscan.CodeInvalid, "%s needs a change reference (the change that was deployed)", info.Title)
+	}
+	return t.act(ctx, app, Event{Step: step, Kind: Tick, Note: note, Change: change}, func(st *AppState) error {
+		if s := st.statusOf(step); s.State == Done && s.By != nil {
+			return credscan.Errorf(credscan.CodeConflict, "%s of %s is ticked already (by %s at %s)", info.Title, app, s.By.Who(), s.By.At.Format(time.RFC3339))
+		}
+		return nil
+	})
+}
+
+// Untick unticks step of app, with a note saying why.
+func (t *Tracker) Untick(ctx context.Context, app string, step Step, note string) (Result, error) {
+	info, ok := Info(step)
+	if !ok {
+		return Result{}, credscan.Errorf(credscan.CodeInvalid, "unknown step %q", step)
+	}
+	return t.act(ctx, app, Event{Step: step, Kind: Untick, Note: note}, func(st *AppState) error {
+		if s := st.statusOf(step); s.By == nil || s.By.Kind != Tick {
+			return credscan.Errorf(credscan.CodeConflict, "%s of %s is not ticked", info.Title, app)
+		}
+		return nil
+	})
+}
+
+// WaiveStep waives step of app: it shows as waived, not done. A reason is
+// required.
+func (t *Tracker) WaiveStep(ctx context.Context, app string, step Step, reason string) (Result, error) {
+	info, ok := Info(step)
+	if !ok {
+		return Result{}, credscan.Errorf(credscan.CodeInvalid, "unknown step %q", step)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return Result{}, credscan.Errorf(credscan.CodeInvalid, "a waiver needs a reason")
+	}
+	return t.act(ctx, app, Event{Step: step, Kind: Waive, Note: reason}, func(st *AppState) error {
+		if st.statusOf(step).State == Waived {
+			return credscan.Errorf(credscan.CodeConflict, "%s of %s is waived already", info.Title, app)
+		}
+		return nil
+	})
+}
+
+// act appends e (signed by the tracker's actor, now) once valid says it
+// may, and records it.
+func (t *Tracker) act(ctx context.Context, app string, e Event, valid func(*AppState) error) (Result, error) {
+	e.Actor, e.At = t.Actor(), t.now()
+	res, err := t.update(ctx, app, func(st *AppState) error {
+		if err := valid(st); err != nil {
+			return err
+		}
+		st.History = append(st.History, e)
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, t.record(ctx, "tracker."+string(e.Kind), app, e)
+}
+
+func (t *Tracker) record(ctx context.Context, action, app string, e Event) error {
+	if t.recorder == nil {
+		return nil
+	}
+	detail := e.Note
+	if e.Change != "" {
+		detail = strings.TrimSpace("change " + e.Change + ": " + detail)
+	}
+	_, err := t.recorder.Record(ctx, audit.Record{Action: action, Scope: []string{app, string(e.Step)}, Result: "ok", Detail: detail})
+	if err != nil {
+		return fmt.Errorf("the %s is saved, but the audit log could not record it: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// RecordScan stores a scan's evidence for app.
+func (t *Tracker) RecordScan(ctx context.Context, app string, inv Inventory) error {
+	_, err := t.update(ctx, app, func(st *AppState) error {
+		st.Inventory = &inv
+		st.History = append(st.History, Event{Kind: Evidence, Step: Inventoried, At: inv.At, Actor: t.Actor(),
+			Note: fmt.Sprintf("scan: %d hardcoded at the tip, %d only in history or images, %d referenced; %d of %d credentials in Vault",
+				inv.Hardcoded, inv.HistoryOnly, inv.Referenced, inv.Vaulted, inv.Credentials)})
+		return nil
+	})
+	return err
+}
+
+// RecordRotation stores the rotation's evidence for app (change edits a
+// copy of what is there).
+func (t *Tracker) RecordRotation(ctx context.Context, app, note string, change func(*RotationEvidence)) error {
+	res, err := t.update(ctx, app, func(st *AppState) error {
+		r := RotationEvidence{}
+		if st.Rotation != nil {
+			r = *st.Rotation
+		}
+		change(&r)
+		st.Rotation = &r
+		st.History = append(st.History, Event{Kind: Evidence, Step: OnGreen, At: t.now(), Actor: t.Actor(), Note: note})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_ = res
+	return t.record(ctx, "tracker.evidence", app, Event{Step: OnGreen, Kind: Evidence, Note: note})
+}
+
+// Load returns app's state.
+func (t *Tracker) Load(ctx context.Context, app string) (*AppState, error) {
+	st, _, err := t.store.Load(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	if st.App == "" {
+		st.App = app
+	}
+	return st, nil
+}
+
+// LoadAll returns the states of apps, in order (an app never saved has an
+// empty state).
+func (t *Tracker) LoadAll(ctx context.Context, apps []string) ([]*AppState, error) {
+	out := make([]*AppState, 0, len(apps))
+	for _, a := range apps {
+		st, err := t.Load(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// statusOf is step's status.
+func (s *AppState) statusOf(step Step) StepStatus {
+	i := slices.IndexFunc(Steps, func(x StepInfo) bool { return x.Step == step })
+	return s.Status()[i]
+}
