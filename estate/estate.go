@@ -33,6 +33,7 @@ import (
 	gitsrc "github.com/credscan/credscan/scanners/git"
 	imagesrc "github.com/credscan/credscan/scanners/image"
 	"github.com/credscan/credscan/scanners/rules"
+	"github.com/credscan/credscan/tracker"
 	"github.com/credscan/credscan/vaultsync"
 )
 
@@ -71,6 +72,9 @@ type Options struct {
 	Recorder *audit.Recorder
 	// Push, when set, writes the database credentials found to Vault.
 	Push *Push
+	// Tracker, when set, records each scanned app's evidence (what is
+	// hardcoded where, what is in Vault) in the migration tracker.
+	Tracker *tracker.Tracker
 
 	Logger *slog.Logger
 	// Version stamps what the run writes to Vault ("credscan <version>").
@@ -127,6 +131,9 @@ type Session struct {
 	filters []func(*credscan.Finding) bool
 	scope   []string
 	cur     atomic.Pointer[current]
+	// scannedApps are the manifest's apps ScanManifest scanned
+	scannedApps []string
+	now         func() time.Time
 	// KeyCreated says the fingerprint key file was created.
 	KeyCreated bool
 }
@@ -197,7 +204,8 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created}, nil
+	return &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
+		now: func() time.Time { return time.Now().UTC() }}, nil
 }
 
 // Workers is the parallelism of the session's engine.
@@ -404,6 +412,9 @@ func (s *Session) Finish(ctx context.Context, scanErr error) (*Results, error) {
 			return r, err
 		}
 	}
+	if !interrupted {
+		s.recordInventories(ctx, r)
+	}
 	switch {
 	case interrupted:
 		r.err = ErrInterrupted
@@ -508,7 +519,7 @@ func (r *relSource) Chunks(ctx context.Context, yield func(credscan.Chunk, error
 
 // selected says whether the session scans app's sources of kind k.
 func (o *Options) selected(app string, k credscan.Kind) bool {
-	return (len(o.Apps) == 0 || slices.Contains(o.Apps, app)) && (len(o.Kinds) == 0 || slices.Contains(o.Kinds, k))
+	return (len(o.Apps) == 0 || slices.Contains(o.Apps, app)) && (k == "" || len(o.Kinds) == 0 || slices.Contains(o.Kinds, k))
 }
 
 // Needs are the approvals the manifest's selected sources need.
@@ -545,6 +556,9 @@ func (s *Session) ScanManifest(ctx context.Context) error {
 	}
 	var images []imagesrc.Ref
 	for _, app := range m.Apps {
+		if s.o.selected(app.Name, "") {
+			s.scannedApps = append(s.scannedApps, app.Name)
+		}
 		for _, src := range app.Sources {
 			if !s.o.selected(app.Name, src.Kind()) {
 				continue

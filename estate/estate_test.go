@@ -13,6 +13,7 @@ import (
 	"github.com/credscan/credscan/audit"
 	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/manifest"
+	"github.com/credscan/credscan/tracker"
 )
 
 func exampleEstate(t *testing.T) *manifest.Manifest {
@@ -153,5 +154,36 @@ func TestProgress(t *testing.T) {
 	p := s.Progress()
 	if p.Source != "dir ledger-worker" || p.Items == 0 || p.Items != p.TotalItems || !p.Final || p.RunBytes == 0 {
 		t.Errorf("after: %+v", p)
+	}
+}
+
+// A run records each scanned app's evidence in the tracker: its ARP copies
+// at the tip and in history, its occurrences (redacted) and its CI secret
+// names; a run of one app records that app only.
+func TestRunRecordsInventories(t *testing.T) {
+	m := exampleEstate(t)
+	tr := tracker.New(tracker.NewFileStore(filepath.Join(t.TempDir(), "tracker.json")), nil)
+	if _, err := estate.Run(context.Background(), m, estate.Options{Tracker: tr, Apps: []string{"billing-api"}}); err != nil {
+		t.Fatal(err)
+	}
+	apps, _ := tr.Store().Apps(context.Background())
+	if fmt.Sprint(apps) != "[billing-api]" {
+		t.Fatalf("apps %v", apps)
+	}
+	st, err := tr.Load(context.Background(), "billing-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := st.Inventory
+	if inv == nil || inv.Hardcoded == 0 || inv.Credentials == 0 || inv.Pushed || len(inv.Occurrences) == 0 || len(inv.CISecrets) == 0 {
+		t.Fatalf("inventory %+v", inv)
+	}
+	for _, o := range inv.Occurrences {
+		if o.Redacted == "" || !strings.Contains(o.Redacted, "****") && o.Redacted != "[line redacted]" {
+			t.Errorf("occurrence %+v not redacted", o)
+		}
+	}
+	if s := st.Status(); s[0].State != tracker.Done || s[1].State != tracker.Todo {
+		t.Errorf("inventoried %s, vaulted %s (not pushed)", s[0].State, s[1].State)
 	}
 }

@@ -34,6 +34,7 @@ type Manifest struct {
 	Approvals   Approvals   `yaml:"approvals"`
 	Vault       Vault       `yaml:"vault"`
 	Audit       AuditLog    `yaml:"audit"`
+	Tracker     Tracker     `yaml:"tracker"`
 
 	dir string // the manifest's directory; relative paths resolve from here
 }
@@ -95,6 +96,45 @@ type Vault struct {
 type AuditLog struct {
 	File   string `yaml:"file"`   // relative to the manifest (default .credscan-audit.jsonl)
 	Mirror bool   `yaml:"mirror"` // also write each line to Vault KV credscan/audit/
+}
+
+// Tracker says where the migration tracker keeps apps' checklists: a
+// local file (the default, .credscan/tracker.json beside the manifest) or
+// Vault KV v2 (credscan/apps/<app> under the mount and prefix).
+type Tracker struct {
+	File  string        `yaml:"file"`
+	Vault *TrackerVault `yaml:"vault"`
+}
+
+// TrackerVault is the tracker's place in Vault.
+type TrackerVault struct {
+	Mount  string `yaml:"mount"`  // default: the manifest's vault.mount, else secret
+	Prefix string `yaml:"prefix"` // default: the manifest's vault.prefix
+}
+
+// TrackerFile is the tracker's file (resolved), "" when the tracker is in
+// Vault.
+func (m *Manifest) TrackerFile() string {
+	if m == nil || m.Tracker.Vault != nil {
+		return ""
+	}
+	if m.Tracker.File == "" {
+		return m.Resolve(filepath.Join(".credscan", "tracker.json"))
+	}
+	return m.Resolve(m.Tracker.File)
+}
+
+// App returns the app named name.
+func (m *Manifest) App(name string) (*App, bool) {
+	if m == nil {
+		return nil, false
+	}
+	for i := range m.Apps {
+		if m.Apps[i].Name == name {
+			return &m.Apps[i], true
+		}
+	}
+	return nil, false
 }
 
 // AuditFile is the audit log the manifest names (resolved), or "".
@@ -318,6 +358,9 @@ func (m *Manifest) validate(root *yaml.Node) error {
 		if !slices.Contains(ApprovalKinds, k) {
 			return fmt.Errorf("approvals.required: unknown kind %q (want one of %s)", k, strings.Join(ApprovalKinds, ", "))
 		}
+	}
+	if m.Tracker.File != "" && m.Tracker.Vault != nil {
+		return fmt.Errorf("tracker: file and vault are exclusive")
 	}
 	for _, b := range m.Policy.Block {
 		if b != "database" && b != "gitleaks" {

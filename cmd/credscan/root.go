@@ -26,6 +26,7 @@ import (
 	gitsrc "github.com/credscan/credscan/scanners/git"
 	imagesrc "github.com/credscan/credscan/scanners/image"
 	"github.com/credscan/credscan/scanners/rules"
+	"github.com/credscan/credscan/tracker"
 	"github.com/credscan/credscan/vaultsync"
 	"github.com/credscan/credscan/vaultsync/kv"
 )
@@ -72,7 +73,8 @@ a git server) could not be reached, 6 refused by a safety gate or a conflict,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return credscan.UsageError("%w", err) })
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
 	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanCICmd(), newScanEstateCmd())
-	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVaultCmd(), newApproveCmd(), newAuditCmd(), newVersionCmd(), newRulesCmd())
+	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVaultCmd(), newApproveCmd(), newAuditCmd(), newVersionCmd(), newRulesCmd(),
+		newStatusCmd(), newTickCmd(tracker.Tick), newTickCmd(tracker.Untick), newTickCmd(tracker.Waive))
 	return root
 }
 
@@ -160,6 +162,13 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 	}
 	if o.Recorder, err = v.recorder(ctx, m, log); err != nil {
 		return nil, err
+	}
+	if m != nil && len(m.Apps) > 0 {
+		// a manifest's scan records each app's evidence in the tracker
+		if o.Tracker, err = openTracker(ctx, m, v, log); err != nil {
+			log.Warn("the migration tracker cannot be reached: scans are not recorded in it", "error", err.Error())
+			o.Tracker = nil
+		}
 	}
 	s, err := estate.NewSession(m, o)
 	if err != nil {
