@@ -235,4 +235,3 @@ func (e *errW) printf(format string, args ...any) {
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
 }
-

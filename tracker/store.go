@@ -39,9 +39,19 @@ type Tracker struct {
 
 // New returns a tracker over store that records through recorder (whose
 // actor signs every event; nil records nothing and signs as the OS user).
-func New(store Store, recorder *audit.Recorder) *Tracker {
-	return &Tracker{store: store, recorder: recorder, now: func() time.Time { return time.Now().UTC() }}
+func New(store Store, recorder *audit.Recorder, opts ...Option) *Tracker {
+	t := &Tracker{store: store, recorder: recorder, now: func() time.Time { return time.Now().UTC() }}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
+
+// Option configures a Tracker.
+type Option func(*Tracker)
+
+// WithClock makes now the tracker's clock (tests fix it).
+func WithClock(now func() time.Time) Option { return func(t *Tracker) { t.now = now } }
 
 // Store is the tracker's store.
 func (t *Tracker) Store() Store { return t.store }

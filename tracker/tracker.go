@@ -159,9 +159,9 @@ type Inventory struct {
 
 // RotationEvidence is what the rotation recorded for an app.
 type RotationEvidence struct {
-	Role      string    `json:"role,omitempty"`
-	OnGreen   time.Time `json:"on_green,omitempty"` // the cutover that moved it
-	Revoked   time.Time `json:"revoked,omitempty"`  // the legacy credential revoked
+	Role       string    `json:"role,omitempty"`
+	OnGreen    time.Time `json:"on_green,omitempty"` // the cutover that moved it
+	Revoked    time.Time `json:"revoked,omitempty"`  // the legacy credential revoked
 	RolledBack time.Time `json:"rolled_back,omitempty"`
 }
 

@@ -168,3 +168,18 @@ func WhoAmI(ctx context.Context, c *vault.Client) (Identity, error) {
 	}
 	return id, nil
 }
+
+// CanUpdate says whether the client's token may update path (a tracker
+// entry), from sys/capabilities-self.
+func CanUpdate(ctx context.Context, c *vault.Client, path string) (bool, error) {
+	caps, err := c.Sys().CapabilitiesSelfWithContext(ctx, path)
+	if err != nil {
+		return false, kv.VaultError("reading the token's capabilities on "+path, err, "")
+	}
+	for _, cp := range caps {
+		if cp == "update" || cp == "root" {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/tracker"
+	"github.com/credscan/credscan/tui"
+	"github.com/credscan/credscan/vaultsync"
 	"github.com/credscan/credscan/vaultsync/kv"
 )
 
@@ -196,5 +198,53 @@ func newTickCmd(kind tracker.EventKind) *cobra.Command {
 	if kind == tracker.Tick {
 		c.Flags().StringVar(&change, "change", "", "the change reference (deployed needs one)")
 	}
+	return c
+}
+
+func newTUICmd() *cobra.Command {
+	f := &trackerFlags{}
+	var owner, app string
+	var readOnly bool
+	c := &cobra.Command{
+		Use:   "tui -m credscan.yaml [--owner TEAM] [--app NAME] [--read-only]",
+		Short: "The dev leads' terminal UI: every app's steps, who ticked what and when",
+		Long: `Browse the migration tracker: apps by wave with their progress and what needs
+attention, an app's checklist with who ticked each step, when and why, its
+hardcoded occurrences (redacted) and CI secret names, and its history. Tick a
+step with space (a note is asked for); automatic steps say where their evidence
+comes from. With the tracker in Vault, an app the token may not update is
+read-only; --read-only makes every app so. Keys: ? for help.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := manifest.Load(f.manifest)
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.DiscardHandler) // the screen is the TUI's
+			tr, err := openTracker(cmd.Context(), m, &f.vault, log)
+			if err != nil {
+				return err
+			}
+			o := tui.Options{Manifest: m, Tracker: tr, Owner: owner, App: app, ReadOnly: readOnly, Color: tui.ColorFromEnv()}
+			if m.Tracker.Vault != nil && f.vault.client != nil {
+				ks, ok := tr.Store().(*tracker.KVStore)
+				c, mount := f.vault.client, m.Tracker.Vault.Mount
+				if mount == "" {
+					mount = f.vault.layout(m).Mount
+				}
+				if ok {
+					o.CanWrite = func(ctx context.Context, app string) (bool, error) {
+						return vaultsync.CanUpdate(ctx, c, mount+"/data/"+ks.Path(app))
+					}
+				}
+			}
+			return tui.Run(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	addTrackerFlags(c, f)
+	fl := c.Flags()
+	fl.StringVar(&owner, "owner", "", "show this owner's apps")
+	fl.StringVar(&app, "app", "", "show this app")
+	fl.BoolVar(&readOnly, "read-only", false, "no ticking")
 	return c
 }
