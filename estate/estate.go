@@ -77,6 +77,9 @@ type Options struct {
 	Tracker *tracker.Tracker
 
 	Logger *slog.Logger
+	// Now stamps the run's evidence for the tracker (default time.Now;
+	// tests fix it).
+	Now func() time.Time
 	// Version stamps what the run writes to Vault ("credscan <version>").
 	Version string
 }
@@ -204,8 +207,12 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
-		now: func() time.Time { return time.Now().UTC() }}, nil
+		now: func() time.Time { return now().UTC() }}, nil
 }
 
 // Workers is the parallelism of the session's engine.

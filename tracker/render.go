@@ -20,8 +20,9 @@ type Row struct {
 	State *AppState
 }
 
-// Badges name what needs attention: contested, waived, blocked (no scan
-// yet, or a step before the current one that nobody can tick).
+// Badges name what needs attention: contested (a tick a scan
+// contradicts), waived (a step waived, not done), blocked (the next step
+// waits on evidence nobody can tick: a scan, or a Vault push).
 func (r Row) Badges() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -33,10 +34,10 @@ func (r Row) Badges() []string {
 			seen["waived"] = true
 		}
 	}
-	if r.State.Inventory == nil {
-		seen["not scanned"] = true
+	if _, why := r.State.Blocked(); why != "" {
+		seen["blocked"] = true
 	}
-	for _, b := range []string{"contested", "waived", "not scanned"} {
+	for _, b := range []string{"contested", "waived", "blocked"} {
 		if seen[b] {
 			out = append(out, b)
 		}

@@ -310,3 +310,20 @@ func (s *AppState) Reached(step Step) bool {
 func (s *AppState) Contested() bool {
 	return slices.ContainsFunc(s.Status(), func(st StepStatus) bool { return st.State == Contested })
 }
+
+// Blocked says whether the app's next step waits on evidence nobody can
+// tick (a scan of the app, a push of its credentials to Vault), and why.
+// Waiting for the rotation to revoke the legacy credential is not being
+// blocked: that is the plan.
+func (s *AppState) Blocked() (Step, string) {
+	for _, st := range s.Status() {
+		if st.State == Done || st.State == Waived {
+			continue
+		}
+		if st.Auto && !st.Manual && st.Step != LegacyRevoked {
+			return st.Step, st.Why
+		}
+		return "", ""
+	}
+	return "", ""
+}

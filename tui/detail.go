@@ -9,54 +9,94 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/report"
 	"github.com/credscan/credscan/tracker"
 )
 
-func (m Model) appState() *tracker.AppState {
-	if st := m.states[m.app]; st != nil {
-		return st
-	}
-	return &tracker.AppState{App: m.app}
+// detail is an app's page: its checklist with who, when and why, the
+// contested places, its occurrences (redacted), its CI secret names and
+// its history; space ticks the selected step through a dialog.
+type detail struct {
+	c             *common
+	width, height int
+	app           string
+	step          int // the step under the cursor
+	scroll        int // lines scrolled
+	dialog        *dialog
+	closed        bool // set by esc: back to the overview
 }
 
-func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	st := m.appState().Status()
+func newDetail(c *common) detail { return detail{c: c} }
+
+// SetSize sets the room the page has.
+func (d *detail) SetSize(width, height int) {
+	d.width, d.height = width, height
+	if d.dialog != nil {
+		d.dialog.setWidth(width)
+	}
+}
+
+// show opens app's page at its first step.
+func (d *detail) show(app string) {
+	d.app, d.step, d.scroll, d.dialog, d.closed = app, 0, 0, nil, false
+}
+
+func (d detail) state() *tracker.AppState {
+	if st := d.c.states[d.app]; st != nil {
+		return st
+	}
+	return &tracker.AppState{App: d.app}
+}
+
+// Update handles a key (or the dialog's cursor blink).
+func (d detail) Update(msg tea.Msg) (detail, tea.Cmd) {
+	if d.dialog != nil {
+		return d.dialogUpdate(msg)
+	}
+	press, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return d, nil
+	}
+	k := d.c.keys
+	st := d.state().Status()
+	page := max(1, d.height-2)
 	switch {
-	case key.Matches(msg, k.Back):
-		m.screen, m.notice = overviewScreen, ""
-	case key.Matches(msg, k.Up):
-		m.step = max(0, m.step-1)
-		m.scroll = min(m.scroll, m.step)
-	case key.Matches(msg, k.Down):
-		m.step = min(len(st)-1, m.step+1)
-	case key.Matches(msg, k.PageDown):
-		m.scroll += max(1, m.height-8)
-	case key.Matches(msg, k.PageUp):
-		m.scroll = max(0, m.scroll-max(1, m.height-8))
-	case key.Matches(msg, k.Tick):
-		s := st[m.step]
+	case key.Matches(press, k.Back):
+		d.closed = true
+	case key.Matches(press, k.Up):
+		d.step = max(0, d.step-1)
+		d.scroll = 0
+	case key.Matches(press, k.Down):
+		d.step = min(len(st)-1, d.step+1)
+		d.scroll = 0
+	case key.Matches(press, k.PageDown):
+		d.scroll += page
+	case key.Matches(press, k.PageUp):
+		d.scroll = max(0, d.scroll-page)
+	case key.Matches(press, k.Tick):
+		s := st[d.step]
 		switch {
 		case s.By != nil && s.By.Kind == tracker.Tick:
-			m.openDialog(tracker.Untick, s.StepInfo)
+			d.open(tracker.Untick, s.StepInfo)
 		case !s.Manual:
-			m.notice = fmt.Sprintf("%s is automatic: it comes from %s", s.Title, s.Evidence)
+			d.c.notice = fmt.Sprintf("%s is automatic: it comes from %s", s.Title, s.Evidence)
 		case s.State == tracker.Done:
-			m.notice = fmt.Sprintf("%s is done (%s)", s.Title, s.Why)
+			d.c.notice = fmt.Sprintf("%s is done: %s", s.Title, s.Why)
 		default:
-			m.openDialog(tracker.Tick, s.StepInfo)
+			d.open(tracker.Tick, s.StepInfo)
 		}
-		if m.dialog != nil {
-			return textinput.Blink
+		if d.dialog != nil {
+			return d, textinput.Blink
 		}
-	case key.Matches(msg, k.Waive):
-		if s := st[m.step]; s.State != tracker.Waived {
-			m.openDialog(tracker.Waive, s.StepInfo)
-			return textinput.Blink
+	case key.Matches(press, k.Waive):
+		if s := st[d.step]; s.State != tracker.Waived && s.State != tracker.Done {
+			d.open(tracker.Waive, s.StepInfo)
+			return d, textinput.Blink
 		}
+		d.c.notice = st[d.step].Title + " needs no waiver: it is " + string(st[d.step].State)
 	}
-	return nil
+	return d, nil
 }
 
 // dialog confirms an action and takes its note (and a change reference).
@@ -69,67 +109,77 @@ type dialog struct {
 	err    string
 }
 
-func (m *Model) openDialog(kind tracker.EventKind, step tracker.StepInfo) {
+func (d *detail) open(kind tracker.EventKind, step tracker.StepInfo) {
 	note := textinput.New()
 	note.Prompt = "note: "
 	note.Placeholder = map[tracker.EventKind]string{tracker.Tick: "what was done", tracker.Untick: "why", tracker.Waive: "reason (required)"}[kind]
 	note.CharLimit = 300
-	note.SetWidth(min(60, m.width-12))
 	note.Focus()
 	change := textinput.New()
 	change.Prompt = "change: "
 	change.Placeholder = "e.g. CHG-1234, a merge request"
 	change.CharLimit = 120
-	change.SetWidth(min(60, m.width-12))
-	m.dialog = &dialog{kind: kind, step: step, note: note, change: change}
+	d.c.st.input(&note)
+	d.c.st.input(&change)
+	d.dialog = &dialog{kind: kind, step: step, note: note, change: change}
+	d.dialog.setWidth(d.width)
 }
 
-func (d *dialog) needsChange() bool { return d.kind == tracker.Tick && d.step.NeedsChange }
+func (g *dialog) setWidth(width int) {
+	g.note.SetWidth(max(10, min(60, width-16)))
+	g.change.SetWidth(max(10, min(60, width-18)))
+}
 
-func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
-	d := m.dialog
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.dialog = nil
-		return nil
-	case msg.String() == "tab" && d.needsChange():
-		d.field = 1 - d.field
-		if d.field == 1 {
-			d.note.Blur()
-			return d.change.Focus()
+func (g *dialog) needsChange() bool { return g.kind == tracker.Tick && g.step.NeedsChange }
+
+func (d detail) dialogUpdate(msg tea.Msg) (detail, tea.Cmd) {
+	g := *d.dialog // a copy: Update returns a new detail
+	d.dialog = &g
+	k := d.c.keys
+	if press, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(press, k.Cancel):
+			d.dialog = nil
+			return d, nil
+		case press.String() == "tab" && g.needsChange():
+			g.field = 1 - g.field
+			if g.field == 1 {
+				g.note.Blur()
+				return d, g.change.Focus()
+			}
+			g.change.Blur()
+			return d, g.note.Focus()
+		case key.Matches(press, k.Confirm):
+			if g.needsChange() && g.field == 0 {
+				g.field = 1
+				g.note.Blur()
+				return d, g.change.Focus()
+			}
+			note, change := strings.TrimSpace(g.note.Value()), strings.TrimSpace(g.change.Value())
+			if g.kind == tracker.Waive && note == "" {
+				g.err = "a waiver needs a reason"
+				return d, nil
+			}
+			if g.needsChange() && change == "" {
+				g.err = "deployed needs a change reference"
+				return d, nil
+			}
+			d.dialog = nil
+			return d, d.act(g.kind, g.step.Step, note, change)
 		}
-		d.change.Blur()
-		return d.note.Focus()
-	case key.Matches(msg, m.keys.Confirm):
-		if d.needsChange() && d.field == 0 {
-			d.field = 1
-			d.note.Blur()
-			return d.change.Focus()
-		}
-		note, change := strings.TrimSpace(d.note.Value()), strings.TrimSpace(d.change.Value())
-		if d.kind == tracker.Waive && note == "" {
-			d.err = "a waiver needs a reason"
-			return nil
-		}
-		if d.needsChange() && change == "" {
-			d.err = "deployed needs a change reference"
-			return nil
-		}
-		m.dialog = nil
-		return m.act(d.kind, d.step.Step, note, change)
 	}
 	var cmd tea.Cmd
-	if d.field == 0 {
-		d.note, cmd = d.note.Update(msg)
+	if g.field == 0 {
+		g.note, cmd = g.note.Update(msg)
 	} else {
-		d.change, cmd = d.change.Update(msg)
+		g.change, cmd = g.change.Update(msg)
 	}
-	return cmd
+	return d, cmd
 }
 
 // act runs an action on the tracker in a command.
-func (m Model) act(kind tracker.EventKind, step tracker.Step, note, change string) tea.Cmd {
-	tr, app, ctx := m.o.Tracker, m.app, m.ctx
+func (d detail) act(kind tracker.EventKind, step tracker.Step, note, change string) tea.Cmd {
+	tr, app, ctx := d.c.o.Tracker, d.app, d.c.ctx
 	return func() tea.Msg {
 		var res tracker.Result
 		var err error
@@ -141,7 +191,7 @@ func (m Model) act(kind tracker.EventKind, step tracker.Step, note, change strin
 		default:
 			res, err = tr.WaiveStep(ctx, app, step, note)
 		}
-		return actionMsg{app: app, what: string(kind), res: res, err: err}
+		return actionMsg{app: app, what: kind, res: res, err: err}
 	}
 }
 
@@ -157,22 +207,26 @@ func markOf(s tracker.State) string {
 	return "[ ]"
 }
 
-func (m Model) detailView() string {
-	st := m.appState()
-	app, _ := m.o.Manifest.App(m.app)
+// View draws the page, scrolled so the selected step (and the dialog)
+// stay in view; page down scrolls on from there.
+func (d detail) View() string {
+	c := d.c
+	st := d.state()
+	app, _ := c.o.Manifest.App(d.app)
 	owner, wave := "", 0
 	if app != nil {
 		owner, wave = app.Owner, app.Wave
 	}
-	d, t := st.Progress()
+	done, total := st.Progress()
 	var out []string
-	head := fmt.Sprintf("%s  owner %s  wave %d  %s %d/%d", m.app, orDash(owner), wave, bar(d, t), d, t)
-	if !m.canTick(m.app) && !m.o.ReadOnly && m.outage == "" {
-		head += "  (read-only: this identity may not write this app)"
+	head := fmt.Sprintf("%s  owner %s  wave %d  %s %d/%d", d.app, orDash(owner), wave, summarize(manifest.App{Name: d.app}, st).cells, done, total)
+	if !c.canTick(d.app) && !c.o.ReadOnly && c.outage == "" {
+		head += "  read-only: this identity may not update this app"
 	}
-	out = append(out, m.st.header.Render(clip(head, m.width)), "")
-	out = append(out, m.st.title.Render("CHECKLIST"))
-	for i, s := range st.Status() {
+	out = append(out, c.st.header.Render(clip(report.Visible(head), d.width)), "", c.st.title.Render("CHECKLIST"))
+	status := st.Status()
+	stepLine, keep := 0, 0
+	for i, s := range status {
 		line := fmt.Sprintf("%s %-18s %-9s", markOf(s.State), s.Title, s.State)
 		switch {
 		case s.By != nil:
@@ -188,43 +242,50 @@ func (m Model) detailView() string {
 		case s.Why != "":
 			line += " " + s.Why
 		}
-		line = clip(report.Visible(line), m.width-2)
-		if i == m.step {
-			line = m.st.selected.Render("> " + line)
+		line = clip(report.Visible(line), d.width-2)
+		if i == d.step {
+			stepLine = len(out)
+			line = c.st.selected.Render("> " + line)
 		} else {
 			line = "  " + line
 		}
 		out = append(out, line)
 		if s.State == tracker.Contested {
-			out = append(out, m.st.bad.Render(clip("      CONTESTED: "+s.Why, m.width)))
+			out = append(out, c.st.bad.Render(clip("      CONTESTED: "+s.Why, d.width)))
 			for _, p := range s.Places {
-				out = append(out, clip("        "+place(p), m.width))
+				out = append(out, clip("        "+place(p), d.width))
 			}
 		}
 	}
-	if info, ok := tracker.Info(st.Status()[m.step].Step); ok {
-		out = append(out, m.st.dim.Render(clip("  "+info.Help, m.width)))
+	sel := status[min(d.step, len(status)-1)]
+	about := sel.Help
+	if sel.Auto {
+		about += "; evidence: " + sel.Evidence
 	}
-	if m.dialog != nil {
-		out = append(out, "", m.dialogView())
+	out = append(out, c.st.dim.Render(clip("  "+about, d.width)))
+	keep = len(out) - 1
+	if d.dialog != nil {
+		out = append(out, "")
+		out = append(out, strings.Split(d.dialogView(), "\n")...)
+		keep = len(out) - 1
 	}
-	out = append(out, "", m.st.title.Render("OCCURRENCES (redacted)"))
+	out = append(out, "", c.st.title.Render("OCCURRENCES (redacted)"))
 	inv := st.Inventory
 	switch {
 	case inv == nil:
-		out = append(out, "  no scan of this app yet (credscan scan estate -m … --app "+m.app+")")
+		out = append(out, "  no scan of this app yet (credscan scan estate -m … --app "+report.Visible(d.app)+")")
 	case len(inv.Occurrences) == 0:
 		out = append(out, "  none found by the scan of "+inv.At.UTC().Format("2006-01-02 15:04"))
 	default:
 		for _, o := range inv.Occurrences {
-			out = append(out, clip("  "+place(o), m.width))
-			out = append(out, m.st.dim.Render(clip("      "+report.Visible(o.Redacted), m.width)))
+			out = append(out, clip("  "+place(o), d.width))
+			out = append(out, c.st.dim.Render(clip("      "+report.Visible(o.Redacted), d.width)))
 		}
 	}
 	if inv != nil && len(inv.CISecrets) > 0 {
-		out = append(out, "", m.st.title.Render("CI SECRETS (names to re-point at Vault)"), clip("  "+report.Visible(strings.Join(inv.CISecrets, ", ")), m.width))
+		out = append(out, "", c.st.title.Render("CI SECRETS (names to re-point at Vault)"), clip("  "+report.Visible(strings.Join(inv.CISecrets, ", ")), d.width))
 	}
-	out = append(out, "", m.st.title.Render("HISTORY (newest first)"))
+	out = append(out, "", c.st.title.Render("HISTORY (newest first)"))
 	hist := slices.Clone(st.History)
 	slices.Reverse(hist)
 	for _, e := range hist {
@@ -235,23 +296,26 @@ func (m Model) detailView() string {
 		if e.Note != "" {
 			line += ": " + e.Note
 		}
-		out = append(out, clip(report.Visible(line), m.width))
+		out = append(out, clip(report.Visible(line), d.width))
 	}
 	if len(hist) == 0 {
 		out = append(out, "  nothing yet")
 	}
-	// scroll, keeping the selected step in view
-	top := min(m.scroll, max(0, len(out)-1))
-	if stepLine := 3 + m.step; stepLine < top {
-		top = stepLine
+	// the window: the selected step and what belongs to it (its help, the
+	// dialog) in view, then scrolled by page keys
+	top := 0
+	if keep >= d.height {
+		top = keep - d.height + 1
 	}
-	return strings.Join(out[top:], "\n")
+	top = min(top, stepLine)
+	top = max(0, min(top+d.scroll, len(out)-d.height))
+	return strings.Join(out[top:min(len(out), top+d.height)], "\n")
 }
 
 // place names an occurrence: rule, kind, path:line, where in history or
 // which layer, and whether it is only in history or deleted later.
 func place(o tracker.Occurrence) string {
-	s := fmt.Sprintf("%-22s %-6s %s", o.Rule, o.Kind, o.Path)
+	s := fmt.Sprintf("%-24s %-6s %s", o.Rule, o.Kind, o.Path)
 	if o.Line > 0 {
 		s += fmt.Sprintf(":%d", o.Line)
 	}
@@ -290,18 +354,17 @@ func orDash(s string) string {
 	return s
 }
 
-func (m Model) dialogView() string {
-	d := m.dialog
-	verb := map[tracker.EventKind]string{tracker.Tick: "Tick", tracker.Untick: "Untick", tracker.Waive: "Waive"}[d.kind]
-	lines := []string{fmt.Sprintf("%s %q of %s as %s?", verb, d.step.Title, m.app, whoAmI(m)), d.note.View()}
-	if d.needsChange() {
-		lines = append(lines, d.change.View())
+func (d detail) dialogView() string {
+	g := d.dialog
+	verb := map[tracker.EventKind]string{tracker.Tick: "Tick", tracker.Untick: "Untick", tracker.Waive: "Waive"}[g.kind]
+	ask := fmt.Sprintf("%s %q of %s as %s?", verb, g.step.Title, d.app, tracker.Event{Actor: d.c.o.Tracker.Actor()}.Who())
+	lines := []string{report.Visible(ask), g.note.View()}
+	if g.needsChange() {
+		lines = append(lines, g.change.View())
 	}
-	if d.err != "" {
-		lines = append(lines, m.st.bad.Render(d.err))
+	if g.err != "" {
+		lines = append(lines, d.c.st.bad.Render(g.err))
 	}
-	lines = append(lines, m.st.dim.Render("enter: confirm   esc: cancel"))
-	return m.st.dialog.Render(strings.Join(lines, "\n"))
+	lines = append(lines, d.c.st.dim.Render("enter: confirm   esc: cancel"))
+	return d.c.st.dialog.Render(strings.Join(lines, "\n"))
 }
-
-func whoAmI(m Model) string { return tracker.Event{Actor: m.o.Tracker.Actor()}.Who() }

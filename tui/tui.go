@@ -5,10 +5,11 @@
 // it never scans, and it never shows a secret (the tracker holds redacted
 // lines and names, never a value).
 //
-// It is built the way soft-serve and gh-dash are on bubbletea v2: one
-// Model whose screens share a common state (size, styles, keymap,
-// read-only), all I/O in tea.Cmds that return typed messages, and a
-// re-armed tea.Tick that reloads the state.
+// It is built the way soft-serve and gh-dash are on bubbletea v2: screens
+// are components (overview, detail) with SetSize, Update and View over a
+// shared *common (options, styles, keymap, the loaded states); one keymap
+// with bubbles/key and bubbles/help; every I/O in a tea.Cmd returning a
+// typed message; a re-armed tea.Tick reloads the state.
 package tui
 
 import (
@@ -22,8 +23,8 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/manifest"
@@ -49,6 +50,52 @@ type Options struct {
 	Now func() time.Time
 }
 
+// common is what every component shares (soft-serve's common.Common):
+// the options, looks and keys, and the state as last loaded. Only Update
+// changes it, on bubbletea's one goroutine.
+type common struct {
+	o    Options
+	keys keyMap
+	st   styles
+	ctx  context.Context
+
+	apps   []manifest.App // shown (narrowed by Owner/App), by wave
+	states map[string]*tracker.AppState
+	sums   map[string]summary // of states, made when they change
+	// nameW and ownerW fit the longest name and owner (within bounds)
+	nameW, ownerW int
+	loadedAt      time.Time
+	loading       bool
+	// outage is set while the tracker cannot be reached: the last state
+	// stays on screen, ticking is off, and reloading goes on
+	outage string
+	// writable says, per app, whether the identity may tick it
+	writable map[string]bool
+	notice   string // one line: what the last action did
+}
+
+// canTick says whether app may be ticked now.
+func (c *common) canTick(app string) bool {
+	if c.o.ReadOnly || c.outage != "" {
+		return false
+	}
+	if c.o.CanWrite == nil {
+		return true
+	}
+	return c.writable[app]
+}
+
+// resummarize computes every shown app's summary from the states (after
+// each load or action, not per frame).
+func (c *common) resummarize() {
+	c.sums = make(map[string]summary, len(c.apps))
+	c.nameW, c.ownerW = 10, 5
+	for _, a := range c.apps {
+		c.sums[a.Name] = summarize(a, c.states[a.Name])
+		c.nameW, c.ownerW = max(c.nameW, min(30, len(a.Name))), max(c.ownerW, min(16, len(a.Owner)))
+	}
+}
+
 type screen int
 
 const (
@@ -56,41 +103,19 @@ const (
 	detailScreen
 )
 
-// Model is the TUI's state. Update returns a new Model; it is not shared
-// between goroutines (bubbletea's contract).
+// Model is the TUI: the components and the chrome around them (title,
+// outage banner, notice, help).
 type Model struct {
-	o      Options
-	keys   keyMap
-	help   help.Model
-	st     styles
-	width  int
-	height int
-
-	apps     []manifest.App // shown (narrowed by Owner/App)
-	states   map[string]*tracker.AppState
-	sums     map[string]summary // of states, made when they change
-	loadedAt time.Time
-	loading  bool
-	// outage is set while the tracker cannot be reached: the last state
-	// stays on screen, ticking is off, and reloading goes on
-	outage string
-	// writable says, per app, whether the identity may tick it
-	writable map[string]bool
-	notice   string // one line: what the last action did
-
+	c        *common
+	help     help.Model
+	width    int
+	height   int
 	screen   screen
-	cursor   int // overview: index into visible()
-	filter   textinput.Model
-	filterOn bool
-
-	app       string // detail: the app shown
-	step      int    // detail: the step under the cursor
-	scroll    int    // detail: lines scrolled
-	dialog    *dialog
-	fullHelp  bool
-	quitting  bool
-	ctx       context.Context
-	cancelCtx context.CancelFunc
+	overview overview
+	detail   detail
+	fullHelp bool
+	quitting bool
+	cancel   context.CancelFunc
 }
 
 // New returns the TUI's model.
@@ -101,28 +126,28 @@ func New(o Options) Model {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	fi := textinput.New()
-	fi.Prompt = "/"
-	fi.Placeholder = "name, owner or state"
-	m := Model{o: o, keys: newKeyMap(), help: help.New(), st: newStyles(o.Color), states: map[string]*tracker.AppState{},
-		writable: map[string]bool{}, filter: fi, loading: true, width: 80, height: 24}
-	m.ctx, m.cancelCtx = context.WithCancel(context.Background())
+	c := &common{o: o, keys: newKeyMap(), st: newStyles(o.Color), states: map[string]*tracker.AppState{},
+		writable: map[string]bool{}, loading: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.ctx = ctx
 	for _, a := range o.Manifest.Apps {
 		if (o.Owner == "" || a.Owner == o.Owner) && (o.App == "" || a.Name == o.App) {
-			m.apps = append(m.apps, a)
+			c.apps = append(c.apps, a)
 		}
 	}
-	slices.SortStableFunc(m.apps, func(a, b manifest.App) int {
+	slices.SortStableFunc(c.apps, func(a, b manifest.App) int {
 		if a.Wave != b.Wave {
 			return a.Wave - b.Wave
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	if o.App != "" && len(m.apps) == 1 {
-		m.screen, m.app = detailScreen, o.App
+	c.resummarize()
+	m := Model{c: c, help: c.st.help(), overview: newOverview(c), detail: newDetail(c), cancel: cancel}
+	if o.App != "" && len(c.apps) == 1 {
+		m.screen = detailScreen
+		m.detail.show(o.App)
 	}
-	m.resummarize()
-	m.bindings()
+	m.layout(80, 24)
 	return m
 }
 
@@ -144,7 +169,7 @@ type (
 	refreshMsg  time.Time
 	actionMsg   struct {
 		app  string
-		what string
+		what tracker.EventKind
 		res  tracker.Result
 		err  error
 	}
@@ -157,9 +182,9 @@ func (m Model) Init() tea.Cmd {
 }
 
 func (m Model) load() tea.Cmd {
-	tr, apps, now, ctx := m.o.Tracker, m.apps, m.o.Now, m.ctx
+	tr, apps, now, ctx := m.c.o.Tracker, m.c.apps, m.c.o.Now, m.c.ctx
 	return func() tea.Msg {
-		states := map[string]*tracker.AppState{}
+		states := make(map[string]*tracker.AppState, len(apps))
 		for _, a := range apps {
 			st, err := tr.Load(ctx, a.Name)
 			if err != nil {
@@ -172,10 +197,10 @@ func (m Model) load() tea.Cmd {
 }
 
 func (m Model) checkWritable() tea.Cmd {
-	if m.o.ReadOnly || m.o.CanWrite == nil {
+	if m.c.o.ReadOnly || m.c.o.CanWrite == nil {
 		return nil
 	}
-	can, apps, ctx := m.o.CanWrite, m.apps, m.ctx
+	can, apps, ctx := m.c.o.CanWrite, m.c.apps, m.c.ctx
 	return func() tea.Msg {
 		w := map[string]bool{}
 		for _, a := range apps {
@@ -187,93 +212,93 @@ func (m Model) checkWritable() tea.Cmd {
 }
 
 func (m Model) tick() tea.Cmd {
-	return tea.Tick(m.o.Refresh, func(t time.Time) tea.Msg { return refreshMsg(t) })
-}
-
-// canTick says whether the app under the detail screen may be ticked.
-func (m Model) canTick(app string) bool {
-	if m.o.ReadOnly || m.outage != "" {
-		return false
-	}
-	if m.o.CanWrite == nil {
-		return true
-	}
-	return m.writable[app]
+	return tea.Tick(m.c.o.Refresh, func(t time.Time) tea.Msg { return refreshMsg(t) })
 }
 
 // bindings enables the keys that apply to the current screen and state:
 // a disabled binding is absent from help.
 func (m *Model) bindings() {
-	k := &m.keys
-	over, detail := m.screen == overviewScreen && m.dialog == nil, m.screen == detailScreen && m.dialog == nil
-	k.Open.SetEnabled(over && !m.filterOn)
-	k.Filter.SetEnabled(over && !m.filterOn)
-	k.ClearFilter.SetEnabled(over && (m.filterOn || m.filter.Value() != ""))
+	k := &m.c.keys
+	dialog := m.screen == detailScreen && m.detail.dialog != nil
+	filtering := m.screen == overviewScreen && m.overview.filtering
+	over, detail := m.screen == overviewScreen && !filtering, m.screen == detailScreen && !dialog
+	k.Open.SetEnabled(over)
+	k.Filter.SetEnabled(over)
+	k.ClearFilter.SetEnabled(m.screen == overviewScreen && (filtering || m.overview.filter.Value() != ""))
 	k.Back.SetEnabled(detail)
-	writable := detail && m.canTick(m.app)
+	writable := detail && m.c.canTick(m.detail.app)
 	k.Tick.SetEnabled(writable)
 	k.Waive.SetEnabled(writable)
-	k.Confirm.SetEnabled(m.dialog != nil)
-	k.Cancel.SetEnabled(m.dialog != nil)
-	k.Up.SetEnabled(m.dialog == nil)
-	k.Down.SetEnabled(m.dialog == nil)
+	k.Confirm.SetEnabled(dialog)
+	k.Cancel.SetEnabled(dialog)
+	k.Up.SetEnabled(!dialog)
+	k.Down.SetEnabled(!dialog)
 	k.PageUp.SetEnabled(detail)
 	k.PageDown.SetEnabled(detail)
-	k.Quit.SetEnabled(m.dialog == nil && !m.filterOn)
-	k.Refresh.SetEnabled(m.dialog == nil && !m.filterOn)
-	k.Help.SetEnabled(m.dialog == nil && !m.filterOn)
+	k.Quit.SetEnabled(!dialog && !filtering)
+	k.Refresh.SetEnabled(!dialog && !filtering)
+	k.Help.SetEnabled(!dialog && !filtering)
 }
 
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
+	c := m.c
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.help.SetWidth(msg.Width)
 	case loadedMsg:
-		m.loading = false
+		c.loading = false
 		if msg.err != nil {
-			m.outage = outageText(msg.err)
+			c.outage = outageText(msg.err)
 		} else {
-			if m.outage != "" {
-				m.notice = "the tracker is back: ticking is on again"
+			if c.outage != "" {
+				c.notice = "the tracker is back: ticking is on again"
 			}
-			m.outage = ""
-			m.states, m.loadedAt = msg.states, msg.at
-			m.resummarize()
+			c.outage = ""
+			c.states, c.loadedAt = msg.states, msg.at
+			c.resummarize()
 		}
 	case writableMsg:
-		m.writable = msg.writable
+		c.writable = msg.writable
 	case refreshMsg:
 		cmd = tea.Batch(m.load(), m.tick())
 	case actionMsg:
 		cmd = m.acted(msg)
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
+	default:
+		// the cursor's blink and the like go to whichever input has focus
+		if m.screen == overviewScreen {
+			m.overview, cmd = m.overview.Update(msg)
+		} else {
+			m.detail, cmd = m.detail.Update(msg)
+		}
 	}
 	m.bindings()
+	m.layout(m.width, m.height)
 	return m, cmd
 }
 
 // acted shows what an action did and reloads.
 func (m *Model) acted(msg actionMsg) tea.Cmd {
+	c := m.c
 	switch {
 	case msg.err == nil && msg.res.Retried:
-		m.notice = fmt.Sprintf("%s: someone else changed %s meanwhile: reloaded, and your %s was applied", msg.what, msg.app, msg.what)
+		c.notice = fmt.Sprintf("someone else changed %s meanwhile: reloaded, and your %s was applied (version %d)", msg.app, msg.what, msg.res.Version)
 	case msg.err == nil:
-		m.notice = fmt.Sprintf("%s of %s saved (version %d)", msg.what, msg.app, msg.res.Version)
+		c.notice = fmt.Sprintf("%s of %s saved (version %d)", msg.what, msg.app, msg.res.Version)
 	case credscan.CodeOf(msg.err) == credscan.CodeConflict:
-		m.notice = "not saved: " + msg.err.Error() + " (reloaded)"
+		c.notice = "not saved: " + msg.err.Error() + " (reloaded)"
 	case credscan.CodeOf(msg.err) == credscan.CodeUnavailable:
-		m.outage = outageText(msg.err)
-		m.notice = "not saved: the tracker cannot be reached"
+		c.outage = outageText(msg.err)
+		c.notice = "not saved: the tracker cannot be reached"
 	default:
-		m.notice = "not saved: " + msg.err.Error()
+		c.notice = "not saved: " + msg.err.Error()
 	}
 	if msg.err == nil && msg.res.State != nil {
-		m.states[msg.app] = msg.res.State
-		m.resummarize()
+		c.states[msg.app] = msg.res.State
+		c.resummarize()
 	}
 	return m.load()
 }
@@ -285,34 +310,14 @@ func outageText(err error) string {
 	return "the tracker cannot be read (" + err.Error() + ")"
 }
 
-// key handles a key press on the current screen.
+// key handles the keys every screen shares, then hands the rest to the
+// screen's component.
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	if m.dialog != nil {
-		return m.dialogKey(msg)
-	}
-	if m.filterOn {
-		switch {
-		case msg.String() == "enter":
-			m.filterOn = false
-			m.filter.Blur()
-			return nil
-		case key.Matches(msg, k.ClearFilter):
-			m.filterOn = false
-			m.filter.Blur()
-			m.filter.SetValue("")
-			m.cursor = 0
-			return nil
-		}
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(msg)
-		m.cursor = 0
-		return cmd
-	}
+	k := m.c.keys
 	switch {
 	case key.Matches(msg, k.Quit):
 		m.quitting = true
-		m.cancelCtx()
+		m.cancel()
 		return tea.Quit
 	case key.Matches(msg, k.Help):
 		m.fullHelp = !m.fullHelp
@@ -320,76 +325,99 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Refresh):
 		return m.load()
 	}
+	var cmd tea.Cmd
 	if m.screen == overviewScreen {
-		return m.overviewKey(msg)
+		m.overview, cmd = m.overview.Update(msg)
+		if app := m.overview.opened; app != "" {
+			m.overview.opened = ""
+			m.screen = detailScreen
+			m.detail.show(app)
+			m.c.notice = ""
+		}
+		return cmd
 	}
-	return m.detailKey(msg)
+	m.detail, cmd = m.detail.Update(msg)
+	if m.detail.closed {
+		m.detail.closed = false
+		m.screen = overviewScreen
+		m.c.notice = ""
+	}
+	return cmd
+}
+
+// chrome are the lines around the screen's component.
+func (m Model) chrome() (top, bottom []string) {
+	c := m.c
+	title := c.st.title.Render("credscan migration tracker") + c.st.dim.Render("  "+c.o.Tracker.Store().Where())
+	top = []string{clip(title, m.width)}
+	if c.outage != "" {
+		since := "never loaded"
+		if !c.loadedAt.IsZero() {
+			since = "showing the state of " + c.loadedAt.Format("15:04:05")
+		}
+		top = append(top, c.st.banner.Render(clip("TRACKER OUTAGE: ticking is off; "+since+"; retrying. "+c.outage, m.width)))
+	}
+	if c.o.ReadOnly {
+		top = append(top, c.st.warn.Render("read-only"))
+	}
+	if c.notice != "" {
+		bottom = append(bottom, c.st.warn.Render(clip(c.notice, m.width)))
+	}
+	h := m.help
+	h.SetWidth(m.width)
+	if m.fullHelp {
+		bottom = append(bottom, strings.Split(h.FullHelpView(c.keys.FullHelp()), "\n")...)
+	} else {
+		bottom = append(bottom, h.ShortHelpView(c.keys.ShortHelp()))
+	}
+	return top, bottom
+}
+
+// layout gives the components the room the chrome leaves.
+func (m *Model) layout(width, height int) {
+	m.width, m.height = width, height
+	top, bottom := m.chrome()
+	room := max(1, height-len(top)-len(bottom))
+	m.overview.SetSize(width, room)
+	m.detail.SetSize(width, room)
 }
 
 // View implements tea.Model.
 func (m Model) View() tea.View {
-	var body string
 	if m.quitting {
 		return tea.NewView("")
 	}
-	switch m.screen {
-	case overviewScreen:
-		body = m.overviewView()
-	default:
-		body = m.detailView()
+	var body string
+	if m.screen == overviewScreen {
+		body = m.overview.View()
+	} else {
+		body = m.detail.View()
 	}
-	v := tea.NewView(m.frame(body))
-	v.AltScreen = true
-	return v
-}
-
-// frame puts the title, the banner, the notice and help around body, cut
-// to the screen's height.
-func (m Model) frame(body string) string {
-	title := m.st.title.Render("credscan migration tracker") + m.st.dim.Render("  "+m.o.Tracker.Store().Where())
-	top := []string{title}
-	if m.outage != "" {
-		since := "never loaded"
-		if !m.loadedAt.IsZero() {
-			since = "showing the state of " + m.loadedAt.Format("15:04:05")
-		}
-		top = append(top, m.st.banner.Render(clip("VAULT/TRACKER OUTAGE: "+m.outage+"; "+since+"; ticking is off; retrying", m.width)))
-	}
-	if m.o.ReadOnly {
-		top = append(top, m.st.warn.Render("read-only"))
-	}
-	helpView := m.help.ShortHelpView(m.keys.ShortHelp())
-	if m.fullHelp {
-		helpView = m.help.FullHelpView(m.keys.FullHelp())
-	}
-	bottom := []string{}
-	if m.notice != "" {
-		bottom = append(bottom, m.st.warn.Render(clip(m.notice, m.width)))
-	}
-	bottom = append(bottom, helpView)
-	room := m.height - len(top) - lines(strings.Join(bottom, "\n"))
+	top, bottom := m.chrome()
+	room := max(1, m.height-len(top)-len(bottom))
 	bodyLines := strings.Split(body, "\n")
-	if room < 1 {
-		room = 1
-	}
 	if len(bodyLines) > room {
 		bodyLines = bodyLines[:room]
 	}
 	for len(bodyLines) < room {
 		bodyLines = append(bodyLines, "")
 	}
-	return strings.Join(append(append(top, bodyLines...), bottom...), "\n")
+	all := slices.Concat(top, bodyLines, bottom)
+	if len(all) > m.height && m.height > 0 {
+		// a screen smaller than the chrome: the top, the body, then help
+		all = all[:m.height]
+	}
+	v := tea.NewView(strings.Join(all, "\n"))
+	v.AltScreen = true
+	return v
 }
 
-func lines(s string) int { return strings.Count(s, "\n") + 1 }
-
-// clip cuts s to width runes.
+// clip cuts s to width cells (styles kept) with an ellipsis.
 func clip(s string, width int) string {
-	r := []rune(s)
-	if width > 1 && len(r) > width {
-		return string(r[:width-1]) + "…"
+	if width < 2 {
+		return s
 	}
-	return s
+	return ansi.Truncate(s, width, "…")
 }
 
 // ColorFromEnv says whether to style in colour: not with NO_COLOR.

@@ -10,13 +10,25 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+// -update is shared with any other golden-file package the test links
+// (teatest's registers the same flag): defined here only when absent, and
+// read when Check runs.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata/")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // Check compares got with testdata/name, or rewrites it with -update.
 func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
 	p := filepath.Join("testdata", name)
-	if *update {
+	if updating() {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
