@@ -99,10 +99,11 @@ func (s *KVStore) Save(ctx context.Context, app string, st *AppState, version in
 	}
 	if version == 0 {
 		// Vault keeps 10 versions unless told: the history is in the
-		// data, but the versions are kept for a while too
-		if err := s.kv.PatchMetadata(ctx, s.Path(app), kv.MetadataPatch{MaxVersions: MaxVersions, Custom: map[string]string{"app": app, "written_by": "credscan tracker"}}); err != nil {
-			return v, err
-		}
+		// data, but the versions are kept for a while too. The entry is
+		// written already: a failure here (no patch capability, Vault
+		// gone) must not report the action as lost, so it is best effort
+		// and the next first save of another app tries again.
+		_ = s.kv.PatchMetadata(ctx, s.Path(app), kv.MetadataPatch{MaxVersions: MaxVersions, Custom: map[string]string{"app": app, "written_by": "credscan tracker"}})
 	}
 	return v, nil
 }

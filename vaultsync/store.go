@@ -60,6 +60,18 @@ func (l Layout) CredentialPath(k credscan.CredentialKey) string {
 	return l.path("unclassified/" + role + "/" + fp)
 }
 
+// KVMount is the mount, defaulted.
+func (l Layout) KVMount() string { return l.withDefaults().Mount }
+
+// TargetDir is the directory of target's credentials ("arp" for the
+// migrated one: legacy/ and green/ are under it).
+func (l Layout) TargetDir(target string) string {
+	return l.withDefaults().path(strings.ToLower(pathSegment(target, "unclassified")))
+}
+
+// FindingsDir is the directory of the apps' redacted occurrences.
+func (l Layout) FindingsDir() string { return l.withDefaults().path("credscan/findings") }
+
 // FindingsPath is where an app's redacted occurrences go.
 func (l Layout) FindingsPath(app string) string {
 	return l.withDefaults().path("credscan/findings/" + pathSegment(app, "no-app"))

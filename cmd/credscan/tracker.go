@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -35,18 +36,11 @@ func addTrackerFlags(c *cobra.Command, f *trackerFlags) {
 // reached, else as the OS user.
 func openTracker(ctx context.Context, m *manifest.Manifest, v *vaultFlags, log *slog.Logger) (*tracker.Tracker, error) {
 	var store tracker.Store
-	if tv := m.Tracker.Vault; tv != nil {
+	if m.Tracker.Vault != nil {
 		if _, err := v.connect(ctx, log); err != nil {
 			return nil, err
 		}
-		l := v.layout(m)
-		mount, prefix := tv.Mount, tv.Prefix
-		if mount == "" {
-			mount = l.Mount
-		}
-		if prefix == "" {
-			prefix = l.Prefix
-		}
+		mount, prefix := trackerPlace(m, v)
 		store = tracker.NewKVStore(kv.NewVault(v.client, mount), prefix)
 	} else {
 		store = tracker.NewFileStore(m.TrackerFile())
@@ -56,6 +50,22 @@ func openTracker(ctx context.Context, m *manifest.Manifest, v *vaultFlags, log *
 		return nil, err
 	}
 	return tracker.New(store, rec), nil
+}
+
+// trackerPlace is the tracker's mount and prefix in Vault: the
+// manifest's tracker.vault, else where the push writes.
+func trackerPlace(m *manifest.Manifest, v *vaultFlags) (mount, prefix string) {
+	l := v.layout(m)
+	mount, prefix = l.KVMount(), l.Prefix
+	if tv := m.Tracker.Vault; tv != nil {
+		if tv.Mount != "" {
+			mount = tv.Mount
+		}
+		if tv.Prefix != "" {
+			prefix = tv.Prefix
+		}
+	}
+	return mount, prefix
 }
 
 // rowsOf loads the states of the manifest's apps that pass keep.
@@ -226,16 +236,11 @@ read-only; --read-only makes every app so. Keys: ? for help.`,
 				return err
 			}
 			o := tui.Options{Manifest: m, Tracker: tr, Owner: owner, App: app, ReadOnly: readOnly, Color: tui.ColorFromEnv()}
-			if m.Tracker.Vault != nil && f.vault.client != nil {
-				ks, ok := tr.Store().(*tracker.KVStore)
-				c, mount := f.vault.client, m.Tracker.Vault.Mount
-				if mount == "" {
-					mount = f.vault.layout(m).Mount
-				}
-				if ok {
-					o.CanWrite = func(ctx context.Context, app string) (bool, error) {
-						return vaultsync.CanUpdate(ctx, c, mount+"/data/"+ks.Path(app))
-					}
+			if ks, ok := tr.Store().(*tracker.KVStore); ok && f.vault.client != nil {
+				c := f.vault.client
+				mount, _ := trackerPlace(m, &f.vault)
+				o.CanWrite = func(ctx context.Context, app string) (bool, error) {
+					return vaultsync.CanUpdate(ctx, c, mount+"/data/"+ks.Path(app))
 				}
 			}
 			return tui.Run(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout())
@@ -246,5 +251,77 @@ read-only; --read-only makes every app so. Keys: ? for help.`,
 	fl.StringVar(&owner, "owner", "", "show this owner's apps")
 	fl.StringVar(&app, "app", "", "show this app")
 	fl.BoolVar(&readOnly, "read-only", false, "no ticking")
+	return c
+}
+
+func newVaultPolicyCmd() *cobra.Command {
+	f := &trackerFlags{}
+	var owner string
+	var apps []string
+	c := &cobra.Command{
+		Use:   "policy dev-lead|viewer -m credscan.yaml [--owner TEAM | --app NAME...]",
+		Short: "Print the Vault ACL policy of a dev lead (ticks their apps) or a viewer (reads only)",
+		Long: `Print, as HCL for 'vault policy write', the policy the TUI and credscan
+tick need in Vault: both read every app's checklist (credscan/apps/*) and the
+redacted findings; a dev lead may also write the checklists of the apps of
+--owner (from the manifest's apps:) or of each --app, and nothing else; the
+migrated target's credentials are denied. Paths follow the manifest's
+tracker.vault (or vault) mount and prefix.
+
+  credscan vault policy dev-lead -m credscan.yaml --owner team-billing | vault policy write credscan-lead-team-billing -
+  credscan vault policy viewer -m credscan.yaml | vault policy write credscan-viewer -`,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: []string{"dev-lead", "viewer"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := manifest.Load(f.manifest)
+			if err != nil {
+				return err
+			}
+			p := tracker.Policy{Name: args[0]}
+			switch args[0] {
+			case "viewer":
+				if owner != "" || len(apps) > 0 {
+					return credscan.UsageError("a viewer ticks nothing: no --owner or --app")
+				}
+			case "dev-lead":
+				for _, a := range m.Apps {
+					if owner != "" && a.Owner == owner {
+						p.Apps = append(p.Apps, a.Name)
+					}
+				}
+				for _, name := range apps {
+					if _, ok := m.App(name); !ok {
+						return credscan.UsageError("no app %q in the manifest", name)
+					}
+					p.Apps = append(p.Apps, name)
+				}
+				if len(p.Apps) == 0 {
+					return credscan.UsageError("a dev lead needs --owner with apps in the manifest, or --app")
+				}
+				p.Name = "dev-lead " + strings.Join(append([]string{owner}, apps...), " ")
+			default:
+				return credscan.UsageError("unknown policy %q (dev-lead or viewer)", args[0])
+			}
+			mount, prefix := trackerPlace(m, &f.vault)
+			l := f.vault.layout(m)
+			p.Mount, p.Store, p.FindingsDir = mount, tracker.NewKVStore(nil, prefix), l.FindingsDir()
+			migrating := m.Vault.Migrating
+			if migrating == "" {
+				migrating = "ARP"
+			}
+			p.Deny = []string{l.TargetDir(migrating)}
+			hcl, err := p.HCL()
+			if err != nil {
+				return credscan.UsageError("%v", err)
+			}
+			_, err = io.WriteString(cmd.OutOrStdout(), hcl)
+			return err
+		},
+	}
+	c.Flags().StringVarP(&f.manifest, "manifest", "m", "credscan.yaml", "estate manifest: its apps, owners and the tracker's place")
+	c.Flags().StringVar(&f.vault.mount, "vault-mount", "", "KV v2 mount (default: the manifest's tracker.vault or vault mount, else secret)")
+	c.Flags().StringVar(&f.vault.prefix, "vault-prefix", "", "path prefix inside the mount (default: the manifest's)")
+	c.Flags().StringVar(&owner, "owner", "", "the dev lead's team: the apps it owns in the manifest")
+	c.Flags().StringSliceVar(&apps, "app", nil, "an app the dev lead ticks (repeatable)")
 	return c
 }

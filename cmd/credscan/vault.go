@@ -179,7 +179,7 @@ no new version; a value changed in Vault writes a new version and says so.
 	}
 	addVaultFlags(check.Flags(), vf)
 	auditCmd.AddCommand(check)
-	v.AddCommand(push, auditCmd)
+	v.AddCommand(push, auditCmd, newVaultPolicyCmd())
 	return v
 }
 

@@ -15,6 +15,11 @@ path "secret/metadata/unclassified/*"  { capabilities = ["read", "update", "patc
 path "secret/data/credscan/findings/*"     { capabilities = ["create", "read", "update"] }
 path "secret/metadata/credscan/findings/*" { capabilities = ["read", "update", "patch"] }
 
+# the migration tracker: each scanned app's evidence (credscan/apps/<app>,
+# when the manifest's tracker is in Vault; max_versions set on creation)
+path "secret/data/credscan/apps/*"     { capabilities = ["create", "read", "update"] }
+path "secret/metadata/credscan/apps/*" { capabilities = ["read", "list", "patch"] }
+
 # approvals: read only
 path "secret/data/credscan/approvals/*" { capabilities = ["read"] }
 
