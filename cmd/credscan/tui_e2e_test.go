@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/credscan/credscan/audit"
+	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/internal/testenv"
+	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/tracker"
 	"github.com/credscan/credscan/vaultsync/kv"
 )
@@ -27,7 +30,7 @@ import (
 func TestTUIInTmux(t *testing.T) {
 	testenv.Need(t, "tmux", "tmux")
 	bin := credscanBinary(t)
-	m, secrets := trackerEstate(t, "tracker:\n  vault: {}\n")
+	m, secrets := exampleEstateInVault(t)
 	v := testenv.StartVault(t)
 	t.Setenv("VAULT_ADDR", v.Addr)
 	v.EnableFileAudit("file")
@@ -56,15 +59,15 @@ func TestTUIInTmux(t *testing.T) {
 		}
 	}
 	wait := 20 * time.Second
-	overview := term.WaitFor(wait, "WAVE 1", "WAVE 2", "billing-api", "reports-web", "Vault "+v.Addr)
+	overview := term.WaitFor(wait, "WAVE 1", "WAVE 3", "billing-api", "ops-scripts", "Vault "+v.Addr)
 	capture("overview", overview)
 
 	// the filter takes q as text; enter keeps it, enter opens the app
 	term.Keys("/")
 	term.Type("billq")
-	term.WaitFor(wait, "/billq", "0 of 3 apps")
+	term.WaitFor(wait, "/billq", "0 of 4 apps")
 	term.Keys("BSpace")
-	term.WaitFor(wait, "1 of 3 apps")
+	term.WaitFor(wait, "1 of 4 apps")
 	term.Keys("Enter", "Enter")
 	term.WaitFor(wait, "CHECKLIST", "billing-api  owner team-billing", "OCCURRENCES (redacted)", "space tick/untick")
 
@@ -134,4 +137,43 @@ func TestTUIInTmux(t *testing.T) {
 	if !found {
 		t.Errorf("carol's tick is not in the audit log")
 	}
+}
+
+// exampleEstateInVault copies examples/estate with its tracker in Vault
+// and an audit log of its own, and returns the manifest and every
+// plaintext its scan finds (for the leak checks).
+func exampleEstateInVault(t *testing.T) (string, []string) {
+	t.Helper()
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	dir := filepath.Join(t.TempDir(), "estate")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "examples", "estate"))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "credscan.yaml")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("tracker:\n  vault: {}\naudit:\n  file: audit.jsonl\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	man, err := manifest.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := estate.Run(context.Background(), man, estate.Options{})
+	if err != nil && !errors.Is(err, estate.ErrBlocking) {
+		t.Fatal(err)
+	}
+	var secrets []string
+	for _, fd := range res.Findings {
+		if s := fd.Secret.Reveal(); len(s) >= 6 {
+			secrets = append(secrets, s)
+		}
+	}
+	if len(secrets) == 0 {
+		t.Fatal("the example estate's scan found no secret")
+	}
+	return path, secrets
 }
