@@ -57,6 +57,15 @@ func benchEstate(b *testing.B, n int) string {
 	return path
 }
 
+// openEstate loads the manifest at path and opens its tracker file.
+func openEstate(b *testing.B, path string) (*manifest.Manifest, *tracker.Tracker) {
+	m, err := manifest.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m, tracker.New(tracker.NewFileStore(m.TrackerFile()), nil)
+}
+
 // signal is an output that says when a frame has shown want.
 type signal struct {
 	mu   sync.Mutex
@@ -85,11 +94,7 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 	path := benchEstate(b, 15)
 	b.ResetTimer()
 	for b.Loop() {
-		m, err := manifest.Load(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tr := tracker.New(tracker.NewFileStore(m.TrackerFile()), nil)
+		m, tr := openEstate(b, path)
 		out := &signal{want: []byte("app-014"), seen: make(chan struct{})}
 		p := tea.NewProgram(New(Options{Manifest: m, Tracker: tr, Refresh: time.Hour}), tea.WithInput(&bytes.Buffer{}), tea.WithOutput(out),
 			tea.WithoutSignals(), tea.WithWindowSize(120, 40))
@@ -114,11 +119,7 @@ func BenchmarkStatusTable(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
-		m, err := manifest.Load(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tr := tracker.New(tracker.NewFileStore(m.TrackerFile()), nil)
+		m, tr := openEstate(b, path)
 		var rows []tracker.Row
 		for _, a := range m.Apps {
 			st, err := tr.Load(ctx, a.Name)

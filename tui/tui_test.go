@@ -122,6 +122,14 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// page is the TUI opened on app (--app), loaded, at 120x40.
+func (f *fixture) page(t *testing.T, app string) Model {
+	t.Helper()
+	o := f.o
+	o.App = app
+	return loaded(t, New(o), 120, 40)
+}
+
 // frame is what the screen shows: the view without styles.
 func frame(m Model) string { return ansi.Strip(m.View().Content) }
 
@@ -374,9 +382,7 @@ func TestTickWithNoteRecordsWhoAndWhen(t *testing.T) {
 
 func TestDeployedNeedsAChange(t *testing.T) {
 	f := newFixture(t)
-	o := f.o
-	o.App = "reports-web"
-	m := loaded(t, New(o), 120, 40)
+	m := f.page(t, "reports-web")
 	m, _ = press(t, m, "down", "down", "down", "space") // deployed
 	m = typeText(t, m, "rolled out")
 	m, _ = press(t, m, "enter") // on to the change field
@@ -401,9 +407,7 @@ func TestDeployedNeedsAChange(t *testing.T) {
 
 func TestAutomaticStepsSayWhereTheirEvidenceIs(t *testing.T) {
 	f := newFixture(t)
-	o := f.o
-	o.App = "reports-web"
-	m := loaded(t, New(o), 120, 40)
+	m := f.page(t, "reports-web")
 	m, _ = press(t, m, "down", "space") // vaulted
 	if m.detail.dialog != nil {
 		t.Fatal("an automatic step opened a tick dialog")
@@ -420,9 +424,7 @@ func TestAutomaticStepsSayWhereTheirEvidenceIs(t *testing.T) {
 
 func TestConflictReappliesAndSaysSo(t *testing.T) {
 	f := newFixture(t)
-	o := f.o
-	o.App = "reports-web"
-	m := loaded(t, New(o), 120, 40)
+	m := f.page(t, "reports-web")
 	m, _ = press(t, m, "down", "down", "space")
 	m = typeText(t, m, "mine")
 	m, cmd := press(t, m, "enter")
@@ -448,9 +450,7 @@ func TestConflictReappliesAndSaysSo(t *testing.T) {
 
 func TestOutageBannerKeepsStateAndRecovers(t *testing.T) {
 	f := newFixture(t)
-	o := f.o
-	o.App = "reports-web"
-	m := loaded(t, New(o), 120, 40)
+	m := f.page(t, "reports-web")
 	f.kv.down.Store(true)
 	m = update(t, m, m.load()())
 	got := frame(m)
@@ -478,9 +478,7 @@ func TestOutageBannerKeepsStateAndRecovers(t *testing.T) {
 
 func TestOutageDuringTickKeepsTheDialogsWorkOut(t *testing.T) {
 	f := newFixture(t)
-	o := f.o
-	o.App = "reports-web"
-	m := loaded(t, New(o), 120, 40)
+	m := f.page(t, "reports-web")
 	m, _ = press(t, m, "down", "down", "space")
 	m = typeText(t, m, "x")
 	m, cmd := press(t, m, "enter")

@@ -225,21 +225,7 @@ func TestVaultPolicyGolden(t *testing.T) {
 // (what makes the TUI read-only) agrees; nobody reads a credential.
 func TestTrackerVaultPolicies(t *testing.T) {
 	m, secrets := trackerEstate(t, "tracker:\n  vault: {}\n")
-	v := testenv.StartVault(t)
-	t.Setenv("VAULT_ADDR", v.Addr)
-	t.Setenv("VAULT_TOKEN", v.RootToken)
-	v.EnableFileAudit("file")
-	// the scanner (deploy/vault/scanner.hcl) pushes and records
-	// inventories
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "vault", "scanner.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.Policy("credscan-scanner", string(b))
-	t.Setenv("VAULT_TOKEN", v.Token("scanner-sam", "credscan-scanner"))
-	if _, errOut, code := run(t, "vault", "push", "-m", m, "--quiet"); code != exitBlocking {
-		t.Fatalf("push: exit %d %s", code, errOut)
-	}
+	v := pushAsScanner(t, m)
 	for _, p := range []struct {
 		name string
 		args []string
@@ -298,4 +284,24 @@ func TestTrackerVaultPolicies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pushAsScanner starts Vault (with an audit device) and pushes the
+// manifest's estate with a token under deploy/vault/scanner.hcl, which
+// also records each app's inventory in the tracker.
+func pushAsScanner(t *testing.T, m string) *testenv.Vault {
+	t.Helper()
+	v := testenv.StartVault(t)
+	t.Setenv("VAULT_ADDR", v.Addr)
+	v.EnableFileAudit("file")
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "vault", "scanner.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Policy("credscan-scanner", string(b))
+	t.Setenv("VAULT_TOKEN", v.Token("scanner-sam", "credscan-scanner"))
+	if _, errOut, code := run(t, "vault", "push", "-m", m, "--quiet"); code != exitBlocking {
+		t.Fatalf("push: exit %d %s", code, errOut)
+	}
+	return v
 }

@@ -31,18 +31,7 @@ func TestTUIInTmux(t *testing.T) {
 	testenv.Need(t, "tmux", "tmux")
 	bin := credscanBinary(t)
 	m, secrets := exampleEstateInVault(t)
-	v := testenv.StartVault(t)
-	t.Setenv("VAULT_ADDR", v.Addr)
-	v.EnableFileAudit("file")
-	scannerHCL, err := os.ReadFile(filepath.Join("..", "..", "deploy", "vault", "scanner.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.Policy("credscan-scanner", string(scannerHCL))
-	t.Setenv("VAULT_TOKEN", v.Token("scanner-sam", "credscan-scanner"))
-	if _, errOut, code := run(t, "vault", "push", "-m", m, "--quiet"); code != exitBlocking {
-		t.Fatalf("push: exit %d %s", code, errOut)
-	}
+	v := pushAsScanner(t, m)
 	hcl, errOut, code := run(t, "vault", "policy", "dev-lead", "-m", m, "--owner", "team-billing")
 	if code != 0 {
 		t.Fatal(errOut)
