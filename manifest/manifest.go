@@ -35,6 +35,7 @@ type Manifest struct {
 	Vault       Vault       `yaml:"vault"`
 	Audit       AuditLog    `yaml:"audit"`
 	Tracker     Tracker     `yaml:"tracker"`
+	Rotation    Rotation    `yaml:"rotation"`
 
 	dir string // the manifest's directory; relative paths resolve from here
 }
@@ -61,6 +62,13 @@ type App struct {
 	Owner   string   `yaml:"owner"`
 	Wave    int      `yaml:"wave"`
 	Sources []Source `yaml:"sources"`
+	// Connects says how the app follows a cutover: broker (it connects to
+	// PgBouncer) or pointer (it reads <target>/current/<role> from Vault);
+	// "" when neither (still hardcoded to an address).
+	Connects string `yaml:"connects"`
+	// Addresses are the app's client addresses, to name it in the
+	// connection evidence.
+	Addresses []string `yaml:"addresses"`
 }
 
 // Source is one place an app's credentials may hide. Exactly one kind is set.
@@ -146,7 +154,7 @@ func (m *Manifest) AuditFile() string {
 }
 
 // ApprovalKinds are the source kinds an approval may cover.
-var ApprovalKinds = []string{"dir", "git", "image", "ci", "verify"}
+var ApprovalKinds = []string{"dir", "git", "image", "ci", "verify", "rotate"}
 
 // Spec renders the source as the manifest writes it, less any token a
 // repository URL carries.
@@ -367,7 +375,7 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			return fmt.Errorf("policy.block: unknown %q (want database or gitleaks)", b)
 		}
 	}
-	return nil
+	return m.validateRotation()
 }
 
 // looksLikeAddress says a host pattern is written as an IP address or a

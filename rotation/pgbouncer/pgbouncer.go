@@ -1,0 +1,269 @@
+// Package pgbouncer is the rotation's PgBouncer adapter: the admin
+// console (PAUSE, RESUME, RELOAD, RECONNECT, KILL, SHOW SERVERS, SHOW
+// DATABASES, through pgx's simple protocol, as the console requires) and
+// the %included databases file a cutover replaces.
+//
+// The databases file carries the forced user and password of the side it
+// points at (SCRAM pass-through cannot log in to a server whose password
+// differs): it is written mode 0600, owned like the file it replaces, by
+// an atomic rename, and its content is never printed.
+package pgbouncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/rotation/postgres"
+)
+
+// Admin is a connection to the admin console. One goroutine at a time.
+type Admin struct {
+	conn *pgx.Conn
+}
+
+// Dial connects to the admin console whose URL dsn gives (read from
+// Vault; never printed, and a parse error does not echo it).
+func Dial(ctx context.Context, dsn credscan.Secret) (*Admin, error) {
+	cfg, err := pgx.ParseConfig(dsn.Reveal())
+	if err != nil {
+		return nil, credscan.UsageError("the PgBouncer admin DSN does not parse as a PostgreSQL URL or conninfo")
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	cfg.ConnectTimeout = postgres.LoginTimeout
+	delete(cfg.RuntimeParams, "application_name")
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		code := credscan.CodeUnavailable
+		if postgres.Describe(err) != "connection refused" && strings.Contains(postgres.Describe(err), "SQLSTATE 28") {
+			code = credscan.CodeUnauthorized
+		}
+		return nil, credscan.Errorf(code, "connecting to the PgBouncer admin console (%s:%d): %s", cfg.Host, cfg.Port, postgres.Describe(err))
+	}
+	return &Admin{conn: c}, nil
+}
+
+// Close ends the connection.
+func (a *Admin) Close() { _ = a.conn.Close(context.Background()) }
+
+func (a *Admin) exec(ctx context.Context, cmd string) error {
+	if _, err := a.conn.Exec(ctx, cmd); err != nil {
+		code := credscan.CodeUnavailable
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return credscan.Errorf(code, "PgBouncer %s: timed out", cmd)
+		}
+		return credscan.Errorf(code, "PgBouncer %s: %s", cmd, postgres.Describe(err))
+	}
+	return nil
+}
+
+// Pause waits until every server connection of db is released (PAUSE:
+// clients wait, nothing fails). WAIT_CLOSE is never used: after it, a
+// later PAUSE can return while a transaction still runs.
+func (a *Admin) Pause(ctx context.Context, db string) error { return a.exec(ctx, "PAUSE "+ident(db)) }
+
+// Resume lets db's clients through again.
+func (a *Admin) Resume(ctx context.Context, db string) error { return a.exec(ctx, "RESUME "+ident(db)) }
+
+// Reload rereads the configuration (and the included databases file):
+// a database whose host, port or user changed gets new server
+// connections as the old ones are released.
+func (a *Admin) Reload(ctx context.Context) error { return a.exec(ctx, "RELOAD") }
+
+// Reconnect closes db's server connections as they are released.
+func (a *Admin) Reconnect(ctx context.Context, db string) error {
+	return a.exec(ctx, "RECONNECT "+ident(db))
+}
+
+// Kill drops db's client and server connections at once.
+func (a *Admin) Kill(ctx context.Context, db string) error { return a.exec(ctx, "KILL "+ident(db)) }
+
+func ident(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}) < 0 {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// Server is a server connection (SHOW SERVERS).
+type Server struct {
+	User, Database, State, Addr string
+	Port                        int
+}
+
+// Database is a database entry (SHOW DATABASES).
+type Database struct {
+	Name, Host, DB, ForceUser string
+	Port                      int
+	Paused                    bool
+}
+
+// show runs SHOW what and returns its rows as column → text.
+func (a *Admin) show(ctx context.Context, what string) ([]map[string]string, error) {
+	rows, err := a.conn.Query(ctx, "SHOW "+what)
+	if err != nil {
+		return nil, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer SHOW %s: %s", what, postgres.Describe(err))
+	}
+	defer rows.Close()
+	var out []map[string]string
+	fields := rows.FieldDescriptions()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer SHOW %s: %s", what, postgres.Describe(err))
+		}
+		m := make(map[string]string, len(vals))
+		for i, v := range vals {
+			if v != nil {
+				m[fields[i].Name] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer SHOW %s: %s", what, postgres.Describe(err))
+	}
+	return out, nil
+}
+
+// Servers lists the server connections.
+func (a *Admin) Servers(ctx context.Context) ([]Server, error) {
+	rows, err := a.show(ctx, "SERVERS")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Server, 0, len(rows))
+	for _, r := range rows {
+		port, _ := strconv.Atoi(r["port"])
+		out = append(out, Server{User: r["user"], Database: r["database"], State: r["state"], Addr: r["addr"], Port: port})
+	}
+	return out, nil
+}
+
+// Databases lists the database entries.
+func (a *Admin) Databases(ctx context.Context) ([]Database, error) {
+	rows, err := a.show(ctx, "DATABASES")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Database, 0, len(rows))
+	for _, r := range rows {
+		port, _ := strconv.Atoi(r["port"])
+		out = append(out, Database{Name: r["name"], Host: r["host"], DB: r["database"], ForceUser: r["force_user"], Port: port, Paused: r["paused"] == "1"})
+	}
+	return out, nil
+}
+
+// Entry is one line of the databases file: clients of Name reach DB at
+// Host:Port as User with Password.
+type Entry struct {
+	Name, Host, DB, User string
+	Port                 int
+	Password             credscan.Secret
+}
+
+// Render is the databases file for entries (it holds passwords: write it
+// with WriteFile, never print it).
+func Render(entries []Entry) (credscan.Secret, error) {
+	var b strings.Builder
+	b.WriteString("; written by credscan rotate: the live side of each database. Do not edit by hand.\n[databases]\n")
+	for _, e := range entries {
+		for _, v := range []string{e.Name, e.Host, e.DB, e.User, e.Password.Reveal()} {
+			if strings.ContainsAny(v, "\n\r\x00") {
+				return credscan.Secret{}, credscan.UsageError("a value of the databases entry %s has a line break", e.Name)
+			}
+		}
+		fmt.Fprintf(&b, "%s = host=%s port=%d dbname=%s user=%s password=%s\n", ident(e.Name), quote(e.Host), e.Port, quote(e.DB), quote(e.User), quote(e.Password.Reveal()))
+	}
+	return credscan.NewSecret(b.String()), nil
+}
+
+// quote quotes a connect-string value for PgBouncer: single quotes, a
+// quote doubled.
+func quote(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
+
+// ReadFile returns the databases file's content (it holds passwords).
+func ReadFile(path string) (credscan.Secret, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return credscan.Secret{}, credscan.Errorf(credscan.CodeUnavailable, "reading the PgBouncer databases file %s: %v", path, errors.Unwrap(err))
+	}
+	return credscan.NewSecret(string(b)), nil
+}
+
+// WriteFile replaces the databases file at path with content, atomically:
+// a temporary file beside it, mode 0600, owned like the file it replaces
+// (PgBouncer's account must read it), synced, then renamed over it.
+func WriteFile(path string, content credscan.Secret) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return credscan.Errorf(credscan.CodeUnavailable, "writing the PgBouncer databases file in %s: %v", dir, errors.Unwrap(err))
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return credscan.Errorf(credscan.CodeUnavailable, "writing %s: %v", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
+			if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
+				f.Close()
+				return credscan.Errorf(credscan.CodeUnauthorized, "writing %s: giving it to the owner of the file it replaces: %v", path, err)
+			}
+		}
+	}
+	if _, err := f.WriteString(content.Reveal()); err != nil {
+		f.Close()
+		return credscan.Errorf(credscan.CodeUnavailable, "writing %s: %v", path, errors.Unwrap(err))
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return credscan.Errorf(credscan.CodeUnavailable, "writing %s: %v", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return credscan.Errorf(credscan.CodeUnavailable, "writing %s: %v", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return credscan.Errorf(credscan.CodeUnavailable, "replacing %s: %v", path, errors.Unwrap(err))
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Active says whether any server connection of db to host:port is
+// active (running a transaction). After PAUSE none should be.
+func Active(servers []Server, db, host string, port int) []Server {
+	var out []Server
+	for _, s := range servers {
+		if s.Database == db && s.Addr == host && s.Port == port && s.State == "active" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Points says where the entry name of dbs points (host, port), ok false
+// when there is no such entry.
+func Points(dbs []Database, name string) (Database, bool) {
+	i := slices.IndexFunc(dbs, func(d Database) bool { return d.Name == name })
+	if i < 0 {
+		return Database{}, false
+	}
+	return dbs[i], true
+}
