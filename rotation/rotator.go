@@ -353,7 +353,11 @@ func (u *run) step(ctx context.Context, step, what string) error {
 	u.st.Timeline = append(u.st.Timeline, ev)
 	u.res.Steps = append(u.res.Steps, ev)
 	u.r.say("  %-9s %-58s %5d ms", step, what, ms)
-	if err := u.save(ctx); err != nil {
+	// a step's record is quick or fails fast: while the broker is paused,
+	// clients wait on it
+	sctx, cancel := context.WithTimeout(ctx, StepSaveTimeout)
+	defer cancel()
+	if err := u.save(sctx); err != nil {
 		return err
 	}
 	if u.r.o.Hook != nil {
@@ -374,6 +378,9 @@ func (u *run) finish(ctx context.Context) error {
 	u.st.Op = nil
 	return u.save(ctx)
 }
+
+// StepSaveTimeout bounds the record of one step in Vault.
+var StepSaveTimeout = 2 * time.Second
 
 // timeout bounds one step.
 func timeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {

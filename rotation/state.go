@@ -20,9 +20,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/vaultsync"
 	"github.com/credscan/credscan/vaultsync/kv"
 )
 
@@ -203,4 +205,23 @@ func (s store) save(ctx context.Context, st *State, version int) (int, error) {
 		return 0, fmt.Errorf("saving the rotation state of %s: %w", st.Role, err)
 	}
 	return v, nil
+}
+
+// Roles lists the roles whose rotation has a state in Vault.
+func Roles(ctx context.Context, k kv.KV, l vaultsync.Layout) ([]string, error) {
+	prefix := strings.Trim(l.Prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	names, err := k.List(ctx, prefix+"credscan/rotation")
+	if credscan.CodeOf(err) == credscan.CodeNotFound {
+		return nil, nil
+	}
+	var out []string
+	for _, n := range names {
+		if !strings.HasSuffix(n, "/") {
+			out = append(out, n)
+		}
+	}
+	return out, err
 }

@@ -74,7 +74,7 @@ a git server) could not be reached, 6 refused by a safety gate or a conflict,
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
 	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanCICmd(), newScanEstateCmd())
 	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVaultCmd(), newApproveCmd(), newAuditCmd(), newVersionCmd(), newRulesCmd(),
-		newStatusCmd(), newTickCmd(tracker.Tick), newTickCmd(tracker.Untick), newTickCmd(tracker.Waive), newTUICmd())
+		newStatusCmd(), newTickCmd(tracker.Tick), newTickCmd(tracker.Untick), newTickCmd(tracker.Waive), newTUICmd(), newRotateCmd())
 	return root
 }
 

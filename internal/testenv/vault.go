@@ -147,6 +147,10 @@ func StartVaultPersistent(t testing.TB) *Vault {
 	return v
 }
 
+// Unseal unseals a sealed server (its unseal key is known) and waits for
+// KV v2.
+func (v *Vault) Unseal() { v.t.Helper(); v.unseal() }
+
 func (v *Vault) unseal() {
 	v.t.Helper()
 	if _, err := v.Client("").Sys().Unseal(v.UnsealKey); err != nil {
