@@ -163,18 +163,18 @@ func (r *Rotator) Cutover(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.gate("green provisioned", st.Green != nil, "run credscan rotate provision-green first")
-	res.gate("pointer", st.Pointer != nil, "run credscan rotate pointer first")
+	res.require("green provisioned", st.Green != nil, "run credscan rotate provision-green first")
+	res.require("pointer", st.Pointer != nil, "run credscan rotate pointer first")
 	if st.Op != nil {
 		res.gate("nothing in progress", false, "a %s is in progress (step %s): credscan rotate resume", st.Op.Name, st.Op.Step)
-	}
-	if st.Live == Green {
-		res.Notes = append(res.Notes, "already on green: nothing to do")
-		return res, nil
 	}
 	if err := res.refused(); err != nil {
 		r.record(ctx, StageCutover, "refused", err.Error(), nil)
 		return res, err
+	}
+	if st.Live == Green {
+		res.Notes = append(res.Notes, "already on green: nothing to do")
+		return res, nil
 	}
 	if c, err := r.credentialOf(ctx, st, Green); err != nil {
 		res.gate("green login", false, "%v", err)
@@ -635,7 +635,7 @@ func (r *Rotator) Rollback(ctx context.Context, reason string) (*Result, error) 
 		res.Notes = append(res.Notes, fmt.Sprintf("the live side is %q: nothing to roll back", st.Live))
 		return res, res.refused()
 	}
-	res.gate("reason", strings.TrimSpace(reason) != "", "a rollback needs --reason (it goes to the incident timeline)")
+	res.require("reason", strings.TrimSpace(reason) != "", "a rollback needs --reason (it goes to the incident timeline)")
 	if r.cfg.Broker != nil {
 		r.brokerGate(ctx, Green, res)
 	}

@@ -39,7 +39,7 @@ func (r *Rotator) RotatePassword(ctx context.Context, strategy string) (*Result,
 	if err != nil {
 		return res, err
 	}
-	res.gate("on green", st.Live == Green && st.Op == nil, "the live side is %q: routine rotations come after the cutover", st.Live)
+	res.require("on green", st.Live == Green && st.Op == nil, "the live side is %q: routine rotations come after the cutover", st.Live)
 	if err := res.refused(); err != nil {
 		r.record(ctx, StagePassword, "refused", err.Error(), nil)
 		return res, err

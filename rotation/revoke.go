@@ -196,7 +196,7 @@ func (r *Rotator) RevokeLegacy(ctx context.Context) (*Result, error) {
 		res.Notes = append(res.Notes, "the legacy login was revoked at "+st.Revoked.At.Format(time.RFC3339)+": nothing to do")
 		return res, nil
 	}
-	if !res.gate("on green", st.Live == Green && st.Op == nil, "the live side is %q: revoke only after the cutover", st.Live) {
+	if !res.require("on green", st.Live == Green && st.Op == nil, "the live side is %q: revoke only after the cutover", st.Live) {
 		return res, r.refuse(ctx, res)
 	}
 	window := r.cfg.RevokeWindow
@@ -225,7 +225,7 @@ func (r *Rotator) RevokeLegacy(ctx context.Context) (*Result, error) {
 	for _, s := range sessions {
 		found = append(found, Client{Address: s.Client, Application: s.Application, App: appOf(r.m, s.Application, s.Client), Where: "pg_stat_activity on blue", Last: s.Started, Count: 1})
 	}
-	res.gate("no session on blue", len(sessions) == 0, "%d session(s) of %s", len(sessions), r.role)
+	res.require("no session on blue", len(sessions) == 0, "%d session(s) of %s", len(sessions), r.role)
 	// blue's log since the cutover
 	if len(r.cfg.Blue.Logs) == 0 {
 		res.gate("blue's connection log", false, "rotation.blue.logs names no log file: logins since the cutover cannot be ruled out")
@@ -312,7 +312,7 @@ func (r *Rotator) RevokeLegacy(ctx context.Context) (*Result, error) {
 				behind = append(behind, fmt.Sprintf("%s (at %s)", a, s.Current()))
 			}
 		}
-		res.gate("every app on green", len(behind) == 0, "not yet: %s", strings.Join(behind, ", "))
+		res.require("every app on green", len(behind) == 0, "not yet: %s", strings.Join(behind, ", "))
 	}
 	res.Clients = found
 	if err := res.refused(); err != nil {

@@ -160,6 +160,14 @@ func (res *Result) gate(name string, ok bool, detail string, args ...any) bool {
 	return ok
 }
 
+// require is a gate whose detail only says what to do when it fails.
+func (res *Result) require(name string, ok bool, remedy string, args ...any) bool {
+	if ok {
+		return res.gate(name, true, "")
+	}
+	return res.gate(name, false, remedy, args...)
+}
+
 // refused is the error of failed gates.
 func (res *Result) refused() error {
 	var bad []string
@@ -330,6 +338,9 @@ func (r *Rotator) begin(ctx context.Context, name string, from, to Side, res *Re
 	run := &run{r: r, st: st, version: v, name: name, res: res, last: time.Now()}
 	if err := run.save(ctx); err != nil {
 		return nil, err
+	}
+	if r.o.Hook != nil {
+		r.o.Hook(name + "/" + StepBegun)
 	}
 	return run, nil
 }

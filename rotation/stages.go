@@ -179,7 +179,7 @@ func (r *Rotator) ProvisionGreen(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.gate("legacy credential verified", st.Verified != nil && st.Verified.Path != "", "run credscan rotate verify first")
+	res.require("legacy credential verified", st.Verified != nil && st.Verified.Path != "", "run credscan rotate verify first")
 	if err := res.refused(); err != nil {
 		return res, err
 	}
@@ -192,7 +192,7 @@ func (r *Rotator) ProvisionGreen(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if !res.gate("role on blue", role.Exists, "%s does not exist on blue", r.role) {
+	if !res.require("role on blue", role.Exists, "%s does not exist on blue", r.role) {
 		return res, res.refused()
 	}
 	green, err := r.admin(ctx, Green)
@@ -208,7 +208,7 @@ func (r *Rotator) ProvisionGreen(ctx context.Context) (*Result, error) {
 			missing = append(missing, g)
 		}
 	}
-	if !res.gate("memberships on green", len(missing) == 0, "roles %s exist on blue, not on green: create them first (schema migration)", strings.Join(missing, ", ")) {
+	if !res.require("memberships on green", len(missing) == 0, "roles %s exist on blue, not on green: create them first (schema migration)", strings.Join(missing, ", ")) {
 		return res, res.refused()
 	}
 	if r.o.DryRun {
@@ -294,7 +294,7 @@ func (r *Rotator) Pointer(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.gate("legacy credential verified", st.Verified != nil && st.Verified.Path != "", "run credscan rotate verify first")
+	res.require("legacy credential verified", st.Verified != nil && st.Verified.Path != "", "run credscan rotate verify first")
 	if err := res.refused(); err != nil {
 		return res, err
 	}
