@@ -102,8 +102,8 @@ func NewPlan(st *State, in PlanInput) Plan {
 			Inverse: "credscan rotate cutover"},
 		{Stage: StageRevoke,
 			Gates: []string{"an approval of kind rotate", "the live side is green", fmt.Sprintf("the cutover is at least %s ago", window),
-				"no session of " + in.Role + " on blue (pg_stat_activity)", "no login as " + in.Role + " in blue's connection logs since the cutover",
-				"no login through broker entries that point at blue since the cutover", "no hardcoded copy at the tip in a fresh scan", "every app of the role on green in the tracker"},
+				"no session of " + in.Role + " on blue (pg_stat_activity)", fmt.Sprintf("no login as %s in blue's connection logs in the last %s", in.Role, window),
+				fmt.Sprintf("no login through broker entries that point at blue in the last %s", window), "no hardcoded copy at the tip in a fresh scan", "every app of the role on green in the tracker"},
 			Actions: []string{"ALTER ROLE " + in.Role + " NOLOGIN on blue", "RECONNECT broker entries that point at blue", "end blue's sessions of the role only with --terminate-sessions"},
 			Inverse: "ALTER ROLE " + in.Role + " LOGIN on blue (credscan rotate rollback does it)"},
 		{Stage: StagePassword,
@@ -149,6 +149,7 @@ func NewPlan(st *State, in PlanInput) Plan {
 		switch {
 		case st.Op != nil && st.Op.Name == s.Stage:
 			s.Status = "in progress"
+			next = false
 		case s.Stage == StageRollback:
 			s.Status = "n/a"
 			if st.Live == Green {
