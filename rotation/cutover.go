@@ -386,22 +386,21 @@ func stepsDetail(steps []Event) string {
 	return strings.Join(parts, ", ")
 }
 
-// drained waits until no server connection of the broker's database to
-// from's address is active.
+// drained waits until no server connection of the broker's database is
+// running a transaction or logging in (to either side).
 func (r *Rotator) drained(ctx context.Context, b *pgbouncer.Admin, from Side) error {
-	e := r.endpoint(from)
 	deadline := time.Now().Add(DrainTimeout)
 	for {
 		servers, err := b.Servers(ctx)
 		if err != nil {
 			return err
 		}
-		active := pgbouncer.Active(servers, r.cfg.Broker.Database, e.Host, e.Port)
+		active := pgbouncer.Busy(servers, r.cfg.Broker.Database)
 		if len(active) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return credscan.Errorf(credscan.CodeUnavailable, "%d server connection(s) to %s still active %s after PAUSE", len(active), from, DrainTimeout)
+			return credscan.Errorf(credscan.CodeUnavailable, "%d server connection(s) to %s still busy %s after PAUSE", len(active), from, DrainTimeout)
 		}
 		select {
 		case <-ctx.Done():

@@ -246,12 +246,15 @@ func WriteFile(path string, content credscan.Secret) error {
 	return nil
 }
 
-// Active says whether any server connection of db to host:port is
-// active (running a transaction). After PAUSE none should be.
-func Active(servers []Server, db, host string, port int) []Server {
+// Busy are db's server connections that are running a transaction or
+// still logging in (any state but idle, used and tested). After PAUSE
+// none should be running; one still logging in when the file is swapped
+// would answer the server with the other side's password, and a failed
+// server login makes PgBouncer refuse clients for server_login_retry.
+func Busy(servers []Server, db string) []Server {
 	var out []Server
 	for _, s := range servers {
-		if s.Database == db && s.Addr == host && s.Port == port && s.State == "active" {
+		if s.Database == db && s.State != "idle" && s.State != "used" && s.State != "tested" {
 			out = append(out, s)
 		}
 	}
