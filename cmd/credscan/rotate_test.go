@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,15 +24,16 @@ import (
 // rotateCLI runs the credscan binary on the rig (root token) and
 // leak-checks what it prints.
 type rotateCLI struct {
-	t   *testing.T
-	bin string
-	rig *rotationtest.Rig
+	t     *testing.T
+	bin   string
+	rig   *rotationtest.Rig
+	token string
 }
 
 func (c rotateCLI) run(env []string, args ...string) (string, int, bool) {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, append(args, "-m", c.rig.ManifestPath)...)
-	cmd.Env = append(os.Environ(), "VAULT_ADDR="+c.rig.Vault.Addr, "VAULT_TOKEN="+c.rig.Vault.RootToken, "CREDSCAN_FINGERPRINT_KEY=test-key-0123456789abcdef")
+	cmd.Env = append(os.Environ(), "VAULT_ADDR="+c.rig.Vault.Addr, "VAULT_TOKEN="+c.token, "CREDSCAN_FINGERPRINT_KEY=test-key-0123456789abcdef")
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	leakcheck.AssertNone(c.t, strings.Join(args[:2], " "), out, c.rig.Secrets()...)
@@ -49,13 +51,19 @@ func (c rotateCLI) run(env []string, args ...string) (string, int, bool) {
 	return string(out), code, killed
 }
 
-// The process killed at each step boundary of a cutover and of a
+// Under deploy/vault/rotator.hcl, the process killed at each step boundary of a cutover and of a
 // rollback, then credscan rotate resume: the broker is resumed, it and
 // the pointer agree with the state, no operation is left in progress,
 // and the audit chain verifies.
 func TestRotateKilledAtEachStepThenResumed(t *testing.T) {
 	rig := rotationtest.New(t, time.Second)
-	cli := rotateCLI{t: t, bin: credscanBinary(t), rig: rig}
+	// the rotator's token under deploy/vault/rotator.hcl
+	hcl, err := os.ReadFile(filepath.Join("..", "..", "deploy", "vault", "rotator.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig.Vault.Policy("credscan-rotator", string(hcl))
+	cli := rotateCLI{t: t, bin: credscanBinary(t), rig: rig, token: rig.Vault.Token("dba-dana", "credscan-rotator")}
 	role := []string{"--role", rotationtest.Role}
 	for _, stage := range [][]string{
 		append([]string{"rotate", "verify", "--approval", rig.Approval}, role...),
