@@ -60,20 +60,36 @@ func BenchmarkRotation(b *testing.B) {
 		broker.Mark(stage)
 		pointer.Mark(stage)
 		var cut, back time.Duration
+		var brokerMs, pointerMs int64
+		paths := func(res *rotation.Result) {
+			for _, s := range res.Steps {
+				if strings.HasPrefix(s.What, "PAUSE") || strings.HasPrefix(s.What, "no active") || strings.Contains(s.What, "points at") && strings.Contains(s.What, ".ini") ||
+					s.What == "RELOAD" || strings.HasPrefix(s.What, "RESUME") {
+					brokerMs += s.Millis
+				} else if strings.HasPrefix(s.What, "arp/current/") {
+					pointerMs += s.Millis
+				}
+			}
+		}
 		for b.Loop() {
 			start := time.Now()
-			if _, err := rot.Cutover(ctx); err != nil {
+			res, err := rot.Cutover(ctx)
+			if err != nil {
 				b.Fatal(err)
 			}
 			cut += time.Since(start)
+			paths(res)
 			start = time.Now()
-			if _, err := rot.Rollback(ctx, "benchmark"); err != nil {
+			if res, err = rot.Rollback(ctx, "benchmark"); err != nil {
 				b.Fatal(err)
 			}
 			back += time.Since(start)
+			paths(res)
 		}
 		b.ReportMetric(float64(cut.Milliseconds())/float64(b.N), "cutover-ms")
 		b.ReportMetric(float64(back.Milliseconds())/float64(b.N), "rollback-ms")
+		b.ReportMetric(float64(brokerMs)/float64(2*b.N), "broker-switch-ms")
+		b.ReportMetric(float64(pointerMs)/float64(2*b.N), "pointer-switch-ms")
 		report(b, stage)
 	})
 	b.Run("raw-switch", func(b *testing.B) {

@@ -21,7 +21,7 @@ import (
 // Limits of a switch's steps.
 var (
 	PauseTimeout = 30 * time.Second // PAUSE waits for running transactions
-	DrainTimeout = 10 * time.Second // no active server connection to the old side
+	DrainTimeout = 10 * time.Second // no server connection running or logging in
 )
 
 // appsOfRole are the apps that hold the role's credentials: the apps the
@@ -308,7 +308,7 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 		if err := r.drained(ctx, b, from); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
-		if err := u.step(ctx, StepDrained, fmt.Sprintf("no active server connection to %s", from)); err != nil {
+		if err := u.step(ctx, StepDrained, fmt.Sprintf("no active server connection to %s, none logging in", from)); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
 		if err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, toFile); err != nil {

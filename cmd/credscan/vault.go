@@ -233,8 +233,8 @@ func newApproveCmd() *cobra.Command {
 		},
 	}
 	fl := c.Flags()
-	fl.StringSliceVar(&apps, "apps", nil, "apps the approval covers (* for all)")
-	fl.StringSliceVar(&kinds, "kinds", nil, "source kinds it covers: dir, git, image, ci, verify (* for all)")
+	fl.StringSliceVar(&apps, "apps", nil, "apps the approval covers (* for all); for verify and rotate, the database roles")
+	fl.StringSliceVar(&kinds, "kinds", nil, "what it covers: source kinds dir, git, image, ci; verify and rotate for credscan rotate (* for all)")
 	fl.DurationVar(&ttl, "ttl", 24*time.Hour, "how long it holds")
 	fl.StringVar(&ticket, "ticket", "", "the change or security ticket")
 	fl.StringVar(&reason, "reason", "", "why")
