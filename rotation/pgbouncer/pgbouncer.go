@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/jackc/pgx/v5"
 
@@ -217,13 +216,9 @@ func WriteFile(path string, content credscan.Secret) error {
 		f.Close()
 		return credscan.Errorf(credscan.CodeUnavailable, "writing %s: %v", path, err)
 	}
-	if fi, err := os.Stat(path); err == nil {
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
-			if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
-				f.Close()
-				return credscan.Errorf(credscan.CodeUnauthorized, "writing %s: giving it to the owner of the file it replaces: %v", path, err)
-			}
-		}
+	if err := ownLike(f, path); err != nil {
+		f.Close()
+		return credscan.Errorf(credscan.CodeUnauthorized, "writing %s: giving it to the owner of the file it replaces: %v", path, err)
 	}
 	if _, err := f.WriteString(content.Reveal()); err != nil {
 		f.Close()
