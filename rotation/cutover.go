@@ -98,19 +98,25 @@ func (r *Rotator) appsGate(ctx context.Context, res *Result) {
 func (r *Rotator) readiness(ctx context.Context, blue, green *postgres.Admin, res *Result) {
 	rd := r.cfg.Readiness
 	if rd.MaxLagBytes > 0 {
+		// green's subscriptions against blue's position, and blue's
+		// logical slots: the worst of both
 		lsn, err := blue.WALPosition(ctx)
+		var subLag, slotLag int64
+		var subOK, slotOK bool
 		if err == nil {
-			lag, ok, err2 := green.SubscriptionLag(ctx, lsn)
-			switch {
-			case err2 != nil:
-				res.gate("replication lag", false, "%v", err2)
-			case !ok:
-				res.gate("replication lag", false, "green has no subscription (pg_stat_subscription is empty)")
-			default:
-				res.gate("replication lag", lag <= rd.MaxLagBytes, "%d bytes behind blue (at most %d)", lag, rd.MaxLagBytes)
-			}
-		} else {
+			subLag, subOK, err = green.SubscriptionLag(ctx, lsn)
+		}
+		if err == nil {
+			slotLag, slotOK, err = blue.SlotLag(ctx)
+		}
+		switch {
+		case err != nil:
 			res.gate("replication lag", false, "%v", err)
+		case !subOK || !slotOK:
+			res.gate("replication lag", false, "no logical replication from blue to green (pg_stat_subscription on green: %v, a logical slot on blue: %v)", subOK, slotOK)
+		default:
+			lag := max(subLag, slotLag)
+			res.gate("replication lag", lag <= rd.MaxLagBytes, "%d bytes behind blue (subscription %d, slot %d; at most %d)", lag, subLag, slotLag, rd.MaxLagBytes)
 		}
 	}
 	if len(rd.Tables) == 0 {

@@ -191,6 +191,17 @@ func TestRotationEndToEnd(t *testing.T) {
 		c.Close(ctx)
 		t.Error("the legacy password still logs in to blue after the revocation")
 	}
+	// an incident after the revocation: the rollback enables the legacy
+	// login again (from Vault's copy), then the cutover goes forward again
+	l.mark("rollback-after-revoke")
+	must(rot.Rollback(ctx, "incident after the revocation"))
+	if c, err := rig.Straggler("after-rollback")(ctx); err != nil {
+		t.Errorf("the legacy password does not log in to blue after the rollback: %v", err)
+	} else {
+		c.Close(ctx)
+	}
+	must(rot.Cutover(ctx))
+	time.Sleep(300 * time.Millisecond)
 
 	// 6 alternating rotations
 	l.mark("password")
@@ -210,7 +221,15 @@ func TestRotationEndToEnd(t *testing.T) {
 	l.mark("end")
 	time.Sleep(200 * time.Millisecond)
 	l.stop()
-	l.assertClean(t, "cutover", "rollback", "cutover2", "revoke", "password")
+	l.assertClean(t, "cutover", "rollback", "cutover2", "revoke", "rollback-after-revoke", "password")
+
+	// single, in place, after the load: the pointer's new password logs in
+	must(rot.RotatePassword(ctx, rotation.Single))
+	if c, err := rig.PointerClient("after-single")(ctx); err != nil {
+		t.Errorf("the pointer after a single rotation: %v", err)
+	} else {
+		c.Close(ctx)
+	}
 
 	// the audit chain, the tracker, and no secret anywhere but Vault and
 	// the broker's file

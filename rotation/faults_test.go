@@ -3,6 +3,7 @@ package rotation_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,88 @@ func TestWrongAdminCredentials(t *testing.T) {
 	}
 	if _, err := rot.ProvisionGreen(ctx); credscan.CodeOf(err) != credscan.CodeInvalid {
 		t.Fatalf("an admin DSN that does not parse: %v", err)
+	}
+}
+
+// Verify tries no host outside the target's, and refuses when more than
+// one discovered password logs in; a rotation refuses to start when Vault
+// has no audit device.
+func TestVerifyHostsAndSeveralLive(t *testing.T) {
+	rig := rotationtest.New(t, time.Second)
+	ctx := context.Background()
+	k := rig.KV()
+	// a copy that points at a host outside the manifest's, and a second
+	// copy of the live password under another fingerprint
+	for path, host := range map[string]string{"arp/legacy/arp_app/0ff51de00000": "198.51.100.7", "arp/legacy/arp_app/5ec0nd000000": "127.0.0.1"} {
+		pw := rig.Stale
+		if host == "127.0.0.1" {
+			pw = rig.Legacy
+		}
+		if _, err := k.Put(ctx, path, map[string]any{"password": pw, "user": "arp_app", "host": host, "port": fmt.Sprint(rig.Blue.Port), "database": "arp"}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rot := rig.Rotator(rig.Options())
+	res, err := rot.Verify(ctx)
+	if credscan.CodeOf(err) != credscan.CodeRefused || !strings.Contains(err.Error(), "2 log in") {
+		t.Fatalf("verify with two live copies: %v", err)
+	}
+	var outside *rotation.LoginCheck
+	for i, c := range res.Checks {
+		if c.Host == "198.51.100.7" {
+			outside = &res.Checks[i]
+		}
+	}
+	if outside == nil || outside.Result != "refused" || !strings.Contains(outside.Detail, "no login attempted") {
+		t.Fatalf("the host outside the manifest: %+v", outside)
+	}
+	md, err := k.Metadata(ctx, "arp/legacy/arp_app/0ff51de00000")
+	if err != nil || md.Custom["verified"] != "" {
+		t.Errorf("a refused host was recorded as tried: %v %v", md, err)
+	}
+	// without an audit device nothing starts
+	if err := rig.Client().Sys().DisableAudit("file"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rot.Verify(ctx); credscan.CodeOf(err) != credscan.CodeRefused || !strings.Contains(err.Error(), "audit") {
+		t.Fatalf("verify without an audit device: %v", err)
+	}
+}
+
+// The readiness gate reads logical replication: green's subscription and
+// blue's slot, within max_lag_bytes.
+func TestReadinessReplicationLag(t *testing.T) {
+	rig := rotationtest.NewWith(t, rotationtest.Config{Window: time.Second, Replicate: true})
+	ctx := context.Background()
+	o := rig.Options()
+	rot := rig.Rotator(o)
+	for _, stage := range []func(context.Context) (*rotation.Result, error){rot.Verify, rot.ProvisionGreen, rot.Pointer} {
+		if res, err := stage(ctx); err != nil {
+			t.Fatalf("%s: %v", res.Stage, err)
+		}
+	}
+	rig.TickReadsFromVault()
+	rig.Blue.Exec("arp", "INSERT INTO orders SELECT g, g FROM generate_series(501, 600) g")
+	o.DryRun = true
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := rig.Rotator(o).Cutover(ctx)
+		if err == nil {
+			var lag *rotation.Gate
+			for i, g := range res.Gates {
+				if g.Name == "replication lag" {
+					lag = &res.Gates[i]
+				}
+			}
+			if lag == nil || !lag.OK {
+				t.Fatalf("the lag gate: %+v", res.Gates)
+			}
+			t.Logf("replication lag: %s", lag.Detail)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the readiness gates never passed (rows replicate?): %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

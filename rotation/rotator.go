@@ -205,8 +205,12 @@ func (r *Rotator) checkAudit(ctx context.Context, res *Result) bool {
 	if !ok {
 		return true // an in-memory KV in tests: no Vault to audit
 	}
-	if _, err := vaultsync.CheckAuditDevices(ctx, v.Client()); err != nil {
+	chk, err := vaultsync.CheckAuditDevices(ctx, v.Client())
+	if err != nil {
 		return res.gate("vault audit device", false, "%v", err)
+	}
+	if !chk.OK {
+		return res.gate("vault audit device", false, "Vault has no audit device: nobody could tell who read the passwords (vault audit enable file file_path=…)")
 	}
 	return res.gate("vault audit device", true, "")
 }

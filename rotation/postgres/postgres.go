@@ -417,3 +417,20 @@ func URL(e Endpoint, user string, password credscan.Secret) string {
 	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password.Reveal()), Host: net.JoinHostPort(e.Host, strconv.Itoa(e.Port)), Path: "/" + e.Database}
 	return u.String()
 }
+
+// SlotLag is how far (bytes) the publisher's logical replication slots'
+// confirmed positions are behind its WAL position: the worst of them; ok
+// is false when there is no logical slot.
+func (a *Admin) SlotLag(ctx context.Context) (lag int64, ok bool, err error) {
+	var n int
+	var worst *int64
+	err = a.conn.QueryRow(ctx, `SELECT count(*), max(pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(confirmed_flush_lsn, '0/0'::pg_lsn)))::bigint
+		FROM pg_replication_slots WHERE slot_type = 'logical'`).Scan(&n, &worst)
+	if err != nil {
+		return 0, false, a.fail("reading pg_replication_slots", err)
+	}
+	if n == 0 || worst == nil {
+		return 0, false, nil
+	}
+	return max(0, *worst), true, nil
+}

@@ -53,13 +53,25 @@ type Rig struct {
 
 // New starts the parts and pushes the estate's scan to Vault. window is
 // the manifest's revoke_window.
-func New(t testing.TB, window time.Duration) *Rig {
+func New(t testing.TB, window time.Duration) *Rig { t.Helper(); return NewWith(t, Config{Window: window}) }
+
+// Config varies a rig.
+type Config struct {
+	Window time.Duration // the manifest's revoke_window
+	// Replicate: blue publishes orders and green subscribes (logical
+	// replication), and the manifest checks the lag at the cutover.
+	Replicate bool
+}
+
+// NewWith starts the parts as c says.
+func NewWith(t testing.TB, c Config) *Rig {
 	t.Helper()
+	window := c.Window
 	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
 	r := &Rig{t: t, Legacy: "Lg" + leakcheck.Marker(t) + "-x_9", Stale: "St" + leakcheck.Marker(t), ClientPW: "Cl" + leakcheck.Marker(t)}
 	r.Vault = testenv.StartVault(t)
 	r.Vault.EnableFileAudit("file")
-	r.Blue = testenv.StartPostgres(t, testenv.PostgresOptions{})
+	r.Blue = testenv.StartPostgres(t, testenv.PostgresOptions{Logical: c.Replicate})
 	r.Green = testenv.StartPostgres(t, testenv.PostgresOptions{})
 	// blue: the legacy role with a membership, the database, a table
 	r.Blue.Exec("postgres", "CREATE ROLE app_readers NOLOGIN", "CREATE ROLE "+Role+" LOGIN PASSWORD '"+r.Legacy+"' IN ROLE app_readers", "CREATE DATABASE arp")
@@ -67,6 +79,13 @@ func New(t testing.TB, window time.Duration) *Rig {
 	for _, p := range []*testenv.Postgres{r.Blue, r.Green} {
 		p.Exec("arp", "CREATE TABLE orders (id int PRIMARY KEY, total numeric)", "INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 500) g",
 			"GRANT SELECT ON orders TO app_readers")
+	}
+	readiness := "  readiness:\n    tables: [public.orders]\n"
+	if c.Replicate {
+		r.Blue.Exec("arp", "CREATE PUBLICATION arp_pub FOR TABLE orders")
+		r.Green.Exec("arp", fmt.Sprintf("CREATE SUBSCRIPTION arp_sub CONNECTION 'host=127.0.0.1 port=%d dbname=arp user=%s password=%s' PUBLICATION arp_pub WITH (copy_data = false)",
+			r.Blue.Port, r.Blue.SuperUser, r.Blue.SuperPassword))
+		readiness = "  readiness:\n    max_lag_bytes: 1048576\n    tables: [public.orders]\n"
 	}
 	r.Broker = testenv.StartPgBouncer(t, testenv.PgBouncerOptions{
 		Databases: fmt.Sprintf("arp = host=127.0.0.1 port=%d dbname=arp user=%s password='%s'", r.Blue.Port, Role, r.Legacy),
@@ -118,9 +137,7 @@ rotation:
     logs: [%s]
     check: credscan/admin/broker-check
   revoke_window: %s
-  readiness:
-    tables: [public.orders]
-`, r.Blue.Port, r.Blue.LogPath, r.Green.Port, r.Green.LogPath, r.Broker.Port, r.Broker.DatabasesFile, r.Broker.LogPath, window))
+`, r.Blue.Port, r.Blue.LogPath, r.Green.Port, r.Green.LogPath, r.Broker.Port, r.Broker.DatabasesFile, r.Broker.LogPath, window)+readiness)
 	r.ManifestPath = filepath.Join(r.Dir, "credscan.yaml")
 	m, err := manifest.Load(r.ManifestPath)
 	if err != nil {
