@@ -53,7 +53,10 @@ type Rig struct {
 
 // New starts the parts and pushes the estate's scan to Vault. window is
 // the manifest's revoke_window.
-func New(t testing.TB, window time.Duration) *Rig { t.Helper(); return NewWith(t, Config{Window: window}) }
+func New(t testing.TB, window time.Duration) *Rig {
+	t.Helper()
+	return NewWith(t, Config{Window: window})
+}
 
 // Config varies a rig.
 type Config struct {
