@@ -158,6 +158,21 @@ func TestPointerChangedByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	consistent(t, rig, rot, rotation.Green)
+
+	// revoke-legacy reading the wrong file as blue's log: refused, since
+	// credscan's own login is not in it
+	m := *rig.Manifest
+	m.Rotation.Blue.Logs = []string{rig.Green.LogPath}
+	o := rig.Options()
+	o.Window = time.Millisecond
+	wrong, err := rotation.New(&m, rotationtest.Role, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig.MigrateApps()
+	if _, err := wrong.RevokeLegacy(ctx); credscan.CodeOf(err) != credscan.CodeRefused || !strings.Contains(err.Error(), "blue's log is read") {
+		t.Fatalf("revoke reading the wrong log: %v", err)
+	}
 }
 
 // Wrong administrator credentials: a clear error that names the side and

@@ -25,6 +25,7 @@ type Login struct {
 	Database    string
 	Application string
 	Client      string
+	Port        string // the client's port, where the log says
 }
 
 // A PostgreSQL log line with the prefix "%m [%p] user=%u db=%d app=%a
@@ -32,7 +33,7 @@ type Login struct {
 var pgAuthorized = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[\d+\] user=\S* db=\S* app=(.*?) client=(\S*) LOG:\s+connection authorized: user=(\S+) database=(\S+)(?: application_name=(.*))?`)
 
 // A PgBouncer log line of a client's login.
-var pgbLogin = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[\d+\] LOG C-0x[0-9a-f]+: \S+@(\S+):\d+ login attempt: db=(\S+) user=(\S+)`)
+var pgbLogin = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[\d+\] LOG C-0x[0-9a-f]+: \S+@(\S+):(\d+) login attempt: db=(\S+) user=(\S+)`)
 
 func parseLogTime(s string) (time.Time, bool) {
 	t, err := time.Parse("2006-01-02 15:04:05.999999999 MST", s)
@@ -71,7 +72,7 @@ func ParsePgBouncerLog(r io.Reader, since time.Time) ([]Login, error) {
 		if !ok || at.Before(since) {
 			return Login{}, false
 		}
-		return Login{At: at, Client: m[2], Database: m[3], User: m[4]}, true
+		return Login{At: at, Client: m[2], Port: m[3], Database: m[4], User: m[5]}, true
 	})
 }
 
@@ -211,6 +212,9 @@ func (r *Rotator) RevokeLegacy(ctx context.Context) (*Result, error) {
 	if since.Before(st.CutoverAt) {
 		since = st.CutoverAt
 	}
+	// our own logins must show in the logs: proof that they are the right
+	// files, with log_connections on and a prefix this reads
+	selfCheck := r.now().Add(-time.Second)
 	blue, err := r.admin(ctx, Blue)
 	if err != nil {
 		return res, err
@@ -230,16 +234,19 @@ func (r *Rotator) RevokeLegacy(ctx context.Context) (*Result, error) {
 	if len(r.cfg.Blue.Logs) == 0 {
 		res.gate("blue's connection log", false, "rotation.blue.logs names no log file: logins since the cutover cannot be ruled out")
 	} else {
-		logins, files, err := readLogs(r.cfg.Blue.Logs, since, ParsePostgresLog)
+		logins, files, err := readLogs(r.cfg.Blue.Logs, earliest(since, selfCheck), ParsePostgresLog)
 		if err != nil {
 			return res, err
 		}
 		var legacy []Login
+		self := false
 		for _, l := range logins {
-			if l.User == r.role {
+			if l.User == r.role && !l.At.Before(since) {
 				legacy = append(legacy, l)
 			}
+			self = self || (l.User == blue.User() && l.Application == blue.Application())
 		}
+		res.require("blue's log is read", self, "%s shows no login by credscan's own admin connection: the wrong file, log_connections off, or a log_line_prefix other than %q", strings.Join(r.cfg.Blue.Logs, ", "), "%m [%p] user=%u db=%d app=%a client=%h ")
 		cs := clients(r.m, legacy, "blue's connection log")
 		found = append(found, cs...)
 		res.gate("no login on blue in the window", len(legacy) == 0 && len(files) > 0, "%d login(s) as %s since %s in %d file(s)", len(legacy), r.role, since.Format(time.RFC3339), len(files))
@@ -251,6 +258,7 @@ func (r *Rotator) RevokeLegacy(ctx context.Context) (*Result, error) {
 			return res, err
 		}
 		dbs, err := adm.Databases(ctx)
+		admUser, admLocal := adm.User(), adm.Local()
 		adm.Close()
 		if err != nil {
 			return res, err
@@ -262,16 +270,19 @@ func (r *Rotator) RevokeLegacy(ctx context.Context) (*Result, error) {
 				toBlue[d.Name] = true
 			}
 		}
-		logins, _, err := readLogs(b.Logs, since, ParsePgBouncerLog)
+		logins, _, err := readLogs(b.Logs, earliest(since, selfCheck), ParsePgBouncerLog)
 		if err != nil {
 			return res, err
 		}
 		var legacy []Login
+		self := false
 		for _, l := range logins {
-			if toBlue[l.Database] {
+			if toBlue[l.Database] && !l.At.Before(since) {
 				legacy = append(legacy, l)
 			}
+			self = self || (l.User == admUser && l.Client+":"+l.Port == admLocal)
 		}
+		res.require("the broker's log is read", self, "%s shows no login by credscan's own console connection: the wrong file, or log_connections off", strings.Join(b.Logs, ", "))
 		found = append(found, clients(r.m, legacy, "PgBouncer's log (entries pointing at blue)")...)
 		res.gate("no broker login to blue in the window", len(legacy) == 0, "%d login(s) through entries pointing at blue", len(legacy))
 	}
@@ -406,4 +417,11 @@ func onGreen(s *tracker.AppState) bool {
 		}
 	}
 	return false
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

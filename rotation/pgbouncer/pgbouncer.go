@@ -54,6 +54,18 @@ func Dial(ctx context.Context, dsn credscan.Secret) (*Admin, error) {
 // Close ends the connection.
 func (a *Admin) Close() { _ = a.conn.Close(context.Background()) }
 
+// User is the console's administrator.
+func (a *Admin) User() string { return a.conn.Config().User }
+
+// Local is this connection's local address (host:port), as PgBouncer logs
+// its client.
+func (a *Admin) Local() string {
+	if nc := a.conn.PgConn().Conn(); nc != nil {
+		return nc.LocalAddr().String()
+	}
+	return ""
+}
+
 func (a *Admin) exec(ctx context.Context, cmd string) error {
 	if _, err := a.conn.Exec(ctx, cmd); err != nil {
 		code := credscan.CodeUnavailable

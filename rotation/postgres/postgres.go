@@ -147,7 +147,10 @@ func Dial(ctx context.Context, side string, dsn credscan.Secret) (*Admin, error)
 		return nil, credscan.UsageError("the %s admin DSN does not parse as a PostgreSQL URL or conninfo", side)
 	}
 	cfg.ConnectTimeout = LoginTimeout
-	cfg.RuntimeParams["application_name"] = "credscan rotate (admin)"
+	// a name of its own: revocation finds this very login in the logs
+	tag := make([]byte, 4)
+	_, _ = rand.Read(tag)
+	cfg.RuntimeParams["application_name"] = fmt.Sprintf("credscan-rotate-%x", tag)
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		code := credscan.CodeUnavailable
@@ -161,6 +164,12 @@ func Dial(ctx context.Context, side string, dsn credscan.Secret) (*Admin, error)
 
 // Close ends the connection.
 func (a *Admin) Close() { _ = a.conn.Close(context.Background()) }
+
+// User is the administrator's role.
+func (a *Admin) User() string { return a.conn.Config().User }
+
+// Application is this connection's application_name (unique to it).
+func (a *Admin) Application() string { return a.conn.Config().RuntimeParams["application_name"] }
 
 func (a *Admin) fail(what string, err error) error {
 	code := credscan.CodeUnavailable
