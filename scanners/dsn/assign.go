@@ -396,7 +396,7 @@ func callAssignment(line string, open int) (Assignment, bool) {
 	}
 	lname := strings.ToLower(name)
 	switch lname {
-	case "setproperty", "put", "setattribute", "add", "set", "setenv", "putenv", "addproperty":
+	case "setproperty", "put", "setattribute", "add", "set", "setenv", "putenv", "addproperty", "define":
 		k := end
 		for k < len(line) && (line[k] == ' ' || line[k] == ',') {
 			k++

@@ -29,6 +29,9 @@ type Parsed struct {
 	// PwStart and PwEnd delimit the password as written in the input
 	// (percent-encoded, quoted, escaped); both are -1 when there is none.
 	PwStart, PwEnd int
+	// Malformed: the URI holds reserved characters unencoded in its
+	// password; it was read the way a person reads it.
+	Malformed bool
 }
 
 // Host returns the first host, or "".

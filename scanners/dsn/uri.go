@@ -20,6 +20,21 @@ var schemes = map[string]string{
 	"rediss":      "redis",
 }
 
+// SchemeDriver is the driver of a URI scheme, with SQLAlchemy's
+// dialect+driver form (postgresql+psycopg2, mysql+pymysql,
+// mssql+pyodbc) read as its dialect.
+func SchemeDriver(scheme string) (string, bool) {
+	scheme = strings.ToLower(scheme)
+	if d, ok := schemes[scheme]; ok {
+		return d, true
+	}
+	if dialect, driver, ok := strings.Cut(scheme, "+"); ok && driver != "" && !strings.Contains(driver, "+") {
+		d, ok := schemes[dialect]
+		return d, ok
+	}
+	return "", false
+}
+
 // Drivers lists the URI schemes ParseURI accepts.
 func Schemes() []string {
 	out := make([]string, 0, len(schemes))
@@ -48,10 +63,10 @@ func uriEnd(s string) int {
 // IPv6 hosts, several hosts and query parameters are understood.
 func ParseURI(s string) (*Parsed, int, error) {
 	sep := strings.Index(s, "://")
-	if sep <= 0 || sep > 12 {
+	if sep <= 0 || sep > 32 {
 		return nil, 0, ErrNoDSN
 	}
-	driver, ok := schemes[strings.ToLower(s[:sep])]
+	driver, ok := SchemeDriver(s[:sep])
 	if !ok {
 		return nil, 0, ErrNoDSN
 	}
@@ -76,6 +91,15 @@ func parseURIBody(p *Parsed, s string, start int) {
 		authEnd = i
 	}
 	at := strings.LastIndexByte(rest[:authEnd], '@')
+	if at < 0 {
+		// a password with a raw '#', '?' or '/' (malformed by RFC 3986,
+		// refused by libpq, still a hardcoded password): read it as a
+		// person does, up to the last '@' that a host list follows
+		if a, end, ok := humanAuthority(rest); ok {
+			at, authEnd = a, end
+			p.Malformed = true
+		}
+	}
 	hostStart := 0
 	if at >= 0 {
 		userinfo := rest[:at]
@@ -157,4 +181,61 @@ func applyParam(p *Parsed, key, val, rawVal string, rawStart int) {
 			p.Database = val
 		}
 	}
+}
+
+// humanAuthority finds, in rest (what follows "scheme://"), the last '@'
+// that user:password precedes and a host list follows, when the strict
+// parse found none before the first '/', '?' or '#'. It returns that '@'
+// and where the authority ends.
+func humanAuthority(rest string) (at, end int, ok bool) {
+	for i := len(rest) - 1; i > 0; i-- {
+		if rest[i] != '@' {
+			continue
+		}
+		userinfo := rest[:i]
+		c := strings.IndexByte(userinfo, ':')
+		if c <= 0 || c == len(userinfo)-1 || strings.ContainsAny(userinfo[:c], "/?#@") {
+			continue
+		}
+		h := rest[i+1:]
+		e := strings.IndexAny(h, "/?#")
+		if e < 0 {
+			e = len(h)
+		}
+		if isHostList(h[:e]) {
+			return i, i + 1 + e, true
+		}
+	}
+	return 0, 0, false
+}
+
+// isHostList says whether s reads as host[:port][,host[:port]…].
+func isHostList(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, h := range strings.Split(s, ",") {
+		if h == "" {
+			return false
+		}
+		for i := 0; i < len(h); i++ {
+			c := h[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']') {
+				return false
+			}
+		}
+		if !strings.ContainsAny(h, ".:[") && !hasLetter(h) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c >= 'a' && c <= 'z' {
+			return true
+		}
+	}
+	return false
 }

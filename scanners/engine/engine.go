@@ -247,7 +247,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	defer e.pool.Put(s)
 	f := &rules.File{Path: ch.Origin.Path, Format: rules.DetectFormat(ch.Origin.Path), Data: ch.Data, StartLine: ch.StartLine, Whole: ch.Whole}
 	linesReady := false
-	if ch.Unchanged != nil && !f.Format.Structured() && f.Format != rules.FormatPgpass && (e.gl == nil || !e.gl.keywordless) {
+	if ch.Unchanged != nil && !f.Format.Structured() && !f.Format.WholeFile() && (e.gl == nil || !e.gl.keywordless) {
 		// lines settled amid unchanged ones wake nothing: what any rule
 		// finds there (the DB pack reads 12 lines around a password) was
 		// found in the other version, and the source carries it over. A
@@ -265,7 +265,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 			break
 		}
 	}
-	if f.Format == rules.FormatPgpass || (ch.Whole && f.Format == rules.FormatYAML) {
+	if f.Format.WholeFile() || (ch.Whole && f.Format == rules.FormatYAML) {
 		needLines = true
 	}
 	if e.gl != nil && e.gl.keywordless {

@@ -282,7 +282,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		if ah := j.base.wait(ctx); ah != nil {
 			f := rules.DetectFormat(j.path)
 			d = &delta{base: j.baseHash, runs: matchLines(ah, hashes), na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq,
-				lineBased: !f.Structured() && f != rules.FormatPgpass}
+				lineBased: !f.Structured() && !f.WholeFile()}
 		}
 	}
 	if d == nil {

@@ -54,6 +54,9 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 			segs = append(pathSegs, prefix...) // (a copy: pathSegs is clipped)
 			g = strings.Join(segs, ".")
 		}
+		if role == RoleHost && strings.ContainsAny(e.Value, " \t=") {
+			role = RoleNone // "host=$h user=$u …": a string built from variables
+		}
 		rs[i] = roled{Entry: e, role: role, group: g, segs: segs}
 	}
 	dbFile := isDBFile(f.Path)
@@ -68,10 +71,17 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 			continue
 		}
 		class := ClassifyValue(e.Value)
+		if e.Tag == tagEncrypted {
+			class = Encrypted
+		}
 		if e.Expr && class == Literal {
 			continue // a variable or a call: not a literal, not a known reference
 		}
 		sib := siblings(rs, i, proximity)
+		var kin, elders []roled // the same object's other keys, its ancestors' keys
+		if !proximity {
+			kin, elders = family(rs, i)
+		}
 		ctx := dbFile || p.isContext(e.segs) || p.isContext(splitKey(e.Key))
 		var id dsn.Parsed
 		id.PwStart, id.PwEnd = -1, -1
@@ -83,6 +93,12 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		nHost, nDB := 0, 0
 		for _, role := range []Role{RoleURL, RoleUser, RoleHost, RolePort, RoleDatabase} {
 			s := nearest(sib, role, e.Line)
+			if s == nil {
+				s = nearest(kin, role, e.Line)
+			}
+			if s == nil && (role == RoleHost || role == RolePort) {
+				s = nearest(elders, role, e.Line) // Robo 3T: the server above its credentials
+			}
 			if s == nil || ClassifyValue(s.Value) == Reference && role != RoleURL {
 				continue
 			}
@@ -122,12 +138,11 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		if !ctx {
 			continue
 		}
-		switch class {
-		case Reference:
-			r.References = append(r.References, Ref{Line: e.Line, Key: e.Key})
+		if r.refer(class, e.Line, e.Key) {
 			continue
-		case Literal:
-		default:
+		}
+		report, weak := secretClass(class, &id, true)
+		if !report {
 			continue
 		}
 		rule := e.Rule
@@ -141,6 +156,9 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, EndLine: e.EndLine, EndCol: e.EndCol, Secret: e.Value, Raw: raw, DB: id, Tags: []string{"assembled"}}
 		if e.Tag != "" {
 			c.Tags = append(c.Tags, e.Tag)
+		}
+		if weak {
+			c.Tags = append(c.Tags, TagWeak)
 		}
 		r.add(c)
 	}
@@ -182,8 +200,11 @@ func (p *Pack) urlEntry(f *File, rs []roled, i int, proximity bool, r *Result) {
 			parsed.User = s.Value
 		}
 	}
-	switch ClassifyValue(parsed.Password) {
-	case Literal:
+	class := ClassifyValue(parsed.Password)
+	if r.refer(class, e.Line, e.Key) {
+		return
+	}
+	if report, weak := secretClass(class, parsed, true); report {
 		rule := e.Rule
 		if rule == "" {
 			rule = ConfigCred
@@ -192,9 +213,10 @@ func (p *Pack) urlEntry(f *File, rs []roled, i int, proximity bool, r *Result) {
 		if e.Tag != "" {
 			c.Tags = append(c.Tags, e.Tag)
 		}
+		if weak {
+			c.Tags = append(c.Tags, TagWeak)
+		}
 		r.add(c)
-	case Reference:
-		r.References = append(r.References, Ref{Line: e.Line, Key: e.Key})
 	}
 }
 
@@ -248,6 +270,24 @@ func siblings(rs []roled, i int, proximity bool) []roled {
 		out = append(out, rs[k])
 	}
 	return out
+}
+
+// family returns the entries of i's object outside its group, and those
+// of the objects that enclose it.
+func family(rs []roled, i int) (kin, elders []roled) {
+	p := rs[i].Path
+	for k := range rs {
+		switch {
+		case k == i:
+		case rs[k].Path == p:
+			if rs[k].group != rs[i].group {
+				kin = append(kin, rs[k])
+			}
+		case strings.HasPrefix(p, rs[k].Path) && (rs[k].Path == "" || p[len(rs[k].Path)] == '.' || p[len(rs[k].Path)] == '#'):
+			elders = append(elders, rs[k])
+		}
+	}
+	return kin, elders
 }
 
 // nearest returns the sibling with the role closest to line.

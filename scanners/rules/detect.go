@@ -38,10 +38,14 @@ func (r *Result) add(c Candidate) {
 // Scan never panics on any input; a canceled ctx stops it early, with
 // what it found so far in r.
 func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *Result) {
-	if f.Format == FormatPgpass {
+	switch f.Format {
+	case FormatPgpass:
 		for i := 0; i < lines.Len(); i++ {
 			p.pgpassLine(f, lines, i, r)
 		}
+		return
+	case FormatNetrc:
+		p.netrc(f, lines, r)
 		return
 	}
 	structuredOK := false
@@ -130,7 +134,10 @@ func (p *Pack) scanText(f *File, i int, text string, off int, r *Result, spans [
 	if strings.Contains(lower, "pdo") {
 		p.pdo(text, lineNo, off, r)
 	}
-	hasPass := strings.Contains(lower, "pass") || strings.Contains(lower, "pwd")
+	if strings.Contains(lower, "mysql") {
+		p.phpConnect(text, lineNo, off, r)
+	}
+	hasPass := strings.Contains(lower, "pass") || strings.Contains(lower, "pwd") || strings.Contains(lower, "pswd")
 	if !hasPass {
 		return spans, false
 	}
@@ -157,7 +164,9 @@ func (p *Pack) uris(text, lower string, lineNo, off0 int, r *Result, spans [][2]
 			for start > off && isSchemeByte(lower[start-1]) {
 				start--
 			}
-			if start >= 5 && lower[start-5:start] == "jdbc:" {
+			if start >= 10 && lower[start-10:start] == "jdbc:jtds:" {
+				start -= 10
+			} else if start >= 5 && lower[start-5:start] == "jdbc:" {
 				start -= 5
 			}
 			if start == sep {
@@ -180,6 +189,10 @@ func (p *Pack) uris(text, lower string, lineNo, off0 int, r *Result, spans [][2]
 			off = next
 			continue
 		}
+		if parsed.HasPassword() && len(parsed.Hosts) == 0 && start+n < len(text) && text[start+n-1] == '@' {
+			off = next // user:password@<your-host>: documentation
+			continue
+		}
 		p.emitDSN(driverRule(parsed.Driver, jdbc), parsed, text[start:start+n], off0+start, lineNo, r, 0)
 		spans = append(spans, [2]int{off0 + start, off0 + start + n})
 		off = max(start+n, next)
@@ -199,15 +212,24 @@ func (p *Pack) emitDSN(rule string, parsed *dsn.Parsed, s string, base, lineNo i
 	if !parsed.HasPassword() {
 		return
 	}
-	switch ClassifyValue(parsed.Password) {
-	case Literal:
-		c := Candidate{RuleID: rule, Line: lineNo, Col: base + parsed.PwStart + 1, EndCol: base + parsed.PwEnd + 1,
-			Secret: parsed.Password, Raw: parsed.RawPassword(s), DB: *parsed}
-		c.EndCol = max(c.EndCol, maskEnd+1)
-		r.add(c)
-	case Reference:
-		r.References = append(r.References, Ref{Line: lineNo, Key: rule})
+	class := ClassifyValue(parsed.Password)
+	if r.refer(class, lineNo, rule) {
+		return
 	}
+	report, weak := secretClass(class, parsed, rule != Pgpass)
+	if !report {
+		return
+	}
+	c := Candidate{RuleID: rule, Line: lineNo, Col: base + parsed.PwStart + 1, EndCol: base + parsed.PwEnd + 1,
+		Secret: parsed.Password, Raw: parsed.RawPassword(s), DB: *parsed}
+	c.EndCol = max(c.EndCol, maskEnd+1)
+	if weak {
+		c.Tags = append(c.Tags, TagWeak)
+	}
+	if parsed.Malformed {
+		c.Tags = append(c.Tags, TagMalformed)
+	}
+	r.add(c)
 }
 
 var pdoRe = regexp.MustCompile(`(?i)new\s+\\?PDO\s*\(\s*(['"])([^'"]*)['"]\s*,\s*(['"])([^'"]*)['"]\s*,\s*(['"])((?:\\.|[^\\'"])*)['"]`)
@@ -228,6 +250,43 @@ func (p *Pack) pdo(text string, lineNo, off int, r *Result) {
 		parsed.Password = pw
 		parsed.PwStart, parsed.PwEnd = m[12], m[13]
 		r.add(Candidate{RuleID: PHPPDO, Line: lineNo, Col: off + m[12] + 1, EndCol: off + m[13] + 1, Secret: unescapePHP(pw, text[m[10]]), Raw: pw, DB: *parsed})
+	}
+}
+
+var phpConnectRe = regexp.MustCompile(`(?i)(?:\bmysqli_connect|\bmysqli_real_connect|\bmysql_p?connect|\bnew\s+\\?mysqli)\s*\(\s*(?:\$\w+\s*,\s*)?(['"])([^'"]*)['"]\s*,\s*(['"])([^'"]*)['"]\s*,\s*(['"])((?:\\.|[^\\'"])*)['"](?:\s*,\s*['"]([^'"]*)['"])?(?:\s*,\s*['"]?(\d+))?`)
+
+// phpConnect finds mysqli_connect("host", "user", "password", "db"),
+// new mysqli(…), mysqli_real_connect($link, …) and mysql_connect(…) with
+// literal arguments in text, which starts at byte off of its line.
+func (p *Pack) phpConnect(text string, lineNo, off int, r *Result) {
+	for _, m := range phpConnectRe.FindAllStringSubmatchIndex(text, -1) {
+		pw := text[m[12]:m[13]]
+		parsed := dsn.Parsed{Driver: "mysql", User: text[m[8]:m[9]], Password: unescapePHP(pw, text[m[10]]), PwStart: m[12], PwEnd: m[13]}
+		if h := text[m[4]:m[5]]; h != "" {
+			parsed.Hosts = []string{h}
+			if hh, port := splitHostPortLoose(h); port > 0 {
+				parsed.Hosts, parsed.Port = []string{hh}, port
+			}
+		}
+		if m[14] >= 0 {
+			parsed.Database = text[m[14]:m[15]]
+		}
+		if m[16] >= 0 {
+			parsed.Port = atoi(text[m[16]:m[17]])
+		}
+		class := ClassifyValue(parsed.Password)
+		if r.refer(class, lineNo, PHPConnect) {
+			continue
+		}
+		report, weak := secretClass(class, &parsed, true)
+		if !report {
+			continue
+		}
+		c := Candidate{RuleID: PHPConnect, Line: lineNo, Col: off + m[12] + 1, EndCol: off + m[13] + 1, Secret: parsed.Password, Raw: pw, DB: parsed}
+		if weak {
+			c.Tags = append(c.Tags, TagWeak)
+		}
+		r.add(c)
 	}
 }
 
@@ -268,6 +327,11 @@ func (p *Pack) connStrings(text, lower string, lineNo, off0 int, r *Result, span
 		var parsed *dsn.Parsed
 		var err error
 		rule := LibpqConninfo
+		if !strings.Contains(seg, ";") && quotedAfterEq(text, at) {
+			// password="…": an XML attribute or a call's argument, which
+			// the structural rules read; libpq quotes with ' only
+			continue
+		}
 		if strings.Contains(seg, ";") {
 			parsed, err = dsn.ParseConnString(seg)
 			rule = ConnString
@@ -322,6 +386,17 @@ func indexPwKey(l string) int {
 		off = at + 1
 	}
 	return -1
+}
+
+// quotedAfterEq says whether the value after the key at at and its '='
+// opens with a double quote.
+func quotedAfterEq(text string, at int) bool {
+	eq := strings.IndexByte(text[at:], '=')
+	if eq < 0 {
+		return false
+	}
+	v := strings.TrimLeft(text[at+eq+1:], " \t")
+	return strings.HasPrefix(v, `"`) || strings.HasPrefix(v, `\"`)
 }
 
 func isWordByte(c byte) bool {

@@ -81,8 +81,10 @@ func keyRole(key string) (Role, []string) {
 			return roleOf(first + last), segs[:len(segs)-2]
 		case "initialcatalog":
 			return RoleDatabase, segs[:len(segs)-2]
-		case "connectionstring", "connstring":
+		case "connectionstring", "connstring", "jdbcurl":
 			return RoleURL, segs[:len(segs)-2]
+		case "maintenancedb": // pgAdmin
+			return RoleDatabase, segs[:len(segs)-2]
 		}
 	}
 	if last == "name" {
@@ -92,8 +94,13 @@ func keyRole(key string) (Role, []string) {
 		return RoleNone, prefix
 	}
 	switch last {
-	case "password", "passwd", "pwd", "pass", "pw", "passphrase":
+	case "password", "passwd", "pwd", "pass", "pw", "passphrase", "pswd":
+		if n := len(prefix); n > 0 && (prefix[n-1] == "user" || prefix[n-1] == "login") {
+			prefix = prefix[:n-1] // userPassword beside userName
+		}
 		return RolePassword, prefix
+	case "dbpass", "dbpasswd", "dbpwd", "dbpswd", "dbpassword":
+		return RolePassword, append(prefix, "db")
 	case "user", "username", "usr", "uid", "login", "userid", "owner":
 		return RoleUser, prefix
 	case "host", "hostname", "server", "address", "addr", "endpoint", "servername", "hostaddr", "datasource":

@@ -33,11 +33,13 @@ const (
 	JDBCOther     = "jdbc-other"
 	LibpqConninfo = "libpq-conninfo"
 	Pgpass        = "pgpass"
+	NetrcDB       = "netrc-db"
 	PgService     = "pg-service"
 	PgEnv         = "pg-env"
 	DBEnvPassword = "db-env-password"
 	ConnString    = "ado-odbc-connection-string"
 	PHPPDO        = "php-pdo"
+	PHPConnect    = "php-db-connect"
 	SQLRole       = "sql-role-password"
 	ConfigCred    = "db-config-credential"
 	K8sSecret     = "k8s-secret-db-credential"
@@ -54,11 +56,13 @@ var All = []Rule{
 	{JDBCOther, "Oracle or other JDBC URL with a password", "Remove the password from the JDBC URL; read it from Vault or the environment."},
 	{LibpqConninfo, "libpq keyword/value connection string with a password", "Drop password= from the conninfo; use a Vault-rendered .pgpass or PGPASSWORD injected at run time."},
 	{Pgpass, ".pgpass entry", "A .pgpass file must not be committed or baked into an image; render it from Vault at run time with mode 0600."},
+	{NetrcDB, ".netrc entry whose machine is a database host", "Do not commit .netrc files; render credentials from Vault at run time."},
 	{PgService, "pg_service.conf section with a password", "Keep the service definition without password=; supply the password through a Vault-rendered .pgpass."},
 	{PgEnv, "PGPASSWORD (with PGHOST/PGUSER) set in a script, Dockerfile, compose file, unit or .env", "Do not hardcode PGPASSWORD; inject it at run time from Vault (vault agent, CI secret, Kubernetes secret)."},
 	{DBEnvPassword, "Database password in an environment variable assignment (DB_PASSWORD, POSTGRES_PASSWORD …)", "Do not hardcode the variable's value; inject it at run time from Vault."},
 	{ConnString, "ADO.NET / ODBC / Npgsql connection string with a password", "Remove Password=/Pwd= from the connection string; read it from Vault or the environment."},
 	{PHPPDO, "PHP PDO constructor with a literal password", "Pass the password from getenv() or a Vault-rendered config, not a literal."},
+	{PHPConnect, "PHP mysqli_connect / new mysqli / mysql_connect call with a literal password", "Pass the password from getenv() or a Vault-rendered config, not a literal."},
 	{SQLRole, "SQL CREATE/ALTER ROLE or USER with a literal password", "Set role passwords outside versioned SQL (psql \\password, or Vault's database secrets engine)."},
 	{ConfigCred, "Database password in a configuration file or source code, assembled with its user, host and database", "Replace the literal with a reference (${DB_PASSWORD}, Spring Cloud Vault, vault agent template) and store the value in Vault."},
 	{K8sSecret, "Database credential in a Kubernetes Secret manifest (data: base64 or stringData:)", "Do not commit Secret manifests with values; use the Vault Secrets Operator, External Secrets or sealed secrets."},
@@ -91,6 +95,11 @@ type Candidate struct {
 type Ref struct {
 	Line int
 	Key  string
+	// Encrypted: the value is ciphertext or a secret-store reference
+	// that names its store (SOPS, ansible-vault, Sealed Secrets,
+	// ref+vault://, AWS Secrets Manager, secretKeyRef), counted as
+	// "encrypted"; otherwise it reads the environment or is a template.
+	Encrypted bool
 }
 
 // Options configure a Pack.
@@ -120,7 +129,7 @@ func New(o Options) *Pack {
 // Keywords are the lower-case strings at least one of which a line must
 // contain for a line detector to find anything on it.
 func (p *Pack) Keywords() []string {
-	kw := []string{"pass", "pwd", "jdbc:", "pdo", "://", `:\/\/`}
+	kw := []string{"pass", "pwd", "pswd", "jdbc:", "pdo", "://", `:\/\/`, "mysqli", "mysql_connect", "mysql_pconnect"}
 	return kw
 }
 
@@ -140,6 +149,7 @@ const (
 	FormatProperties
 	FormatINI // ini, toml, cfg, conf, tfvars, pg_service.conf
 	FormatPgpass
+	FormatNetrc // .netrc: machine … login … password …
 )
 
 // Structured reports whether the format has a structural parser.
@@ -151,13 +161,19 @@ func (f Format) Structured() bool {
 	return false
 }
 
+// WholeFile reports whether the format is read whole by the pack, not
+// only on the lines that hold a keyword (.pgpass, .netrc).
+func (f Format) WholeFile() bool { return f == FormatPgpass || f == FormatNetrc }
+
 // DetectFormat guesses the format from a file path (slash-separated).
 func DetectFormat(p string) Format {
 	base := strings.ToLower(path.Base(p))
 	ext := path.Ext(base)
 	switch {
-	case base == ".pgpass" || base == "pgpass" || base == "pgpass.conf" || strings.HasSuffix(base, ".pgpass"):
+	case base == ".pgpass" || strings.HasPrefix(base, "pgpass") || strings.HasSuffix(base, ".pgpass"):
 		return FormatPgpass
+	case base == ".netrc" || base == "_netrc" || base == "netrc":
+		return FormatNetrc
 	case base == "dockerfile" || strings.HasPrefix(base, "dockerfile.") || strings.HasSuffix(base, ".dockerfile") || base == "containerfile":
 		return FormatDockerfile
 	case (strings.HasPrefix(base, "docker-compose") || strings.HasPrefix(base, "compose")) && (ext == ".yml" || ext == ".yaml"):

@@ -131,7 +131,7 @@ func TestURIs(t *testing.T) {
 		{"unencoded at in password", "a.txt", `postgres://bob:p@ss@db1/arp`,
 			[]want{{PostgresURI, "p@ss", "bob", "db1", "arp", 0, 1}}, 0},
 		{"mysql", "a.py", `engine = create_engine("mysql+pymysql://root:Rt9x2kq@mysql.local:3306/shop")`,
-			nil, 0}, // mysql+pymysql is a SQLAlchemy dialect: handled below
+			[]want{{MySQLURI, "Rt9x2kq", "root", "mysql.local", "shop", 3306, 1}}, 0}, // SQLAlchemy's dialect+driver
 		{"mysql plain", "a.py", `url = "mysql://root:Rt9x2kq@mysql.local:3306/shop"`,
 			[]want{{MySQLURI, "Rt9x2kq", "root", "mysql.local", "shop", 3306, 1}}, 0},
 		{"mongodb srv", "a.js", `const uri = "mongodb+srv://svc:Mg8pw77a@cluster0.example.net/app"`,

@@ -98,7 +98,8 @@ func yamlEntries(ctx context.Context, f *File, lines *Lines) ([]Entry, error) {
 		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 			root = root.Content[0]
 		}
-		w.secret = isK8sSecret(root)
+		w.secret = isK8sKind(root, "Secret")
+		w.sealed = isK8sKind(root, "SealedSecret")
 		err = w.walk(root, "", 0)
 		out = append(out, w.out...)
 		if err != nil {
@@ -129,16 +130,17 @@ type yamlWalker struct {
 	lines   *Lines
 	compose bool
 	secret  bool // a Kubernetes Secret: data: values are base64
+	sealed  bool // a Sealed Secret: encryptedData: values are ciphertext
 	out     []Entry
 	nodes   int
 }
 
-func isK8sSecret(n *yaml.Node) bool {
+func isK8sKind(n *yaml.Node, kind string) bool {
 	if n.Kind != yaml.MappingNode {
 		return false
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "kind" && n.Content[i+1].Value == "Secret" {
+		if n.Content[i].Value == "kind" && n.Content[i+1].Value == kind {
 			return true
 		}
 	}
@@ -178,9 +180,10 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) error {
 	switch n.Kind {
 	case yaml.MappingNode:
 		prefix := path
-		if w.secret && path == "" {
+		if (w.secret || w.sealed) && path == "" {
 			prefix = secretName(n)
 		}
+		w.envVar(n, prefix)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			key := k.Value
@@ -200,6 +203,9 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) error {
 				}
 				if w.secret {
 					e.Rule = K8sSecret
+				}
+				if w.sealed && strings.HasSuffix(prefix, "encryptedData") {
+					e.Tag = tagEncrypted
 				}
 				w.out = append(w.out, e)
 			case yaml.AliasNode:
@@ -233,6 +239,48 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) error {
 		}
 	}
 	return nil
+}
+
+// tagEncrypted marks an entry whose value is ciphertext by where it
+// stands (a Sealed Secret's encryptedData), whatever it looks like.
+const tagEncrypted = "encrypted"
+
+// envVar reads a Kubernetes container's environment variable, a mapping
+// {name: X, value: V} or {name: X, valueFrom: {secretKeyRef: …}}, as the
+// entry X=V, or X set from a secret store (counted as encrypted). An
+// External Secrets remoteRef is one too.
+func (w *yamlWalker) envVar(n *yaml.Node, prefix string) {
+	var name, value, from *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k, v := n.Content[i], n.Content[i+1]; k.Value {
+		case "name", "secretKey":
+			if v.Kind == yaml.ScalarNode {
+				name = v
+			}
+		case "value":
+			if v.Kind == yaml.ScalarNode {
+				value = v
+			}
+		case "valueFrom", "remoteRef", "sourceRef":
+			if v.Kind == yaml.MappingNode {
+				from = v
+			}
+		}
+	}
+	if name == nil {
+		return
+	}
+	switch {
+	case value != nil && from == nil:
+		e := Entry{Path: prefix, Key: name.Value, Value: value.Value}
+		w.place(&e, name, value)
+		w.out = append(w.out, e)
+	case from != nil && value == nil:
+		if role, _ := keyRole(name.Value); role == RolePassword || role == RoleURL {
+			e := Entry{Path: prefix, Key: name.Value, Value: "secretKeyRef", Line: w.f.StartLine + from.Line - 1, Tag: tagEncrypted}
+			w.out = append(w.out, e)
+		}
+	}
 }
 
 // offset is the byte offset in the file of a node's 1-based line and
