@@ -12,6 +12,9 @@ type Assignment struct {
 	// Expr is true when the value is an expression rather than a literal
 	// (a call, a variable, a concatenation); Value then holds its text.
 	Expr bool
+	// Compare is true when the literal is compared with the key
+	// (password == "…", pw !== '…'), not assigned to it.
+	Compare bool
 }
 
 // EnvDialect selects the escaping rules of an environment assignment.
@@ -221,8 +224,27 @@ func ParseCodeLine(line string) []Assignment {
 			sepLen = 2
 		case c == ':' && i+1 < len(line) && line[i+1] == '=':
 			sepLen = 2
-		case c == '=' && i+1 < len(line) && line[i+1] == '=':
-			i++ // comparison
+		case c == '=' && i+1 < len(line) && line[i+1] == '=' || c == '!' && i+1 < len(line) && line[i+1] == '=':
+			// a comparison with a literal: password == "…", pw !== '…'
+			n := 2
+			if i+2 < len(line) && line[i+2] == '=' {
+				n = 3
+			}
+			if key, ok := keyBefore(line, i); ok {
+				vs := i + n
+				for vs < len(line) && line[vs] == ' ' {
+					vs++
+				}
+				if vs < len(line) {
+					if a, end, ok := literalAt(line, vs); ok && !a.Expr {
+						a.Name, a.Compare = key, true
+						out = append(out, a)
+						i = end - 1
+						continue
+					}
+				}
+			}
+			i += n - 1
 			continue
 		case c == '=' && i > 0 && strings.IndexByte("!<>=+-*/%&|^~", line[i-1]) >= 0:
 			continue
@@ -284,6 +306,21 @@ func ParseCodeLine(line string) []Assignment {
 		if raw == "" {
 			continue
 		}
+		if c == ':' && sepLen == 1 {
+			// a typed parameter's default: passwd: str = "…"
+			if eq := strings.IndexByte(raw, '='); eq > 0 && eq+1 < len(raw) && raw[eq+1] != '=' && isTypeName(strings.TrimSpace(raw[:eq])) {
+				ls := vs + eq + 1
+				for ls < len(line) && line[ls] == ' ' {
+					ls++
+				}
+				if a, end, ok := literalAt(line, ls); ok {
+					a.Name = key
+					out = append(out, a)
+					i = end - 1
+					continue
+				}
+			}
+		}
 		if c == ':' && sepLen == 1 && strings.HasPrefix(raw, "#") {
 			continue
 		}
@@ -291,6 +328,20 @@ func ParseCodeLine(line string) []Assignment {
 		i = end - 1
 	}
 	return out
+}
+
+// isTypeName says whether s reads as a type annotation: str,
+// Optional[str], string, typing.Text.
+func isTypeName(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isWordByte(c) || c == '.' || c == '[' || c == ']' || c == '|' || c == ' ' || c == ',') {
+			return false
+		}
+	}
+	return true
 }
 
 // keyBefore returns the key that ends just before the separator at sep:
@@ -420,4 +471,61 @@ func callAssignment(line string, open int) (Assignment, bool) {
 		return first, true
 	}
 	return Assignment{}, false
+}
+
+// ParseMakeLine reads a Make variable assignment: "NAME = value",
+// "NAME := value", "NAME ::= value", "NAME ?= value", "NAME += value",
+// with an optional "export" or "override". The value runs to the end of
+// the line or an unescaped '#'; one that holds $(…) or ${…} is an
+// expression. It never panics.
+func ParseMakeLine(line string) []Assignment {
+	t := strings.TrimLeft(line, " \t")
+	if t == "" || t[0] == '#' || t[0] == '\t' && len(line) > 0 && line[0] == '\t' {
+		return nil // a comment, or a recipe line
+	}
+	i := len(line) - len(t)
+	for _, w := range []string{"export ", "override "} {
+		if strings.HasPrefix(line[i:], w) {
+			i += len(w)
+			for i < len(line) && line[i] == ' ' {
+				i++
+			}
+		}
+	}
+	ns := i
+	for i < len(line) && (isWordByte(line[i]) || line[i] == '.' || line[i] == '-') {
+		i++
+	}
+	if i == ns {
+		return nil
+	}
+	name := line[ns:i]
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	op := ""
+	for _, o := range []string{"::=", ":=", "?=", "+=", "!=", "="} {
+		if strings.HasPrefix(line[i:], o) {
+			op = o
+			break
+		}
+	}
+	if op == "" || op == "!=" {
+		return nil // not an assignment, or a shell command's output
+	}
+	vs := i + len(op)
+	for vs < len(line) && (line[vs] == ' ' || line[vs] == '\t') {
+		vs++
+	}
+	ve := vs
+	for ve < len(line) && !(line[ve] == '#' && (ve == vs || line[ve-1] != '\\')) {
+		ve++
+	}
+	raw := strings.TrimRight(line[vs:ve], " \t\r")
+	if raw == "" {
+		return nil
+	}
+	val := strings.ReplaceAll(raw, `\#`, "#")
+	expr := strings.Contains(raw, "$(") || strings.Contains(raw, "${")
+	return []Assignment{{Name: name, Value: strings.ReplaceAll(val, "$$", "$"), ValStart: vs, ValEnd: vs + len(raw), Expr: expr}}
 }

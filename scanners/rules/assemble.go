@@ -19,6 +19,7 @@ type Entry struct {
 	// last byte; EndLine 0: Line); EndCol 0 when the end is unknown.
 	EndLine, EndCol int
 	Expr            bool   // the value is an expression, not a literal
+	Compare         bool   // the value is compared with the key, not assigned
 	Tag             string // "base64" for Kubernetes Secret data
 	Rule            string // rule to report a password under; ConfigCred when ""
 }
@@ -64,6 +65,9 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		e := rs[i]
 		switch e.role {
 		case RolePassword:
+		case RoleSecret:
+			p.generic(e.Entry, r)
+			continue
 		case RoleURL:
 			p.urlEntry(f, rs, i, proximity, r)
 			continue
@@ -76,6 +80,10 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		}
 		if e.Expr && class == Literal {
 			continue // a variable or a call: not a literal, not a known reference
+		}
+		if e.Compare {
+			p.generic(e.Entry, r) // a password checked against a literal
+			continue
 		}
 		sib := siblings(rs, i, proximity)
 		var kin, elders []roled // the same object's other keys, its ancestors' keys
@@ -136,6 +144,7 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 			ctx = true
 		}
 		if !ctx {
+			p.generic(e.Entry, r)
 			continue
 		}
 		if r.refer(class, e.Line, e.Key) {

@@ -16,6 +16,8 @@ type File struct {
 	Data      []byte
 	StartLine int // 1-based line number of Data[0]
 	Whole     bool
+
+	fenced []bool // per line of a document: inside a fenced code block
 }
 
 // Result collects what a scan of one File found.
@@ -47,6 +49,13 @@ func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *R
 	case FormatNetrc:
 		p.netrc(f, lines, r)
 		return
+	}
+	if containsFold(f.Data, "pgpass") {
+		p.scriptPgpass(f, lines, r)
+	}
+	f.fenced = nil
+	if isDoc(f.Path) {
+		f.fenced = fencedLines(lines)
 	}
 	structuredOK := false
 	if f.Whole && f.Format.Structured() && (len(hits) > 0 || f.Format == FormatYAML && containsFold(f.Data, "kind: secret")) {
@@ -139,7 +148,12 @@ func (p *Pack) scanText(f *File, i int, text string, off int, r *Result, spans [
 	}
 	hasPass := strings.Contains(lower, "pass") || strings.Contains(lower, "pwd") || strings.Contains(lower, "pswd")
 	if !hasPass {
-		return spans, false
+		return spans, strings.Contains(lower, "secret")
+	}
+	if strings.Contains(lower, "(password") || strings.Contains(lower, "( password") {
+		if p.tns(text, lower, lineNo, off, r) {
+			return append(spans, [2]int{off, off + len(text)}), true
+		}
 	}
 	if strings.Contains(lower, "role") || strings.Contains(lower, "user") {
 		p.sqlRole(text, lineNo, off, r)
@@ -288,6 +302,36 @@ func (p *Pack) phpConnect(text string, lineNo, off int, r *Result) {
 		}
 		r.add(c)
 	}
+}
+
+var tnsRe = regexp.MustCompile(`(?i)\(\s*(user(?:_?id|name)?|password|host|port|service_name|sid)\s*=\s*([^()\s]+)\s*\)`)
+
+// tns reads an Oracle Net descriptor that carries credentials,
+// (DESCRIPTION=(ADDRESS=(HOST=…)(PORT=…))(CONNECT_DATA=(SERVICE_NAME=…))
+// (USER=…)(PASSWORD=…)), in text, which starts at byte off of its line.
+func (p *Pack) tns(text, lower string, lineNo, off int, r *Result) bool {
+	ms := tnsRe.FindAllStringSubmatchIndex(text, -1)
+	id := dsn.Parsed{Driver: "oracle", PwStart: -1, PwEnd: -1}
+	for _, m := range ms {
+		v := text[m[4]:m[5]]
+		switch k := lower[m[2]:m[3]]; k {
+		case "password":
+			id.Password, id.PwStart, id.PwEnd = v, m[4], m[5]
+		case "host":
+			id.Hosts = []string{v}
+		case "port":
+			id.Port = atoi(v)
+		case "service_name", "sid":
+			id.Database = v
+		default:
+			id.User = v
+		}
+	}
+	if id.PwStart < 0 {
+		return false
+	}
+	p.emitDSN(JDBCOther, &id, text, off, lineNo, r, 0)
+	return true
 }
 
 var sqlRoleRe = regexp.MustCompile(`(?i)\b(?:create|alter)\s+(?:role|user)\s+(?:if\s+not\s+exists\s+)?("?)([\w.$-]+)"?[^;']*?\bpassword\s+'((?:[^']|'')*)'`)
@@ -467,7 +511,7 @@ func (p *Pack) envAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Resu
 	case FormatCompose:
 		d = dsn.Compose
 	}
-	parse := func(s string) []dsn.Assignment {
+	parse := func(_ int, s string) []dsn.Assignment {
 		as := dsn.ParseEnvLine(s, d)
 		if f.Format == FormatCompose {
 			as = append(as, dsn.ParseCodeLine(s)...)
@@ -480,9 +524,15 @@ func (p *Pack) envAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Resu
 // codeAssembly handles key/value pairs in source code and unparsed config.
 func (p *Pack) codeAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Result) {
 	bareLiteral := f.Format.Structured()
-	parse := func(s string) []dsn.Assignment {
+	makefile := isMakefile(f.Path)
+	parse := func(k int, s string) []dsn.Assignment {
+		if makefile {
+			if as := dsn.ParseMakeLine(s); len(as) > 0 {
+				return as
+			}
+		}
 		as := dsn.ParseCodeLine(s)
-		if bareLiteral {
+		if bareLiteral || k < len(f.fenced) && f.fenced[k] {
 			for k := range as {
 				if as[k].Expr && isBareINIValue(as[k].Value) {
 					as[k].Expr = false
@@ -511,14 +561,20 @@ func (p *Pack) codeAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Res
 	p.lineAssembly(f, lines, i, parse, spans, r)
 }
 
+// isMakefile says whether p is a Makefile (Makefile, GNUmakefile, *.mk).
+func isMakefile(p string) bool {
+	base := strings.ToLower(p[strings.LastIndexByte(p, '/')+1:])
+	return base == "makefile" || base == "gnumakefile" || strings.HasSuffix(base, ".mk") || strings.HasPrefix(base, "makefile.")
+}
+
 const neighbourhood = 12
 
-func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(string) []dsn.Assignment, spans [][2]int, r *Result) {
+func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(int, string) []dsn.Assignment, spans [][2]int, r *Result) {
 	text := lines.Text(i)
 	var entries []Entry
-	for _, a := range parse(text) {
+	for _, a := range parse(i, text) {
 		role, _ := keyRole(a.Name)
-		if role == RolePassword && !inSpans(spans, a.ValStart) {
+		if (role == RolePassword || role == RoleSecret) && !inSpans(spans, a.ValStart) {
 			entries = append(entries, entryFrom(a, text, f.StartLine+i))
 		}
 	}
@@ -528,8 +584,8 @@ func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(string) []d
 	lo, hi := max(0, i-neighbourhood), min(lines.Len()-1, i+neighbourhood)
 	for k := lo; k <= hi; k++ {
 		if k == i {
-			for _, a := range parse(text) {
-				if role, _ := keyRole(a.Name); role != RolePassword {
+			for _, a := range parse(k, text) {
+				if role, _ := keyRole(a.Name); role != RolePassword && role != RoleSecret {
 					entries = append(entries, entryFrom(a, text, f.StartLine+k))
 				}
 			}
@@ -539,8 +595,8 @@ func (p *Pack) lineAssembly(f *File, lines *Lines, i int, parse func(string) []d
 		if len(b) > 4096 || !hasAssignByte(b) {
 			continue
 		}
-		for _, a := range parse(string(b)) {
-			if role, _ := keyRole(a.Name); role != RolePassword {
+		for _, a := range parse(k, string(b)) {
+			if role, _ := keyRole(a.Name); role != RolePassword && role != RoleSecret {
 				entries = append(entries, entryFrom(a, string(b), f.StartLine+k))
 			}
 		}
@@ -562,7 +618,7 @@ func hasAssignByte(b []byte) bool {
 // quote, a word: the language may read it as one value) is masked to the
 // line's end.
 func entryFrom(a dsn.Assignment, text string, line int) Entry {
-	e := Entry{Key: a.Name, Value: a.Value, Line: line, Col: a.ValStart + 1, EndCol: a.ValEnd + 1, Expr: a.Expr}
+	e := Entry{Key: a.Name, Value: a.Value, Line: line, Col: a.ValStart + 1, EndCol: a.ValEnd + 1, Expr: a.Expr, Compare: a.Compare}
 	if a.ValStart > 0 && a.ValEnd+1 < len(text) && a.ValEnd < len(text) && text[a.ValEnd] == text[a.ValStart-1] && strings.IndexByte("\"'`", text[a.ValEnd]) >= 0 {
 		if next := text[a.ValEnd+1]; isWordByte(next) || next == '"' || next == '\'' || next == '`' || next == '\\' {
 			e.EndCol = 0

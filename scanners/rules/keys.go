@@ -16,6 +16,9 @@ const (
 	RolePort
 	RoleDatabase
 	RoleURL
+	// RoleSecret is a key named only "secret": a password with no
+	// database context, reported by the generic rule alone.
+	RoleSecret
 )
 
 // dbWords mark a key, a path or a value as being about a database.
@@ -92,6 +95,9 @@ func keyRole(key string) (Role, []string) {
 			return RoleDatabase, prefix
 		}
 		return RoleNone, prefix
+	}
+	if last == "secret" && len(prefix) == 0 {
+		return RoleSecret, prefix
 	}
 	switch last {
 	case "password", "passwd", "pwd", "pass", "pw", "passphrase", "pswd":

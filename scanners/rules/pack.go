@@ -43,6 +43,10 @@ const (
 	SQLRole       = "sql-role-password"
 	ConfigCred    = "db-config-credential"
 	K8sSecret     = "k8s-secret-db-credential"
+	// GenericPassword is a password with no database context: not a DB
+	// credential (no target), of lower severity, but grouped with the DB
+	// credential whose secret it is when there is one.
+	GenericPassword = "generic-password"
 )
 
 // All lists the pack's rules.
@@ -53,7 +57,7 @@ var All = []Rule{
 	{JDBCPostgres, "PostgreSQL JDBC URL with a password", "Remove the password from the JDBC URL; let the datasource read it from Vault (Spring Cloud Vault) or the environment."},
 	{JDBCMySQL, "MySQL/MariaDB JDBC URL with a password", "Remove the password from the JDBC URL; read it from Vault or the environment."},
 	{JDBCSQLServer, "SQL Server JDBC URL with a password", "Remove the password from the JDBC URL; read it from Vault or the environment."},
-	{JDBCOther, "Oracle or other JDBC URL with a password", "Remove the password from the JDBC URL; read it from Vault or the environment."},
+	{JDBCOther, "Oracle or other JDBC URL, or an Oracle Net descriptor (tnsnames style), with a password", "Remove the password from the JDBC URL; read it from Vault or the environment."},
 	{LibpqConninfo, "libpq keyword/value connection string with a password", "Drop password= from the conninfo; use a Vault-rendered .pgpass or PGPASSWORD injected at run time."},
 	{Pgpass, ".pgpass entry", "A .pgpass file must not be committed or baked into an image; render it from Vault at run time with mode 0600."},
 	{NetrcDB, ".netrc entry whose machine is a database host", "Do not commit .netrc files; render credentials from Vault at run time."},
@@ -65,6 +69,7 @@ var All = []Rule{
 	{PHPConnect, "PHP mysqli_connect / new mysqli / mysql_connect call with a literal password", "Pass the password from getenv() or a Vault-rendered config, not a literal."},
 	{SQLRole, "SQL CREATE/ALTER ROLE or USER with a literal password", "Set role passwords outside versioned SQL (psql \\password, or Vault's database secrets engine)."},
 	{ConfigCred, "Database password in a configuration file or source code, assembled with its user, host and database", "Replace the literal with a reference (${DB_PASSWORD}, Spring Cloud Vault, vault agent template) and store the value in Vault."},
+	{GenericPassword, "Password assigned or compared in code or configuration with no database context (FTP, SMTP, an application's own); grouped with a DB credential that has the same secret", "Move the value out of the code into Vault or an injected environment variable; if it is the database password, it is one more copy to rotate."},
 	{K8sSecret, "Database credential in a Kubernetes Secret manifest (data: base64 or stringData:)", "Do not commit Secret manifests with values; use the Vault Secrets Operator, External Secrets or sealed secrets."},
 }
 
@@ -129,7 +134,7 @@ func New(o Options) *Pack {
 // Keywords are the lower-case strings at least one of which a line must
 // contain for a line detector to find anything on it.
 func (p *Pack) Keywords() []string {
-	kw := []string{"pass", "pwd", "pswd", "jdbc:", "pdo", "://", `:\/\/`, "mysqli", "mysql_connect", "mysql_pconnect"}
+	kw := []string{"pass", "pwd", "pswd", "jdbc:", "pdo", "://", `:\/\/`, "mysqli", "mysql_connect", "mysql_pconnect", "secret"}
 	return kw
 }
 
@@ -203,6 +208,10 @@ func DetectFormat(p string) Format {
 // isDBFile reports whether the file's name alone says it configures a database.
 func isDBFile(p string) bool {
 	base := strings.ToLower(path.Base(p))
+	switch base {
+	case "my.cnf", ".my.cnf", "my.ini", "odbc.ini", ".odbc.ini", "tnsnames.ora", "sqlnet.ora", "pgadmin4.db", "data-sources.xml", "datasources.xml", "datasources.local.xml":
+		return true
+	}
 	for _, s := range []string{"database", "knexfile", "ormconfig", "typeorm", "sequelize", "pg_service", "pgpass", "hibernate", "persistence", "datasource", "db.", "db-", "db_", "postgres", "mysql", "liquibase", "flyway"} {
 		if strings.Contains(base, s) {
 			return true

@@ -208,10 +208,10 @@ func TestEnv(t *testing.T) {
 		{"systemd", "arp-sync.service", "[Service]\nEnvironment=PGHOST=arp-db \"PGPASSWORD=Sy5 temd\"\nEnvironment=PGUSER=sync\n",
 			[]want{{PgEnv, "Sy5 temd", "sync", "arp-db", "", 0, 2}}, 0},
 		{"dotenv", ".env", "DB_HOST=arp-db\nDB_USER=arp_app\nDB_PASSWORD=\"D0tEnv9x\"\nDB_NAME=arp\nSMTP_PASSWORD=notadb123\n",
-			[]want{{DBEnvPassword, "D0tEnv9x", "arp_app", "arp-db", "arp", 0, 3}}, 0},
+			[]want{{DBEnvPassword, "D0tEnv9x", "arp_app", "arp-db", "arp", 0, 3}, {GenericPassword, "notadb123", "", "", "", 0, 5}}, 0},
 		{"env reference", ".env", "DB_PASSWORD=${VAULT_DB_PASSWORD}\n", nil, 1},
 		{"env empty", ".env", "PGPASSWORD=\n", nil, 0},
-		{"not db", "run.sh", "export SMTP_PASSWORD=Sm7pPw99\n", nil, 0},
+		{"not db: generic", "run.sh", "export SMTP_PASSWORD=Sm7pPw99\n", []want{{GenericPassword, "Sm7pPw99", "", "", "", 0, 1}}, 0},
 	})
 }
 
@@ -269,12 +269,12 @@ func TestFrameworks(t *testing.T) {
 			[]want{{ConfigCred, "T0mlPw9x", "toml", "arp-db", "", 0, 4}}, 0},
 		{"malformed yaml falls back to lines", "bad.yml", "db:\n  password: M4lf0rmed\n   user: [x\n",
 			[]want{{ConfigCred, "M4lf0rmed", "", "", "", 0, 2}}, -1},
-		{"smtp password is not a db credential", "mail.yml", "smtp:\n  host: mail\n  password: Sm7pPw99\n", nil, 0},
+		{"smtp password is not a db credential", "mail.yml", "smtp:\n  host: mail\n  password: Sm7pPw99\n", []want{{GenericPassword, "Sm7pPw99", "", "", "", 0, 3}}, 0},
 		{"go code const", "db.go", "const dbPassword = \"G0C0nst9\"\nconst dbUser = \"gouser\"\n",
 			[]want{{ConfigCred, "G0C0nst9", "gouser", "", "", 0, 1}}, 0},
 		{"go getenv", "db.go", "dbPassword := os.Getenv(\"DB_PASSWORD\")\n", nil, 1},
 		{"java setter", "Cfg.java", "ds.setUrl(\"jdbc:postgresql://arp-db/arp\");\nds.setUsername(\"jv\");\nds.setPassword(\"J4vaSet9\");\n",
 			[]want{{ConfigCred, "J4vaSet9", "jv", "arp-db", "arp", 0, 3}}, 0},
-		{"comparison is not assignment", "a.go", "if dbPassword == \"Cmp4r3d9\" {\n", nil, 0},
+		{"comparison is a generic password", "a.go", "if dbPassword == \"Cmp4r3d9\" {\n", []want{{GenericPassword, "Cmp4r3d9", "", "", "", 0, 1}}, 0},
 	})
 }

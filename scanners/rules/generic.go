@@ -1,0 +1,97 @@
+package rules
+
+import "strings"
+
+// generic reports a literal password entry that has no database context
+// under GenericPassword, when its value has the shape of a password:
+// identifiers, code, paths, URLs and prose are not reported.
+func (p *Pack) generic(e *Entry, r *Result) {
+	if e.Expr || e.Tag != "" || ClassifyValue(e.Value) != Literal || !genericShape(e.Value) {
+		return
+	}
+	raw := e.Raw
+	if raw == "" {
+		raw = e.Value
+	}
+	c := Candidate{RuleID: GenericPassword, Line: e.Line, Col: e.Col, EndLine: e.EndLine, EndCol: e.EndCol, Secret: e.Value, Raw: raw}
+	c.DB.PwStart, c.DB.PwEnd = -1, -1
+	r.add(c)
+}
+
+// genericShape says whether v looks like a password rather than an
+// identifier (userPassword, db_password_key), a dotted or dashed name, a
+// path, a URL, code or a sentence: 6 to 128 bytes, at least two of lower
+// case, upper case, digits and symbols, and a digit or a symbol unless
+// it mixes cases inside a word.
+func genericShape(v string) bool {
+	if len(v) < 6 || len(v) > 128 || strings.Contains(v, "://") || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") {
+		return false
+	}
+	var lower, upper, digit, symbol, space int
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case 'a' <= c && c <= 'z':
+			lower++
+		case 'A' <= c && c <= 'Z':
+			upper++
+		case '0' <= c && c <= '9':
+			digit++
+		case c == ' ' || c == '\t':
+			space++
+		case c < 0x20 || c == 0x7f:
+			return false
+		default:
+			symbol++
+		}
+	}
+	if digit == len(v) {
+		return false // a number
+	}
+	if space > 0 {
+		// a sentence: words of letters only
+		prose := true
+		for _, w := range strings.Fields(v) {
+			w = strings.Trim(w, ".,;:!?'\"()")
+			for i := 0; i < len(w); i++ {
+				if c := w[i] | 0x20; c < 'a' || c > 'z' {
+					prose = false
+				}
+			}
+		}
+		if prose || space > 3 {
+			return false
+		}
+	}
+	if digit == 0 && symbol == 0 {
+		return false // a word or an identifier: userPassword, Hunter
+	}
+	if digit == 0 && isIdentifier(v) {
+		return false // db_password_key, user.password, my-pass
+	}
+	classes := 0
+	for _, n := range []int{lower, upper, digit, symbol} {
+		if n > 0 {
+			classes++
+		}
+	}
+	if classes < 2 {
+		return false
+	}
+	// code: a call, an index, an operator between words
+	if strings.Contains(v, "()") || strings.Contains(v, "=>") || strings.Contains(v, "->") || strings.Contains(v, "::") || strings.Contains(v, " = ") {
+		return false
+	}
+	return true
+}
+
+// isIdentifier says whether v is letters, digits and _ . - only, with the
+// separators between words (a name, a key, a dotted path).
+func isIdentifier(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(isWordByte(c) || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,101 @@
+package rules
+
+import (
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/credscan/credscan/scanners/dsn"
+)
+
+var (
+	heredocRe = regexp.MustCompile(`<<-?~?\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?`)
+	echoRe    = regexp.MustCompile(`\b(?:echo|printf)\s+(?:-[a-zA-Z]+\s+)*(?:"((?:\\.|[^"\\])*)"|'([^']*)'|([^\s>|;&'"]+))`)
+)
+
+// scriptPgpass finds .pgpass lines written where no .pgpass file is: by
+// echo or printf on a line that names a pgpass file (a script, a
+// Dockerfile RUN), and in a heredoc whose command names one.
+func (p *Pack) scriptPgpass(f *File, lines *Lines, r *Result) {
+	for i := 0; i < lines.Len(); i++ {
+		text := lines.Text(i)
+		lower := dsn.LowerASCII(text)
+		if !strings.Contains(lower, "pgpass") {
+			continue
+		}
+		if m := heredocRe.FindStringSubmatch(text); m != nil {
+			end := m[1]
+			k := i + 1
+			for ; k < lines.Len() && k <= i+200; k++ {
+				body := lines.Text(k)
+				if strings.TrimSpace(body) == end {
+					break
+				}
+				p.pgpassIn(body, 0, f.StartLine+k, r)
+			}
+			i = k
+			continue
+		}
+		for _, m := range echoRe.FindAllStringSubmatchIndex(text, -1) {
+			for g := 2; g <= 6; g += 2 {
+				if m[g] < 0 {
+					continue
+				}
+				arg := text[m[g]:m[g+1]]
+				// printf "a:b:c:d:e\n": each line of the format
+				off := 0
+				for _, part := range strings.Split(arg, `\n`) {
+					p.pgpassIn(part, m[g]+off, f.StartLine+i, r)
+					off += len(part) + 2
+				}
+			}
+		}
+	}
+}
+
+// pgpassIn reports s, at byte base of line lineNo, when it is a .pgpass
+// line whose port is a number or '*'.
+func (p *Pack) pgpassIn(s string, base, lineNo int, r *Result) {
+	t := strings.TrimLeft(s, " \t")
+	base += len(s) - len(t)
+	t = strings.TrimRight(t, " \t\r")
+	if strings.Count(t, ":") < 4 || strings.ContainsAny(t, " \t") {
+		return
+	}
+	parsed, err := dsn.ParsePgpass(t)
+	if err != nil || !parsed.HasPassword() || parsed.User == "" {
+		return
+	}
+	if port := strings.SplitN(t, ":", 3)[1]; port != "*" && atoi(port) == 0 {
+		return
+	}
+	p.emitDSN(Pgpass, parsed, t, base, lineNo, r, 0)
+}
+
+// isDoc says whether p is documentation whose code blocks hold samples
+// (Markdown, reStructuredText, AsciiDoc).
+func isDoc(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc":
+		return true
+	}
+	return false
+}
+
+// fencedLines marks the lines inside fenced code blocks (``` or ~~~).
+func fencedLines(lines *Lines) []bool {
+	out := make([]bool, lines.Len())
+	var fence string
+	for i := range out {
+		t := strings.TrimLeft(lines.Text(i), " \t>")
+		switch {
+		case fence == "" && (strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~")):
+			fence = t[:3]
+		case fence != "" && strings.HasPrefix(t, fence):
+			fence = ""
+		default:
+			out[i] = fence != ""
+		}
+	}
+	return out
+}
