@@ -374,6 +374,11 @@ func SortFindings(fs []*Finding) {
 type Reference struct {
 	Origin Origin `json:"origin"`
 	Key    string `json:"key"`
+	// Encrypted: the value is ciphertext or names its secret store (SOPS
+	// ENC[…], ansible-vault, Sealed Secrets, ref+vault://, AWS Secrets
+	// Manager, secretKeyRef), counted as "encrypted" rather than
+	// "referenced".
+	Encrypted bool `json:"encrypted,omitempty"`
 }
 
 // CISecret is a secret a CI system holds by name: one a pipeline
@@ -399,11 +404,12 @@ type Stats struct {
 	Errors      int            `json:"errors"`            // items that could not be read
 	Findings    int            `json:"findings"`          // findings reported
 	Credentials int            `json:"credentials"`       // distinct credentials reported
-	Allowed     int            `json:"allowed"`           // suppressed by credscan:allow / gitleaks:allow
+	Allowed     int            `json:"allowed"`           // suppressed by an inline marker (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec)
 	Allowlisted int            `json:"allowlisted"`       // suppressed by the manifest's allowlist
 	Baselined   int            `json:"baselined"`         // suppressed by the baseline
 	Blocking    int            `json:"blocking"`          // findings that fail the run
-	Referenced  map[string]int `json:"referenced"`        // per app: settings that reference a secret store
+	Referenced  map[string]int `json:"referenced"`        // per app: settings that read the environment or a secret store
+	Encrypted   map[string]int `json:"encrypted,omitempty"` // per app: settings that hold ciphertext or name their secret store
 	Hardcoded   map[string]int `json:"hardcoded"`         // per app: findings
 	Problems    []string       `json:"problems,omitempty"`
 }

@@ -23,7 +23,7 @@ func (s *Session) inventories(r *Results) map[string]tracker.Inventory {
 	now := s.now()
 	out := map[string]tracker.Inventory{}
 	for _, app := range s.scannedApps {
-		out[app] = tracker.Inventory{At: now, Referenced: r.Stats.Referenced[app], Pushed: r.Pushed != nil && !r.DryRun}
+		out[app] = tracker.Inventory{At: now, Referenced: r.Stats.Referenced[app], Encrypted: r.Stats.Encrypted[app], Pushed: r.Pushed != nil && !r.DryRun}
 	}
 	pushed := map[string]bool{}
 	for _, o := range r.Pushed {

@@ -22,7 +22,10 @@ type JSONReport struct {
 	References  []JSONReference  `json:"references"`
 	CISecrets   []JSONCISecret   `json:"ci_secrets"`
 	Errors      []JSONError      `json:"errors"`
-	Stats       credscan.Stats   `json:"stats"`
+	// Suppressed lists the findings inline markers suppressed, with
+	// --show-suppressed; absent otherwise (stats.allowed counts them).
+	Suppressed []JSONFinding   `json:"suppressed,omitempty"`
+	Stats      credscan.Stats `json:"stats"`
 	// Incomplete says why the scan stopped before its end ("interrupted");
 	// absent for a finished scan.
 	Incomplete string `json:"incomplete,omitempty"`
@@ -104,9 +107,10 @@ type JSONCredential struct {
 
 // JSONReference is a setting that references a secret store.
 type JSONReference struct {
-	App    string     `json:"app"`
-	Key    string     `json:"key"`
-	Origin JSONOrigin `json:"origin"`
+	App       string     `json:"app"`
+	Key       string     `json:"key"`
+	Origin    JSONOrigin `json:"origin"`
+	Encrypted bool       `json:"encrypted,omitempty"` // ciphertext or a named secret store, not the environment
 }
 
 // JSONError is an item that could not be read.
@@ -134,14 +138,21 @@ func findingKind(f *credscan.Finding) string {
 	return "secret"
 }
 
+func jsonFinding(f *credscan.Finding) JSONFinding {
+	return JSONFinding{RuleID: f.RuleID, Kind: findingKind(f), Target: f.Target, App: f.Origin.App,
+		Origin: jsonOrigin(f.Origin), DB: jsonIdentity(f.DB), Fingerprint: f.Fingerprint, Redacted: f.Redacted,
+		Blocking: f.Blocking, Tags: f.Tags, Column: f.Column}
+}
+
 // BuildJSON converts r to the JSON schema.
 func BuildJSON(r *Report) *JSONReport {
 	out := &JSONReport{Version: JSONVersion, Tool: JSONTool{Name: r.Tool, Version: r.Version}, Stats: r.Stats, Incomplete: r.Incomplete,
 		Findings: []JSONFinding{}, Credentials: []JSONCredential{}, References: []JSONReference{}, CISecrets: []JSONCISecret{}, Errors: []JSONError{}}
 	for _, f := range r.Findings {
-		out.Findings = append(out.Findings, JSONFinding{RuleID: f.RuleID, Kind: findingKind(f), Target: f.Target, App: f.Origin.App,
-			Origin: jsonOrigin(f.Origin), DB: jsonIdentity(f.DB), Fingerprint: f.Fingerprint, Redacted: f.Redacted,
-			Blocking: f.Blocking, Tags: f.Tags, Column: f.Column})
+		out.Findings = append(out.Findings, jsonFinding(f))
+	}
+	for _, f := range r.Suppressed {
+		out.Suppressed = append(out.Suppressed, jsonFinding(f))
 	}
 	for _, c := range r.Credentials() {
 		jc := JSONCredential{Target: c.Target, User: c.User, Fingerprint: c.Fingerprint, DB: jsonIdentity(c.DB),
@@ -159,7 +170,7 @@ func BuildJSON(r *Report) *JSONReport {
 			Updated: c.Updated, Flags: c.Flags, Origin: jsonOrigin(c.Origin)})
 	}
 	for _, ref := range r.References {
-		out.References = append(out.References, JSONReference{App: ref.Origin.App, Key: ref.Key, Origin: jsonOrigin(ref.Origin)})
+		out.References = append(out.References, JSONReference{App: ref.Origin.App, Key: ref.Key, Origin: jsonOrigin(ref.Origin), Encrypted: ref.Encrypted})
 	}
 	for _, e := range r.Errors {
 		out.Errors = append(out.Errors, JSONError{Origin: jsonOrigin(e.Origin), Error: e.Err.Error()})

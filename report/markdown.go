@@ -45,9 +45,9 @@ func writeMarkdown(w io.Writer, r *Report) error {
 		bw.printf("No credentials found.\n")
 	}
 	if apps := appNames(s); len(apps) > 0 {
-		bw.printf("\n| App | Hardcoded | Referenced |\n|---|---:|---:|\n")
+		bw.printf("\n| App | Hardcoded | Referenced | Encrypted |\n|---|---:|---:|---:|\n")
 		for _, a := range apps {
-			bw.printf("| %s | %d | %d |\n", mdEscape(a), s.Hardcoded[a], s.Referenced[a])
+			bw.printf("| %s | %d | %d | %d |\n", mdEscape(a), s.Hardcoded[a], s.Referenced[a], s.Encrypted[a])
 		}
 	}
 	if len(r.CISecrets) > 0 {

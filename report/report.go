@@ -21,6 +21,9 @@ type Report struct {
 	Tool       string
 	Version    string
 	Findings   []*credscan.Finding
+	// Suppressed, when set (--show-suppressed), lists the findings inline
+	// markers suppressed, each tagged "suppressed:<marker>".
+	Suppressed []*credscan.Finding
 	References []credscan.Reference
 	CISecrets  []credscan.CISecret
 	Errors     []*credscan.ItemError
@@ -148,11 +151,21 @@ func shortDigest(d string) string {
 	return d
 }
 
+// suppressedMarker is the marker that suppressed f.
+func suppressedMarker(f *credscan.Finding) string {
+	for _, t := range f.Tags {
+		if m, ok := strings.CutPrefix(t, "suppressed:"); ok {
+			return m
+		}
+	}
+	return ""
+}
+
 // appNames lists the apps that have hardcoded or referenced credentials, sorted.
 func appNames(s credscan.Stats) []string {
 	seen := map[string]bool{}
 	var ks []string
-	for _, m := range []map[string]int{s.Hardcoded, s.Referenced} {
+	for _, m := range []map[string]int{s.Hardcoded, s.Referenced, s.Encrypted} {
 		for k := range m {
 			if !seen[k] {
 				seen[k] = true
@@ -235,13 +248,19 @@ func writeTable(w io.Writer, r *Report) error {
 	}
 	bw.printf("\n")
 	if apps := appNames(s); len(apps) > 0 {
-		bw.printf("\n%-24s %10s %10s\n", "APP", "HARDCODED", "REFERENCED")
+		bw.printf("\n%-24s %10s %10s %10s\n", "APP", "HARDCODED", "REFERENCED", "ENCRYPTED")
 		for _, a := range apps {
 			name := a
 			if name == "" {
 				name = "(no app)"
 			}
-			bw.printf("%-24s %10d %10d\n", name, s.Hardcoded[a], s.Referenced[a])
+			bw.printf("%-24s %10d %10d %10d\n", name, s.Hardcoded[a], s.Referenced[a], s.Encrypted[a])
+		}
+	}
+	if len(r.Suppressed) > 0 {
+		bw.printf("\n%s\n", c(ansiBold, fmt.Sprintf("SUPPRESSED BY INLINE MARKERS (%d; still copies of their secrets)", len(r.Suppressed))))
+		for _, f := range r.Suppressed {
+			bw.printf("%-28s %-40s %s  %s\n", f.RuleID, location(f.Origin), suppressedMarker(f), f.Redacted)
 		}
 	}
 	writeCISecrets(bw, r, c)

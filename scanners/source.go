@@ -34,8 +34,9 @@ type Sink interface {
 	AddReference(ref credscan.Reference)
 	// Count records a chunk read (an item, or a later part of one).
 	Count(ch credscan.Chunk)
-	// Suppressed records a finding an inline marker allowed.
-	Suppressed()
+	// Suppressed records a finding an inline marker allowed (tagged
+	// "suppressed:<marker>"): counted, and listed on request.
+	Suppressed(f *credscan.Finding)
 	// AddError records an item that could not be read.
 	AddError(err error)
 	// AddProblem records something read in a degraded way (a malformed

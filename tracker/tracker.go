@@ -147,12 +147,13 @@ type Occurrence struct {
 // Inventory is a scan's evidence for an app.
 type Inventory struct {
 	At          time.Time    `json:"at"`
-	Hardcoded   int          `json:"hardcoded"`    // ARP occurrences at the tip
-	HistoryOnly int          `json:"history_only"` // ARP occurrences only in history or deleted layers
-	Referenced  int          `json:"referenced"`   // settings that read a secret store
-	Credentials int          `json:"credentials"`  // distinct ARP credentials the app holds
-	Vaulted     int          `json:"vaulted"`      // of them, in Vault after the last push
-	Pushed      bool         `json:"pushed"`       // the scan pushed to Vault
+	Hardcoded   int          `json:"hardcoded"`           // ARP occurrences at the tip
+	HistoryOnly int          `json:"history_only"`        // ARP occurrences only in history or deleted layers
+	Referenced  int          `json:"referenced"`          // settings that read a secret store
+	Encrypted   int          `json:"encrypted,omitempty"` // settings that hold ciphertext or name their store
+	Credentials int          `json:"credentials"`         // distinct ARP credentials the app holds
+	Vaulted     int          `json:"vaulted"`             // of them, in Vault after the last push
+	Pushed      bool         `json:"pushed"`              // the scan pushed to Vault
 	Occurrences []Occurrence `json:"occurrences,omitempty"`
 	CISecrets   []string     `json:"ci_secrets,omitempty"` // CI secret names the app depends on
 }

@@ -45,6 +45,7 @@ type scanFlags struct {
 	keyFile        string
 	apps           []string
 	quiet          bool
+	showSuppressed bool
 	// Vault: push after the scan, approvals, audit log
 	push         bool
 	dryRun       bool
@@ -93,6 +94,7 @@ func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
 	fl.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "gitleaks decoding passes (base64, hex, percent) on candidate lines")
 	fl.StringVar(&f.keyFile, "fingerprint-key-file", "", "fingerprint key file (default: the manifest's, else the user config dir); $"+credscan.FingerprintKeyEnv+" wins")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line on a terminal")
+	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "also list the findings inline markers suppressed (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec); they are always counted")
 	fl.BoolVar(&f.push, "push", false, "write the database credentials found to Vault KV v2 (see credscan vault push)")
 	fl.StringVar(&f.approval, "approval", "", "approval ID (credscan approve) for sources the manifest marks approval: required")
 	addVaultFlags(fl, &f.vault)
@@ -225,7 +227,11 @@ func (r *scanRun) finish(cmd *cobra.Command, scanErr error) error {
 	if err != nil {
 		return err
 	}
-	if err := r.writeReport(cmd, res.Report("credscan", version)); err != nil {
+	rep := res.Report("credscan", version)
+	if r.f.showSuppressed {
+		rep.Suppressed = res.SuppressedFindings
+	}
+	if err := r.writeReport(cmd, rep); err != nil {
 		return err
 	}
 	printPush(cmd.ErrOrStderr(), r.f, res)

@@ -295,7 +295,7 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		for _, ref := range pr.References {
 			o := ch.Origin
 			o.Line = ref.Line
-			res.AddReference(credscan.Reference{Origin: o, Key: ref.Key})
+			res.AddReference(credscan.Reference{Origin: o, Key: ref.Key, Encrypted: ref.Encrypted})
 		}
 		for _, p := range pr.Problems {
 			e.o.Logger.Info("parsed line by line", "path", ch.Origin.Path, "reason", p.Error())
@@ -623,13 +623,10 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 			continue
 		}
 		text := string(lines.Bytes(idx))
-		if strings.Contains(text, "credscan:allow") || strings.Contains(text, "gitleaks:allow") {
-			res.Suppressed()
-			continue
-		}
 		if strings.TrimSpace(c.Secret) == "" {
 			continue
 		}
+		marker := SuppressedBy(text)
 		o := ch.Origin
 		o.Line = c.Line
 		col := c.Col
@@ -645,7 +642,7 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 			Column:      col,
 			Fingerprint: e.o.Fingerprinter.Of(c.Secret),
 			Redacted:    redact.Line(text, m.spans, m.secrets),
-			Database:    i < len(db),
+			Database:    i < len(db) && c.RuleID != rules.GenericPassword,
 			Tags:        c.Tags,
 		}
 		if f.Database {
@@ -655,9 +652,30 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		if e.o.Classify != nil {
 			f.Target = e.o.Classify(f.DB)
 		}
+		if marker != "" {
+			// never silent: a suppressed copy of a password is still a copy
+			f.Tags = append(slices.Clip(f.Tags), "suppressed:"+marker)
+			res.Suppressed(f)
+			continue
+		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// SuppressionMarkers are the inline comments that suppress the findings
+// of their line: credscan's own and those of gitleaks, trufflehog,
+// detect-secrets and gosec.
+var SuppressionMarkers = []string{"credscan:allow", "gitleaks:allow", "trufflehog:ignore", "pragma: allowlist secret", "#nosec"}
+
+// SuppressedBy returns the suppression marker on line, or "".
+func SuppressedBy(line string) string {
+	for _, m := range SuppressionMarkers {
+		if strings.Contains(line, m) {
+			return m
+		}
+	}
+	return ""
 }
 
 // lineMask is what is masked on one line: the spans of every candidate

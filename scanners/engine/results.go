@@ -14,7 +14,9 @@ import (
 type Results struct {
 	mu         sync.Mutex
 	Findings   []*credscan.Finding
-	References []credscan.Reference
+	// SuppressedFindings are the findings inline markers suppressed.
+	SuppressedFindings []*credscan.Finding
+	References  []credscan.Reference
 	CISecrets  []credscan.CISecret
 	Errors     []*credscan.ItemError
 	Stats      credscan.Stats
@@ -69,9 +71,10 @@ func (r *Results) Counted() (items, bytes int64) {
 }
 
 // Suppressed implements scanners.Sink.
-func (r *Results) Suppressed() {
+func (r *Results) Suppressed(f *credscan.Finding) {
 	r.mu.Lock()
 	r.Stats.Allowed++
+	r.SuppressedFindings = append(r.SuppressedFindings, f)
 	r.mu.Unlock()
 }
 
@@ -116,13 +119,42 @@ func (r *Results) AddError(err error) {
 func (r *Results) Finish() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.Findings = onePerPlace(r.Findings)
+	r.SuppressedFindings = onePerPlace(r.SuppressedFindings)
+	refSeen := map[credscan.Reference]bool{}
+	var refs []credscan.Reference
+	for _, ref := range r.References {
+		if !refSeen[ref] {
+			refSeen[ref] = true
+			refs = append(refs, ref)
+		}
+	}
+	r.References = refs
+	r.Stats.Referenced = map[string]int{}
+	r.Stats.Encrypted = nil
+	for _, ref := range refs {
+		if ref.Encrypted {
+			if r.Stats.Encrypted == nil {
+				r.Stats.Encrypted = map[string]int{}
+			}
+			r.Stats.Encrypted[ref.Origin.App]++
+			continue
+		}
+		r.Stats.Referenced[ref.Origin.App]++
+	}
+
+}
+
+// onePerPlace keeps one finding per secret per place (origin and
+// fingerprint), the best by better, sorted.
+func onePerPlace(fs []*credscan.Finding) []*credscan.Finding {
 	type key struct {
 		o  credscan.Origin
 		fp string
 	}
 	idx := map[key]int{}
 	var out []*credscan.Finding
-	for _, f := range r.Findings {
+	for _, f := range fs {
 		k := key{f.Origin, f.Fingerprint}
 		if i, ok := idx[k]; ok {
 			if better(f, out[i]) {
@@ -134,20 +166,7 @@ func (r *Results) Finish() {
 		out = append(out, f)
 	}
 	credscan.SortFindings(out)
-	r.Findings = out
-	refSeen := map[credscan.Reference]bool{}
-	var refs []credscan.Reference
-	for _, ref := range r.References {
-		if !refSeen[ref] {
-			refSeen[ref] = true
-			refs = append(refs, ref)
-		}
-	}
-	r.References = refs
-	r.Stats.Referenced = map[string]int{}
-	for _, ref := range refs {
-		r.Stats.Referenced[ref.Origin.App]++
-	}
+	return out
 }
 
 func better(a, b *credscan.Finding) bool {
