@@ -397,19 +397,19 @@ type CISecret struct {
 
 // Stats counts what a scan read and found.
 type Stats struct {
-	Items       int64          `json:"items"`             // files, blobs, layer entries … read
-	Bytes       int64          `json:"bytes"`             // bytes read
-	Binary      int64          `json:"binary"`            // items skipped as binary
-	Skipped     map[string]int `json:"skipped,omitempty"` // items skipped for other reasons ("git LFS pointer")
-	Errors      int            `json:"errors"`            // items that could not be read
-	Findings    int            `json:"findings"`          // findings reported
-	Credentials int            `json:"credentials"`       // distinct credentials reported
-	Allowed     int            `json:"allowed"`           // suppressed by an inline marker (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec)
-	Allowlisted int            `json:"allowlisted"`       // suppressed by the manifest's allowlist
-	Baselined   int            `json:"baselined"`         // suppressed by the baseline
-	Blocking    int            `json:"blocking"`          // findings that fail the run
-	Referenced  map[string]int `json:"referenced"`        // per app: settings that read the environment or a secret store
+	Items       int64          `json:"items"`               // files, blobs, layer entries … read
+	Bytes       int64          `json:"bytes"`               // bytes read
+	Binary      int64          `json:"binary"`              // items skipped as binary
+	Skipped     map[string]int `json:"skipped,omitempty"`   // items skipped for other reasons ("git LFS pointer")
+	Errors      int            `json:"errors"`              // items that could not be read
+	Findings    int            `json:"findings"`            // findings reported
+	Credentials int            `json:"credentials"`         // distinct credentials reported
+	Allowed     int            `json:"allowed"`             // suppressed by an inline marker (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec)
+	Allowlisted int            `json:"allowlisted"`         // suppressed by the manifest's allowlist
+	Baselined   int            `json:"baselined"`           // suppressed by the baseline
+	Blocking    int            `json:"blocking"`            // findings that fail the run
+	Referenced  map[string]int `json:"referenced"`          // per app: settings that read the environment or a secret store
 	Encrypted   map[string]int `json:"encrypted,omitempty"` // per app: settings that hold ciphertext or name their secret store
-	Hardcoded   map[string]int `json:"hardcoded"`         // per app: findings
+	Hardcoded   map[string]int `json:"hardcoded"`           // per app: findings
 	Problems    []string       `json:"problems,omitempty"`
 }

@@ -24,7 +24,7 @@ type JSONReport struct {
 	Errors      []JSONError      `json:"errors"`
 	// Suppressed lists the findings inline markers suppressed, with
 	// --show-suppressed; absent otherwise (stats.allowed counts them).
-	Suppressed []JSONFinding   `json:"suppressed,omitempty"`
+	Suppressed []JSONFinding  `json:"suppressed,omitempty"`
 	Stats      credscan.Stats `json:"stats"`
 	// Incomplete says why the scan stopped before its end ("interrupted");
 	// absent for a finished scan.

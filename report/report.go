@@ -18,9 +18,9 @@ var Formats = []string{"table", "json", "sarif", "csv", "markdown"}
 
 // Report is everything a format may render.
 type Report struct {
-	Tool       string
-	Version    string
-	Findings   []*credscan.Finding
+	Tool     string
+	Version  string
+	Findings []*credscan.Finding
 	// Suppressed, when set (--show-suppressed), lists the findings inline
 	// markers suppressed, each tagged "suppressed:<marker>".
 	Suppressed []*credscan.Finding

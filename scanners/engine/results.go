@@ -12,14 +12,14 @@ import (
 // Results collects what scans found. It is safe for concurrent use; read
 // its fields only after the scans returned and Finish was called.
 type Results struct {
-	mu         sync.Mutex
-	Findings   []*credscan.Finding
+	mu       sync.Mutex
+	Findings []*credscan.Finding
 	// SuppressedFindings are the findings inline markers suppressed.
 	SuppressedFindings []*credscan.Finding
-	References  []credscan.Reference
-	CISecrets  []credscan.CISecret
-	Errors     []*credscan.ItemError
-	Stats      credscan.Stats
+	References         []credscan.Reference
+	CISecrets          []credscan.CISecret
+	Errors             []*credscan.ItemError
+	Stats              credscan.Stats
 }
 
 // NewResults returns empty results.
