@@ -607,6 +607,7 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 	if len(db)+len(gl) == 0 {
 		return nil
 	}
+	gl = sameSecretElsewhere(db, gl)
 	all := make([]rules.Candidate, 0, len(db)+len(gl))
 	all = append(all, db...)
 	all = append(all, gl...)
@@ -661,6 +662,55 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		out = append(out, f)
 	}
 	return out
+}
+
+// sameSecretElsewhere drops the gitleaks candidates that hold a secret a
+// DB-pack candidate holds within the lines the gitleaks match covers (a
+// Kubernetes Secret matched as a whole manifest and as its keys): one
+// finding per secret per place, the DB one, which has the identity.
+// Matches on the same line are merged later, by fingerprint.
+func sameSecretElsewhere(db, gl []rules.Candidate) []rules.Candidate {
+	if len(db) == 0 || len(gl) == 0 {
+		return gl
+	}
+	// gitleaks' kubernetes-secret-yaml matches a manifest from its kind
+	// (or data) to one key: it is the manifest the DB pack read key by
+	// key when one of the pack's Secret findings follows it before the
+	// next such match
+	starts := []int{}
+	for _, g := range gl {
+		if strings.HasPrefix(g.RuleID, "kubernetes-secret") {
+			starts = append(starts, g.Line)
+		}
+	}
+	slices.Sort(starts)
+	manifest := func(g rules.Candidate) bool {
+		next := int(^uint(0) >> 1)
+		if i, _ := slices.BinarySearch(starts, g.Line+1); i < len(starts) {
+			next = starts[i]
+		}
+		for _, d := range db {
+			if d.RuleID == rules.K8sSecret && d.Line >= g.Line && d.Line < next {
+				return true
+			}
+		}
+		return false
+	}
+	return slices.DeleteFunc(gl, func(g rules.Candidate) bool {
+		if strings.HasPrefix(g.RuleID, "kubernetes-secret") && manifest(g) {
+			return true
+		}
+		last := max(g.EndLine, g.Line)
+		for _, d := range db {
+			if d.Line < g.Line || d.Line > last || d.Line == g.Line && last == g.Line {
+				continue
+			}
+			if g.Secret == d.Secret || g.Secret == d.Raw || strings.TrimSpace(g.Secret) == strings.TrimSpace(d.Raw) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // SuppressionMarkers are the inline comments that suppress the findings

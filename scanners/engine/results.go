@@ -121,6 +121,7 @@ func (r *Results) Finish() {
 	defer r.mu.Unlock()
 	r.Findings = onePerPlace(r.Findings)
 	r.SuppressedFindings = onePerPlace(r.SuppressedFindings)
+	r.Stats.Allowed = len(r.SuppressedFindings)
 	refSeen := map[credscan.Reference]bool{}
 	var refs []credscan.Reference
 	for _, ref := range r.References {
