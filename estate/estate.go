@@ -33,6 +33,7 @@ import (
 	gitsrc "github.com/credscan/credscan/scanners/git"
 	imagesrc "github.com/credscan/credscan/scanners/image"
 	"github.com/credscan/credscan/scanners/rules"
+	"github.com/credscan/credscan/sweep"
 	"github.com/credscan/credscan/tracker"
 	"github.com/credscan/credscan/vaultsync"
 )
@@ -82,6 +83,15 @@ type Options struct {
 	Now func() time.Time
 	// Version stamps what the run writes to Vault ("credscan <version>").
 	Version string
+
+	// Sweep, after the pattern rules, searches every byte of every
+	// source (binary items included) for each known database password
+	// and its encodings: those in Known from the first byte on, and those
+	// the scan found in a second pass over the sources.
+	Sweep bool
+	// Known are credentials known before the scan (read from Vault with
+	// --known-from-vault); they are swept for when Sweep is set.
+	Known []engine.Known
 }
 
 // Approvals is where approvals are read (Vault's credscan/approvals/).
@@ -136,7 +146,12 @@ type Session struct {
 	cur     atomic.Pointer[current]
 	// scannedApps are the manifest's apps ScanManifest scanned
 	scannedApps []string
-	now         func() time.Time
+	// swept are the sources to read again for the credentials the scan
+	// finds (Options.Sweep), with what closes them afterwards
+	swept   []scanners.Source
+	closers []func() error
+	known   map[string]bool // fingerprints swept from the start
+	now     func() time.Time
 	// KeyCreated says the fingerprint key file was created.
 	KeyCreated bool
 }
@@ -211,8 +226,64 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
-		now: func() time.Time { return now().UTC() }}, nil
+	s := &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
+		now: func() time.Time { return now().UTC() }, known: map[string]bool{}}
+	if o.Sweep && len(o.Known) > 0 {
+		set, skipped := eng.Compile(o.Known)
+		for _, fp := range skipped {
+			s.res.AddProblem(fmt.Sprintf("known secret %s is shorter than %d characters: not swept", shortFP(fp), sweep.MinLen))
+		}
+		eng.SetKnown(set)
+		for _, k := range o.Known {
+			s.known[fp.Of(k.Secret)] = true
+		}
+		s.log.Info("sweeping for known secrets", "count", set.Len()-len(skipped))
+	}
+	return s, nil
+}
+
+func shortFP(fp string) string {
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	return fp
+}
+
+// sweepFound is the second pass of the sweep: the sources are read again
+// for the database passwords the scan found that were not swept for from
+// the start.
+func (s *Session) sweepFound(ctx context.Context) error {
+	var db []*credscan.Finding
+	for _, f := range append(slices.Clip(s.res.Findings), s.res.SuppressedFindings...) {
+		if f.Database && !s.known[f.Fingerprint] && f.Secret.Reveal() != "" {
+			db = append(db, f)
+		}
+	}
+	if len(db) == 0 || len(s.swept) == 0 {
+		return nil
+	}
+	var ks []engine.Known
+	for _, c := range credscan.Group(db) {
+		if s.known[c.Fingerprint] {
+			continue // one fingerprint, several users: swept once
+		}
+		s.known[c.Fingerprint] = true
+		ks = append(ks, engine.Known{Secret: c.Findings[0].Secret.Reveal(), Target: c.Target, DB: c.DB})
+	}
+	set, skipped := s.eng.Compile(ks)
+	for _, fp := range skipped {
+		s.res.AddProblem(fmt.Sprintf("credential %s: password shorter than %d characters: not swept", shortFP(fp), sweep.MinLen))
+	}
+	if set.Len() == len(skipped) {
+		return nil
+	}
+	s.log.Info("sweeping the sources for the credentials found", "count", set.Len()-len(skipped), "sources", len(s.swept))
+	for _, src := range s.swept {
+		if err := s.eng.Sweep(ctx, src, s.res, set); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Workers is the parallelism of the session's engine.
@@ -289,6 +360,11 @@ func (s *Session) scan(ctx context.Context, src scanners.Source, label string) e
 	if a, ok := src.(scanners.Attributor); ok {
 		s.attr = append(s.attr, a)
 	}
+	if s.o.Sweep {
+		if _, ci := src.(*civars.Scanner); !ci { // CI values were swept as they were read
+			s.swept = append(s.swept, src)
+		}
+	}
 	c := &current{label: label}
 	c.sizer, _ = src.(scanners.Sizer)
 	if r, ok := src.(*relSource); ok {
@@ -335,7 +411,11 @@ func (s *Session) ScanGit(ctx context.Context, spec string, o gitsrc.Options) er
 		s.res.AddError(&credscan.ItemError{Origin: credscan.Origin{Kind: credscan.KindGit, App: o.App, Target: o.Label}, Err: err})
 		return nil
 	}
-	defer g.Close()
+	if s.o.Sweep {
+		s.closers = append(s.closers, g.Close) // read again by the sweep
+	} else {
+		defer g.Close()
+	}
 	if err := s.scan(ctx, g, "git "+o.Label); err != nil {
 		return err // a bad revision, or an interruption
 	}
@@ -390,9 +470,23 @@ func (r *Results) Err() error { return r.err }
 // error is one that stopped the run (scanErr, a push refused, an audit
 // log that cannot be written); how the run ended is Results.Err.
 func (s *Session) Finish(ctx context.Context, scanErr error) (*Results, error) {
+	defer func() {
+		for _, c := range s.closers {
+			_ = c()
+		}
+		s.closers = nil
+	}()
 	interrupted := ctx.Err() != nil
 	if scanErr != nil && !interrupted {
 		return nil, fmt.Errorf("scan stopped: %w", scanErr)
+	}
+	if s.o.Sweep && !interrupted {
+		if err := s.sweepFound(ctx); err != nil {
+			if ctx.Err() == nil {
+				return nil, fmt.Errorf("sweep stopped: %w", err)
+			}
+			interrupted = true
+		}
 	}
 	for _, a := range s.attr {
 		s.res.Findings = a.Attribute(s.res.Findings)

@@ -26,6 +26,7 @@ import (
 	gitsrc "github.com/credscan/credscan/scanners/git"
 	imagesrc "github.com/credscan/credscan/scanners/image"
 	"github.com/credscan/credscan/scanners/rules"
+	"github.com/credscan/credscan/sweep"
 	"github.com/credscan/credscan/tracker"
 	"github.com/credscan/credscan/vaultsync"
 	"github.com/credscan/credscan/vaultsync/kv"
@@ -46,6 +47,8 @@ type scanFlags struct {
 	apps           []string
 	quiet          bool
 	showSuppressed bool
+	sweep          bool
+	knownFromVault []string
 	// Vault: push after the scan, approvals, audit log
 	push         bool
 	dryRun       bool
@@ -94,6 +97,8 @@ func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
 	fl.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "gitleaks decoding passes (base64, hex, percent) on candidate lines")
 	fl.StringVar(&f.keyFile, "fingerprint-key-file", "", "fingerprint key file (default: the manifest's, else the user config dir); $"+credscan.FingerprintKeyEnv+" wins")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line on a terminal")
+	fl.BoolVar(&f.sweep, "sweep", false, "after the rules, search every byte of every source (binaries too) for each database password found or known, plain and encoded (on by default for scan estate)")
+	fl.StringSliceVar(&f.knownFromVault, "known-from-vault", nil, "Vault KV paths whose passwords (every readable version) are swept for (a trailing / or /* reads everything under it; repeatable); implies --sweep")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "also list the findings inline markers suppressed (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec); they are always counted")
 	fl.BoolVar(&f.push, "push", false, "write the database credentials found to Vault KV v2 (see credscan vault push)")
 	fl.StringVar(&f.approval, "approval", "", "approval ID (credscan approve) for sources the manifest marks approval: required")
@@ -138,10 +143,17 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 		Apps: f.apps, Rules: engine.RuleSet(f.rules), GitleaksConfig: f.gitleaksConfig, MaxDecodeDepth: f.maxDecodeDepth,
 		Workers: f.workers, KeyFile: f.keyFile, Baseline: f.baseline, Action: action, Approval: f.approval,
 		CI:     estate.CIOptions{GitLabToken: os.Getenv("GITLAB_TOKEN"), GitHubToken: os.Getenv("GITHUB_TOKEN")},
-		Logger: log, Version: version,
+		Logger: log, Version: version, Sweep: f.sweep || len(f.knownFromVault) > 0,
 	}
 	gitEnv(&o.Git)
 	v := &f.vault
+	if len(f.knownFromVault) > 0 {
+		known, err := knownFromVault(ctx, v, m, log, f.knownFromVault)
+		if err != nil {
+			return nil, err
+		}
+		o.Known = known
+	}
 	if f.approval != "" || f.push {
 		if _, err := v.connect(ctx, log); err != nil {
 			return nil, err
@@ -325,7 +337,31 @@ func newScanEstateCmd() *cobra.Command {
 	}
 	addScanFlags(c, f, true)
 	c.Flags().StringSliceVar(&f.apps, "app", nil, "scan only these apps of the manifest (repeatable)")
+	c.Flags().Lookup("sweep").DefValue = "true"
+	f.sweep = true
 	return c
+}
+
+// knownFromVault reads the passwords at paths (every readable version)
+// through the KV seam, for the sweep. It logs how many, never a value.
+func knownFromVault(ctx context.Context, v *vaultFlags, m *manifest.Manifest, log *slog.Logger, paths []string) ([]engine.Known, error) {
+	if _, err := v.connect(ctx, log); err != nil {
+		return nil, err
+	}
+	learned, err := sweep.FromKV(ctx, kv.NewVault(v.client, v.layout(m).Mount), paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Known, 0, len(learned))
+	for _, l := range learned {
+		k := engine.Known{Secret: l.Secret}
+		if l.User != "" {
+			k.DB = &credscan.DBIdentity{User: l.User}
+		}
+		out = append(out, k)
+	}
+	log.Info("known secrets read from Vault", "paths", len(paths), "passwords", len(out))
+	return out, nil
 }
 
 // runEstate scans the manifest's estate, once its approvals hold.

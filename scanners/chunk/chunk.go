@@ -48,7 +48,8 @@ func (z Sizes) Check() error {
 func Whole(data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
 	switch c := sniff(data); c {
 	case contentBinary:
-		return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+		// the pattern rules skip it; the known-secret sweep reads it
+		return yield(credscan.Chunk{Origin: o, Skip: "binary", Data: data, Whole: true}, nil)
 	case contentUTF16LE, contentUTF16BE:
 		data = decodeUTF16(data, c)
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
@@ -61,6 +62,8 @@ type Engine struct {
 	// holds what went wrong then
 	ready chan struct{}
 	built error
+	// known, when set, is swept for in every chunk (SetKnown)
+	known atomic.Pointer[KnownSet]
 }
 
 // quietWindows remembers windows in which a gitleaks unit found nothing
@@ -238,6 +241,9 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.Sink) {
 	if e.wait() != nil {
 		return // (Scan returns the error)
+	}
+	if k := e.known.Load(); k != nil {
+		e.sweepChunk(ch, k, res) // every byte, binary items' too
 	}
 	if ch.Skip != "" {
 		res.Count(ch)

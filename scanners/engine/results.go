@@ -59,7 +59,9 @@ func (r *Results) Count(ch credscan.Chunk) {
 		}
 		r.Stats.Skipped[ch.Skip]++
 	}
-	r.Stats.Bytes += int64(len(ch.Data) - ch.Overlap)
+	if ch.Skip == "" {
+		r.Stats.Bytes += int64(len(ch.Data) - ch.Overlap)
+	}
 }
 
 // Counted returns the items and bytes read so far; it may be called while

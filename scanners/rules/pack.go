@@ -47,6 +47,9 @@ const (
 	// credential (no target), of lower severity, but grouped with the DB
 	// credential whose secret it is when there is one.
 	GenericPassword = "generic-password"
+	// KnownSecret is a copy of a known credential's secret found by the
+	// sweep, in any bytes and encoding.
+	KnownSecret = "known-secret"
 )
 
 // All lists the pack's rules.
@@ -70,6 +73,7 @@ var All = []Rule{
 	{SQLRole, "SQL CREATE/ALTER ROLE or USER with a literal password", "Set role passwords outside versioned SQL (psql \\password, or Vault's database secrets engine)."},
 	{ConfigCred, "Database password in a configuration file or source code, assembled with its user, host and database", "Replace the literal with a reference (${DB_PASSWORD}, Spring Cloud Vault, vault agent template) and store the value in Vault."},
 	{GenericPassword, "Password assigned or compared in code or configuration with no database context (FTP, SMTP, an application's own); grouped with a DB credential that has the same secret", "Move the value out of the code into Vault or an injected environment variable; if it is the database password, it is one more copy to rotate."},
+	{KnownSecret, "Copy of a known database password (found by the scan or read from Vault) in any file, blob, layer or binary, plain or encoded (--sweep)", "Every copy is one more place that breaks at rotation: remove it, or point it at Vault."},
 	{K8sSecret, "Database credential in a Kubernetes Secret manifest (data: base64 or stringData:)", "Do not commit Secret manifests with values; use the Vault Secrets Operator, External Secrets or sealed secrets."},
 }
 

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/redact"
+	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/rules"
+	"github.com/credscan/credscan/sweep"
+)
+
+// Known is a credential whose every copy the sweep finds: one the scan
+// found, or one read from Vault. Its secret lives in memory only.
+type Known struct {
+	Secret string
+	Target string
+	DB     *credscan.DBIdentity // nil when unknown
+}
+
+// KnownSet is a compiled set of known credentials.
+type KnownSet struct {
+	m   *sweep.Matcher
+	ks  []Known
+	fps []string
+}
+
+// Compile builds the sweep's matcher for ks. Secrets shorter than
+// sweep.MinLen are not swept: skipped says which (by fingerprint, never
+// the secret).
+func (e *Engine) Compile(ks []Known) (set *KnownSet, skipped []string) {
+	secrets := make([]string, len(ks))
+	set = &KnownSet{ks: ks, fps: make([]string, len(ks))}
+	for i, k := range ks {
+		secrets[i] = k.Secret
+		set.fps[i] = e.o.Fingerprinter.Of(k.Secret)
+	}
+	m, short := sweep.New(secrets)
+	set.m = m
+	for _, i := range short {
+		skipped = append(skipped, set.fps[i])
+	}
+	return set, skipped
+}
+
+// Len is the number of credentials in the set.
+func (k *KnownSet) Len() int {
+	if k == nil {
+		return 0
+	}
+	return len(k.ks)
+}
+
+// SetKnown makes every later ScanChunk also sweep its bytes, binary
+// items' included, for the credentials of set (nil stops it).
+func (e *Engine) SetKnown(set *KnownSet) { e.known.Store(set) }
+
+// Sweep reads src again and only sweeps it for set's credentials (the
+// pass after the pattern rules, for credentials they found): nothing is
+// counted twice, and what cannot be read was reported by the first pass.
+func (e *Engine) Sweep(ctx context.Context, src scanners.Source, res scanners.Sink, set *KnownSet) error {
+	return src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+		if err != nil || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		e.sweepChunk(ch, set, res)
+		return nil
+	})
+}
+
+// sweepChunk reports each copy of a known credential in ch as an
+// occurrence of that credential (rule known-secret, tagged with how it
+// is written).
+func (e *Engine) sweepChunk(ch credscan.Chunk, set *KnownSet, res scanners.Sink) {
+	if set == nil || len(ch.Data) == 0 {
+		return
+	}
+	var hits []sweep.Hit
+	set.m.Find(ch.Data, func(h sweep.Hit) {
+		if ch.Owns(h.Start) {
+			hits = append(hits, h)
+		}
+	})
+	if len(hits) == 0 {
+		return
+	}
+	slices.SortFunc(hits, func(a, b sweep.Hit) int { return a.Start - b.Start })
+	binary := ch.Skip == "binary"
+	line, lineStart, counted := ch.StartLine, 0, 0
+	var out []*credscan.Finding
+	for i, h := range hits {
+		if i > 0 && h.Start < hits[i-1].End && h.Secret == hits[i-1].Secret {
+			continue // one copy matched by two encodings
+		}
+		// lines are counted from the last hit on
+		n := bytes.Count(ch.Data[counted:h.Start], []byte{'\n'})
+		if n > 0 {
+			line += n
+			lineStart = bytes.LastIndexByte(ch.Data[:h.Start], '\n') + 1
+		}
+		counted = h.Start
+		k := set.ks[h.Secret]
+		raw := string(ch.Data[h.Start:h.End])
+		o := ch.Origin
+		o.Line = line
+		col := h.Start - lineStart + 1
+		if line == ch.StartLine {
+			col += ch.LineOffset
+		}
+		f := &credscan.Finding{
+			RuleID: rules.KnownSecret, Origin: o, Secret: credscan.NewSecret(k.Secret), Raw: credscan.NewSecret(raw),
+			Column: col, Fingerprint: set.fps[h.Secret], Database: true, Target: k.Target,
+			Tags: []string{"encoding:" + h.Encoding},
+		}
+		if k.DB != nil {
+			id := *k.DB
+			f.DB = &id
+		}
+		var text string
+		if binary {
+			f.Redacted = fmt.Sprintf("[binary: %d bytes at byte %d, %s]", h.End-h.Start, ch.Offset+int64(h.Start), h.Encoding)
+			f.Tags = append(f.Tags, "binary")
+		} else {
+			end := bytes.IndexByte(ch.Data[h.Start:], '\n')
+			if end < 0 {
+				end = len(ch.Data)
+			} else {
+				end += h.Start
+			}
+			text = string(ch.Data[lineStart:end])
+			f.Redacted = redact.Line(text, []redact.Span{{From: h.Start - lineStart, To: h.End - lineStart}}, []string{k.Secret, raw})
+		}
+		if m := SuppressedBy(text); m != "" {
+			f.Tags = append(f.Tags, "suppressed:"+m)
+			res.Suppressed(f)
+			continue
+		}
+		out = append(out, f)
+	}
+	res.Add(out)
+}
