@@ -91,6 +91,14 @@ func parseURIBody(p *Parsed, s string, start int) {
 		authEnd = i
 	}
 	at := strings.LastIndexByte(rest[:authEnd], '@')
+	if at >= 0 && at == authEnd-1 {
+		// "user:pa@#ss@host": the strict read leaves no host; a person
+		// reads the password up to the '@' a host follows
+		if a, end, ok := humanAuthority(rest); ok && a > at {
+			at, authEnd = a, end
+			p.Malformed = true
+		}
+	}
 	if at < 0 {
 		// a password with a raw '#', '?' or '/' (malformed by RFC 3986,
 		// refused by libpq, still a hardcoded password): read it as a

@@ -89,25 +89,40 @@ func (e *Engine) sweepChunk(ch credscan.Chunk, set *KnownSet, res scanners.Sink)
 	}
 	slices.SortFunc(hits, func(a, b sweep.Hit) int { return a.Start - b.Start })
 	binary := ch.Skip == "binary"
+	// where each hit's line starts and which line it is on; every hit's
+	// span on a line is masked in that line's redaction
+	type placed struct {
+		h               sweep.Hit
+		line, lineStart int
+	}
+	var ps []placed
 	line, lineStart, counted := ch.StartLine, 0, 0
-	var out []*credscan.Finding
 	for i, h := range hits {
 		if i > 0 && h.Start < hits[i-1].End && h.Secret == hits[i-1].Secret {
 			continue // one copy matched by two encodings
 		}
-		// lines are counted from the last hit on
-		n := bytes.Count(ch.Data[counted:h.Start], []byte{'\n'})
-		if n > 0 {
+		if n := bytes.Count(ch.Data[counted:h.Start], []byte{'\n'}); n > 0 {
 			line += n
 			lineStart = bytes.LastIndexByte(ch.Data[:h.Start], '\n') + 1
 		}
 		counted = h.Start
+		ps = append(ps, placed{h, line, lineStart})
+	}
+	masks := map[int][]redact.Span{}
+	var secrets []string
+	for _, p := range ps {
+		masks[p.line] = append(masks[p.line], redact.Span{From: p.h.Start - p.lineStart, To: p.h.End - p.lineStart})
+		secrets = append(secrets, set.ks[p.h.Secret].Secret, string(ch.Data[p.h.Start:p.h.End]))
+	}
+	var out []*credscan.Finding
+	for _, p := range ps {
+		h := p.h
 		k := set.ks[h.Secret]
 		raw := string(ch.Data[h.Start:h.End])
 		o := ch.Origin
-		o.Line = line
-		col := h.Start - lineStart + 1
-		if line == ch.StartLine {
+		o.Line = p.line
+		col := h.Start - p.lineStart + 1
+		if p.line == ch.StartLine {
 			col += ch.LineOffset
 		}
 		f := &credscan.Finding{
@@ -130,8 +145,8 @@ func (e *Engine) sweepChunk(ch credscan.Chunk, set *KnownSet, res scanners.Sink)
 			} else {
 				end += h.Start
 			}
-			text = string(ch.Data[lineStart:end])
-			f.Redacted = redact.Line(text, []redact.Span{{From: h.Start - lineStart, To: h.End - lineStart}}, []string{k.Secret, raw})
+			text = string(ch.Data[p.lineStart:end])
+			f.Redacted = redact.Line(text, masks[p.line], secrets)
 		}
 		if m := SuppressedBy(text); m != "" {
 			f.Tags = append(f.Tags, "suppressed:"+m)
