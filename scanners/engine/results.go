@@ -7,6 +7,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/rules"
 )
 
 // Results collects what scans found. It is safe for concurrent use; read
@@ -173,6 +174,10 @@ func onePerPlace(fs []*credscan.Finding) []*credscan.Finding {
 }
 
 func better(a, b *credscan.Finding) bool {
+	// a rule's finding, with what the place says, over the sweep's copy
+	if ka, kb := a.RuleID == rules.KnownSecret, b.RuleID == rules.KnownSecret; ka != kb {
+		return kb
+	}
 	if a.Database != b.Database {
 		return a.Database
 	}
