@@ -39,7 +39,7 @@ if [ "$(cat "$CORPUS/.done" 2>/dev/null)" != "$CORPUS_MB $EXTRA_MODULES" ]; then
   GOMODCACHE=$WORK/modcache GOFLAGS=-modcacherw go mod download $EXTRA_MODULES
   budget=$((CORPUS_MB * 1000 * 1000))
   find "$(go env GOROOT)/src" "$(go env GOMODCACHE)" "$WORK/modcache" -path '*/cache/download' -prune -o -type f -size -2000k \( -name '*.go' -o -name '*.md' -o -name '*.txt' -o -name '*.yml' -o -name '*.yaml' -o -name '*.json' -o -name '*.sh' -o -name '*.s' -o -name '*.c' -o -name '*.h' -o -name '*.html' -o -name '*.js' -o -name '*.toml' -o -name '*.xml' -o -name '*.py' \) -printf '%s\t%p\n' \
-    | sort -t$'\t' -k2 | awk -F'\t' -v b="$budget" '{ t += $1; print $2; if (t >= b) exit }' \
+    | sort -t$'\t' -k2 | awk -F'\t' -v b="$budget" '{ if (t < b) print $2; t += $1 }' \
     | tar -cf - -T - 2>/dev/null | tar -xf - -C "$CORPUS/real"
   echo "   copied $(($(du -sb "$CORPUS/real" | cut -f1) / 1000000)) MB"
   go run ./bench/plant -dir "$CORPUS/planted" -n 200
