@@ -1,7 +1,8 @@
 // Package sweep finds every copy of known secrets in any bytes: text or
 // binary, plain or encoded (percent-encoding, base64 at each of its three
 // alignments and URL-safe, hex, JSON, XML and shell escapes), in one
-// Aho–Corasick pass whose cost does not grow with the number of secrets.
+// multi-pattern pass (a sampled q-gram index) whose cost does not grow
+// with the number of secrets.
 //
 // It is the pass after the pattern rules: once a database password is
 // known (found by the scan, or read from Vault), each of its copies is an
@@ -10,6 +11,7 @@
 package sweep
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -17,8 +19,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 )
 
 // MinLen is the shortest secret swept: shorter ones would match too much
@@ -48,41 +48,47 @@ type Hit struct {
 
 // Matcher searches for a fixed set of secrets. It is immutable and safe
 // for concurrent use.
+//
+// It is a sampled q-gram index (Rabin–Karp over many patterns): every
+// pattern is at least minLen bytes, so any copy covers one of the text
+// positions sampled every step = minLen-3 bytes at an offset below step
+// from its start. Each pattern's 4-byte grams at those offsets are
+// indexed; the text's sampled grams are looked up (a 128 KiB bitset
+// first, then the index) and each candidate is compared whole. The cost
+// per byte is one bitset probe per step bytes, whatever the number of
+// secrets; memory is a few bytes per pattern and offset.
 type Matcher struct {
-	trie *ahocorasick.Trie
-	pats []pattern
-	n    int
-	// a q-gram filter in front of the automaton: every pattern holds,
-	// at each offset up to minLen-gram, a 4-byte gram whose hash is set
-	// in grams; the text is sampled every step bytes, and only around a
-	// sampled gram that is set does the automaton run
-	grams  []uint64
+	pats   []pattern
+	grams  []uint64           // bitset of gram hashes
+	index  map[uint32][]entry // gram → (pattern, offset)
 	minLen int
-	maxLen int
 	step   int
 }
+
+type pattern struct {
+	secret int
+	enc    string
+	text   []byte
+}
+
+type entry struct{ pat, off int32 }
 
 const (
 	gram     = 4
 	gramBits = 20
 )
 
-func gramHash(b []byte) uint32 {
-	x := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-	return (x * 2654435761) >> (32 - gramBits)
+func load32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
-type pattern struct {
-	secret int
-	enc    string
-}
+func gramHash(x uint32) uint32 { return (x * 2654435761) >> (32 - gramBits) }
 
 // New builds a matcher for secrets. Secrets shorter than MinLen are not
 // swept: their indexes are returned in skipped.
 func New(secrets []string) (m *Matcher, skipped []int) {
-	m = &Matcher{n: len(secrets)}
+	m = &Matcher{}
 	seen := map[string]bool{}
-	var pats [][]byte
 	for i, s := range secrets {
 		if len(s) < MinLen {
 			skipped = append(skipped, i)
@@ -93,23 +99,25 @@ func New(secrets []string) (m *Matcher, skipped []int) {
 				continue
 			}
 			seen[e.Text] = true
-			pats = append(pats, []byte(e.Text))
-			m.pats = append(m.pats, pattern{secret: i, enc: e.Encoding})
+			m.pats = append(m.pats, pattern{secret: i, enc: e.Encoding, text: []byte(e.Text)})
 		}
 	}
-	if len(pats) > 0 {
-		m.trie = ahocorasick.NewTrieBuilder().AddPatterns(pats).Build()
-		m.minLen, m.maxLen = len(pats[0]), 0
-		for _, p := range pats {
-			m.minLen, m.maxLen = min(m.minLen, len(p)), max(m.maxLen, len(p))
-		}
-		m.step = m.minLen - gram + 1
-		m.grams = make([]uint64, 1<<gramBits/64)
-		for _, p := range pats {
-			for o := 0; o+gram <= m.minLen; o++ {
-				h := gramHash(p[o:])
-				m.grams[h/64] |= 1 << (h % 64)
-			}
+	if len(m.pats) == 0 {
+		return m, skipped
+	}
+	m.minLen = len(m.pats[0].text)
+	for _, p := range m.pats {
+		m.minLen = min(m.minLen, len(p.text))
+	}
+	m.step = m.minLen - gram + 1
+	m.grams = make([]uint64, 1<<gramBits/64)
+	m.index = map[uint32][]entry{}
+	for k, p := range m.pats {
+		for o := 0; o < m.step; o++ {
+			x := load32(p.text[o:])
+			h := gramHash(x)
+			m.grams[h/64] |= 1 << (h % 64)
+			m.index[x] = append(m.index[x], entry{int32(k), int32(o)})
 		}
 	}
 	return m, skipped
@@ -118,45 +126,27 @@ func New(secrets []string) (m *Matcher, skipped []int) {
 // Len is the number of patterns (secrets times their distinct encodings).
 func (m *Matcher) Len() int { return len(m.pats) }
 
-// Find calls fn for each copy of a secret in data, in order of where it
-// ends. A copy that several encodings match (a secret whose percent form
-// is itself) is reported once, under the first.
+// Find calls fn once for each copy of a pattern in data (in no set
+// order): a copy that is a pattern of several secrets is reported for
+// each.
 func (m *Matcher) Find(data []byte, fn func(Hit)) {
-	if m == nil || m.trie == nil || len(data) == 0 {
+	if m == nil || len(m.pats) == 0 || len(data) < m.minLen {
 		return
 	}
-	// A copy starts at some p and is at least minLen long, so one of the
-	// sampled positions i (every step bytes) lies in [p, p+minLen-gram]:
-	// its gram is one the filter holds, and the copy lies in
-	// [i-(minLen-gram), i+maxLen). Those ranges, merged, are all the
-	// automaton reads.
-	back := m.minLen - gram
-	lo, hi := -1, -1
-	run := func() {
-		base := lo
-		m.trie.Walk(data[lo:hi], func(end, n, p int64) bool {
-			pt := m.pats[p]
-			fn(Hit{Secret: pt.secret, Encoding: pt.enc, Start: base + int(end-n+1), End: base + int(end+1)})
-			return true
-		})
-	}
 	for i := 0; i+gram <= len(data); i += m.step {
-		h := gramHash(data[i:])
+		x := load32(data[i:])
+		h := gramHash(x)
 		if m.grams[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}
-		from, to := max(0, i-back), min(len(data), i+m.maxLen)
-		if lo >= 0 && from <= hi {
-			hi = max(hi, to)
-			continue
+		for _, e := range m.index[x] {
+			p := &m.pats[e.pat]
+			start := i - int(e.off)
+			if start < 0 || start+len(p.text) > len(data) || !bytes.Equal(data[start:start+len(p.text)], p.text) {
+				continue
+			}
+			fn(Hit{Secret: p.secret, Encoding: p.enc, Start: start, End: start + len(p.text)})
 		}
-		if lo >= 0 {
-			run()
-		}
-		lo, hi = from, to
-	}
-	if lo >= 0 {
-		run()
 	}
 }
 

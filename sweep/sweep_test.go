@@ -10,9 +10,28 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
+
+func TestMatcherMemory(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var secrets []string
+	for i := 0; i < 1000; i++ {
+		secrets = append(secrets, randomSecret(rng, 16))
+	}
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	m, _ := New(secrets)
+	runtime.GC()
+	runtime.ReadMemStats(&b)
+	if grew := int64(b.HeapAlloc) - int64(a.HeapAlloc); grew > 32<<20 {
+		t.Fatalf("a matcher of %d patterns holds %d MB", m.Len(), grew>>20)
+	}
+	runtime.KeepAlive(m)
+}
 
 func found(m *Matcher, data []byte) map[string]int {
 	out := map[string]int{}
@@ -145,10 +164,10 @@ func goSources(b *testing.B, max int) []byte {
 	return buf.Bytes()
 }
 
-// The gram filter loses nothing: planted copies, at any offset including
-// the first and last bytes, are found exactly as the automaton alone
-// finds them.
-func TestFilterAgreesWithAutomaton(t *testing.T) {
+// The sampled index loses nothing and finds nothing twice: planted
+// copies, at any offset including the first and last bytes, are found
+// exactly as a brute-force search finds them.
+func TestIndexAgreesWithBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for round := 0; round < 200; round++ {
 		var secrets []string
@@ -173,15 +192,21 @@ func TestFilterAgreesWithAutomaton(t *testing.T) {
 			data = append(data[:at], append([]byte(e), data[at:]...)...)
 		}
 		var want, got []Hit
-		m.trie.Walk(data, func(end, n, p int64) bool {
-			want = append(want, Hit{Secret: m.pats[p].secret, Encoding: m.pats[p].enc, Start: int(end - n + 1), End: int(end + 1)})
-			return true
-		})
+		for _, p := range m.pats { // every occurrence, by brute force
+			for off := 0; ; {
+				k := bytes.Index(data[off:], p.text)
+				if k < 0 {
+					break
+				}
+				want = append(want, Hit{Secret: p.secret, Encoding: p.enc, Start: off + k, End: off + k + len(p.text)})
+				off += k + 1
+			}
+		}
 		m.Find(data, func(h Hit) { got = append(got, h) })
 		Sorted(want)
 		Sorted(got)
 		if fmt.Sprint(want) != fmt.Sprint(got) {
-			t.Fatalf("round %d: filter found %d hits, automaton %d", round, len(got), len(want))
+			t.Fatalf("round %d: the index found %d hits, brute force %d", round, len(got), len(want))
 		}
 		if len(got) < 2 { // a plant may land inside another and break it, not the first and the last
 			t.Fatalf("round %d: %d hits for 5 planted", round, len(got))

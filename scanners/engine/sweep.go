@@ -87,7 +87,12 @@ func (e *Engine) sweepChunk(ch credscan.Chunk, set *KnownSet, res scanners.Sink)
 	if len(hits) == 0 {
 		return
 	}
-	slices.SortFunc(hits, func(a, b sweep.Hit) int { return a.Start - b.Start })
+	slices.SortFunc(hits, func(a, b sweep.Hit) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return a.Secret - b.Secret
+	})
 	binary := ch.Skip == "binary"
 	// where each hit's line starts and which line it is on; every hit's
 	// span on a line is masked in that line's redaction

@@ -77,6 +77,15 @@ func realHost(h string) bool {
 	case "localhost", "127.0.0.1", "::1", "0.0.0.0", "db", "database", "postgres", "mysql":
 		return false
 	}
+	// a host name or an address, not "project:region:instance"
+	for i := 0; i < len(l); i++ {
+		if c := l[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	if strings.Count(l, ":") > 0 && !strings.HasPrefix(l, "[") && strings.Trim(l, "0123456789abcdef:.") != "" {
+		return false
+	}
 	for _, d := range []string{"example.com", "example.org", "example.net", ".example", ".test", ".invalid"} {
 		if strings.HasSuffix(l, d) {
 			return false

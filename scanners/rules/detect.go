@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"regexp"
 	"strconv"
@@ -50,7 +51,7 @@ func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *R
 		p.netrc(f, lines, r)
 		return
 	}
-	if containsFold(f.Data, "pgpass") {
+	if bytes.Contains(f.Data, []byte("pgpass")) || bytes.Contains(f.Data, []byte("PGPASS")) {
 		p.scriptPgpass(f, lines, r)
 	}
 	f.fenced = nil

@@ -161,6 +161,7 @@ func TestWeakPasswords(t *testing.T) {
 		{"uri on localhost", "README.md", "postgres://user:password@localhost/db", false},
 		{"uri on a documentation domain", "README.md", "postgres://app:postgres@db.example.com/app", false},
 		{"config without host", "application.yml", "db:\n  password: root\n", false},
+		{"conninfo with a documentation host", "guide.md", `connect("host=project:region:instance user=postgres dbname=postgres password=password")`, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
