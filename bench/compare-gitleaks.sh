@@ -4,7 +4,9 @@
 # tree, the Go module cache, and a few large public modules fetched through
 # the module proxy into $WORK/modcache) with planted credentials of every format the
 # DB pack covers. Prints MB/s (median of RUNS), the ratio, peak RSS and how
-# many planted credentials each tool found.
+# many planted credentials each tool found; with the known-secret sweep on
+# (--sweep, and --known-from-vault with KNOWN=100 passwords in a Vault dev
+# server when the Vault test binary is there) and what it adds.
 #
 #   bench/compare-gitleaks.sh            # RUNS=3 CORPUS_MB=320 by default
 set -euo pipefail
@@ -54,10 +56,36 @@ echo "== corpus: $((corpus_bytes / 1000000)) MB, $planted planted credential fil
 
 rm -f "$WORK"/out/*.times
 export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
+
+# The known-secret sweep (issue 17): --sweep, and --known-from-vault with
+# KNOWN (default 100) random passwords in a real Vault dev server (the
+# Vault test binary .ci/run builds), when one is there.
+KNOWN=${KNOWN:-100}
+VAULT_BIN=${CREDSCAN_VAULT_BIN:-$HOME/.cache/credscan-tools/vault-1.21.0}
+sweep_vault=""
+if [ -x "$VAULT_BIN" ] && [ "$KNOWN" -gt 0 ]; then
+  port=$((18000 + RANDOM % 1000))
+  "$VAULT_BIN" server -dev -dev-root-token-id=bench -dev-listen-address="127.0.0.1:$port" >"$WORK/out/vault.log" 2>&1 &
+  vault_pid=$!
+  trap 'kill $vault_pid 2>/dev/null || true' EXIT
+  export VAULT_ADDR="http://127.0.0.1:$port" VAULT_TOKEN=bench
+  for _ in $(seq 50); do "$VAULT_BIN" status >/dev/null 2>&1 && break; sleep 0.2; done
+  echo "== writing $KNOWN known passwords to Vault (secret/bench/known/)"
+  for i in $(seq "$KNOWN"); do
+    "$VAULT_BIN" kv put -mount=secret "bench/known/k$i" username="u$i" password="$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" >/dev/null
+  done
+  sweep_vault=1
+else
+  echo "   no Vault binary at $VAULT_BIN: the --known-from-vault line is skipped"
+fi
 for i in $(seq "$RUNS"); do
   timeit gitleaks "$TOOLS/gitleaks" dir "$CORPUS" --no-banner --exit-code 0 --report-format json --report-path "$WORK/out/gitleaks.json"
   timeit credscan_all "$TOOLS/credscan" scan dir "$CORPUS" --format json -o "$WORK/out/credscan_all.json"
   timeit credscan_db "$TOOLS/credscan" scan dir "$CORPUS" --rules db --format json -o "$WORK/out/credscan_db.json"
+  timeit credscan_sweep "$TOOLS/credscan" scan dir "$CORPUS" --sweep --format json -o "$WORK/out/credscan_sweep.json"
+  if [ -n "$sweep_vault" ]; then
+    timeit credscan_known "$TOOLS/credscan" scan dir "$CORPUS" --known-from-vault bench/known/ --format json -o "$WORK/out/credscan_known.json"
+  fi
   if command -v rg >/dev/null; then
     timeit ripgrep rg -c -e 'postgres(ql)?://' -e 'jdbc:[a-z]+:' -e '[Pp][Aa][Ss][Ss][Ww]([Oo][Rr])?[Dd]\s*[=:]' -e 'PGPASSWORD' -e '[Pp]wd=' -e 'mysql://' -e 'mongodb(\+srv)?://' -e 'redis://' -e 'sqlserver://' -e '[Uu]ser [Ii]d=' -e 'PASSWORD\s+'"'" -e 'new\s+PDO' -e 'DATABASE_URL' -e 'datasource' -e 'DB_PASS' -e 'POSTGRES_PASSWORD' -e 'MYSQL_PASSWORD' -e 'kind: Secret' -e 'pgpass' -e 'Server=' "$CORPUS"
   fi
@@ -75,10 +103,18 @@ report() { # name, planted
 report gitleaks "$found_gl/$planted"
 report credscan_all "$(found_cs "$WORK/out/credscan_all.json")/$planted"
 report credscan_db "$(found_cs "$WORK/out/credscan_db.json")/$planted"
+report credscan_sweep "$(found_cs "$WORK/out/credscan_sweep.json")/$planted"
+[ -f "$WORK/out/credscan_known.times" ] && report credscan_known "$(found_cs "$WORK/out/credscan_known.json")/$planted"
 [ -f "$WORK/out/ripgrep.times" ] && report ripgrep "-"
 gl=$(cat "$WORK/out/gitleaks.median"); ca=$(cat "$WORK/out/credscan_all.median"); cd_=$(cat "$WORK/out/credscan_db.median")
 printf '\nratio credscan (all rules) / gitleaks: %.1fx\n' "$(echo "$gl / $ca" | bc -l)"
 printf 'ratio credscan (--rules db) / gitleaks: %.1fx\n' "$(echo "$gl / $cd_" | bc -l)"
+cs=$(cat "$WORK/out/credscan_sweep.median")
+printf 'ratio credscan (all rules, --sweep) / gitleaks: %.1fx; the sweep adds %.0f%%\n' "$(echo "$gl / $cs" | bc -l)" "$(echo "($cs / $ca - 1) * 100" | bc -l)"
+if [ -f "$WORK/out/credscan_known.median" ]; then
+  ck=$(cat "$WORK/out/credscan_known.median")
+  printf 'with %s passwords from Vault (--known-from-vault, Vault reads included): %.1fx gitleaks; the sweep adds %.0f%%\n' "$KNOWN" "$(echo "$gl / $ck" | bc -l)" "$(echo "($ck / $ca - 1) * 100" | bc -l)"
+fi
 if [ -f "$WORK/out/ripgrep.median" ]; then
   printf 'ratio ripgrep / credscan (--rules db): %.1fx\n' "$(echo "$cd_ / $(cat "$WORK/out/ripgrep.median")" | bc -l)"
 fi

@@ -259,12 +259,17 @@ func (p *Pack) pdo(text string, lineNo, off int, r *Result) {
 		}
 		parsed.User = text[m[8]:m[9]]
 		pw := text[m[12]:m[13]]
-		if ClassifyValue(pw) != Literal {
-			continue
-		}
 		parsed.Password = pw
 		parsed.PwStart, parsed.PwEnd = m[12], m[13]
-		r.add(Candidate{RuleID: PHPPDO, Line: lineNo, Col: off + m[12] + 1, EndCol: off + m[13] + 1, Secret: unescapePHP(pw, text[m[10]]), Raw: pw, DB: *parsed})
+		report, weak := secretClass(ClassifyValue(pw), parsed, true)
+		if !report {
+			continue
+		}
+		c := Candidate{RuleID: PHPPDO, Line: lineNo, Col: off + m[12] + 1, EndCol: off + m[13] + 1, Secret: unescapePHP(pw, text[m[10]]), Raw: pw, DB: *parsed}
+		if weak {
+			c.Tags = append(c.Tags, TagWeak)
+		}
+		r.add(c)
 	}
 }
 
@@ -343,11 +348,16 @@ func (p *Pack) sqlRole(text string, lineNo, off int, r *Result) {
 	for _, m := range sqlRoleRe.FindAllStringSubmatchIndex(text, -1) {
 		raw := text[m[6]:m[7]]
 		pw := strings.ReplaceAll(raw, "''", "'")
-		if ClassifyValue(pw) != Literal {
+		parsed := dsn.Parsed{Driver: "postgresql", User: text[m[4]:m[5]], Password: pw, PwStart: m[6], PwEnd: m[7]}
+		// a role's DDL is a credential: a dictionary password is a weak one
+		report, weak := secretClass(ClassifyValue(pw), &parsed, false)
+		if !report {
 			continue
 		}
-		parsed := dsn.Parsed{Driver: "postgresql", User: text[m[4]:m[5]], Password: pw, PwStart: m[6], PwEnd: m[7]}
 		c := Candidate{RuleID: SQLRole, Line: lineNo, Col: off + m[6] + 1, EndCol: off + m[7] + 1, Secret: pw, Raw: raw, DB: parsed}
+		if weak {
+			c.Tags = append(c.Tags, TagWeak)
+		}
 		if strings.HasPrefix(strings.ToLower(pw), "md5") || strings.HasPrefix(pw, "SCRAM-SHA-256$") {
 			c.Tags = append(c.Tags, "password-hash")
 		}

@@ -156,6 +156,8 @@ func TestWeakPasswords(t *testing.T) {
 		weak                bool // found and tagged weak; false: nothing found
 	}{
 		{"pgpass", ".pgpass", "arp-db:5432:arp:postgres:postgres\n", true},
+		{"role DDL", "V2__roles.sql", "ALTER ROLE report PASSWORD 'postgres';\n", true},
+		{"pdo with a real host", "db.php", `$pdo = new PDO("pgsql:host=arp-db.prod;dbname=arp", "arp_app", "admin");`, true},
 		{"uri with a real host", "a.txt", "postgres://admin:admin@arp-db.prod.internal:5432/arp", true},
 		{"config with host and user", "application.yml", "spring:\n  datasource:\n    url: jdbc:postgresql://arp-db:5432/arp\n    username: arp_app\n    password: secret\n", true},
 		{"uri on localhost", "README.md", "postgres://user:password@localhost/db", false},
