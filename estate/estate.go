@@ -84,13 +84,13 @@ type Options struct {
 	// Version stamps what the run writes to Vault ("credscan <version>").
 	Version string
 
-	// Sweep, after the pattern rules, searches every byte of every
-	// source (binary items included) for each known database password
-	// and its encodings: those in Known from the first byte on, and those
-	// the scan found in a second pass over the sources.
+	// Sweep, after the pattern rules, reads every source again and
+	// searches every byte (binary items included) for each database
+	// password the scan found, and its encodings.
 	Sweep bool
 	// Known are credentials known before the scan (read from Vault with
-	// --known-from-vault); they are swept for when Sweep is set.
+	// --known-from-vault): every byte of every source is searched for
+	// them as it is read, in the same pass as the rules.
 	Known []engine.Known
 }
 
@@ -228,7 +228,7 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	}
 	s := &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
 		now: func() time.Time { return now().UTC() }, known: map[string]bool{}}
-	if o.Sweep && len(o.Known) > 0 {
+	if len(o.Known) > 0 {
 		set, skipped := eng.Compile(o.Known)
 		for _, fp := range skipped {
 			s.res.AddProblem(fmt.Sprintf("known secret %s is shorter than %d characters: not swept", shortFP(fp), sweep.MinLen))

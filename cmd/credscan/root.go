@@ -97,8 +97,8 @@ func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
 	fl.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "gitleaks decoding passes (base64, hex, percent) on candidate lines")
 	fl.StringVar(&f.keyFile, "fingerprint-key-file", "", "fingerprint key file (default: the manifest's, else the user config dir); $"+credscan.FingerprintKeyEnv+" wins")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line on a terminal")
-	fl.BoolVar(&f.sweep, "sweep", false, "after the rules, search every byte of every source (binaries too) for each database password found or known, plain and encoded (on by default for scan estate)")
-	fl.StringSliceVar(&f.knownFromVault, "known-from-vault", nil, "Vault KV paths whose passwords (every readable version) are swept for (a trailing / or /* reads everything under it; repeatable); implies --sweep")
+	fl.BoolVar(&f.sweep, "sweep", false, "after the rules, read every source again and search every byte (binaries too) for each database password found, plain and encoded (on by default for scan estate)")
+	fl.StringSliceVar(&f.knownFromVault, "known-from-vault", nil, "Vault KV paths whose passwords (every readable version) are searched for in every byte as the sources are read (a trailing / or /* reads everything under it; repeatable)")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "also list the findings inline markers suppressed (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec); they are always counted")
 	fl.BoolVar(&f.push, "push", false, "write the database credentials found to Vault KV v2 (see credscan vault push)")
 	fl.StringVar(&f.approval, "approval", "", "approval ID (credscan approve) for sources the manifest marks approval: required")
@@ -143,7 +143,7 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 		Apps: f.apps, Rules: engine.RuleSet(f.rules), GitleaksConfig: f.gitleaksConfig, MaxDecodeDepth: f.maxDecodeDepth,
 		Workers: f.workers, KeyFile: f.keyFile, Baseline: f.baseline, Action: action, Approval: f.approval,
 		CI:     estate.CIOptions{GitLabToken: os.Getenv("GITLAB_TOKEN"), GitHubToken: os.Getenv("GITHUB_TOKEN")},
-		Logger: log, Version: version, Sweep: f.sweep || len(f.knownFromVault) > 0,
+		Logger: log, Version: version, Sweep: f.sweep,
 	}
 	gitEnv(&o.Git)
 	v := &f.vault
