@@ -113,7 +113,7 @@ cs=$(cat "$WORK/out/credscan_sweep.median")
 printf 'ratio credscan (all rules, --sweep) / gitleaks: %.1fx; the sweep adds %.0f%%\n' "$(echo "$gl / $cs" | bc -l)" "$(echo "($cs / $ca - 1) * 100" | bc -l)"
 if [ -f "$WORK/out/credscan_known.median" ]; then
   ck=$(cat "$WORK/out/credscan_known.median")
-  printf 'with %s passwords from Vault (--known-from-vault, Vault reads included): %.1fx gitleaks; the sweep adds %.0f%%\n' "$KNOWN" "$(echo "$gl / $ck" | bc -l)" "$(echo "($ck / $ca - 1) * 100" | bc -l)"
+  printf 'with %s passwords from Vault (--known-from-vault, one pass, Vault reads included): %.1fx gitleaks; the sweep adds %.0f%%\n' "$KNOWN" "$(echo "$gl / $ck" | bc -l)" "$(echo "($ck / $ca - 1) * 100" | bc -l)"
 fi
 if [ -f "$WORK/out/ripgrep.median" ]; then
   printf 'ratio ripgrep / credscan (--rules db): %.1fx\n' "$(echo "$cd_ / $(cat "$WORK/out/ripgrep.median")" | bc -l)"

@@ -147,6 +147,9 @@ func (p *Pack) scanText(f *File, i int, text string, off int, r *Result, spans [
 	if strings.Contains(lower, "mysql") {
 		p.phpConnect(text, lineNo, off, r)
 	}
+	if strings.Contains(lower, "@tcp(") || strings.Contains(lower, "@unix(") || strings.Contains(lower, "@cloudsql") {
+		p.goMySQL(text, lineNo, off, r)
+	}
 	hasPass := strings.Contains(lower, "pass") || strings.Contains(lower, "pwd") || strings.Contains(lower, "pswd")
 	if !hasPass {
 		return spans, strings.Contains(lower, "secret")
@@ -338,6 +341,22 @@ func (p *Pack) tns(text, lower string, lineNo, off int, r *Result) bool {
 	}
 	p.emitDSN(JDBCOther, &id, text, off, lineNo, r, 0)
 	return true
+}
+
+var goMySQLRe = regexp.MustCompile(`([A-Za-z0-9_.$-]+):([^@\s"'` + "`" + `]+)@(tcp6?|unix|cloudsql-mysql|[a-z-]+)\(([^)\s]*)\)/([A-Za-z0-9_.$-]*)`)
+
+// goMySQL finds the Go MySQL driver's DSN, user:password@tcp(host:port)/db
+// (also unix(…) and Cloud SQL's cloudsql-mysql(…)), in text, which starts
+// at byte off of its line.
+func (p *Pack) goMySQL(text string, lineNo, off int, r *Result) {
+	for _, m := range goMySQLRe.FindAllStringSubmatchIndex(text, -1) {
+		parsed := dsn.Parsed{Driver: "mysql", User: text[m[2]:m[3]], Password: text[m[4]:m[5]], PwStart: m[4], PwEnd: m[5], Database: text[m[10]:m[11]]}
+		if addr := text[m[8]:m[9]]; addr != "" && text[m[6]:m[7]] != "unix" {
+			h, port := splitHostPortLoose(addr)
+			parsed.Hosts, parsed.Port = []string{h}, port
+		}
+		p.emitDSN(MySQLURI, &parsed, text, off, lineNo, r, 0)
+	}
 }
 
 var sqlRoleRe = regexp.MustCompile(`(?i)\b(?:create|alter)\s+(?:role|user)\s+(?:if\s+not\s+exists\s+)?("?)([\w.$-]+)"?[^;']*?\bpassword\s+'((?:[^']|'')*)'`)

@@ -55,7 +55,7 @@ const (
 // All lists the pack's rules.
 var All = []Rule{
 	{PostgresURI, "PostgreSQL connection URI with a password", "Move the password out of the URI: read the DSN from Vault (arp/current/<role>) or from an environment variable injected at run time."},
-	{MySQLURI, "MySQL/MariaDB connection URI with a password", "Move the password out of the URI into Vault or an injected environment variable."},
+	{MySQLURI, "MySQL/MariaDB connection URI, or Go MySQL driver DSN (user:pass@tcp(host)/db), with a password", "Move the password out of the URI into Vault or an injected environment variable."},
 	{DBURI, "Database connection URI with a password (SQL Server, Oracle, MongoDB, Redis, CockroachDB)", "Move the password out of the URI into Vault or an injected environment variable."},
 	{JDBCPostgres, "PostgreSQL JDBC URL with a password", "Remove the password from the JDBC URL; let the datasource read it from Vault (Spring Cloud Vault) or the environment."},
 	{JDBCMySQL, "MySQL/MariaDB JDBC URL with a password", "Remove the password from the JDBC URL; read it from Vault or the environment."},
@@ -138,7 +138,7 @@ func New(o Options) *Pack {
 // Keywords are the lower-case strings at least one of which a line must
 // contain for a line detector to find anything on it.
 func (p *Pack) Keywords() []string {
-	kw := []string{"pass", "pwd", "pswd", "jdbc:", "pdo", "://", `:\/\/`, "mysqli", "mysql_connect", "mysql_pconnect", "secret"}
+	kw := []string{"pass", "pwd", "pswd", "jdbc:", "pdo", "://", `:\/\/`, "mysqli", "mysql_connect", "mysql_pconnect", "secret", "@tcp(", "@unix(", "@cloudsql"}
 	return kw
 }
 

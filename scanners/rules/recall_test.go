@@ -21,6 +21,17 @@ func TestDriverSuffixedURIs(t *testing.T) {
 	})
 }
 
+func TestGoMySQLDSN(t *testing.T) {
+	runCases(t, []ruleCase{
+		{"tcp", "main.go", `db, err := sql.Open("mysql", "shop:G0dsn9x@tcp(mysql1.internal:3306)/shop?parseTime=true")`,
+			[]want{{MySQLURI, "G0dsn9x", "shop", "mysql1.internal", "shop", 3306, 1}}, 0},
+		{"cloud sql", "main.go", `dsn := "app:Cl0udSq1@cloudsql-mysql(proj:region:inst)/arp"`,
+			[]want{{MySQLURI, "Cl0udSq1", "app", "proj:region:inst", "arp", 0, 1}}, 0},
+		{"format string", "main.go", `dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s", u, p, h, d)`, nil, 1},
+		{"placeholder", "README.md", "user:password@tcp(localhost:3306)/dbname", nil, 0},
+	})
+}
+
 func TestJDBCUserInfo(t *testing.T) {
 	runCases(t, []ruleCase{
 		{"postgres userinfo", "App.java", `String a = "jdbc:postgresql://arp_app:JdbcUi9x@arp-db:5432/arp";`,
