@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -153,4 +154,63 @@ func TestSweepKnownFromOutside(t *testing.T) {
 	if !said {
 		t.Fatalf("the short secret was skipped silently: %v", res.Stats.Problems)
 	}
+}
+
+// --sweep's second pass reads a git history again: a copy of the password
+// the rules found in a config file, in a binary a past commit held and a
+// later one deleted, is found and attributed to that commit.
+func TestSweepReadsGitHistoryAgain(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@x", "-c", "commit.gpgsign=false"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	git("init", "-q")
+	write := func(p string, data []byte) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, p), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("lib/client.so", append([]byte("\x7fELF\x02\x01\x01\x00\x00\x00"), append([]byte(sweptSecret), 0, 0)...))
+	git("add", ".")
+	git("commit", "-q", "-m", "vendor the client")
+	git("rm", "-q", "lib/client.so")
+	write("config/.env", []byte("DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD="+sweptSecret+"\n"))
+	git("add", ".")
+	git("commit", "-q", "-m", "config")
+	if err := os.WriteFile(filepath.Join(root, "credscan.yaml"), []byte("version: 1\ntargets:\n  - name: ARP\n    hosts: [\"arp-db.prod.internal\"]\napps:\n  - name: api\n    sources: [{git: repo}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Load(filepath.Join(root, "credscan.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := estate.Run(context.Background(), m, estate.Options{Workers: 2, Sweep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		if f.RuleID == rules.KnownSecret && f.Origin.Path == "lib/client.so" && f.Origin.Commit != "" {
+			if f.Target != "ARP" || f.User() != "arp_app" {
+				t.Fatalf("the copy is not the ARP arp_app credential's: %q %q", f.Target, f.User())
+			}
+			return
+		}
+	}
+	t.Fatalf("the deleted binary's copy was not found in history: %d findings", len(res.Findings))
 }
