@@ -116,7 +116,16 @@ func (e *Engine) sweepChunk(ch credscan.Chunk, set *KnownSet, res scanners.Sink)
 	masks := map[int][]redact.Span{}
 	var secrets []string
 	for _, p := range ps {
-		masks[p.line] = append(masks[p.line], redact.Span{From: p.h.Start - p.lineStart, To: p.h.End - p.lineStart})
+		from, to := p.h.Start-p.lineStart, p.h.End-p.lineStart
+		if p.h.Encoding == sweep.Base64 || p.h.Encoding == sweep.Base64URL {
+			// the characters on either side hold bits of the secret's
+			// first and last bytes too
+			from, to = max(0, from-1), to+1
+			if e := bytes.IndexByte(ch.Data[p.h.End:], '\n'); e >= 0 && p.h.End+1 > p.h.End+e {
+				to--
+			}
+		}
+		masks[p.line] = append(masks[p.line], redact.Span{From: from, To: to})
 		secrets = append(secrets, set.ks[p.h.Secret].Secret, string(ch.Data[p.h.Start:p.h.End]))
 	}
 	var out []*credscan.Finding
