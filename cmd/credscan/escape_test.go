@@ -53,6 +53,11 @@ func TestEscapedSecretsInNoOutput(t *testing.T) {
 			leakcheck.AssertNoMarker(t, format+"/"+level+" stderr", []byte(stderr), markers)
 		}
 	}
+	// the sweep reports each escaped secret's copies in every encoding
+	for _, format := range []string{"table", "json", "sarif", "csv", "markdown"} {
+		stdout, stderr, _ := run(t, "scan", "dir", root, "--sweep", "--show-suppressed", "--format", format, "--log-level", "debug")
+		leakcheck.AssertNoMarker(t, format+" --sweep output", []byte(stdout+stderr), markers)
+	}
 	// the CI source's own parse of the pipeline files (derived findings
 	// are re-redacted against the file's lines)
 	stdout, stderr, _ := run(t, "scan", "ci", filepath.Join(root, "broken"), "--format", "json", "--log-level", "debug")
