@@ -92,8 +92,9 @@ type Chunk struct {
 	// pipeline's variables and scripts as shell lines): it is scanned but
 	// not counted again.
 	Derived bool
-	// Skip, when set, says why the item was not scanned ("binary"); Data
-	// is then empty and the chunk is only counted.
+	// Skip, when set, says why the item was not scanned by the rules
+	// ("binary"): the chunk is counted, and Data, when a binary item was
+	// read whole, holds its bytes for the known-secret sweep.
 	Skip string
 	// Unchanged, when set, marks the lines of Data (0-based) that another
 	// version of the item, scanned before, holds too, amid enough shared

@@ -14,8 +14,13 @@
 # that differ in a few lines, as in a real repository, and gitleaks (which
 # scans `git log -p`) reads far fewer bytes than the unique blobs hold.
 #
+# REPO=PATH runs both on an existing repository instead (a real one: a
+# clone, or a bare mirror such as the `fetch` tool's), all refs, nothing
+# planted; the planted column then shows "-".
+#
 #   bench/compare-gitleaks-git.sh     # RUNS=3 COMMITS=5000 HISTORY_MB=300
 #   HISTORY=versions bench/compare-gitleaks-git.sh
+#   REPO=/work/.mirror/prometheus+prometheus/repo bench/compare-gitleaks-git.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -27,8 +32,13 @@ HISTORY=${HISTORY:-files}
 MODULES=${MODULES:-golang.org/x/net golang.org/x/sys golang.org/x/tools golang.org/x/crypto golang.org/x/text k8s.io/client-go}
 VERSIONS=${VERSIONS:-40}
 TOOLS=$WORK/tools
-REPO=$WORK/history
-[ "$HISTORY" = files ] || REPO=$WORK/history-$HISTORY
+if [ -n "${REPO:-}" ]; then
+  HISTORY=real
+  REPO=$(cd "$REPO" && pwd)
+else
+  REPO=$WORK/history
+  [ "$HISTORY" = files ] || REPO=$WORK/history-$HISTORY
+fi
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 mkdir -p "$TOOLS" "$WORK/out"
@@ -40,11 +50,13 @@ fi
 echo "== building credscan"
 go build -o "$TOOLS/credscan" ./cmd/credscan
 
-if [ ! -f "$WORK/corpus/.done" ]; then
+if [ "$HISTORY" != real ] && [ ! -f "$WORK/corpus/.done" ]; then
   echo "== the corpus is missing: building it with bench/compare-gitleaks.sh's first step"
   RUNS=0 bench/compare-gitleaks.sh >/dev/null
 fi
-if [ "$HISTORY" = versions ]; then
+if [ "$HISTORY" = real ]; then
+  echo "== the repository at $REPO, as it is"
+elif [ "$HISTORY" = versions ]; then
   want="versions $COMMITS $VERSIONS $MODULES"
   if [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$want" ]; then
     echo "== fetching the last $VERSIONS releases of $MODULES"
@@ -71,8 +83,9 @@ elif [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$COMMITS $HISTORY_MB" ];
 fi
 commits=$(git -C "$REPO" rev-list --all | wc -l)
 blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob" {t+=$2} END {print t}')
-planted=$(ls "$WORK/corpus/planted" | wc -l)
-added_bytes=$(git -C "$REPO" log --all -p --no-color --no-ext-diff --format= | LC_ALL=C awk '/^\+/ && !/^\+\+\+ / {t+=length($0)} END {print t}')
+planted=$(ls "$WORK/corpus/planted" 2>/dev/null | wc -l)
+[ "$HISTORY" = real ] && planted=0
+added_bytes=$(git -C "$REPO" log --all -p -U0 --no-color --no-ext-diff --format= | LC_ALL=C awk '/^\+/ && !/^\+\+\+ / {t+=length($0)} END {print t}')
 echo "== history: $commits commits, $((blob_bytes / 1000000)) MB of unique blobs, $((added_bytes / 1000000)) MB of added lines, $planted planted files (half deleted later)"
 
 rm -f "$WORK"/out/git_*.times
@@ -83,9 +96,13 @@ for i in $(seq "$RUNS"); do
 done
 [ "$RUNS" -gt 0 ] || exit 0
 
+if [ "$planted" = 0 ]; then
+  found_gl=-; found_cs=-; hist_cs=-
+else
 found_gl=$(python3 -c "import json; d=json.load(open('$WORK/out/git_gitleaks.json')); print(len({f['File'] for f in d if f['File'].startswith('planted/')}))")
 found_cs=$(python3 -c "import json; d=json.load(open('$WORK/out/git_credscan.json')); print(len({f['origin']['path'] for f in d['findings'] if f['origin']['path'].startswith('planted/')}))")
 hist_cs=$(python3 -c "import json; d=json.load(open('$WORK/out/git_credscan.json')); print(len({f['origin']['path'] for f in d['findings'] if f['origin']['path'].startswith('planted/') and 'git:history-only' in (f.get('tags') or [])}))")
+fi
 
 printf '\n%-14s %9s %10s %9s %9s %10s\n' tool seconds commits/s "MB/s" peakRSS planted
 report() {
@@ -95,5 +112,10 @@ report() {
 }
 report git_gitleaks "$found_gl/$planted"
 report git_credscan "$found_cs/$planted"
+python3 - "$WORK/out/git_gitleaks.json" "$WORK/out/git_credscan.json" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
+print(f"findings: gitleaks {len(g)}, credscan {len(c['findings'])} ({len({f['fingerprint'] for f in c['findings']})} distinct secrets)")
+PY
 echo "credscan marked $hist_cs planted files as history-only (deleted later)"
 printf '\nratio credscan / gitleaks: %.1fx\n' "$(echo "$(cat "$WORK/out/git_gitleaks.median") / $(cat "$WORK/out/git_credscan.median")" | bc -l)"

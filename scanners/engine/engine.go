@@ -245,6 +245,12 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	if k := e.known.Load(); k != nil {
 		e.sweepChunk(ch, k, res) // every byte, binary items' too
 	}
+	if plain := dbeaverCredentials(ch); plain != nil {
+		// DBeaver's saved credentials, decrypted with its published key:
+		// read as the JSON they are (the item is counted as read here)
+		res.Count(credscan.Chunk{Origin: ch.Origin, Data: ch.Data, StartLine: 1, Whole: true})
+		ch = credscan.Chunk{Origin: ch.Origin, Data: plain, StartLine: 1, Whole: true, Derived: true}
+	}
 	if ch.Skip != "" {
 		res.Count(ch)
 		return

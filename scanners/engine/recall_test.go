@@ -1,7 +1,10 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"strings"
 	"testing"
 
@@ -92,5 +95,24 @@ func TestEncryptedCounted(t *testing.T) {
 	res := scanOne(t, "secrets.enc.yaml", "db:\n  host: arp-db\n  user: arp_app\n  password: ENC[AES256_GCM,data:Tr2f8w==,iv:abc=,tag:def=,type:str]\n")
 	if len(res.Findings) != 0 || res.Stats.Encrypted["app"] != 1 || res.Stats.Referenced["app"] != 0 {
 		t.Fatalf("findings %d, encrypted %v, referenced %v: want 0, 1, 0", len(res.Findings), res.Stats.Encrypted, res.Stats.Referenced)
+	}
+}
+
+// DBeaver's credentials-config.json, encrypted with DBeaver's published
+// key, is decrypted and read as the JSON it holds.
+func TestDBeaverCredentialsDecrypted(t *testing.T) {
+	plain := []byte(`{"postgres-jdbc-18a2":{"#connection":{"user":"dbeaver_u","password":"Dbv3rCr3d!x"}}}`)
+	pad := aes.BlockSize - len(plain)%aes.BlockSize
+	plain = append(plain, bytes.Repeat([]byte{byte(pad)}, pad)...)
+	block, _ := aes.NewCipher([]byte{0xba, 0xbb, 0x4a, 0x9f, 0x77, 0x4a, 0xb8, 0x53, 0xc9, 0x6c, 0x2d, 0x65, 0x3d, 0xfe, 0x54, 0x4a})
+	iv := []byte("0123456789abcdef")
+	enc := make([]byte, len(plain))
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(enc, plain)
+	res := scanOne(t, ".dbeaver/credentials-config.json", string(append(iv, enc...)))
+	if len(res.Findings) != 1 || res.Findings[0].User() != "dbeaver_u" || strings.Contains(res.Findings[0].Redacted, "Dbv3rCr3d") {
+		t.Fatalf("%d findings, want the decrypted password with its user, redacted", len(res.Findings))
+	}
+	if res.Stats.Items != 1 || res.Stats.Binary != 0 {
+		t.Errorf("items %d, binary %d: the file is read, once", res.Stats.Items, res.Stats.Binary)
 	}
 }
