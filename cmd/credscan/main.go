@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -48,6 +49,28 @@ func init() {
 	}
 	if dirty && commit != "none" {
 		commit += "+dirty"
+	}
+}
+
+// startProfile writes a CPU profile of the run to file when it is set
+// (CREDSCAN_CPUPROFILE, for docs/performance.md's measurements on real
+// repositories); the profile holds code locations, never content.
+func startProfile(file string) func() {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "credscan: CREDSCAN_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 
@@ -133,7 +156,9 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
+	stopProfile := startProfile(os.Getenv("CREDSCAN_CPUPROFILE"))
 	err := newRootCmd().ExecuteContext(ctx)
+	stopProfile()
 	stop()
 	code := exitCode(err)
 	if err != nil && printsError(code) {
