@@ -248,3 +248,36 @@ func TestTemplatesAndPlaceholders(t *testing.T) {
 		{"real one beside", "README.md", `postgres://app:S3cretPw9@arp-db/arp`, []want{{PostgresURI, "S3cretPw9", "app", "arp-db", "arp", 0, 1}}, 0},
 	})
 }
+
+// A document with no password-like key and no escaped URL is not parsed
+// structurally (nothing to assemble: its URLs are the line rules'); one
+// that may hold either is.
+func TestMayAssemble(t *testing.T) {
+	lock := `{"packages": {"node_modules/a": {"resolved": "https://registry.npmjs.org/a/-/a-1.0.0.tgz", "integrity": "sha512-xPw==", "bypass": true}}}`
+	for _, tc := range []struct {
+		f    Format
+		doc  string
+		want bool
+	}{
+		{FormatJSON, lock, false},
+		{FormatJSON, `{"db": {"password": "x"}}`, true},
+		{FormatJSON, `{"DB_PASS" : "x"}`, true},
+		{FormatJSON, `{"url": "postgres:\/\/u:p@h\/db"}`, true},
+		{FormatJSON, `{"url": "postgres://u:p\u0040ss@h/db"}`, true},
+		{FormatYAML, "spring:\n  datasource:\n    password: x\n", true},
+		{FormatYAML, "env:\n  - name: DB_PASSWORD\n    valueFrom: {}\n", true},
+		{FormatYAML, "environment:\n  - POSTGRES_PASSWORD=x\n", true},
+		{FormatYAML, "url: >\n  postgres://u:p@h/db\n", true},
+		{FormatYAML, "image: postgres:15\nurl: https://example.com\n", false},
+		{FormatXML, `<a><user-password>x</user-password></a>`, true},
+		{FormatXML, `<a url="jdbc:mysql://h/d?user=u&amp;password=p"/>`, true},
+		{FormatXML, `<a href="https://example.com/x"/>`, false},
+		{FormatProperties, "spring.datasource.password=x\n", true},
+		{FormatINI, "[client]\npassword = x\n", true},
+		{FormatINI, "[server]\nurl = https://example.com\n", false},
+	} {
+		if got := mayAssemble(tc.f, []byte(tc.doc)); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.doc, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package rules
+
+import "bytes"
+
+// passwordWords end a key the assembler reads as a password or a generic
+// secret (keyRole: …password, …passwd, …pass, …pwd, …pw, …pswd,
+// …passphrase, secret).
+var passwordWords = []string{"password", "passwd", "passphrase", "pass", "pswd", "pwd", "pw", "secret"}
+
+// mayAssemble says whether a structured document of format f may hold
+// something its structural parse reports that the line rules do not: a
+// key (or, in YAML, a value at a line's end: a Kubernetes env var's name)
+// that ends in a password word, written where a key stands, or a URL
+// written with escapes (backslashes, XML entities, a YAML block scalar).
+// It errs on the side of parsing: a document it passes over has nothing
+// to assemble, such as a lock file whose only keyword lines are its
+// thousands of "resolved": "https://…" entries.
+func mayAssemble(f Format, b []byte) bool {
+	if (f == FormatYAML || f == FormatCompose) && (bytes.Contains(b, []byte(": |")) || bytes.Contains(b, []byte(": >"))) {
+		return true
+	}
+	lineStart, checked := 0, -1
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch c {
+		case '"', '\'', ':', '=', '>', ' ', '\t', '\r':
+		case '\n':
+			lineStart = i + 1
+		case '\\', '&':
+			// each line is looked at once, however many escapes it holds
+			if checked != lineStart {
+				checked = lineStart
+				if urlOnLine(b, lineStart) {
+					return true
+				}
+			}
+			continue
+		default:
+			continue
+		}
+		if i == 0 || !endsInPasswordWord(b[:i]) {
+			continue
+		}
+		if keyTerminator(f, b, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// endsInPasswordWord says whether b ends in a key segment keyRole reads
+// as a password: any word ending in password or passwd (userPassword),
+// else pass, pwd, pw, pswd, passphrase or secret as a whole segment (after
+// a separator, a camelCase boundary or "db"), ASCII case-insensitively.
+func endsInPasswordWord(b []byte) bool {
+	last := b[len(b)-1] | 0x20
+	if last != 'd' && last != 's' && last != 'w' && last != 'e' && last != 't' {
+		return false
+	}
+	for _, w := range passwordWords {
+		n := len(w)
+		if len(b) < n || !hasSuffixFold(b, w) {
+			continue
+		}
+		if w == "password" || w == "passwd" || segmentStart(b, len(b)-n) {
+			return true
+		}
+		if w != "secret" && w != "passphrase" && len(b) >= n+2 && hasSuffixFold(b[:len(b)-n], "db") && segmentStart(b, len(b)-n-2) {
+			return true // dbpass, DBPWD
+		}
+	}
+	return false
+}
+
+func hasSuffixFold(b []byte, w string) bool {
+	if len(b) < len(w) {
+		return false
+	}
+	t := b[len(b)-len(w):]
+	for k := 0; k < len(w); k++ {
+		if t[k]|0x20 != w[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// segmentStart says whether a key segment (splitKey's) starts at b[i].
+func segmentStart(b []byte, i int) bool {
+	if i == 0 {
+		return true
+	}
+	p, c := b[i-1], b[i]
+	if !(p >= 'a' && p <= 'z' || p >= 'A' && p <= 'Z' || p >= '0' && p <= '9') {
+		return true
+	}
+	return p >= 'a' && p <= 'z' && c >= 'A' && c <= 'Z' // camelCase
+}
+
+// keyTerminator says whether the byte at i, after a password word, ends a
+// key in format f.
+func keyTerminator(f Format, b []byte, i int) bool {
+	next := func(j int) byte { // the first non-blank byte from j, 0 at the end
+		for ; j < len(b); j++ {
+			if b[j] != ' ' && b[j] != '\t' {
+				return b[j]
+			}
+		}
+		return 0
+	}
+	c := b[i]
+	switch f {
+	case FormatJSON:
+		return (c == '"' || c == '\'') && next(i+1) == ':' || c == ':'
+	case FormatYAML, FormatCompose:
+		switch c {
+		case ':', '\n', '\r':
+			return true
+		case '"', '\'':
+			n := next(i + 1)
+			return n == ':' || n == 0 || n == '\n' || n == '\r'
+		case '=':
+			return i+1 >= len(b) || b[i+1] != '='
+		case ' ', '\t':
+			n := next(i + 1)
+			return n == ':' || n == 0 || n == '\n' || n == '\r' || n == '='
+		}
+		return false
+	case FormatXML:
+		return true // element names, attributes, name="…password" values
+	default: // properties, INI, TOML
+		switch c {
+		case '=', ':', ' ', '\t', '"', '\'', '\n', '\r', '>':
+			return true
+		}
+	}
+	return false
+}
+
+// urlOnLine says whether the line that starts at s holds a URL or a JDBC
+// URL (its escapes may hide a password the line rules read as written).
+func urlOnLine(b []byte, s int) bool {
+	e := bytes.IndexByte(b[s:], '\n')
+	if e < 0 {
+		e = len(b)
+	} else {
+		e += s
+	}
+	line := b[s:e]
+	return bytes.Contains(line, []byte("://")) || bytes.Contains(line, []byte(`:\/\/`)) || bytes.Contains(line, []byte("jdbc:")) || bytes.Contains(line, []byte("JDBC:"))
+}
