@@ -277,6 +277,11 @@ func (s *Scanner) fromIndex(idx v1.ImageIndex, ref string) ([]resolved, error) {
 
 // Chunks yields each image's config and each distinct layer's files.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	// a second read (the known-secret sweep's) reads every layer again
+	// and rebuilds what Attribute maps findings with
+	s.mu.Lock()
+	s.layers, s.images = map[string]*layerInfo{}, nil
+	s.mu.Unlock()
 	type job struct {
 		img   string
 		index int

@@ -50,6 +50,14 @@ func TestSweepReadsLayersAndJarMembers(t *testing.T) {
 	if err := e.Scan(context.Background(), s, res); err != nil {
 		t.Fatal(err)
 	}
+	// --sweep's second pass reads the same scanner again
+	again := engine.NewResults()
+	if err := e.Sweep(context.Background(), s, again, set); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(again.Findings); n < 2 || again.Stats.Items != 0 {
+		t.Fatalf("a second read found %d copies and counted %d items: want the copies again, nothing counted", n, again.Stats.Items)
+	}
 	res.Findings = s.Attribute(res.Findings)
 	res.Finish()
 	got := map[string]string{}
