@@ -31,6 +31,21 @@ import (
 	"github.com/credscan/credscan/scanners/engine"
 )
 
+// ociLayout writes the image to an OCI layout
+// directory and returns it.
+func ociLayout(t testing.TB, img v1.Image) string {
+	t.Helper()
+	dir := t.TempDir()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func tarLayer(t testing.TB, files map[string][]byte) v1.Layer { return scantest.TarLayer(t, files) }
 
 func jar(t *testing.T, files map[string]string) []byte {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/credscan/credscan/internal/leakcheck"
@@ -31,14 +30,7 @@ func TestSweepReadsLayersAndJarMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	dir := ociLayout(t, img)
 	e := scantest.Engine(t, "")
 	set, _ := e.Compile([]engine.Known{{Secret: secret}})
 	e.SetKnown(set)
