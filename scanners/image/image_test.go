@@ -193,14 +193,7 @@ func TestRegistryImage(t *testing.T) {
 
 func TestLayoutCorruptLayerAndBomb(t *testing.T) {
 	img, _, _ := testImage(t)
-	dir := t.TempDir()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	dir := ociLayout(t, img)
 	// corrupt the .pgpass layer's blob
 	layers, _ := img.Layers()
 	d, _ := layers[1].Digest()
