@@ -232,6 +232,7 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 		set, skipped := eng.Compile(o.Known)
 		for _, fp := range skipped {
 			s.res.AddProblem(fmt.Sprintf("known secret %s is shorter than %d characters: not swept", shortFP(fp), sweep.MinLen))
+			o.Logger.Warn("a known secret is shorter than the sweep's minimum: not swept", "fingerprint", shortFP(fp), "min", sweep.MinLen)
 		}
 		eng.SetKnown(set)
 		for _, k := range o.Known {
@@ -273,6 +274,7 @@ func (s *Session) sweepFound(ctx context.Context) error {
 	set, skipped := s.eng.Compile(ks)
 	for _, fp := range skipped {
 		s.res.AddProblem(fmt.Sprintf("credential %s: password shorter than %d characters: not swept", shortFP(fp), sweep.MinLen))
+		s.log.Warn("a password found is shorter than the sweep's minimum: not swept", "fingerprint", shortFP(fp), "min", sweep.MinLen)
 	}
 	if set.Len() == len(skipped) {
 		return nil

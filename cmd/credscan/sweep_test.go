@@ -58,3 +58,16 @@ func TestKnownFromVault(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A password too short to sweep is said on stderr (by fingerprint) at
+// the default log level, never shown.
+func TestShortPasswordNotSweptSaysSo(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".env"), "DB_HOST=arp-db.prod.internal\nDB_USER=app\nDB_PASSWORD=Ab1!x\n")
+	out, errOut, _ := run(t, "scan", "dir", dir, "--sweep")
+	if !strings.Contains(errOut, "not swept") {
+		t.Errorf("stderr does not say the short password was not swept:\n%s", errOut)
+	}
+	leakcheck.AssertNone(t, "output", []byte(out+errOut), "Ab1!x")
+}
