@@ -150,10 +150,6 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		if r.refer(class, e.Line, e.Key) {
 			continue
 		}
-		report, weak := secretClass(class, &id, true)
-		if !report {
-			continue
-		}
 		rule := e.Rule
 		if rule == "" {
 			rule = p.ruleFor(f, e.segs, e.Key)
@@ -166,10 +162,7 @@ func (p *Pack) assemble(f *File, entries []Entry, proximity bool, r *Result) {
 		if e.Tag != "" {
 			c.Tags = append(c.Tags, e.Tag)
 		}
-		if weak {
-			c.Tags = append(c.Tags, TagWeak)
-		}
-		r.add(c)
+		r.addSecret(c, class, true)
 	}
 }
 
@@ -213,20 +206,15 @@ func (p *Pack) urlEntry(f *File, rs []roled, i int, proximity bool, r *Result) {
 	if r.refer(class, e.Line, e.Key) {
 		return
 	}
-	if report, weak := secretClass(class, parsed, true); report {
-		rule := e.Rule
-		if rule == "" {
-			rule = ConfigCred
-		}
-		c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, EndLine: e.EndLine, EndCol: e.EndCol, Secret: parsed.Password, Raw: e.Raw, DB: *parsed, Tags: []string{"assembled"}}
-		if e.Tag != "" {
-			c.Tags = append(c.Tags, e.Tag)
-		}
-		if weak {
-			c.Tags = append(c.Tags, TagWeak)
-		}
-		r.add(c)
+	rule := e.Rule
+	if rule == "" {
+		rule = ConfigCred
 	}
+	c := Candidate{RuleID: rule, Line: e.Line, Col: e.Col, EndLine: e.EndLine, EndCol: e.EndCol, Secret: parsed.Password, Raw: e.Raw, DB: *parsed, Tags: []string{"assembled"}}
+	if e.Tag != "" {
+		c.Tags = append(c.Tags, e.Tag)
+	}
+	r.addSecret(c, class, true)
 }
 
 // parseAnyDSN parses a value as a URI, JDBC URL, libpq conninfo or

@@ -27,6 +27,21 @@ func (r *Result) refer(class ValueClass, line int, key string) bool {
 	return true
 }
 
+// addSecret adds c when class and its identity make it a finding (see
+// secretClass), tagged weak for a dictionary password in a credential's
+// context, then with extra.
+func (r *Result) addSecret(c Candidate, class ValueClass, strict bool, extra ...string) {
+	report, weak := secretClass(class, &c.DB, strict)
+	if !report {
+		return
+	}
+	if weak {
+		c.Tags = append(c.Tags, TagWeak)
+	}
+	c.Tags = append(c.Tags, extra...)
+	r.add(c)
+}
+
 // secretClass decides what a value with the identity id is: a finding
 // (report true), tagged weak when it is a dictionary word that a real
 // host (and, where strict, a user) shows to be a credential. strict asks

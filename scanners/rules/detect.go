@@ -237,20 +237,14 @@ func (p *Pack) emitDSN(rule string, parsed *dsn.Parsed, s string, base, lineNo i
 	if r.refer(class, lineNo, rule) {
 		return
 	}
-	report, weak := secretClass(class, parsed, rule != Pgpass)
-	if !report {
-		return
-	}
 	c := Candidate{RuleID: rule, Line: lineNo, Col: base + parsed.PwStart + 1, EndCol: base + parsed.PwEnd + 1,
 		Secret: parsed.Password, Raw: parsed.RawPassword(s), DB: *parsed}
 	c.EndCol = max(c.EndCol, maskEnd+1)
-	if weak {
-		c.Tags = append(c.Tags, TagWeak)
-	}
+	var extra []string
 	if parsed.Malformed {
-		c.Tags = append(c.Tags, TagMalformed)
+		extra = append(extra, TagMalformed)
 	}
-	r.add(c)
+	r.addSecret(c, class, rule != Pgpass, extra...)
 }
 
 var pdoRe = regexp.MustCompile(`(?i)new\s+\\?PDO\s*\(\s*(['"])([^'"]*)['"]\s*,\s*(['"])([^'"]*)['"]\s*,\s*(['"])((?:\\.|[^\\'"])*)['"]`)
@@ -267,15 +261,8 @@ func (p *Pack) pdo(text string, lineNo, off int, r *Result) {
 		pw := text[m[12]:m[13]]
 		parsed.Password = pw
 		parsed.PwStart, parsed.PwEnd = m[12], m[13]
-		report, weak := secretClass(ClassifyValue(pw), parsed, true)
-		if !report {
-			continue
-		}
 		c := Candidate{RuleID: PHPPDO, Line: lineNo, Col: off + m[12] + 1, EndCol: off + m[13] + 1, Secret: unescapePHP(pw, text[m[10]]), Raw: pw, DB: *parsed}
-		if weak {
-			c.Tags = append(c.Tags, TagWeak)
-		}
-		r.add(c)
+		r.addSecret(c, ClassifyValue(pw), true)
 	}
 }
 
@@ -304,15 +291,8 @@ func (p *Pack) phpConnect(text string, lineNo, off int, r *Result) {
 		if r.refer(class, lineNo, PHPConnect) {
 			continue
 		}
-		report, weak := secretClass(class, &parsed, true)
-		if !report {
-			continue
-		}
 		c := Candidate{RuleID: PHPConnect, Line: lineNo, Col: off + m[12] + 1, EndCol: off + m[13] + 1, Secret: parsed.Password, Raw: pw, DB: parsed}
-		if weak {
-			c.Tags = append(c.Tags, TagWeak)
-		}
-		r.add(c)
+		r.addSecret(c, class, true)
 	}
 }
 
@@ -371,19 +351,13 @@ func (p *Pack) sqlRole(text string, lineNo, off int, r *Result) {
 		raw := text[m[6]:m[7]]
 		pw := strings.ReplaceAll(raw, "''", "'")
 		parsed := dsn.Parsed{Driver: "postgresql", User: text[m[4]:m[5]], Password: pw, PwStart: m[6], PwEnd: m[7]}
-		// a role's DDL is a credential: a dictionary password is a weak one
-		report, weak := secretClass(ClassifyValue(pw), &parsed, false)
-		if !report {
-			continue
-		}
 		c := Candidate{RuleID: SQLRole, Line: lineNo, Col: off + m[6] + 1, EndCol: off + m[7] + 1, Secret: pw, Raw: raw, DB: parsed}
-		if weak {
-			c.Tags = append(c.Tags, TagWeak)
-		}
+		var extra []string
 		if strings.HasPrefix(strings.ToLower(pw), "md5") || strings.HasPrefix(pw, "SCRAM-SHA-256$") {
-			c.Tags = append(c.Tags, "password-hash")
+			extra = append(extra, "password-hash")
 		}
-		r.add(c)
+		// a role's DDL is a credential: a dictionary password is a weak one
+		r.addSecret(c, ClassifyValue(pw), false, extra...)
 	}
 }
 

@@ -75,16 +75,9 @@ func (p *Pack) netrc(f *File, lines *Lines, r *Result) {
 			if r.refer(class, pw.line, NetrcDB) {
 				continue
 			}
-			report, weak := secretClass(class, &id, false)
-			if !report {
-				continue
-			}
 			c := Candidate{RuleID: NetrcDB, Line: pw.line, Col: pw.col + 1, EndCol: pw.col + len(pw.s) + 1, Secret: pw.s, Raw: pw.s, DB: id}
 			c.DB.PwStart, c.DB.PwEnd = -1, -1
-			if weak {
-				c.Tags = append(c.Tags, TagWeak)
-			}
-			r.add(c)
+			r.addSecret(c, class, false)
 		}
 	}
 }
