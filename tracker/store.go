@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -74,8 +75,26 @@ type Result struct {
 }
 
 // maxAttempts bounds how often an action is applied again after
-// conflicts.
-const maxAttempts = 8
+// conflicts; between attempts the writer waits a random time that doubles
+// each attempt (from 1 ms, capped at 250 ms), so two writers that keep
+// colliding drift apart instead of one starving the other.
+const maxAttempts = 12
+
+// backoff waits before attempt+1, or returns ctx's error.
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Millisecond << min(attempt, 8)
+	if limit > 250*time.Millisecond {
+		limit = 250 * time.Millisecond
+	}
+	timer := time.NewTimer(time.Duration(rand.Int64N(int64(limit)) + 1))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
 
 // update applies change to app's stored state with check-and-set.
 // change returns an error when the action is not valid on the state (it
@@ -102,6 +121,9 @@ func (t *Tracker) update(ctx context.Context, app string, change func(*AppState)
 			return res, err
 		}
 		res.Retried = true
+		if err := backoff(ctx, attempt); err != nil {
+			return res, err
+		}
 	}
 }
 
