@@ -1,7 +1,10 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -184,4 +187,35 @@ func TestCIGateLongLines(t *testing.T) {
 	if len(rep.Findings) != len(planted) {
 		t.Errorf("%d findings, %d planted", len(rep.Findings), len(planted))
 	}
+}
+
+// A jar added by the change is opened: the password in its deflated
+// properties file blocks the merge, named by member, never printed.
+func TestCIBlocksAPasswordInAnAddedJar(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	t.Setenv("GITHUB_ACTIONS", "")
+	t.Setenv("GITLAB_CI", "")
+	pw := leakcheck.Secret(t)
+	var jar bytes.Buffer
+	zw := zip.NewWriter(&jar)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "BOOT-INF/classes/application.properties", Method: zip.Deflate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, "spring.datasource.url=jdbc:postgresql://arp-db.prod.internal:5432/arp\nspring.datasource.username=arp_app\nspring.datasource.password=%s\n", pw)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := newCIRepo(t, map[string]string{"README.md": "app\n"})
+	r.Write(map[string]string{"lib/app.jar": jar.String()})
+	r.Commit("Dev", nil)
+	stdout, stderr, code := run(t, "ci", "--repo", r.Dir, "--base", "main")
+	if code != exitBlocking {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitBlocking, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "lib/app.jar!BOOT-INF/classes/application.properties") {
+		t.Errorf("the finding does not name the member:\n%s", stdout)
+	}
+	leakcheck.AssertNone(t, "stdout", []byte(stdout), pw)
+	leakcheck.AssertNone(t, "stderr", []byte(stderr), pw)
 }

@@ -43,6 +43,22 @@ func (z Sizes) Check() error {
 	return nil
 }
 
+type binariesKey struct{}
+
+// WithBinaries returns a context under which Stream reads a binary item
+// to its end, in chunks marked Skip "binary" that carry their bytes (for
+// the known-secret sweep, which reads every byte), instead of yielding one
+// empty chunk after the first megabyte. Items read whole carry their
+// bytes either way.
+func WithBinaries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, binariesKey{}, true)
+}
+
+func binaries(ctx context.Context) bool {
+	v, _ := ctx.Value(binariesKey{}).(bool)
+	return v
+}
+
 // Whole yields an item held whole in data: decoded to UTF-8 when it is
 // UTF-16, counted as skipped when it is binary.
 func Whole(data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
@@ -69,6 +85,7 @@ func (s Sizes) Stream(ctx context.Context, r io.Reader, o credscan.Origin, yield
 	lineOffset := 0
 	var offset int64
 	first := true
+	binary := false
 	eof := false
 	for !eof {
 		if err := ctx.Err(); err != nil {
@@ -90,7 +107,10 @@ func (s Sizes) Stream(ctx context.Context, r io.Reader, o credscan.Origin, yield
 			first = false
 			switch c := sniff(data); c {
 			case contentBinary:
-				return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+				if !binaries(ctx) {
+					return yield(credscan.Chunk{Origin: o, Skip: "binary"}, nil)
+				}
+				binary = true
 			case contentUTF16LE, contentUTF16BE:
 				// read again through a decoder: what was read, then the rest
 				read := append([]byte(nil), data...)
@@ -113,6 +133,9 @@ func (s Sizes) Stream(ctx context.Context, r io.Reader, o credscan.Origin, yield
 			ovStart += i + 1
 		}
 		ch := credscan.Chunk{Origin: o, Data: data[:end], StartLine: startLine, Overlap: carryOverlap, Offset: offset, LineOffset: lineOffset}
+		if binary {
+			ch.Skip = "binary"
+		}
 		if !eof {
 			ch.Tail = end - ovStart
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/archive"
 	"github.com/credscan/credscan/scanners/chunk"
 )
 
@@ -293,6 +294,9 @@ func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, 
 	size, err := fh.Size()
 	if err != nil {
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("stat: %w", unwrapPath(err))}
+	}
+	if archive.Kind(path) != "" {
+		return archive.Default.Chunks(ctx, fh, size, o, yield) // each member an item
 	}
 	if size <= s.sizes.Whole {
 		data := *buf

@@ -20,6 +20,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/chunk"
 	"github.com/credscan/credscan/scanners/dsn"
 	"github.com/credscan/credscan/scanners/engine/internal/accel"
 	"github.com/credscan/credscan/scanners/rules"
@@ -220,6 +221,9 @@ func (e *Engine) RuleDescriptions() map[string]string {
 // problems are recorded in res and the scan goes on; Scan returns only
 // errors that stopped the source (and ctx's).
 func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sink) error {
+	if e.known.Load() != nil {
+		ctx = chunk.WithBinaries(ctx) // the sweep reads every byte
+	}
 	return src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
 		if err != nil {
 			res.AddError(err)

@@ -53,7 +53,9 @@ func (r *Results) Count(ch credscan.Chunk) {
 	switch ch.Skip {
 	case "":
 	case "binary":
-		r.Stats.Binary++
+		if ch.Offset == 0 { // a binary streamed for the sweep is one item
+			r.Stats.Binary++
+		}
 	default:
 		if r.Stats.Skipped == nil {
 			r.Stats.Skipped = map[string]int{}

@@ -9,6 +9,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/chunk"
 	"github.com/credscan/credscan/scanners/rules"
 	"github.com/credscan/credscan/sweep"
 )
@@ -62,7 +63,7 @@ func (e *Engine) SetKnown(set *KnownSet) { e.known.Store(set) }
 // pass after the pattern rules, for credentials they found): nothing is
 // counted twice, and what cannot be read was reported by the first pass.
 func (e *Engine) Sweep(ctx context.Context, src scanners.Source, res scanners.Sink, set *KnownSet) error {
-	return src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+	return src.Chunks(chunk.WithBinaries(ctx), func(ch credscan.Chunk, err error) error {
 		if err != nil || ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/archive"
 	"github.com/credscan/credscan/scanners/chunk"
 )
 
@@ -374,7 +375,7 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) (h
 	}
 	if size > chunk.DefaultWhole { // streamed here
 		lr := &io.LimitedReader{R: c.out, N: size}
-		err := chunk.Default.Reader(ctx, lr, size, o, p.yield)
+		err := archive.Default.Chunks(ctx, lr, size, o, p.yield)
 		if _, derr := io.CopyN(io.Discard, c.out, lr.N+1); derr != nil {
 			c.kill()
 			return false, errGitDied
@@ -450,6 +451,9 @@ func parseHeader(line string) (int64, error) {
 func scanInMemory(ctx context.Context, data []byte, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
 	if len(data) <= len(lfsPointer)+200 && bytes.HasPrefix(data, []byte(lfsPointer)) {
 		return yield(credscan.Chunk{Origin: o, Skip: "git LFS pointer"}, nil)
+	}
+	if archive.Kind(o.Path) != "" {
+		return archive.Default.Chunks(ctx, bytes.NewReader(data), int64(len(data)), o, yield)
 	}
 	return chunk.Default.Bytes(ctx, data, o, yield)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/archive"
 	"github.com/credscan/credscan/scanners/rules"
 )
 
@@ -272,6 +273,11 @@ func (j blobJob) drop() {
 // another version will be matched with it. The caller drops the job
 // after.
 func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	if archive.Kind(o.Path) != "" {
+		// an archive's members are items of their own: no lines to match
+		j.keep.finish(nil)
+		return scanInMemory(ctx, data, o, yield)
+	}
 	if j.base == nil && !j.keep.wanted() {
 		return scanInMemory(ctx, data, o, yield)
 	}

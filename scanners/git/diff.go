@@ -14,7 +14,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners"
-	"github.com/credscan/credscan/scanners/chunk"
+	"github.com/credscan/credscan/scanners/archive"
 )
 
 // Change is a file a change adds lines to: its new content's blob and the
@@ -142,8 +142,8 @@ func (cs *ChangeSet) add(path string, from, to plumbing.Hash) error {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	c := Change{Path: path, Blob: to, Added: map[int]bool{}}
-	if size > maxDiffBytes {
-		c.Added = nil // all of it
+	if size > maxDiffBytes || archive.Kind(path) != "" {
+		c.Added = nil // all of it (an archive's members have no lines to diff)
 	} else {
 		oldText, _, err := cs.read(from)
 		if err != nil {
@@ -200,7 +200,7 @@ func (cs *ChangeSet) Chunks(ctx context.Context, yield func(credscan.Chunk, erro
 			}
 			continue
 		}
-		err = chunk.Default.Reader(ctx, r, b.Size, o, yield)
+		err = archive.Default.Chunks(ctx, r, b.Size, o, yield)
 		r.Close()
 		if ie, ok := err.(*credscan.ItemError); ok {
 			err = yield(credscan.Chunk{}, ie)
@@ -220,7 +220,7 @@ func (cs *ChangeSet) Keep(f *credscan.Finding) bool {
 			cs.byPath[cs.Changes[i].Path] = &cs.Changes[i]
 		}
 	}
-	c, ok := cs.byPath[f.Origin.Path]
+	c, ok := cs.byPath[archive.Outer(f.Origin.Path)]
 	if !ok {
 		return false
 	}

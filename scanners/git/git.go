@@ -34,6 +34,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/archive"
 	"github.com/credscan/credscan/scanners/chunk"
 )
 
@@ -1042,7 +1043,7 @@ func (g *goGitReader) scan(ctx context.Context, j blobJob, o credscan.Origin, yi
 		}
 		return g.s.scanBlob(ctx, data, j, o, yield)
 	}
-	err = chunk.Default.Reader(ctx, r, blob.Size, o, yield)
+	err = archive.Default.Chunks(ctx, r, blob.Size, o, yield)
 	var ie *credscan.ItemError
 	if errors.As(err, &ie) {
 		return yield(credscan.Chunk{}, err)
@@ -1087,7 +1088,7 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 			continue
 		}
 		for _, oc := range s.occ[plumbing.NewHash(f.Origin.Blob)] {
-			k := key{oc.path, f.Fingerprint, f.RuleID}
+			k := key{oc.path + archive.Member(f.Origin.Path), f.Fingerprint, f.RuleID}
 			if b, ok := best[k]; ok && (bestOrder[k] < oc.commit.order ||
 				// the same commit: the first place in the file, whatever
 				// order the findings came in
@@ -1095,7 +1096,7 @@ func (s *Scanner) Attribute(fs []*credscan.Finding) []*credscan.Finding {
 				continue
 			}
 			g := *f
-			g.Origin.Path = oc.path
+			g.Origin.Path = oc.path + archive.Member(f.Origin.Path) // a member stays named
 			g.Origin.Commit = oc.commit.hash
 			g.Origin.Author = oc.commit.author
 			g.Origin.Date = oc.commit.when.UTC().Format(time.RFC3339)

@@ -9,9 +9,7 @@ package image
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +31,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/regular"
 	"github.com/credscan/credscan/scanners"
+	"github.com/credscan/credscan/scanners/archive"
 	"github.com/credscan/credscan/scanners/chunk"
 )
 
@@ -119,13 +118,13 @@ func NewRefs(refs []Ref, o Options) (*Scanner, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxDepth == 0 {
-		o.MaxDepth = 3
+		o.MaxDepth = archive.Default.MaxDepth
 	}
 	if o.MaxArchiveBytes == 0 {
-		o.MaxArchiveBytes = 512 << 20
+		o.MaxArchiveBytes = archive.Default.MaxBytes
 	}
 	if o.MaxRatio == 0 {
-		o.MaxRatio = 100
+		o.MaxRatio = archive.Default.MaxRatio
 	}
 	return &Scanner{refs: refs, o: o, layers: map[string]*layerInfo{}}, nil
 }
@@ -297,7 +296,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		go func() {
 			defer fwg.Done()
 			for f := range files {
-				if err := s.scanFile(ctx, bytes.NewReader(f.data), int64(len(f.data)), f.o, 0, yield); err != nil && ctx.Err() == nil {
+				if err := s.scanFile(ctx, bytes.NewReader(f.data), int64(len(f.data)), f.o, yield); err != nil && ctx.Err() == nil {
 					_ = yield(credscan.Chunk{}, err)
 				}
 			}
@@ -481,7 +480,7 @@ func (s *Scanner) scanLayer(ctx context.Context, img string, index int, dig stri
 		fo := o
 		fo.Path = p
 		if h.Size > chunk.DefaultWhole {
-			if err := s.scanFile(ctx, tr, h.Size, fo, 0, yield); err != nil { // streamed
+			if err := s.scanFile(ctx, tr, h.Size, fo, yield); err != nil { // streamed
 				return err
 			}
 			continue
@@ -502,125 +501,9 @@ func (s *Scanner) scanLayer(ctx context.Context, img string, index int, dig stri
 	return nil
 }
 
-func isArchive(p string) string {
-	lp := strings.ToLower(p)
-	switch {
-	case strings.HasSuffix(lp, ".jar") || strings.HasSuffix(lp, ".war") || strings.HasSuffix(lp, ".ear") || strings.HasSuffix(lp, ".zip"):
-		return "zip"
-	case strings.HasSuffix(lp, ".tar.gz") || strings.HasSuffix(lp, ".tgz"):
-		return "tgz"
-	case strings.HasSuffix(lp, ".tar"):
-		return "tar"
-	}
-	return ""
-}
-
 // scanFile yields one file, opening archives to the depth allowed.
-func (s *Scanner) scanFile(ctx context.Context, r io.Reader, size int64, o credscan.Origin, depth int, yield func(credscan.Chunk, error) error) error {
-	kind := isArchive(o.Path)
-	if kind == "" || depth >= s.o.MaxDepth {
-		err := chunk.Default.Reader(ctx, r, size, o, yield)
-		var ie *credscan.ItemError
-		if errors.As(err, &ie) {
-			return yield(credscan.Chunk{}, err)
-		}
-		return err
-	}
-	if size > s.o.MaxArchiveBytes {
-		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("archive of %d bytes is over the %d-byte limit: not opened", size, s.o.MaxArchiveBytes)})
-	}
-	data, err := io.ReadAll(io.LimitReader(r, size))
-	if err != nil {
-		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: err})
-	}
-	budget := &bombBudget{max: min(s.o.MaxArchiveBytes, max(int64(len(data)), 1)*s.o.MaxRatio)}
-	member := func(name string, rc io.Reader, n int64) error {
-		mo := o
-		mo.Path = o.Path + "!" + strings.TrimPrefix(path.Clean("/"+name), "/")
-		if !budget.take(n) {
-			return &bombError{o: o, limit: budget.max}
-		}
-		return s.scanFile(ctx, io.LimitReader(rc, n), n, mo, depth+1, yield)
-	}
-	switch kind {
-	case "zip":
-		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening the archive: %w", err)})
-		}
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("member %s: %w", f.Name, err)}); err != nil {
-					return err
-				}
-				continue
-			}
-			err = member(f.Name, rc, int64(f.UncompressedSize64))
-			rc.Close()
-			if err != nil {
-				return memberErr(err, yield)
-			}
-		}
-	case "tar", "tgz":
-		var src io.Reader = bytes.NewReader(data)
-		if kind == "tgz" {
-			gz, err := gzip.NewReader(src)
-			if err != nil {
-				return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening the archive: %w", err)})
-			}
-			defer gz.Close()
-			src = gz
-		}
-		tr := tar.NewReader(src)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading the archive: %w", err)})
-			}
-			if h.Typeflag != tar.TypeReg {
-				continue
-			}
-			if err := member(h.Name, tr, h.Size); err != nil {
-				return memberErr(err, yield)
-			}
-		}
-	}
-	return nil
-}
-
-// memberErr reports a decompression bomb (the rest of that archive is not
-// scanned; the layer's other files are) and passes other errors through.
-func memberErr(err error, yield func(credscan.Chunk, error) error) error {
-	var be *bombError
-	if errors.As(err, &be) {
-		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: be.o, Err: be})
-	}
-	return err
-}
-
-type bombBudget struct {
-	max, used int64
-}
-
-func (b *bombBudget) take(n int64) bool {
-	b.used += n
-	return b.used <= b.max
-}
-
-type bombError struct {
-	o     credscan.Origin
-	limit int64
-}
-
-func (e *bombError) Error() string {
-	return fmt.Sprintf("archive expands past %d bytes (size and ratio limits): the rest of it is not scanned", e.limit)
+func (s *Scanner) scanFile(ctx context.Context, r io.Reader, size int64, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
+	return archive.Limits{MaxDepth: s.o.MaxDepth, MaxBytes: s.o.MaxArchiveBytes, MaxRatio: s.o.MaxRatio}.Chunks(ctx, r, size, o, yield)
 }
 
 // Attribute copies each layer finding to every image that holds the layer
