@@ -101,8 +101,8 @@ func TestNestedMembers(t *testing.T) {
 	g := collect(t, Default, "release.tgz", outer)
 	want := map[string]string{
 		"release.tgz!app/legacy.war!WEB-INF/classes/db.properties": "password=one\n",
-		"release.tgz!app/README": "hello\n",
-		"release.tgz!etc/evil":   "x\n", // no climbing out of the archive's name
+		"release.tgz!app/README":                                   "hello\n",
+		"release.tgz!etc/evil":                                     "x\n", // no climbing out of the archive's name
 	}
 	for p, data := range want {
 		if g.items[p] != data {
