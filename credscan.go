@@ -5,6 +5,7 @@
 package credscan
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strconv"
@@ -350,23 +351,32 @@ func (d *DBIdentity) Richness() int {
 // SortFindings orders findings by app, origin target, path, commit, line and rule.
 func SortFindings(fs []*Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i].Origin, fs[j].Origin
-		switch {
-		case a.App != b.App:
-			return a.App < b.App
-		case a.Target != b.Target:
-			return a.Target < b.Target
-		case a.Layer != b.Layer:
-			return a.Layer < b.Layer
-		case a.Path != b.Path:
-			return a.Path < b.Path
-		case a.Commit != b.Commit:
-			return a.Commit < b.Commit
-		case a.Line != b.Line:
-			return a.Line < b.Line
+		a, b := fs[i], fs[j]
+		if c := CompareOrigins(a.Origin, b.Origin); c != 0 {
+			return c < 0
 		}
-		return fs[i].RuleID < fs[j].RuleID
+		// a total order, so that findings of a run split in shards and
+		// merged come out as one run's do
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		if a.Fingerprint != b.Fingerprint {
+			return a.Fingerprint < b.Fingerprint
+		}
+		return a.Redacted < b.Redacted
 	})
+}
+
+// CompareOrigins orders places: by app, source, layer, path, commit,
+// line, then the CI fields.
+func CompareOrigins(a, b Origin) int {
+	return cmp.Or(strings.Compare(a.App, b.App), strings.Compare(a.Target, b.Target), strings.Compare(a.Layer, b.Layer),
+		strings.Compare(a.Path, b.Path), strings.Compare(a.Commit, b.Commit), cmp.Compare(a.Line, b.Line),
+		strings.Compare(string(a.Kind), string(b.Kind)), strings.Compare(a.CI, b.CI), strings.Compare(a.Job, b.Job),
+		strings.Compare(a.Step, b.Step), strings.Compare(a.Variable, b.Variable), strings.Compare(a.Blob, b.Blob))
 }
 
 // Reference is a credential setting that points at the environment or a

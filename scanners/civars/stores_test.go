@@ -259,8 +259,8 @@ func TestGitHubStores(t *testing.T) {
 	}
 	wantStored := []string{
 		"github:org:acme ARP_ADMIN_PASSWORD organization 2020-01-10T14:59:22Z [visibility:private]",
-		"github:repo:acme/billing-api ARP_DB_PASSWORD repository 2025-02-14T16:30:00Z []",
 		"github:repo:acme/billing-api ARP_DB_PASSWORD environment:production 2025-01-10T12:59:22Z []",
+		"github:repo:acme/billing-api ARP_DB_PASSWORD repository 2025-02-14T16:30:00Z []",
 		"github:repo:acme/billing-api NPM_TOKEN repository 2024-11-03T10:01:02Z []",
 	}
 	sameLines(t, "secrets inventory", stored, wantStored)
