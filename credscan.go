@@ -7,6 +7,7 @@ package credscan
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -370,6 +371,41 @@ func SortFindings(fs []*Finding) {
 	})
 }
 
+// SortReferences sorts references by place, then key.
+func SortReferences(refs []Reference) {
+	slices.SortStableFunc(refs, func(a, b Reference) int {
+		return cmp.Or(CompareOrigins(a.Origin, b.Origin), strings.Compare(a.Key, b.Key), cmpBool(a.Encrypted, b.Encrypted))
+	})
+}
+
+// SortErrors sorts item errors by place, then message.
+func SortErrors(errs []*ItemError) {
+	slices.SortStableFunc(errs, func(a, b *ItemError) int {
+		// by what reports show of an error's place (its app is not)
+		ao, bo := a.Origin, b.Origin
+		ao.App, bo.App = "", ""
+		return cmp.Or(CompareOrigins(ao, bo), strings.Compare(a.Err.Error(), b.Err.Error()))
+	})
+}
+
+// SortCISecrets sorts CI secret names by app, name, store, use, place.
+func SortCISecrets(s []CISecret) {
+	slices.SortStableFunc(s, func(a, b CISecret) int {
+		return cmp.Or(strings.Compare(a.Origin.App, b.Origin.App), strings.Compare(a.Name, b.Name), strings.Compare(a.Store, b.Store),
+			strings.Compare(a.Use, b.Use), CompareOrigins(a.Origin, b.Origin), strings.Compare(a.Scope, b.Scope))
+	})
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
 // CompareOrigins orders places: by app, source, layer, path, commit,
 // line, then the CI fields.
 func CompareOrigins(a, b Origin) int {
@@ -404,6 +440,40 @@ type CISecret struct {
 	Scope   string   `json:"scope,omitempty"`   // repository, environment:prod, organization, environment scope …
 	Updated string   `json:"updated,omitempty"` // last update (RFC 3339), when the store says
 	Flags   []string `json:"flags,omitempty"`   // protected, masked, hidden, file, visibility …
+}
+
+// Counts are what was read of a part of a scan (an image layer).
+type Counts struct {
+	Items   int64          `json:"items"`
+	Bytes   int64          `json:"bytes"`
+	Binary  int64          `json:"binary,omitempty"`
+	Skipped map[string]int `json:"skipped,omitempty"`
+}
+
+// Add adds sign (1 or -1) times c's counts to these.
+func (s *Counts) Add(sign int64, c Counts) {
+	addCounts(sign, c, &s.Items, &s.Bytes, &s.Binary, &s.Skipped)
+}
+
+// Add adds sign (1 or -1) times c's counts to the stats' items, bytes,
+// binary and skipped counts.
+func (s *Stats) Add(sign int64, c Counts) {
+	addCounts(sign, c, &s.Items, &s.Bytes, &s.Binary, &s.Skipped)
+}
+
+func addCounts(sign int64, c Counts, items, bytes, binary *int64, skipped *map[string]int) {
+	*items += sign * c.Items
+	*bytes += sign * c.Bytes
+	*binary += sign * c.Binary
+	for k, n := range c.Skipped {
+		if *skipped == nil {
+			*skipped = map[string]int{}
+		}
+		(*skipped)[k] += int(sign) * n
+		if (*skipped)[k] == 0 {
+			delete(*skipped, k)
+		}
+	}
 }
 
 // Stats counts what a scan read and found.

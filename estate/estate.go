@@ -92,6 +92,13 @@ type Options struct {
 	// --known-from-vault): every byte of every source is searched for
 	// them as it is read, in the same pass as the rules.
 	Known []engine.Known
+
+	// Shard, when Total > 1, scans only that part of the manifest's apps
+	// (Shard.Apps); the shards' JSON reports merge (report.Merge) into
+	// the report of one run. Sweep's second pass needs every shard's
+	// findings and is refused with it; Known works in every shard alike.
+	Shard   Shard
+	inShard map[string]bool // the apps of Shard
 }
 
 // Approvals is where approvals are read (Vault's credscan/approvals/).
@@ -154,6 +161,8 @@ type Session struct {
 	now     func() time.Time
 	// KeyCreated says the fingerprint key file was created.
 	KeyCreated bool
+	ruleSet    string
+	keyID      string
 }
 
 // current is the source being scanned, for Progress.
@@ -211,6 +220,22 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	if err != nil {
 		return nil, credscan.E(credscan.CodeInvalid, "fingerprint key", err)
 	}
+	if o.Shard.On() {
+		if m == nil {
+			return nil, credscan.UsageError("--shard splits an estate manifest's apps: it needs one")
+		}
+		o.inShard = map[string]bool{}
+		for _, a := range o.Shard.Apps(m) {
+			o.inShard[a] = true
+		}
+		if o.Sweep {
+			return nil, credscan.UsageError("--sweep reads every source again for the passwords the whole scan found, which one shard does not know: run shards without it (--sweep=false), and sweep in every shard alike with --known-from-vault")
+		}
+	}
+	rs, err := ruleSet(m, o)
+	if err != nil {
+		return nil, err
+	}
 	eng, err := engine.New(engine.Options{
 		Rules: o.Rules, GitleaksConfig: o.GitleaksConfig, MaxDecodeDepth: o.MaxDecodeDepth,
 		Fingerprinter: fp, ContextWords: m.TargetNames(), Classify: m.Classify, Workers: o.Workers, Logger: o.Logger,
@@ -227,7 +252,8 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 		now = time.Now
 	}
 	s := &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
-		now: func() time.Time { return now().UTC() }, known: map[string]bool{}}
+		now: func() time.Time { return now().UTC() }, known: map[string]bool{},
+		ruleSet: rs, keyID: fp.Of("credscan fingerprint key id")[:16]}
 	if len(o.Known) > 0 {
 		set, skipped := eng.Compile(o.Known)
 		for _, fp := range skipped {
@@ -452,14 +478,39 @@ type Results struct {
 	Pushed     []vaultsync.Outcome
 	PushTarget string
 	DryRun     bool
-	pushErr    error
-	err        error
+	// RuleSet fingerprints what decides the report besides the sources
+	// (version, rules, targets, policy, baseline); KeyID names the
+	// fingerprint key (an HMAC of a fixed text, never the key). Shard and
+	// ShardApps say which part of the estate a split run scanned.
+	RuleSet, KeyID string
+	Shard          Shard
+	ShardApps      []string
+	pushErr        error
+	err            error
 }
 
 // Report is the results as report formats render them.
 func (r *Results) Report(tool, version string) *report.Report {
-	return &report.Report{Tool: tool, Version: version, Findings: r.Findings, References: r.References, CISecrets: r.CISecrets,
-		Errors: r.Errors, Stats: r.Stats, Rules: r.Rules, RuleHelp: r.RuleHelp, Incomplete: r.Incomplete}
+	rep := &report.Report{Tool: tool, Version: version, Findings: r.Findings, References: r.References, CISecrets: r.CISecrets,
+		Errors: r.Errors, Stats: r.Stats, Rules: r.Rules, RuleHelp: r.RuleHelp, Incomplete: r.Incomplete, RuleSet: r.RuleSet, KeyID: r.KeyID}
+	if r.Shard.Total > 0 {
+		rep.Shard = &report.Shard{Index: r.Shard.Index, Total: r.Shard.Total, Apps: r.ShardApps, Layers: r.Layers}
+	}
+	return rep
+}
+
+// Outcome says how a run ended from its report (a merged one): as
+// Results.Err does, without the push (each shard pushed its own).
+func Outcome(rep *report.Report) error {
+	switch {
+	case rep.Incomplete != "":
+		return ErrInterrupted
+	case rep.Stats.Blocking > 0:
+		return ErrBlocking
+	case rep.Stats.Errors > 0:
+		return ErrPartial
+	}
+	return nil
 }
 
 // Err says how the run ended: ErrInterrupted, a *PushError, ErrBlocking,
@@ -503,7 +554,10 @@ func (s *Session) Finish(ctx context.Context, scanErr error) (*Results, error) {
 	}
 	s.res.Finish()
 	s.pol.Apply(s.res)
-	r := &Results{Results: s.res, Rules: s.eng.RuleDescriptions(), RuleHelp: ruleHelp()}
+	r := &Results{Results: s.res, Rules: s.eng.RuleDescriptions(), RuleHelp: ruleHelp(), RuleSet: s.ruleSet, KeyID: s.keyID}
+	if s.o.Shard.Total > 0 {
+		r.Shard, r.ShardApps = s.o.Shard, s.o.Shard.Apps(s.m)
+	}
 	ctx = context.WithoutCancel(ctx) // what follows is written all the same
 	if interrupted {
 		r.Incomplete = "interrupted"
@@ -622,7 +676,8 @@ func (r *relSource) Chunks(ctx context.Context, yield func(credscan.Chunk, error
 
 // selected says whether the session scans app's sources of kind k.
 func (o *Options) selected(app string, k credscan.Kind) bool {
-	return (len(o.Apps) == 0 || slices.Contains(o.Apps, app)) && (k == "" || len(o.Kinds) == 0 || slices.Contains(o.Kinds, k))
+	return (len(o.Apps) == 0 || slices.Contains(o.Apps, app)) && (k == "" || len(o.Kinds) == 0 || slices.Contains(o.Kinds, k)) &&
+		(o.inShard == nil || o.inShard[app])
 }
 
 // Needs are the approvals the manifest's selected sources need.

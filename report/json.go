@@ -10,8 +10,9 @@ import (
 	"github.com/credscan/credscan"
 )
 
-// JSONVersion is the version of the JSON report schema (docs/report-schema.md).
-const JSONVersion = 1
+// JSONVersion is the version of the JSON report schema (docs/reports.md).
+// Version 2 added ruleset, key_id and shard, which merging needs.
+const JSONVersion = 2
 
 // JSONReport is the JSON report. Its fields are the documented, stable schema.
 type JSONReport struct {
@@ -29,6 +30,26 @@ type JSONReport struct {
 	// Incomplete says why the scan stopped before its end ("interrupted");
 	// absent for a finished scan.
 	Incomplete string `json:"incomplete,omitempty"`
+	// RuleSet fingerprints what decides the report besides the sources
+	// (credscan's version, rules, gitleaks config, targets, allowlist,
+	// policy, baseline); KeyID names the fingerprint key (an HMAC of a
+	// fixed text, never the key). Reports merge only when both agree.
+	RuleSet string `json:"ruleset,omitempty"`
+	KeyID   string `json:"key_id,omitempty"`
+	// Shard is set in the report of one shard of a split run (--shard).
+	Shard *JSONShard `json:"shard,omitempty"`
+}
+
+// JSONShard is what merging a shard's report needs beyond the report.
+type JSONShard struct {
+	Index int      `json:"index"`
+	Total int      `json:"total"`
+	Apps  []string `json:"apps"`
+	// Layers counts what the shard read of each image layer (part of
+	// stats): a layer two shards read is counted once when merged.
+	Layers map[string]*credscan.Counts `json:"layers,omitempty"`
+	Rules  map[string]string           `json:"rules,omitempty"` // rule ID → description
+	Help   map[string]string           `json:"help,omitempty"`  // rule ID → remediation
 }
 
 // JSONTool names the producer.
@@ -147,6 +168,7 @@ func jsonFinding(f *credscan.Finding) JSONFinding {
 // BuildJSON converts r to the JSON schema.
 func BuildJSON(r *Report) *JSONReport {
 	out := &JSONReport{Version: JSONVersion, Tool: JSONTool{Name: r.Tool, Version: r.Version}, Stats: r.Stats, Incomplete: r.Incomplete,
+		RuleSet: r.RuleSet, KeyID: r.KeyID,
 		Findings: []JSONFinding{}, Credentials: []JSONCredential{}, References: []JSONReference{}, CISecrets: []JSONCISecret{}, Errors: []JSONError{}}
 	for _, f := range r.Findings {
 		out.Findings = append(out.Findings, jsonFinding(f))
@@ -174,6 +196,12 @@ func BuildJSON(r *Report) *JSONReport {
 	}
 	for _, e := range r.Errors {
 		out.Errors = append(out.Errors, JSONError{Origin: jsonOrigin(e.Origin), Error: e.Err.Error()})
+	}
+	if s := r.Shard; s != nil {
+		out.Shard = &JSONShard{Index: s.Index, Total: s.Total, Apps: s.Apps, Layers: s.Layers, Rules: r.Rules, Help: r.RuleHelp}
+		if out.Shard.Apps == nil {
+			out.Shard.Apps = []string{}
+		}
 	}
 	return out
 }

@@ -34,8 +34,19 @@ type Report struct {
 	// Incomplete, when set, says why the scan stopped before the end
 	// ("interrupted"): every format says so, and CSV, which has no place
 	// to, refuses to be written (ErrIncompleteCSV).
-	Incomplete  string
-	credentials []*credscan.Credential
+	Incomplete string
+	// RuleSet and KeyID say what the report can be merged with (JSON
+	// ruleset, key_id); Shard is set in one shard's report.
+	RuleSet, KeyID string
+	Shard          *Shard
+	credentials    []*credscan.Credential
+}
+
+// Shard says which part of a split run a report covers.
+type Shard struct {
+	Index, Total int
+	Apps         []string                    // the apps it scanned
+	Layers       map[string]*credscan.Counts // what it read of each image layer
 }
 
 // Credentials groups the findings (computed once).

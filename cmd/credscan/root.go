@@ -49,6 +49,7 @@ type scanFlags struct {
 	showSuppressed bool
 	sweep          bool
 	knownFromVault []string
+	shard          string
 	// Vault: push after the scan, approvals, audit log
 	push         bool
 	dryRun       bool
@@ -78,7 +79,7 @@ a git server) could not be reached, 6 refused by a safety gate or a conflict,
 	scan := &cobra.Command{Use: "scan", Short: "Scan sources for credentials"}
 	scan.AddCommand(newScanDirCmd(), newScanGitCmd(), newScanImageCmd(), newScanCICmd(), newScanEstateCmd())
 	root.AddCommand(scan, newCICmd(), newBaselineCmd(), newVaultCmd(), newApproveCmd(), newAuditCmd(), newVersionCmd(), newRulesCmd(),
-		newStatusCmd(), newTickCmd(tracker.Tick), newTickCmd(tracker.Untick), newTickCmd(tracker.Waive), newTUICmd(), newRotateCmd())
+		newMergeCmd(), newStatusCmd(), newTickCmd(tracker.Tick), newTickCmd(tracker.Untick), newTickCmd(tracker.Waive), newTUICmd(), newRotateCmd())
 	return root
 }
 
@@ -144,6 +145,14 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 		Workers: f.workers, KeyFile: f.keyFile, Baseline: f.baseline, Action: action, Approval: f.approval,
 		CI:     estate.CIOptions{GitLabToken: os.Getenv("GITLAB_TOKEN"), GitHubToken: os.Getenv("GITHUB_TOKEN")},
 		Logger: log, Version: version, Sweep: f.sweep,
+	}
+	if f.shard != "" {
+		if o.Shard, err = estate.ParseShard(f.shard); err != nil {
+			return nil, err
+		}
+		if o.Shard.On() && !cmd.Flags().Changed("sweep") {
+			o.Sweep = false // its second pass needs every shard's findings
+		}
 	}
 	gitEnv(&o.Git)
 	v := &f.vault
@@ -337,6 +346,7 @@ func newScanEstateCmd() *cobra.Command {
 	}
 	addScanFlags(c, f, true)
 	c.Flags().StringSliceVar(&f.apps, "app", nil, "scan only these apps of the manifest (repeatable)")
+	c.Flags().StringVar(&f.shard, "shard", "", "scan shard INDEX/TOTAL of the manifest's apps (INDEX from 0; sorted by name, dealt round robin); merge the shards' JSON reports with credscan merge. --sweep is off in a shard (use --known-from-vault)")
 	c.Flags().Lookup("sweep").DefValue = "true"
 	f.sweep = true
 	return c

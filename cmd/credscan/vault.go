@@ -146,6 +146,7 @@ no new version; a value changed in Vault writes a new version and says so.
 		},
 	}
 	addScanFlags(push, f, true)
+	push.Flags().StringVar(&f.shard, "shard", "", "scan and push shard INDEX/TOTAL of the manifest's apps (see scan estate --shard): each shard pushes the credentials of its apps")
 	push.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the plan (paths, new/unchanged/changed), write nothing")
 	push.Flags().BoolVar(&f.allowNoAudit, "allow-no-audit", false, "push even when Vault has no audit device (recorded in credscan's audit log)")
 

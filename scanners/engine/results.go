@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"errors"
 	"slices"
 	"strings"
@@ -26,15 +25,7 @@ type Results struct {
 	// Layers counts what was read of each image layer (by digest), part
 	// of Stats: a layer shared by images that shards scan apart is read by
 	// each, and a merge counts it once.
-	Layers map[string]*LayerCount
-}
-
-// LayerCount is what was read of one image layer.
-type LayerCount struct {
-	Items   int64          `json:"items"`
-	Bytes   int64          `json:"bytes"`
-	Binary  int64          `json:"binary,omitempty"`
-	Skipped map[string]int `json:"skipped,omitempty"`
+	Layers map[string]*credscan.Counts
 }
 
 // NewResults returns empty results.
@@ -59,7 +50,7 @@ func (r *Results) Count(ch credscan.Chunk) {
 	if ch.Derived {
 		return
 	}
-	var lc LayerCount
+	var lc credscan.Counts
 	if ch.Overlap == 0 && ch.StartLine <= 1 {
 		lc.Items++
 	}
@@ -75,38 +66,17 @@ func (r *Results) Count(ch credscan.Chunk) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	lc.addTo(&r.Stats.Items, &r.Stats.Bytes, &r.Stats.Binary, &r.Stats.Skipped)
+	r.Stats.Add(1, lc)
 	if ch.Origin.Kind == credscan.KindImage && ch.Origin.Layer != "" {
 		if r.Layers == nil {
-			r.Layers = map[string]*LayerCount{}
+			r.Layers = map[string]*credscan.Counts{}
 		}
 		l := r.Layers[ch.Origin.Layer]
 		if l == nil {
-			l = &LayerCount{}
+			l = &credscan.Counts{}
 			r.Layers[ch.Origin.Layer] = l
 		}
-		lc.addTo(&l.Items, &l.Bytes, &l.Binary, &l.Skipped)
-	}
-}
-
-// addTo adds c's counts to the counters given (sign -1 takes them away).
-func (c LayerCount) addTo(items, bytes, binary *int64, skipped *map[string]int) {
-	c.AddSigned(1, items, bytes, binary, skipped)
-}
-
-// AddSigned adds sign times c's counts to the counters given.
-func (c LayerCount) AddSigned(sign int64, items, bytes, binary *int64, skipped *map[string]int) {
-	*items += sign * c.Items
-	*bytes += sign * c.Bytes
-	*binary += sign * c.Binary
-	for k, n := range c.Skipped {
-		if *skipped == nil {
-			*skipped = map[string]int{}
-		}
-		(*skipped)[k] += int(sign) * n
-		if (*skipped)[k] == 0 {
-			delete(*skipped, k)
-		}
+		l.Add(1, lc)
 	}
 }
 
@@ -193,42 +163,10 @@ func (r *Results) Finish() {
 	}
 	// everything in one order whatever order it was found in, so that a
 	// run split in shards and merged gives the same report
-	SortReferences(r.References)
-	SortErrors(r.Errors)
-	SortCISecrets(r.CISecrets)
+	credscan.SortReferences(r.References)
+	credscan.SortErrors(r.Errors)
+	credscan.SortCISecrets(r.CISecrets)
 	slices.Sort(r.Stats.Problems)
-}
-
-// SortReferences sorts references by place, then key.
-func SortReferences(refs []credscan.Reference) {
-	slices.SortStableFunc(refs, func(a, b credscan.Reference) int {
-		return cmp.Or(credscan.CompareOrigins(a.Origin, b.Origin), strings.Compare(a.Key, b.Key), cmpBool(a.Encrypted, b.Encrypted))
-	})
-}
-
-// SortErrors sorts item errors by place, then message.
-func SortErrors(errs []*credscan.ItemError) {
-	slices.SortStableFunc(errs, func(a, b *credscan.ItemError) int {
-		return cmp.Or(credscan.CompareOrigins(a.Origin, b.Origin), strings.Compare(a.Err.Error(), b.Err.Error()))
-	})
-}
-
-// SortCISecrets sorts CI secret names by app, name, store, use, place.
-func SortCISecrets(s []credscan.CISecret) {
-	slices.SortStableFunc(s, func(a, b credscan.CISecret) int {
-		return cmp.Or(strings.Compare(a.Origin.App, b.Origin.App), strings.Compare(a.Name, b.Name), strings.Compare(a.Store, b.Store),
-			strings.Compare(a.Use, b.Use), credscan.CompareOrigins(a.Origin, b.Origin), strings.Compare(a.Scope, b.Scope))
-	})
-}
-
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
 }
 
 // onePerPlace keeps one finding per secret per place (origin and

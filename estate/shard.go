@@ -1,0 +1,98 @@
+package estate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/internal/regular"
+	"github.com/credscan/credscan/manifest"
+)
+
+// Shard selects a deterministic part of an estate: shard Index (from 0)
+// of Total. The apps of the manifest, sorted by name, are dealt round
+// robin, so every source of an app is in one shard (an app's CI stores
+// are linked with its pipelines, and its evidence is recorded whole) and
+// the split depends on the manifest alone: the same on every machine and
+// in every run.
+type Shard struct {
+	Index, Total int
+}
+
+// ParseShard reads "I/N" (I from 0 to N-1, as Kubernetes'
+// JOB_COMPLETION_INDEX counts).
+func ParseShard(s string) (Shard, error) {
+	i, n, ok := strings.Cut(s, "/")
+	if !ok {
+		return Shard{}, credscan.UsageError("--shard %q: want INDEX/TOTAL, e.g. 0/3", s)
+	}
+	idx, err1 := strconv.Atoi(strings.TrimSpace(i))
+	tot, err2 := strconv.Atoi(strings.TrimSpace(n))
+	if err1 != nil || err2 != nil || tot < 1 || idx < 0 || idx >= tot {
+		return Shard{}, credscan.UsageError("--shard %q: want INDEX/TOTAL with 0 <= INDEX < TOTAL", s)
+	}
+	return Shard{Index: idx, Total: tot}, nil
+}
+
+// String is "I/N".
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Total) }
+
+// On says whether the run is split.
+func (s Shard) On() bool { return s.Total > 1 }
+
+// Apps are the names of m's apps in shard s.
+func (s Shard) Apps(m *manifest.Manifest) []string {
+	names := make([]string, 0, len(m.Apps))
+	for _, a := range m.Apps {
+		names = append(names, a.Name)
+	}
+	slices.Sort(names)
+	if !s.On() {
+		return names
+	}
+	var out []string
+	for i, n := range names {
+		if i%s.Total == s.Index {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ruleSet fingerprints everything that decides what a run reports for the
+// same sources: credscan's version, the rule set, the gitleaks config, the
+// decoding depth, the manifest's targets, allowlist and policy, the
+// baseline. Shards merge only when theirs agree.
+func ruleSet(m *manifest.Manifest, o Options) (string, error) {
+	h := sha256.New()
+	put := func(k string, v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(h, "%s=%d:%s\n", k, len(b), b)
+	}
+	put("version", o.Version)
+	put("rules", string(o.Rules))
+	put("decode", o.MaxDecodeDepth)
+	for _, f := range [][2]string{{"gitleaks", o.GitleaksConfig}, {"baseline", o.Baseline}} {
+		name, file := f[0], f[1]
+		if file == "" {
+			continue
+		}
+		b, err := regular.ReadFile(file) // never a pipe
+		if err != nil {
+			continue // the engine or the policy says why it cannot be read
+		}
+		sum := sha256.Sum256(b)
+		put(name, hex.EncodeToString(sum[:]))
+	}
+	if m != nil {
+		put("targets", m.Targets)
+		put("allowlist", m.Allowlist)
+		put("policy", m.Policy)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
