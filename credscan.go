@@ -103,6 +103,18 @@ type Chunk struct {
 	// lines that what line-bound rules find on them was found there: those
 	// rules may skip them, and the source carries their findings over.
 	Unchanged []bool
+	// Base names the git blob Unchanged refers to (the other version).
+	Base string
+	// Cached, when set, says the source did not read the item: the scan
+	// cache knows it clean under this scan's configuration, and what it
+	// counted when it was read.
+	Cached *CachedItem
+}
+
+// CachedItem is what an item the scan cache knows clean counted.
+type CachedItem struct {
+	Bytes  int64
+	Binary bool
 }
 
 // Owns says whether the finding that starts at byte off of c.Data is c's
@@ -481,6 +493,7 @@ type Stats struct {
 	Items       int64          `json:"items"`               // files, blobs, layer entries … read
 	Bytes       int64          `json:"bytes"`               // bytes read
 	Binary      int64          `json:"binary"`              // items skipped as binary
+	Cached      int64          `json:"cached,omitempty"`    // items the scan cache knew clean, not read again (counted in items and bytes as when read)
 	Skipped     map[string]int `json:"skipped,omitempty"`   // items skipped for other reasons ("git LFS pointer")
 	Errors      int            `json:"errors"`              // items that could not be read
 	Findings    int            `json:"findings"`            // findings reported

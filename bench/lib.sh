@@ -1,5 +1,9 @@
 # Shared by the bench scripts (sourced; WORK must be set).
 
+# every run reads everything: a figure is never a cache hit (bench/cache.sh
+# measures the cache itself)
+export CREDSCAN_CACHE=off
+
 # median of the numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

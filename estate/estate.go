@@ -22,6 +22,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/audit"
+	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
 	"github.com/credscan/credscan/policy/approval"
@@ -99,6 +100,13 @@ type Options struct {
 	// findings and is refused with it; Known works in every shard alike.
 	Shard   Shard
 	inShard map[string]bool // the apps of Shard
+
+	// CacheDir, when set, holds the scan cache (package cache): content
+	// known clean under this configuration is not read again, and what
+	// the run finds clean is entered when it finishes. CacheMaxBytes
+	// bounds it (0: cache.DefaultMaxBytes).
+	CacheDir      string
+	CacheMaxBytes int64
 }
 
 // Approvals is where approvals are read (Vault's credscan/approvals/).
@@ -163,6 +171,7 @@ type Session struct {
 	KeyCreated bool
 	ruleSet    string
 	keyID      string
+	cache      *cache.Store // nil without Options.CacheDir
 }
 
 // current is the source being scanned, for Progress.
@@ -251,7 +260,14 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Session{m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
+	var store *cache.Store
+	if o.CacheDir != "" {
+		if store, err = cache.Open(o.CacheDir, o.CacheMaxBytes, o.Logger); err != nil {
+			return nil, credscan.E(credscan.CodeInvalid, "--cache", err)
+		}
+		eng.SetCache(store, cacheConfig(m, o, fp))
+	}
+	s := &Session{cache: store, m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
 		now: func() time.Time { return now().UTC() }, known: map[string]bool{},
 		ruleSet: rs, keyID: fp.Of("credscan fingerprint key id")[:16]}
 	if len(o.Known) > 0 {
@@ -529,6 +545,17 @@ func (s *Session) Finish(ctx context.Context, scanErr error) (*Results, error) {
 		}
 		s.closers = nil
 	}()
+	if s.cache != nil {
+		defer func() {
+			// what this run found clean (all of it was scanned, interrupted
+			// or not) is entered; the file is written once, here
+			if err := s.cache.Close(); err != nil {
+				s.log.Warn("the scan cache could not be written: the next run reads everything again", "error", err.Error())
+			} else if h := s.res.Stats.Cached; h > 0 {
+				s.log.Info("scan cache", "known clean, not read again", h, "entries", s.cache.Len())
+			}
+		}()
+	}
 	interrupted := ctx.Err() != nil
 	if scanErr != nil && !interrupted {
 		return nil, fmt.Errorf("scan stopped: %w", scanErr)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/regular"
 	"github.com/credscan/credscan/manifest"
 )
@@ -62,6 +63,29 @@ func (s Shard) Apps(m *manifest.Manifest) []string {
 		}
 	}
 	return out
+}
+
+// cacheConfig names what decides whether content yields anything, for the
+// scan cache's keys: credscan's version, the rule set, the gitleaks
+// config, the decoding depth, the targets (the policy, allowlist and
+// baseline are applied after, to what the content yielded), and a value
+// only the fingerprint key gives, so the keys cannot be computed without
+// it.
+func cacheConfig(m *manifest.Manifest, o Options, fp *credscan.Fingerprinter) cache.Config {
+	parts := []string{"credscan scan cache v1", o.Version, string(o.Rules), strconv.Itoa(o.MaxDecodeDepth), fp.Of("credscan scan cache")}
+	if o.GitleaksConfig != "" {
+		b, err := regular.ReadFile(o.GitleaksConfig)
+		if err != nil {
+			b = []byte("unreadable: " + err.Error())
+		}
+		sum := sha256.Sum256(b)
+		parts = append(parts, "gitleaks:"+hex.EncodeToString(sum[:]))
+	}
+	if m != nil {
+		t, _ := json.Marshal(m.Targets)
+		parts = append(parts, "targets:"+string(t))
+	}
+	return cache.NewConfig(parts...)
 }
 
 // ruleSet fingerprints everything that decides what a run reports for the

@@ -120,6 +120,7 @@ func Merge(parts []Part) (*Report, error) {
 			layers[d] = true
 		}
 		st.Errors += s.Errors
+		st.Cached += s.Cached
 		st.Allowed += s.Allowed
 		st.Allowlisted += s.Allowlisted
 		st.Baselined += s.Baselined

@@ -257,6 +257,9 @@ func writeTable(w io.Writer, r *Report) error {
 		}
 		bw.printf("; skipped: %s", strings.Join(kinds, ", "))
 	}
+	if s.Cached > 0 {
+		bw.printf("; %d known clean from the scan cache", s.Cached)
+	}
 	bw.printf("\n")
 	if apps := appNames(s); len(apps) > 0 {
 		bw.printf("\n%-24s %10s %10s %10s\n", "APP", "HARDCODED", "REFERENCED", "ENCRYPTED")

@@ -337,6 +337,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("CREDSCAN_AUDIT_LOG", filepath.Join(dir, "audit.jsonl"))
+	os.Setenv("CREDSCAN_CACHE", "off") // every test reads everything; the cache's own tests name a directory
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

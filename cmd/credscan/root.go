@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
@@ -50,6 +51,8 @@ type scanFlags struct {
 	sweep          bool
 	knownFromVault []string
 	shard          string
+	cacheDir       string
+	noCache        bool
 	// Vault: push after the scan, approvals, audit log
 	push         bool
 	dryRun       bool
@@ -101,6 +104,8 @@ func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
 	fl.BoolVar(&f.sweep, "sweep", false, "after the rules, read every source again and search every byte (binaries too) for each database password found, plain and encoded (on by default for scan estate)")
 	fl.StringSliceVar(&f.knownFromVault, "known-from-vault", nil, "Vault KV paths whose passwords (every readable version) are searched for in every byte as the sources are read (a trailing / or /* reads everything under it; repeatable)")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "also list the findings inline markers suppressed (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec); they are always counted")
+	fl.StringVar(&f.cacheDir, "cache", "", "scan cache directory: content found clean before, under the same rules and version, is not read again (default: $CREDSCAN_CACHE, else credscan/ under the user cache directory; CREDSCAN_CACHE=off disables it)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "read everything; neither use nor fill the scan cache")
 	fl.BoolVar(&f.push, "push", false, "write the database credentials found to Vault KV v2 (see credscan vault push)")
 	fl.StringVar(&f.approval, "approval", "", "approval ID (credscan approve) for sources the manifest marks approval: required")
 	addVaultFlags(fl, &f.vault)
@@ -145,6 +150,9 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 		Workers: f.workers, KeyFile: f.keyFile, Baseline: f.baseline, Action: action, Approval: f.approval,
 		CI:     estate.CIOptions{GitLabToken: os.Getenv("GITLAB_TOKEN"), GitHubToken: os.Getenv("GITHUB_TOKEN")},
 		Logger: log, Version: version, Sweep: f.sweep,
+	}
+	if o.CacheDir, err = cacheDir(f); err != nil {
+		return nil, err
 	}
 	if f.shard != "" {
 		if o.Shard, err = estate.ParseShard(f.shard); err != nil {
@@ -198,6 +206,29 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 		return nil, err
 	}
 	return &scanRun{Session: s, f: f, m: m, log: log, line: line, stopProgress: func() {}}, nil
+}
+
+// cacheDir is where the scan cache lives: --cache, else $CREDSCAN_CACHE,
+// else under the user cache directory; "" when it is off.
+func cacheDir(f *scanFlags) (string, error) {
+	if f.noCache {
+		return "", nil
+	}
+	if f.cacheDir != "" {
+		return f.cacheDir, nil
+	}
+	switch env := os.Getenv("CREDSCAN_CACHE"); env {
+	case "off", "0", "false", "no":
+		return "", nil
+	case "":
+	default:
+		return env, nil
+	}
+	d, err := cache.DefaultDir()
+	if err != nil {
+		return "", nil // no user cache directory: no cache
+	}
+	return d, nil
 }
 
 // scanning starts the progress line (on a terminal, without --quiet),

@@ -65,6 +65,8 @@ type Engine struct {
 	built error
 	// known, when set, is swept for in every chunk (SetKnown)
 	known atomic.Pointer[KnownSet]
+	// cache, when set, skips what is known clean (SetCache)
+	cache atomic.Pointer[cacheSetting]
 }
 
 // quietWindows remembers windows in which a gitleaks unit found nothing
@@ -224,10 +226,15 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 	if e.known.Load() != nil {
 		ctx = chunk.WithBinaries(ctx) // the sweep reads every byte
 	}
-	return src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+	pass := e.rulesPass()
+	ctx = withPass(ctx, pass)
+	err := src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
 		if err != nil {
 			res.AddError(err)
 			e.o.Logger.Warn("skipped item", "error", err.Error())
+			if ie := (*credscan.ItemError)(nil); pass != nil && errors.As(err, &ie) && ie.Origin.Kind == credscan.KindGit && ie.Origin.Blob != "" {
+				pass.BlobDirty(ie.Origin.Blob)
+			}
 			return ctx.Err()
 		}
 		if err := ctx.Err(); err != nil {
@@ -236,9 +243,16 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		if err := e.wait(); err != nil {
 			return err
 		}
+		if pass != nil && cached(pass, ch, res, func(s scanners.Sink) { e.ScanChunk(ctx, ch, s) }) {
+			return nil
+		}
 		e.ScanChunk(ctx, ch, res)
 		return nil
 	})
+	if pass != nil {
+		pass.End()
+	}
+	return err
 }
 
 // ScanChunk runs the detectors over one chunk.

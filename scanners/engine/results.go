@@ -54,15 +54,19 @@ func (r *Results) Count(ch credscan.Chunk) {
 	if ch.Overlap == 0 && ch.StartLine <= 1 {
 		lc.Items++
 	}
-	switch ch.Skip {
-	case "":
-		lc.Bytes += int64(len(ch.Data) - ch.Overlap)
-	case "binary":
-		if ch.Offset == 0 { // a binary streamed for the sweep is one item
+	switch {
+	case ch.Cached != nil:
+		// known clean, not read again: counted as it was when read
+		r.mu.Lock()
+		r.Stats.Cached++
+		r.mu.Unlock()
+		if ch.Cached.Binary {
 			lc.Binary++
+		} else {
+			lc.Bytes += ch.Cached.Bytes
 		}
 	default:
-		lc.Skipped = map[string]int{ch.Skip: 1}
+		countRead(&lc, ch)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -77,6 +81,20 @@ func (r *Results) Count(ch credscan.Chunk) {
 			r.Layers[ch.Origin.Layer] = l
 		}
 		l.Add(1, lc)
+	}
+}
+
+// countRead counts a chunk read into lc.
+func countRead(lc *credscan.Counts, ch credscan.Chunk) {
+	switch ch.Skip {
+	case "":
+		lc.Bytes += int64(len(ch.Data) - ch.Overlap)
+	case "binary":
+		if ch.Offset == 0 { // a binary streamed for the sweep is one item
+			lc.Binary++
+		}
+	default:
+		lc.Skipped = map[string]int{ch.Skip: 1}
 	}
 }
 

@@ -3,8 +3,10 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/redact"
@@ -27,6 +29,7 @@ type KnownSet struct {
 	m   *sweep.Matcher
 	ks  []Known
 	fps []string
+	id  string // the sorted fingerprints, naming the set in cache keys
 }
 
 // Compile builds the sweep's matcher for ks. Secrets shorter than
@@ -41,6 +44,9 @@ func (e *Engine) Compile(ks []Known) (set *KnownSet, skipped []string) {
 	}
 	m, short := sweep.New(secrets)
 	set.m = m
+	ids := slices.Clone(set.fps)
+	slices.Sort(ids)
+	set.id = strings.Join(ids, ",")
 	for _, i := range short {
 		skipped = append(skipped, set.fps[i])
 	}
@@ -63,14 +69,31 @@ func (e *Engine) SetKnown(set *KnownSet) { e.known.Store(set) }
 // pass after the pattern rules, for credentials they found): nothing is
 // counted twice, and what cannot be read was reported by the first pass.
 func (e *Engine) Sweep(ctx context.Context, src scanners.Source, res scanners.Sink, set *KnownSet) error {
-	return src.Chunks(chunk.WithBinaries(ctx), func(ch credscan.Chunk, err error) error {
+	pass := e.sweepPass(set)
+	err := src.Chunks(withPass(chunk.WithBinaries(ctx), pass), func(ch credscan.Chunk, err error) error {
 		if err != nil || ctx.Err() != nil {
+			if ie := (*credscan.ItemError)(nil); pass != nil && errors.As(err, &ie) && ie.Origin.Kind == credscan.KindGit && ie.Origin.Blob != "" {
+				pass.BlobDirty(ie.Origin.Blob)
+			}
 			return ctx.Err()
+		}
+		if pass != nil && cached(pass, ch, noCount{res}, func(s scanners.Sink) { e.sweepChunk(ch, set, s) }) {
+			return nil
 		}
 		e.sweepChunk(ch, set, res)
 		return nil
 	})
+	if pass != nil {
+		pass.End()
+	}
+	return err
 }
+
+// noCount is a Sink that counts nothing (the sweep's pass counted its
+// items in the rules' pass).
+type noCount struct{ scanners.Sink }
+
+func (noCount) Count(credscan.Chunk) {}
 
 // sweepChunk reports each copy of a known credential in ch as an
 // occurrence of that credential (rule known-secret, tagged with how it

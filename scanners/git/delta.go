@@ -301,6 +301,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	return scanInMemory(ctx, data, o, func(ch credscan.Chunk, err error) error {
 		if err == nil && ch.Whole && ch.Skip == "" && ch.StartLine == 1 && ch.Overlap == 0 {
 			ch.Unchanged = unchanged
+			ch.Base = j.baseHash.String()
 			s.deltaMu.Lock()
 			s.deltas[j.hash] = d
 			s.deltaMu.Unlock()

@@ -32,6 +32,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/credscan/credscan"
+	scancache "github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/archive"
@@ -594,6 +595,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	// starts with the first commit listed, and the queue between never
 	// holds up the listing
 	q := newJobQueue()
+	pass := scancache.PassFrom(ctx)
 	planned := make(chan error, 1)
 	go func() {
 		defer q.close()
@@ -606,6 +608,14 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		}
 		if ctx.Err() != nil {
 			continue
+		}
+		if pass != nil {
+			if e, ok := pass.LookupBlob(j.hash.String(), j.path); ok {
+				// known clean under this scan's configuration: not read
+				_ = yield(credscan.Chunk{Origin: s.origin(j.path, j.hash), StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+				j.drop()
+				continue
+			}
 		}
 		if pipe != nil {
 			pipe.submit(ctx, j)

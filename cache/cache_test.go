@@ -1,0 +1,189 @@
+package cache
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func key(cfg Config, i int) Key { return cfg.Content("dir", fmt.Sprintf("f%d", i), []byte("x")) }
+
+func TestRoundTripAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := NewConfig("v1", "all"), NewConfig("v1", "db")
+	if a == b || a.Blob("h", "p") == b.Blob("h", "p") || a.Blob("h", "p") == a.Blob("h", "q") || a.With("known", "x") == a {
+		t.Fatal("keys do not depend on the configuration, the path or the known set")
+	}
+	if NewConfig("ab", "c") == NewConfig("a", "bc") {
+		t.Fatal("parts run together")
+	}
+	st.Put(a.Blob("h", "p"), Entry{Bytes: 42})
+	st.Put(key(a, 1), Entry{Binary: true})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = Open(dir, 0, nil)
+	if e, ok := st.Get(a.Blob("h", "p")); !ok || e.Bytes != 42 {
+		t.Fatalf("entry lost: %v %v", e, ok)
+	}
+	if e, ok := st.Get(key(a, 1)); !ok || !e.Binary {
+		t.Fatalf("binary entry lost: %v %v", e, ok)
+	}
+	if _, ok := st.Get(b.Blob("h", "p")); ok {
+		t.Fatal("another configuration's entry was found")
+	}
+	// the file holds no path, no content: only keys and counts
+	data, _ := os.ReadFile(filepath.Join(dir, fileName))
+	if bytes.Contains(data, []byte("f1")) || bytes.Contains(data, []byte("h")) && bytes.Contains(data, []byte("\x00p\x00")) {
+		t.Fatal("the cache file holds a path")
+	}
+}
+
+// A damaged file is discarded with a warning, never trusted.
+func TestDamagedFileIsDiscarded(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := Open(dir, 0, nil)
+	cfg := NewConfig("v1")
+	for i := range 100 {
+		st.Put(key(cfg, i), Entry{Bytes: int64(i)})
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, fileName)
+	data, _ := os.ReadFile(path)
+	for _, damage := range []func([]byte) []byte{
+		func(d []byte) []byte { d[len(d)/2] ^= 1; return d },          // a flipped bit
+		func(d []byte) []byte { return d[:len(d)-7] },                 // truncated
+		func(d []byte) []byte { return []byte("not a cache at all") }, // foreign
+		func(d []byte) []byte { copy(d, "CSCACHE9"); return d },       // another version
+	} {
+		if err := os.WriteFile(path, damage(bytes.Clone(data)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var logs bytes.Buffer
+		st, err := Open(dir, 0, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Len() != 0 || !bytes.Contains(logs.Bytes(), []byte("damaged")) {
+			t.Fatalf("a damaged cache was used (%d entries) or not said: %s", st.Len(), logs.String())
+		}
+		st.Put(key(cfg, 1), Entry{})
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := Open(dir, 0, nil); st.Len() != 1 {
+			t.Fatalf("the rewritten cache has %d entries", st.Len())
+		}
+	}
+}
+
+// The file stays under its bound: the least recently used go first.
+func TestLeastRecentlyUsedEviction(t *testing.T) {
+	dir := t.TempDir()
+	cfg := NewConfig("v1")
+	const limit = 100
+	maxBytes := int64(len(magic) + 8 + 32 + limit*recordSize)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	st, _ := Open(dir, maxBytes, nil)
+	st.now = func() time.Time { return now }
+	for i := range limit {
+		st.Put(key(cfg, i), Entry{})
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// an hour later: the first ten are used again, fifty new ones come
+	st, _ = Open(dir, maxBytes, nil)
+	st.now = func() time.Time { return now.Add(time.Hour) }
+	for i := range 10 {
+		if _, ok := st.Get(key(cfg, i)); !ok {
+			t.Fatalf("entry %d lost", i)
+		}
+	}
+	for i := limit; i < limit+50; i++ {
+		st.Put(key(cfg, i), Entry{})
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, fileName)); fi.Size() > maxBytes {
+		t.Fatalf("the file is %d bytes, over its bound %d", fi.Size(), maxBytes)
+	}
+	st, _ = Open(dir, maxBytes, nil)
+	if st.Len() != limit {
+		t.Fatalf("%d entries, want %d", st.Len(), limit)
+	}
+	old := 0
+	for i := range limit + 50 {
+		_, ok := st.Get(key(cfg, i))
+		if (i < 10 || i >= limit) && !ok { // the used and the new stay
+			t.Fatalf("entry %d was evicted", i)
+		}
+		if i >= 10 && i < limit && ok {
+			old++
+		}
+	}
+	if old != limit-60 {
+		t.Fatalf("%d of the entries not used again stayed, want %d", old, limit-60)
+	}
+}
+
+// Processes that close at once lose nothing of each other's.
+func TestConcurrentWriters(t *testing.T) {
+	dir := t.TempDir()
+	cfg := NewConfig("v1")
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := Open(dir, 0, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range 200 {
+				st.Put(key(cfg, w*1000+i), Entry{})
+			}
+			if err := st.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	st, _ := Open(dir, 0, nil)
+	if st.Len() != 8*200 {
+		t.Fatalf("%d entries, want %d", st.Len(), 8*200)
+	}
+}
+
+// A blob scanned against another version is entered only when that
+// version is clean (entered before, met clean, or skipped as clean).
+func TestPassDeltaChains(t *testing.T) {
+	st, _ := Open(t.TempDir(), 0, nil)
+	p := NewPass(st, NewConfig("v1"))
+	k := func(b string) Key { return p.Config().Blob(b, "f") }
+	p.BlobClean("a", k("a"), Entry{}, "")   // whole, clean
+	p.BlobClean("b", k("b"), Entry{}, "a")  // against a: clean
+	p.BlobClean("c", k("c"), Entry{}, "b")  // against b: clean
+	p.BlobDirty("d")                        // produced something
+	p.BlobClean("e", k("e"), Entry{}, "d")  // against a dirty one
+	p.BlobClean("f", k("f"), Entry{}, "zz") // against one not met
+	p.End()
+	for b, want := range map[string]bool{"a": true, "b": true, "c": true, "e": false, "f": false} {
+		if _, ok := st.Get(k(b)); ok != want {
+			t.Errorf("blob %s entered %v, want %v", b, ok, want)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package cache
+
+import (
+	"context"
+	"sync"
+)
+
+// Pass is the cache as one pass over the sources uses it (the rules'
+// pass, or the sweep's, each with its own configuration). Sources find it
+// in the context (PassFrom) to skip items before reading them; the engine
+// enters what it finds clean. A git blob scanned against another version
+// (only its changed lines read, the rest carried over) is clean only when
+// that version is too: such blobs are entered by End.
+type Pass struct {
+	st  *Store
+	cfg Config
+	mu  sync.Mutex
+	// git blobs met in this pass, by ID
+	blobs map[string]*blobState
+	hits  int64
+}
+
+type blobState struct {
+	key   Key
+	entry Entry
+	base  string // the version it was scanned against, when clean on its own
+	state uint8
+}
+
+const (
+	stateClean       = iota + 1 // read whole, produced nothing
+	stateCleanIfBase            // produced nothing on its changed lines
+	stateCached                 // skipped: the cache knew it clean
+	stateDirty                  // produced something, or was not read whole
+)
+
+// NewPass is a pass over st under cfg.
+func NewPass(st *Store, cfg Config) *Pass {
+	return &Pass{st: st, cfg: cfg, blobs: map[string]*blobState{}}
+}
+
+// Config is the pass's configuration.
+func (p *Pass) Config() Config { return p.cfg }
+
+// Hits is how many items the pass skipped as clean.
+func (p *Pass) Hits() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hits
+}
+
+// Lookup says whether the item of key k is known clean.
+func (p *Pass) Lookup(k Key) (Entry, bool) {
+	e, ok := p.st.Get(k)
+	if ok {
+		p.mu.Lock()
+		p.hits++
+		p.mu.Unlock()
+	}
+	return e, ok
+}
+
+// LookupBlob says whether git blob at path is known clean (the source
+// then does not read it).
+func (p *Pass) LookupBlob(blob, path string) (Entry, bool) {
+	e, ok := p.st.Get(p.cfg.Blob(blob, path))
+	if ok {
+		p.mu.Lock()
+		p.hits++
+		p.blobs[blob] = &blobState{state: stateCached}
+		p.mu.Unlock()
+	}
+	return e, ok
+}
+
+// Clean enters the item of key k (not a git blob) as clean.
+func (p *Pass) Clean(k Key, e Entry) { p.st.Put(k, e) }
+
+// BlobClean records that git blob produced nothing: read whole (base ""),
+// it is entered now; scanned against base, at End if base is clean.
+func (p *Pass) BlobClean(blob string, k Key, e Entry, base string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b := p.blobs[blob]; b != nil && b.state == stateDirty {
+		return
+	}
+	if base == "" {
+		p.blobs[blob] = &blobState{key: k, entry: e, state: stateClean}
+		p.st.Put(k, e)
+		return
+	}
+	p.blobs[blob] = &blobState{key: k, entry: e, base: base, state: stateCleanIfBase}
+}
+
+// BlobDirty records that git blob produced something, or was not read
+// whole: it is not entered, nor any version scanned against it.
+func (p *Pass) BlobDirty(blob string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blobs[blob] = &blobState{state: stateDirty}
+}
+
+// End enters the blobs scanned against a version that is clean.
+func (p *Pass) End() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var clean func(id string, depth int) bool
+	clean = func(id string, depth int) bool {
+		b := p.blobs[id]
+		switch {
+		case b == nil || depth > 10000:
+			return false // a version this pass did not meet
+		case b.state == stateClean || b.state == stateCached:
+			return true
+		case b.state == stateCleanIfBase:
+			if clean(b.base, depth+1) {
+				b.state = stateClean
+				p.st.Put(b.key, b.entry)
+				return true
+			}
+			b.state = stateDirty
+		}
+		return false
+	}
+	for id := range p.blobs {
+		clean(id, 0)
+	}
+}
+
+type passKey struct{}
+
+// WithPass returns a context whose sources skip what p knows clean.
+func WithPass(ctx context.Context, p *Pass) context.Context {
+	return context.WithValue(ctx, passKey{}, p)
+}
+
+// PassFrom is the context's pass, or nil.
+func PassFrom(ctx context.Context) *Pass {
+	p, _ := ctx.Value(passKey{}).(*Pass)
+	return p
+}

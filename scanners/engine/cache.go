@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/cache"
+	"github.com/credscan/credscan/scanners"
+)
+
+// SetCache makes later Scans and Sweeps skip the items st knows clean
+// under cfg (the scan's configuration: rules, version, targets …; the
+// known secrets swept for are added per pass), and enter those they find
+// clean. nil stops it.
+func (e *Engine) SetCache(st *cache.Store, cfg cache.Config) {
+	if st == nil {
+		e.cache.Store(nil)
+		return
+	}
+	e.cache.Store(&cacheSetting{st: st, cfg: cfg})
+}
+
+type cacheSetting struct {
+	st  *cache.Store
+	cfg cache.Config
+}
+
+// rulesPass is the cache pass of Scan: the configuration, and the known
+// secrets swept for in the same pass.
+func (e *Engine) rulesPass() *cache.Pass {
+	c := e.cache.Load()
+	if c == nil {
+		return nil
+	}
+	cfg := c.cfg
+	if k := e.known.Load(); k != nil {
+		cfg = cfg.With("known", k.id)
+	}
+	return cache.NewPass(c.st, cfg)
+}
+
+// sweepPass is the cache pass of Sweep for set.
+func (e *Engine) sweepPass(set *KnownSet) *cache.Pass {
+	c := e.cache.Load()
+	if c == nil {
+		return nil
+	}
+	return cache.NewPass(c.st, c.cfg.With("sweep", set.id))
+}
+
+// cacheable says whether ch is a whole item a key can name: a file of a
+// directory, an image layer or a git blob, read whole.
+func cacheable(ch credscan.Chunk) bool {
+	switch ch.Origin.Kind {
+	case credscan.KindDir, credscan.KindGit, credscan.KindImage:
+	default:
+		return false
+	}
+	return ch.Whole && !ch.Derived && ch.Offset == 0 && ch.Overlap == 0 && (ch.Skip == "" || ch.Skip == "binary")
+}
+
+// cached scans ch through pass p: an item the source skipped as clean is
+// counted from its entry; a whole item known clean is counted and not
+// scanned; another is scanned (scan), and entered when it produced
+// nothing. It returns false for a chunk it leaves to the caller (one
+// that is not a whole item).
+func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scanners.Sink)) bool {
+	if ch.Cached != nil {
+		res.Count(ch)
+		return true
+	}
+	blob := ""
+	if ch.Origin.Kind == credscan.KindGit {
+		blob = ch.Origin.Blob
+	}
+	if !cacheable(ch) {
+		if blob != "" {
+			p.BlobDirty(blob) // streamed, or a part of one: not entered
+		}
+		return false
+	}
+	var k cache.Key
+	if blob != "" {
+		k = p.Config().Blob(blob, ch.Origin.Path)
+	} else {
+		k = p.Config().Content(string(ch.Origin.Kind), ch.Origin.Path, ch.Data)
+		if e, ok := p.Lookup(k); ok {
+			res.Count(credscan.Chunk{Origin: ch.Origin, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}})
+			return true
+		}
+	}
+	t := &tracking{Sink: res}
+	scan(t)
+	entry := cache.Entry{Binary: ch.Skip == "binary"}
+	if !entry.Binary {
+		entry.Bytes = int64(len(ch.Data))
+	}
+	switch {
+	case t.produced() && blob != "":
+		p.BlobDirty(blob)
+	case t.produced():
+	case blob != "":
+		base := ""
+		if ch.Unchanged != nil {
+			base = ch.Base
+		}
+		p.BlobClean(blob, k, entry, base)
+	default:
+		p.Clean(k, entry)
+	}
+	return true
+}
+
+// tracking is a Sink that notes whether a chunk produced anything.
+type tracking struct {
+	scanners.Sink
+	mu   sync.Mutex
+	some bool
+}
+
+func (t *tracking) mark() {
+	t.mu.Lock()
+	t.some = true
+	t.mu.Unlock()
+}
+
+func (t *tracking) produced() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.some
+}
+
+func (t *tracking) Add(fs []*credscan.Finding) {
+	if len(fs) > 0 {
+		t.mark()
+	}
+	t.Sink.Add(fs)
+}
+
+func (t *tracking) AddReference(ref credscan.Reference) { t.mark(); t.Sink.AddReference(ref) }
+func (t *tracking) Suppressed(f *credscan.Finding)      { t.mark(); t.Sink.Suppressed(f) }
+func (t *tracking) AddError(err error)                  { t.mark(); t.Sink.AddError(err) }
+func (t *tracking) AddProblem(p string)                 { t.mark(); t.Sink.AddProblem(p) }
+
+// withPass puts p in ctx for the sources (nil leaves ctx as it is).
+func withPass(ctx context.Context, p *cache.Pass) context.Context {
+	if p == nil {
+		return ctx
+	}
+	return cache.WithPass(ctx, p)
+}
