@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,8 @@ type scanFlags struct {
 	shard          string
 	cacheDir       string
 	noCache        bool
+	reportOnly     bool
+	cacheMaxMB     int
 	// Vault: push after the scan, approvals, audit log
 	push         bool
 	dryRun       bool
@@ -105,6 +108,8 @@ func addScanFlags(c *cobra.Command, f *scanFlags, withManifest bool) {
 	fl.StringSliceVar(&f.knownFromVault, "known-from-vault", nil, "Vault KV paths whose passwords (every readable version) are searched for in every byte as the sources are read (a trailing / or /* reads everything under it; repeatable)")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "also list the findings inline markers suppressed (credscan:allow, gitleaks:allow, trufflehog:ignore, pragma: allowlist secret, #nosec); they are always counted")
 	fl.StringVar(&f.cacheDir, "cache", "", "scan cache directory: content found clean before, under the same rules and version, is not read again (default: $CREDSCAN_CACHE, else credscan/ under the user cache directory; CREDSCAN_CACHE=off disables it)")
+	fl.BoolVar(&f.reportOnly, "report-only", false, "exit 0 once the report is written, even with blocking findings or unreadable items (a shard of a split scan: credscan merge gives the run's exit code)")
+	fl.IntVar(&f.cacheMaxMB, "cache-max-mb", 64, "bound of the scan cache file (least recently used entries go first)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "read everything; neither use nor fill the scan cache")
 	fl.BoolVar(&f.push, "push", false, "write the database credentials found to Vault KV v2 (see credscan vault push)")
 	fl.StringVar(&f.approval, "approval", "", "approval ID (credscan approve) for sources the manifest marks approval: required")
@@ -154,6 +159,10 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 	if o.CacheDir, err = cacheDir(f); err != nil {
 		return nil, err
 	}
+	if f.cacheMaxMB < 1 {
+		return nil, credscan.UsageError("--cache-max-mb must be at least 1")
+	}
+	o.CacheMaxBytes = int64(f.cacheMaxMB) << 20
 	if f.shard != "" {
 		if o.Shard, err = estate.ParseShard(f.shard); err != nil {
 			return nil, err
@@ -287,6 +296,9 @@ func (r *scanRun) finish(cmd *cobra.Command, scanErr error) error {
 		return err
 	}
 	printPush(cmd.ErrOrStderr(), r.f, res)
+	if err := res.Err(); r.f.reportOnly && (errors.Is(err, estate.ErrBlocking) || errors.Is(err, estate.ErrPartial)) {
+		return nil // the report says it
+	}
 	return res.Err()
 }
 
@@ -312,7 +324,21 @@ func (r *scanRun) writeReport(cmd *cobra.Command, rep *report.Report) error {
 		_, err = out.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(r.f.output, buf.Bytes(), 0o600); err != nil {
+	// whole or not at all: a reader (credscan merge --wait, a CI step)
+	// never sees half a report
+	tmp, err := os.CreateTemp(filepath.Dir(r.f.output), "."+filepath.Base(r.f.output)+".*.tmp")
+	if err != nil {
+		return credscan.UsageError("writing --output: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return credscan.UsageError("writing --output: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return credscan.UsageError("writing --output: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), r.f.output); err != nil {
 		return credscan.UsageError("writing --output: %w", err)
 	}
 	return nil

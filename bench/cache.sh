@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Measures the scan cache (--cache) on real data, each second run against
+# the first run of the same command in the same invocation:
+#
+# 1. history: a real repository (REPO=PATH, a clone or a bare mirror; by
+#    default the history the bench builds from the corpus) whose default
+#    branch is first scanned without its last 20 commits, cache cold; the
+#    20 commits are put back and the history scanned again with the cache.
+#    The second run's findings are compared with an uncached scan of the
+#    whole history.
+# 2. estate: the bench corpus (Go's source tree, the module cache, public
+#    modules: bench/compare-gitleaks.sh builds it) cut into 15 apps of a
+#    manifest; scanned cold, then one file of one app changes (a password
+#    added) and the estate is scanned again with the cache. The second
+#    run's report is compared with an uncached scan.
+#
+# Prints wall seconds and peak RSS of each run (median of RUNS for the
+# second runs), the ratio second/first, and whether the reports agree.
+#
+#   bench/cache.sh                                  # RUNS=3
+#   REPO=/work/bench-repos/etcd-io+etcd.git bench/cache.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=${WORK:-$ROOT/bench/.work}
+RUNS=${RUNS:-3}
+TOOLS=$WORK/tools
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+mkdir -p "$TOOLS" "$WORK/out"
+export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
+echo "== building credscan"
+go build -o "$TOOLS/credscan" ./cmd/credscan
+CS=$TOOLS/credscan
+if [ ! -f "$WORK/corpus/.done" ]; then
+  echo "== the corpus is missing: building it with bench/compare-gitleaks.sh's first step"
+  RUNS=0 bench/compare-gitleaks.sh >/dev/null
+fi
+rm -f "$WORK"/out/cache-*.times
+
+# strip FILE: the JSON report without stats.cached, the one figure a
+# cached run may differ in
+strip() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["stats"].pop("cached",None); print(json.dumps(d,sort_keys=True))' "$1"; }
+# hits FILE WHAT: "N of M WHAT known clean"
+hits() { python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["stats"]; print("%d of %d %s known clean" % (s.get("cached",0), s["items"], sys.argv[2]))' "$1" "$2"; }
+
+# ---- 1. history after 20 new commits
+SRC=${REPO:-}
+if [ -z "$SRC" ]; then
+  SRC=$WORK/history
+  if [ ! -d "$SRC" ]; then
+    echo "== no history yet: building it with bench/compare-gitleaks-git.sh's first step"
+    RUNS=0 bench/compare-gitleaks-git.sh >/dev/null
+  fi
+fi
+H=$WORK/cache-history.git
+rm -rf "$H"
+git clone -q --bare "$SRC" "$H" 2>/dev/null || git clone -q --bare --no-local "$SRC" "$H"
+BR=$(git -C "$H" symbolic-ref --short HEAD)
+TIP=$(git -C "$H" rev-parse "$BR")
+# one branch: the default, 20 commits back (first-parent)
+git -C "$H" for-each-ref --format='%(refname)' | grep -v "^refs/heads/$BR\$" | xargs -r -n1 git -C "$H" update-ref -d
+git -C "$H" update-ref "refs/heads/$BR" "$(git -C "$H" rev-parse "$TIP~20")"
+commits=$(git -C "$H" rev-list --count "$TIP")
+echo "== history: $SRC, branch $BR, $commits commits; first run at $BR~20"
+C=$WORK/cache-dir-history
+rm -rf "$C"
+timeit cache-history-first "$CS" scan git "$H" --cache "$C" -f json -o "$WORK/out/cache-history-first.json"
+git -C "$H" update-ref "refs/heads/$BR" "$TIP"
+timeit cache-history-uncached "$CS" scan git "$H" --no-cache -f json -o "$WORK/out/cache-history-uncached.json"
+for _ in $(seq "$RUNS"); do
+  cp -r "$C" "$C.run" # each second run starts from the first run's cache
+  timeit cache-history-second "$CS" scan git "$H" --cache "$C.run" -f json -o "$WORK/out/cache-history-second.json"
+  rm -rf "$C.run"
+done
+if [ "$(strip "$WORK/out/cache-history-second.json")" = "$(strip "$WORK/out/cache-history-uncached.json")" ]; then hsame=identical; else hsame=DIFFERENT; fi
+hcached=$(hits "$WORK/out/cache-history-second.json" blobs)
+
+# ---- 2. estate after one app changed
+E=$WORK/cache-estate
+rm -rf "$E"
+mkdir -p "$E/apps"
+# 15 apps: the corpus's directories (those holding files) dealt round
+# robin, their files hard-linked at the same relative paths
+python3 - "$WORK/corpus" "$E/apps" <<'PY'
+import os, sys, shutil
+src, dst = sys.argv[1], sys.argv[2]
+dirs = sorted(d for d, _, fs in os.walk(src) if fs)
+for i, d in enumerate(dirs):
+    rel = os.path.relpath(d, src)
+    out = os.path.join(dst, "app-%02d" % (i % 15), rel)
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(d):
+        p = os.path.join(d, f)
+        if os.path.isfile(p) and not os.path.islink(p):
+            try:
+                os.link(p, os.path.join(out, f))
+            except OSError:
+                shutil.copy2(p, os.path.join(out, f))
+PY
+{
+  echo "version: 1"
+  echo "targets:"
+  echo "  - name: ARP"
+  echo "    hosts: [\"arp-db.prod.internal\"]"
+  echo "apps:"
+  for a in "$E"/apps/*; do
+    n=$(basename "$a")
+    echo "  - name: $n"
+    echo "    sources: [{dir: apps/$n}]"
+  done
+} > "$E/credscan.yaml"
+C2=$WORK/cache-dir-estate
+rm -rf "$C2"
+timeit cache-estate-first "$CS" scan estate -m "$E/credscan.yaml" --cache "$C2" -f json -o "$WORK/out/cache-estate-first.json"
+# one app changes: a new file with a password
+printf 'DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Cache-bench-pw-%s\n' "$RANDOM" > "$E/apps/app-03/changed.env"
+timeit cache-estate-uncached "$CS" scan estate -m "$E/credscan.yaml" --no-cache -f json -o "$WORK/out/cache-estate-uncached.json"
+for _ in $(seq "$RUNS"); do
+  cp -r "$C2" "$C2.run"
+  timeit cache-estate-second "$CS" scan estate -m "$E/credscan.yaml" --cache "$C2.run" -f json -o "$WORK/out/cache-estate-second.json"
+  rm -rf "$C2.run"
+done
+if [ "$(strip "$WORK/out/cache-estate-second.json")" = "$(strip "$WORK/out/cache-estate-uncached.json")" ]; then esame=identical; else esame=DIFFERENT; fi
+ecached=$(hits "$WORK/out/cache-estate-second.json" items)
+mb=$(du -sm "$WORK/corpus" | cut -f1)
+
+echo
+printf '%-34s %9s %9s\n' run seconds peakRSS
+for n in cache-history-first cache-history-uncached cache-history-second cache-estate-first cache-estate-uncached cache-estate-second; do
+  read -r s r < <(medstats "$n")
+  printf '%-34s %9s %7sMB\n' "$n" "$s" "$r"
+done
+hr=$(awk -v a="$(cat "$WORK/out/cache-history-second.median")" -v b="$(cat "$WORK/out/cache-history-first.median")" 'BEGIN {printf "%.1f", 100*a/b}')
+er=$(awk -v a="$(cat "$WORK/out/cache-estate-second.median")" -v b="$(cat "$WORK/out/cache-estate-first.median")" 'BEGIN {printf "%.1f", 100*a/b}')
+echo
+echo "history ($commits commits, 20 new): second run ${hr}% of the first; $hcached; report vs uncached: $hsame"
+echo "estate (${mb} MB in 15 apps, one changed): second run ${er}% of the first; $ecached; report vs uncached: $esame"
