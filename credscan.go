@@ -105,6 +105,10 @@ type Chunk struct {
 	Unchanged []bool
 	// Base names the git blob Unchanged refers to (the other version).
 	Base string
+	// Version, when set, names the item's version as its source tells it
+	// without reading it (a file's device, inode, size and times): the
+	// scan cache enters it with the content when the item is clean.
+	Version string
 	// Cached, when set, says the source did not read the item: the scan
 	// cache knows it clean under this scan's configuration, and what it
 	// counted when it was read.

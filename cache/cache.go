@@ -298,6 +298,12 @@ func (c Config) Blob(blob, path string) Key {
 	return c.key("blob", blob, path)
 }
 
+// Version is the key of an item of kind at path in a version its source
+// names without reading it (a file's device, inode, size and times).
+func (c Config) Version(kind, path, version string) Key {
+	return c.key("version", kind, path, version)
+}
+
 // Content is the key of an item of kind at path with these bytes.
 func (c Config) Content(kind, path string, data []byte) Key {
 	sum := sha256.Sum256(data)

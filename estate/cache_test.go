@@ -1,6 +1,7 @@
 package estate_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/internal/leakcheck"
@@ -175,5 +177,59 @@ func TestCachedHistoryAfterNewCommits(t *testing.T) {
 	t.Logf("after 20 commits: %d of %d blobs read, %d known clean", res.Stats.Items-res.Stats.Cached, res.Stats.Items, res.Stats.Cached)
 	if !strings.Contains(want, "Hist") && res.Stats.Findings == 0 {
 		t.Fatal("the history's passwords were not found")
+	}
+}
+
+// A file whose status (device, inode, size, times) is the one the cache
+// entered is not read at all; an edit that keeps its size and puts its
+// modification time back still changes its change time, and is read.
+func TestCachedFilesByStatus(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	root := t.TempDir()
+	app := filepath.Join(root, "app")
+	if err := os.MkdirAll(app, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if err := os.WriteFile(filepath.Join(app, fmt.Sprintf("f%02d.yaml", i)), []byte(fmt.Sprintf("name: svc-%d\nreplicas: 2\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "credscan.yaml"), []byte("version: 1\ntargets:\n  - name: ARP\n    hosts: [\"arp-db.prod.internal\"]\napps:\n  - name: api\n    sources: [{dir: app}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Load(filepath.Join(root, "credscan.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2100 * time.Millisecond) // files changed within 2 s of a scan have no version
+	dir := t.TempDir()
+	run := func() *estate.Results {
+		t.Helper()
+		res, err := estate.Run(context.Background(), m, estate.Options{Workers: 2, Version: "test", CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	run()
+	if res := run(); res.Stats.Cached != 50 {
+		t.Fatalf("%d of 50 clean files known clean", res.Stats.Cached)
+	}
+	// the same size, the modification time put back: a password
+	f := filepath.Join(app, "f07.yaml")
+	fi, _ := os.Stat(f)
+	edited := []byte("password: Xq7!mZ2pWw9")
+	edited = append(edited, bytes.Repeat([]byte(" "), int(fi.Size())-len(edited)-1)...)
+	edited = append(edited, '\n')
+	if err := os.WriteFile(f, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(f, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	res := run()
+	if res.Stats.Cached != 49 || len(res.Findings) != 1 || res.Findings[0].Origin.Path != "f07.yaml" {
+		t.Fatalf("the edited file was not read: %d cached, %d findings", res.Stats.Cached, len(res.Findings))
 	}
 }

@@ -2,7 +2,10 @@
 
 package dir
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 func openFile(path string) (file, error) {
 	fi, err := os.Stat(path)
@@ -20,6 +23,9 @@ func openFile(path string) (file, error) {
 }
 
 type osFile struct{ *os.File }
+
+// Version is "": the scan cache reads and hashes files here.
+func (f osFile) Version(time.Time) string { return "" }
 
 func (f osFile) Size() (int64, error) {
 	fi, err := f.Stat()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"syscall"
+	"time"
 )
 
 // openFile opens a regular file for one sequential read. It uses the
@@ -57,6 +58,8 @@ func modeKind(ifmt uint32) string {
 type rawFile struct {
 	fd   int
 	path string
+	st   syscall.Stat_t // as of the last Size
+	stOK bool
 }
 
 func (f *rawFile) Read(p []byte) (int, error) {
@@ -75,11 +78,20 @@ func (f *rawFile) Read(p []byte) (int, error) {
 }
 
 func (f *rawFile) Size() (int64, error) {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(f.fd, &st); err != nil {
+	if err := syscall.Fstat(f.fd, &f.st); err != nil {
 		return 0, &fs.PathError{Op: "stat", Path: f.path, Err: err}
 	}
-	return st.Size, nil
+	f.stOK = true
+	return f.st.Size, nil
+}
+
+// Version names the file's content version without reading it (see
+// file), from the status Size read.
+func (f *rawFile) Version(before time.Time) string {
+	if !f.stOK {
+		return ""
+	}
+	return statVersion(&f.st, before)
 }
 
 func (f *rawFile) Close() error { return syscall.Close(f.fd) }

@@ -86,6 +86,9 @@ func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scann
 	} else {
 		k = p.Config().Content(string(ch.Origin.Kind), ch.Origin.Path, ch.Data)
 		if e, ok := p.Lookup(k); ok {
+			if ch.Version != "" { // the same bytes in a new version: named too
+				p.Clean(p.Config().Version(string(ch.Origin.Kind), ch.Origin.Path, ch.Version), e)
+			}
 			res.Count(credscan.Chunk{Origin: ch.Origin, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}})
 			return true
 		}
@@ -108,6 +111,9 @@ func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scann
 		p.BlobClean(blob, k, entry, base)
 	default:
 		p.Clean(k, entry)
+		if ch.Version != "" {
+			p.Clean(p.Config().Version(string(ch.Origin.Kind), ch.Origin.Path, ch.Version), entry)
+		}
 	}
 	return true
 }
