@@ -10,9 +10,11 @@
 #    whole history.
 # 2. estate: the bench corpus (Go's source tree, the module cache, public
 #    modules: bench/compare-gitleaks.sh builds it) cut into 15 apps of a
-#    manifest; scanned cold, then one file of one app changes (a password
-#    added) and the estate is scanned again with the cache. The second
-#    run's report is compared with an uncached scan.
+#    manifest; scanned cold, then one file of one app is edited (no
+#    password) and the estate scanned again from that cache; then a
+#    password is added to that app (the sweep must then search every byte
+#    for it) and again. Each second run's report is compared with an
+#    uncached scan.
 #
 # Prints wall seconds and peak RSS of each run (median of RUNS for the
 # second runs), the ratio second/first, and whether the reports agree.
@@ -112,27 +114,36 @@ PY
 } > "$E/credscan.yaml"
 C2=$WORK/cache-dir-estate
 rm -rf "$C2"
+sleep 3 # a file changed within 2 s of a scan is read, whatever the cache says
 timeit cache-estate-first "$CS" scan estate -m "$E/credscan.yaml" --cache "$C2" -f json -o "$WORK/out/cache-estate-first.json"
-# one app changes: a new file with a password
-printf 'DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Cache-bench-pw-%s\n' "$RANDOM" > "$E/apps/app-03/changed.env"
-timeit cache-estate-uncached "$CS" scan estate -m "$E/credscan.yaml" --no-cache -f json -o "$WORK/out/cache-estate-uncached.json"
-for _ in $(seq "$RUNS"); do
-  cp -r "$C2" "$C2.run"
-  timeit cache-estate-second "$CS" scan estate -m "$E/credscan.yaml" --cache "$C2.run" -f json -o "$WORK/out/cache-estate-second.json"
+# second runs, each from the first run's cache, after one app changed
+second() { # NAME
+  timeit "cache-estate-$1-uncached" "$CS" scan estate -m "$E/credscan.yaml" --no-cache -f json -o "$WORK/out/cache-estate-$1-uncached.json"
+  for _ in $(seq "$RUNS"); do
+    rm -rf "$C2.run"; cp -r "$C2" "$C2.run"
+    timeit "cache-estate-$1" "$CS" scan estate -m "$E/credscan.yaml" --cache "$C2.run" -f json -o "$WORK/out/cache-estate-$1.json"
+  done
   rm -rf "$C2.run"
-done
-if [ "$(strip "$WORK/out/cache-estate-second.json")" = "$(strip "$WORK/out/cache-estate-uncached.json")" ]; then esame=identical; else esame=DIFFERENT; fi
-ecached=$(hits "$WORK/out/cache-estate-second.json" items)
+  if [ "$(strip "$WORK/out/cache-estate-$1.json")" = "$(strip "$WORK/out/cache-estate-$1-uncached.json")" ]; then echo identical; else echo DIFFERENT; fi > "$WORK/out/cache-estate-$1.same"
+}
+# a. an edit that adds no password: a line appended to a Go file of app-03
+# (a new file: the corpus is hard-linked)
+f=$(find "$E/apps/app-03" -name '*.go' -size +2k | head -1)
+cp "$f" "$f.new" && echo "// edited" >> "$f.new" && mv "$f.new" "$f"
+second edit
+# b. a new password in app-03: the sweep must search every byte for it
+printf 'DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Cache-bench-pw-%s\n' "$RANDOM" > "$E/apps/app-03/changed.env"
+second password
 mb=$(du -sm "$WORK/corpus" | cut -f1)
 
 echo
 printf '%-34s %9s %9s\n' run seconds peakRSS
-for n in cache-history-first cache-history-uncached cache-history-second cache-estate-first cache-estate-uncached cache-estate-second; do
+for n in cache-history-first cache-history-uncached cache-history-second cache-estate-first cache-estate-edit-uncached cache-estate-edit cache-estate-password-uncached cache-estate-password; do
   read -r s r < <(medstats "$n")
   printf '%-34s %9s %7sMB\n' "$n" "$s" "$r"
 done
-hr=$(awk -v a="$(cat "$WORK/out/cache-history-second.median")" -v b="$(cat "$WORK/out/cache-history-first.median")" 'BEGIN {printf "%.1f", 100*a/b}')
-er=$(awk -v a="$(cat "$WORK/out/cache-estate-second.median")" -v b="$(cat "$WORK/out/cache-estate-first.median")" 'BEGIN {printf "%.1f", 100*a/b}')
+pct() { awk -v a="$(cat "$WORK/out/$1.median")" -v b="$(cat "$WORK/out/$2.median")" 'BEGIN {printf "%.1f", 100*a/b}'; }
 echo
-echo "history ($commits commits, 20 new): second run ${hr}% of the first; $hcached; report vs uncached: $hsame"
-echo "estate (${mb} MB in 15 apps, one changed): second run ${er}% of the first; $ecached; report vs uncached: $esame"
+echo "history ($commits commits, 20 new): second run $(pct cache-history-second cache-history-first)% of the first; $hcached; report vs uncached: $hsame"
+echo "estate (${mb} MB in 15 apps), one file of one app edited: second run $(pct cache-estate-edit cache-estate-first)% of the first; $(hits "$WORK/out/cache-estate-edit.json" items); report vs uncached: $(cat "$WORK/out/cache-estate-edit.same")"
+echo "estate, a new password in one app (the sweep reads every byte for it): second run $(pct cache-estate-password cache-estate-first)% of the first; $(hits "$WORK/out/cache-estate-password.json" items); report vs uncached: $(cat "$WORK/out/cache-estate-password.same")"

@@ -324,8 +324,21 @@ func (r *scanRun) writeReport(cmd *cobra.Command, rep *report.Report) error {
 		_, err = out.Write(buf.Bytes())
 		return err
 	}
-	// whole or not at all: a reader (credscan merge --wait, a CI step)
-	// never sees half a report
+	if fi, err := os.Stat(r.f.output); err == nil && !fi.Mode().IsRegular() {
+		// a device, a pipe (/dev/stdout, /dev/null): written to, never
+		// replaced
+		fh, err := os.OpenFile(r.f.output, os.O_WRONLY, 0)
+		if err != nil {
+			return credscan.UsageError("writing --output: %w", err)
+		}
+		if _, err := fh.Write(buf.Bytes()); err != nil {
+			fh.Close()
+			return credscan.UsageError("writing --output: %w", err)
+		}
+		return fh.Close()
+	}
+	// a file: whole or not at all, so a reader (credscan merge --wait, a
+	// CI step) never sees half a report
 	tmp, err := os.CreateTemp(filepath.Dir(r.f.output), "."+filepath.Base(r.f.output)+".*.tmp")
 	if err != nil {
 		return credscan.UsageError("writing --output: %w", err)
