@@ -81,37 +81,8 @@ hcached=$(hits "$WORK/out/cache-history-second.json" blobs)
 # ---- 2. estate after one app changed
 E=$WORK/cache-estate
 rm -rf "$E"
-mkdir -p "$E/apps"
-# 15 apps: the corpus's directories (those holding files) dealt round
-# robin, their files hard-linked at the same relative paths
-python3 - "$WORK/corpus" "$E/apps" <<'PY'
-import os, sys, shutil
-src, dst = sys.argv[1], sys.argv[2]
-dirs = sorted(d for d, _, fs in os.walk(src) if fs)
-for i, d in enumerate(dirs):
-    rel = os.path.relpath(d, src)
-    out = os.path.join(dst, "app-%02d" % (i % 15), rel)
-    os.makedirs(out, exist_ok=True)
-    for f in os.listdir(d):
-        p = os.path.join(d, f)
-        if os.path.isfile(p) and not os.path.islink(p):
-            try:
-                os.link(p, os.path.join(out, f))
-            except OSError:
-                shutil.copy2(p, os.path.join(out, f))
-PY
-{
-  echo "version: 1"
-  echo "targets:"
-  echo "  - name: ARP"
-  echo "    hosts: [\"arp-db.prod.internal\"]"
-  echo "apps:"
-  for a in "$E"/apps/*; do
-    n=$(basename "$a")
-    echo "  - name: $n"
-    echo "    sources: [{dir: apps/$n}]"
-  done
-} > "$E/credscan.yaml"
+corpus_estate "$E" # 15 apps
+estate_manifest "$E"
 C2=$WORK/cache-dir-estate
 rm -rf "$C2"
 sleep 3 # a file changed within 2 s of a scan is read, whatever the cache says

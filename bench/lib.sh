@@ -24,3 +24,42 @@ medstats() {
   echo "$secs" > "$WORK/out/$1.median"
   echo "$secs $((rss / 1024))"
 }
+
+# corpus_estate DIR: DIR/apps/app-00 … app-14, the corpus's directories
+# (those holding files) dealt round robin, their files hard-linked at the
+# same relative paths (an edit must replace a file, not write into it)
+corpus_estate() {
+  mkdir -p "$1/apps"
+  python3 - "$WORK/corpus" "$1/apps" <<'PY'
+import os, sys, shutil
+src, dst = sys.argv[1], sys.argv[2]
+dirs = sorted(d for d, _, fs in os.walk(src) if fs)
+for i, d in enumerate(dirs):
+    out = os.path.join(dst, "app-%02d" % (i % 15), os.path.relpath(d, src))
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(d):
+        p = os.path.join(d, f)
+        if os.path.isfile(p) and not os.path.islink(p):
+            try:
+                os.link(p, os.path.join(out, f))
+            except OSError:
+                shutil.copy2(p, os.path.join(out, f))
+PY
+}
+
+# estate_manifest DIR [EXTRA]: DIR/credscan.yaml naming each DIR/apps/*
+# as a directory app (EXTRA: more app lines)
+estate_manifest() {
+  {
+    echo "version: 1"
+    echo "targets:"
+    echo "  - name: ARP"
+    echo "    hosts: [\"arp-db.prod.internal\"]"
+    echo "apps:"
+    for a in "$1"/apps/*; do
+      echo "  - name: $(basename "$a")"
+      echo "    sources: [{dir: apps/$(basename "$a")}]"
+    done
+    [ -z "${2:-}" ] || printf '%s\n' "$2"
+  } > "$1/credscan.yaml"
+}

@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/credscan/credscan/internal/atomicfile"
 	"github.com/credscan/credscan/internal/flock"
 )
 
@@ -214,19 +215,7 @@ func (s *Store) Close() error {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
-	tmp, err := os.CreateTemp(s.dir, fileName+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	s.adds = map[Key]bool{}
@@ -277,14 +266,20 @@ type Config [32]byte
 // NewConfig derives a configuration from its parts (each written with
 // its length, so no two lists of parts give the same configuration).
 func NewConfig(parts ...string) Config {
+	var c Config
+	copy(c[:], hashParts(nil, parts))
+	return c
+}
+
+// hashParts is SHA-256 over prefix and each part with its length.
+func hashParts(prefix []byte, parts []string) []byte {
 	h := sha256.New()
+	h.Write(prefix)
 	for _, p := range parts {
 		_ = binary.Write(h, binary.LittleEndian, uint64(len(p)))
 		io.WriteString(h, p)
 	}
-	var c Config
-	copy(c[:], h.Sum(nil))
-	return c
+	return h.Sum(nil)
 }
 
 // With derives a configuration from c and more parts (the sweep's set of
@@ -311,13 +306,7 @@ func (c Config) Content(kind, path string, data []byte) Key {
 }
 
 func (c Config) key(parts ...string) Key {
-	h := sha256.New()
-	h.Write(c[:])
-	for _, p := range parts {
-		_ = binary.Write(h, binary.LittleEndian, uint64(len(p)))
-		io.WriteString(h, p)
-	}
 	var k Key
-	copy(k[:], h.Sum(nil))
+	copy(k[:], hashParts(c[:], parts))
 	return k
 }

@@ -109,13 +109,7 @@ func TestCachedHistoryAfterNewCommits(t *testing.T) {
 	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
 	root := t.TempDir()
 	repo := filepath.Join(root, "repo")
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@x", "-c", "commit.gpgsign=false"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := func(args ...string) { t.Helper(); gitIn(t, repo, args...) }
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +125,7 @@ func TestCachedHistoryAfterNewCommits(t *testing.T) {
 			files["deploy/.env"] = fmt.Sprintf("DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Hist-pw-%03d-xQ\n", i)
 		}
 		for p, c := range files {
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, p)), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(repo, p), []byte(c), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeFile(t, filepath.Join(repo, p), []byte(c))
 		}
 		git("add", ".")
 		git("commit", "-q", "-m", fmt.Sprintf("commit %d", i))

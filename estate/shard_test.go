@@ -34,16 +34,7 @@ func generatedEstate(t *testing.T, n int) *manifest.Manifest {
 	t.Helper()
 	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
 	root := t.TempDir()
-	write := func(p string, data []byte) {
-		t.Helper()
-		p = filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p string, data []byte) { t.Helper(); writeFile(t, filepath.Join(root, p), data) }
 	shared := "Sh4red-ARP-pw-91x" // in many apps: one credential
 	var apps strings.Builder
 	for i := range n {
@@ -81,13 +72,7 @@ func generatedEstate(t *testing.T, n int) *manifest.Manifest {
 	if _, err := exec.LookPath("git"); err == nil {
 		for i := 0; i < n; i += 40 {
 			repo := filepath.Join(root, fmt.Sprintf("app-%03d", i), "repo")
-			git := func(args ...string) {
-				t.Helper()
-				cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@x", "-c", "commit.gpgsign=false"}, args...)...)
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("git %v: %v\n%s", args, err, out)
-				}
-			}
+			git := func(args ...string) { t.Helper(); gitIn(t, repo, args...) }
 			write(filepath.Join(fmt.Sprintf("app-%03d", i), "repo", "config.ini"), []byte("[db]\nhost=arp-db.prod.internal\nuser=arp_app\npassword="+shared+"\n"))
 			git("init", "-q")
 			git("add", ".")

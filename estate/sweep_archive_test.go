@@ -69,16 +69,7 @@ func archiveEstate(t *testing.T, src string) (*manifest.Manifest, string) {
 	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
 	root := t.TempDir()
 	app := filepath.Join(root, "app")
-	write := func(p string, data []byte) {
-		t.Helper()
-		p = filepath.Join(app, p)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p string, data []byte) { t.Helper(); writeFile(t, filepath.Join(app, p), data) }
 	write("lib/app.jar", zipOf(t, map[string][]byte{
 		"BOOT-INF/classes/application.properties": []byte("spring.datasource.url=jdbc:postgresql://arp-db.prod.internal:5432/arp\nspring.datasource.username=arp_app\nspring.datasource.password=" + sweptSecret + "\n"),
 		"META-INF/MANIFEST.MF":                    []byte("Manifest-Version: 1.0\n"),
@@ -90,13 +81,7 @@ func archiveEstate(t *testing.T, src string) (*manifest.Manifest, string) {
 	write("bin/arp-agent", bigBinary(sweptSecret, 10_000_003))
 	spec := "{dir: app}"
 	if src == "git" {
-		git := func(args ...string) {
-			t.Helper()
-			cmd := exec.Command("git", append([]string{"-C", app, "-c", "user.name=t", "-c", "user.email=t@x", "-c", "commit.gpgsign=false"}, args...)...)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("git %v: %v\n%s", args, err, out)
-			}
-		}
+		git := func(args ...string) { t.Helper(); gitIn(t, app, args...) }
 		git("init", "-q")
 		git("add", ".")
 		git("commit", "-q", "-m", "vendor")

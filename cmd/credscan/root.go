@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/estate"
+	"github.com/credscan/credscan/internal/atomicfile"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy"
 	"github.com/credscan/credscan/policy/approval"
@@ -167,8 +167,10 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 		if o.Shard, err = estate.ParseShard(f.shard); err != nil {
 			return nil, err
 		}
-		if o.Shard.On() && !cmd.Flags().Changed("sweep") {
-			o.Sweep = false // its second pass needs every shard's findings
+		if !cmd.Flags().Changed("sweep") {
+			// its second pass needs every shard's findings (with one
+			// shard too, so that every N merges to the same report)
+			o.Sweep = false
 		}
 	}
 	gitEnv(&o.Git)
@@ -324,34 +326,9 @@ func (r *scanRun) writeReport(cmd *cobra.Command, rep *report.Report) error {
 		_, err = out.Write(buf.Bytes())
 		return err
 	}
-	if fi, err := os.Stat(r.f.output); err == nil && !fi.Mode().IsRegular() {
-		// a device, a pipe (/dev/stdout, /dev/null): written to, never
-		// replaced
-		fh, err := os.OpenFile(r.f.output, os.O_WRONLY, 0)
-		if err != nil {
-			return credscan.UsageError("writing --output: %w", err)
-		}
-		if _, err := fh.Write(buf.Bytes()); err != nil {
-			fh.Close()
-			return credscan.UsageError("writing --output: %w", err)
-		}
-		return fh.Close()
-	}
-	// a file: whole or not at all, so a reader (credscan merge --wait, a
-	// CI step) never sees half a report
-	tmp, err := os.CreateTemp(filepath.Dir(r.f.output), "."+filepath.Base(r.f.output)+".*.tmp")
-	if err != nil {
-		return credscan.UsageError("writing --output: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return credscan.UsageError("writing --output: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return credscan.UsageError("writing --output: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), r.f.output); err != nil {
+	// whole or not at all (a reader such as credscan merge --wait never
+	// sees half a report); a device or a pipe is written into
+	if err := atomicfile.Write(r.f.output, buf.Bytes()); err != nil {
 		return credscan.UsageError("writing --output: %w", err)
 	}
 	return nil
