@@ -99,7 +99,7 @@ second() { # NAME
 }
 # a. an edit that adds no password: a line appended to a Go file of app-03
 # (a new file: the corpus is hard-linked)
-f=$(find "$E/apps/app-03" -name '*.go' -size +2k | head -1)
+f=$(find "$E/apps/app-03" -name '*.go' -size +2k -print -quit)
 cp "$f" "$f.new" && echo "// edited" >> "$f.new" && mv "$f.new" "$f"
 second edit
 # b. a new password in app-03: the sweep must search every byte for it
