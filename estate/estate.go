@@ -262,10 +262,14 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	}
 	var store *cache.Store
 	if o.CacheDir != "" {
+		// a cache only saves work: one that cannot be opened is said, and
+		// the scan reads everything
 		if store, err = cache.Open(o.CacheDir, o.CacheMaxBytes, o.Logger); err != nil {
-			return nil, credscan.E(credscan.CodeInvalid, "--cache", err)
+			o.Logger.Warn("the scan cache cannot be used: everything is read", "error", err.Error())
+			store = nil
+		} else {
+			eng.SetCache(store, cacheConfig(m, o, fp))
 		}
-		eng.SetCache(store, cacheConfig(m, o, fp))
 	}
 	s := &Session{cache: store, m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
 		now: func() time.Time { return now().UTC() }, known: map[string]bool{},

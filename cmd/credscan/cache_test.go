@@ -61,3 +61,17 @@ func TestCacheFlag(t *testing.T) {
 		t.Fatal("CREDSCAN_CACHE=off used a cache")
 	}
 }
+
+// A cache directory that cannot be made is said, and the scan goes on
+// reading everything.
+func TestCacheUnusableIsNotFatal(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "golden-key-0123456789abcdef")
+	blocker := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, "scan", "estate", "-m", filepath.Join("..", "..", "examples", "estate", "credscan.yaml"), "-q", "-f", "json", "--cache", filepath.Join(blocker, "cache"))
+	if code != exitBlocking || !strings.Contains(stderr, "scan cache cannot be used") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
