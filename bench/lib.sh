@@ -63,3 +63,17 @@ estate_manifest() {
     [ -z "${2:-}" ] || printf '%s\n' "$2"
   } > "$1/credscan.yaml"
 }
+
+# setup_credscan: builds credscan into $TOOLS (CS names it), fixes the
+# fingerprint key, and builds the corpus when it is missing
+setup_credscan() {
+  mkdir -p "$TOOLS" "$WORK/out"
+  export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
+  echo "== building credscan"
+  go build -o "$TOOLS/credscan" ./cmd/credscan
+  CS=$TOOLS/credscan
+  if [ ! -f "$WORK/corpus/.done" ]; then
+    echo "== the corpus is missing: building it with bench/compare-gitleaks.sh's first step"
+    RUNS=0 bench/compare-gitleaks.sh >/dev/null
+  fi
+}

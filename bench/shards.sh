@@ -26,15 +26,7 @@ RUNS=${RUNS:-1}
 TOOLS=$WORK/tools
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-mkdir -p "$TOOLS" "$WORK/out"
-export CREDSCAN_FINGERPRINT_KEY=bench-key-0123456789abcdef
-echo "== building credscan"
-go build -o "$TOOLS/credscan" ./cmd/credscan
-CS=$TOOLS/credscan
-if [ ! -f "$WORK/corpus/.done" ]; then
-  echo "== the corpus is missing: building it with bench/compare-gitleaks.sh's first step"
-  RUNS=0 bench/compare-gitleaks.sh >/dev/null
-fi
+setup_credscan
 SRC=${REPO:-$WORK/history}
 if [ "$SRC" != none ] && [ ! -d "$SRC" ]; then
   echo "== no history yet: building it with bench/compare-gitleaks-git.sh's first step"

@@ -1,50 +1,27 @@
 package estate_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/estate"
 	"github.com/credscan/credscan/internal/leakcheck"
+	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/report"
 	"github.com/credscan/credscan/scanners/engine"
 	"github.com/credscan/credscan/scanners/rules"
 )
 
-// zipOf builds a zip (a jar) of files, stored deflated as jar tools do.
-func zipOf(t *testing.T, files map[string][]byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(files[n]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+// zipOf builds a zip (a jar) of files.
+func zipOf(t *testing.T, files map[string][]byte) []byte { return scantest.Zip(t, files) }
 
 // bigBinary is a binary of more than 8 MiB (past what is read whole) with
 // secret at byte at.

@@ -5,9 +5,11 @@ package scantest
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +67,27 @@ func TarLayer(t testing.TB, files map[string][]byte) v1.Layer {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// Zip returns a zip (a jar) of files (path → content), deflated as jar
+// tools write them, in path order.
+func Zip(t testing.TB, files map[string][]byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(files[n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // GoSrc returns a directory of Go's own source tree (real content on every
