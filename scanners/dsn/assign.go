@@ -529,3 +529,45 @@ func ParseMakeLine(line string) []Assignment {
 	expr := strings.Contains(raw, "$(") || strings.Contains(raw, "${")
 	return []Assignment{{Name: name, Value: strings.ReplaceAll(val, "$$", "$"), ValStart: vs, ValEnd: vs + len(raw), Expr: expr}}
 }
+
+// ParsePropertiesLine finds a Java-properties-style pair with a dotted key
+// on one line of text that is not a properties file (a README, a script's
+// heredoc, notes): "spring.datasource.password=value" or "db.password:
+// value". The value runs to the end of the line, trailing blanks
+// trimmed. A key without a dot is left to ParseEnvLine.
+func ParsePropertiesLine(line string) []Assignment {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	start := i
+	dot := false
+	for i < len(line) {
+		c := line[i]
+		if c == '.' {
+			dot = true
+		} else if !(c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			break
+		}
+		i++
+	}
+	key := line[start:i]
+	if !dot || key == "" || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") || !(key[0] >= 'a' && key[0] <= 'z' || key[0] >= 'A' && key[0] <= 'Z') {
+		return nil
+	}
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	if i >= len(line) || line[i] != '=' && line[i] != ':' {
+		return nil
+	}
+	i++
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	end := len(strings.TrimRight(line, " \t\r\n"))
+	if i >= end {
+		return nil
+	}
+	return []Assignment{{Name: key, Value: line[i:end], ValStart: i, ValEnd: end}}
+}

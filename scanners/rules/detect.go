@@ -563,6 +563,24 @@ func (p *Pack) codeAssembly(f *File, lines *Lines, i int, spans [][2]int, r *Res
 				}
 			}
 		}
+		if f.Format == FormatText {
+			// a properties line in text (a README, notes, a heredoc): its
+			// bare value is a literal, not an expression
+			for _, pa := range dsn.ParsePropertiesLine(s) {
+				known := false
+				for k := range as {
+					if as[k].ValStart == pa.ValStart {
+						known = true
+						if as[k].Expr && isBareINIValue(as[k].Value) {
+							as[k].Expr = false
+						}
+					}
+				}
+				if !known && isBareINIValue(pa.Value) {
+					as = append(as, pa)
+				}
+			}
+		}
 		return as
 	}
 	p.lineAssembly(f, lines, i, parse, spans, r)

@@ -281,3 +281,30 @@ func TestMayAssemble(t *testing.T) {
 		}
 	}
 }
+
+// A properties pair with a dotted key in text that is not a properties
+// file (a README, notes, a heredoc writing application.properties) is read
+// as one: the DB pack finds the datasource password; code and
+// expressions are not.
+func TestPropertiesLineInText(t *testing.T) {
+	for _, c := range []struct {
+		path, text string
+		want       bool
+	}{
+		{"README.md", "Set\nspring.datasource.url=jdbc:postgresql://arp-db/arp\nspring.datasource.password=Pq8xZ_2mW!vLk3\n", true},
+		{"notes.txt", "spring.datasource.password: Pq8xZ_2mW!vLk3\n", true},
+		{"notes.txt", "spring.datasource.password=${DB_PASSWORD}\n", false},
+		{"notes.txt", "spring.datasource.password=getPassword()\n", false},
+		{"notes.txt", "see spring.datasource.password for details\n", false},
+	} {
+		got := false
+		for _, cand := range scanText(t, c.path, c.text).Candidates {
+			if cand.Secret == "Pq8xZ_2mW!vLk3" {
+				got = true
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s %q: found %v, want %v", c.path, c.text, got, c.want)
+		}
+	}
+}
