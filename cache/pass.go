@@ -16,7 +16,7 @@ type Pass struct {
 	cfg Config
 	mu  sync.Mutex
 	// git blobs met in this pass, by ID
-	blobs map[string]*blobState
+	blobs map[string]blobState
 	hits  int64
 }
 
@@ -36,7 +36,7 @@ const (
 
 // NewPass is a pass over st under cfg.
 func NewPass(st *Store, cfg Config) *Pass {
-	return &Pass{st: st, cfg: cfg, blobs: map[string]*blobState{}}
+	return &Pass{st: st, cfg: cfg, blobs: map[string]blobState{}}
 }
 
 // Config is the pass's configuration.
@@ -67,7 +67,7 @@ func (p *Pass) LookupBlob(blob, path string) (Entry, bool) {
 	if ok {
 		p.mu.Lock()
 		p.hits++
-		p.blobs[blob] = &blobState{state: stateCached}
+		p.blobs[blob] = blobState{state: stateCached}
 		p.mu.Unlock()
 	}
 	return e, ok
@@ -81,15 +81,15 @@ func (p *Pass) Clean(k Key, e Entry) { p.st.Put(k, e) }
 func (p *Pass) BlobClean(blob string, k Key, e Entry, base string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if b := p.blobs[blob]; b != nil && b.state == stateDirty {
+	if b, ok := p.blobs[blob]; ok && b.state == stateDirty {
 		return
 	}
 	if base == "" {
-		p.blobs[blob] = &blobState{key: k, entry: e, state: stateClean}
+		p.blobs[blob] = blobState{key: k, entry: e, state: stateClean}
 		p.st.Put(k, e)
 		return
 	}
-	p.blobs[blob] = &blobState{key: k, entry: e, base: base, state: stateCleanIfBase}
+	p.blobs[blob] = blobState{key: k, entry: e, base: base, state: stateCleanIfBase}
 }
 
 // BlobDirty records that git blob produced something, or was not read
@@ -97,7 +97,7 @@ func (p *Pass) BlobClean(blob string, k Key, e Entry, base string) {
 func (p *Pass) BlobDirty(blob string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.blobs[blob] = &blobState{state: stateDirty}
+	p.blobs[blob] = blobState{state: stateDirty}
 }
 
 // End enters the blobs scanned against a version that is clean.
@@ -106,9 +106,9 @@ func (p *Pass) End() {
 	defer p.mu.Unlock()
 	var clean func(id string, depth int) bool
 	clean = func(id string, depth int) bool {
-		b := p.blobs[id]
+		b, ok := p.blobs[id]
 		switch {
-		case b == nil || depth > 10000:
+		case !ok || depth > 10000:
 			return false // a version this pass did not meet
 		case b.state == stateClean || b.state == stateCached:
 			return true
@@ -116,9 +116,11 @@ func (p *Pass) End() {
 			if clean(b.base, depth+1) {
 				b.state = stateClean
 				p.st.Put(b.key, b.entry)
+				p.blobs[id] = b
 				return true
 			}
 			b.state = stateDirty
+			p.blobs[id] = b
 		}
 		return false
 	}
