@@ -8,7 +8,11 @@
 # (--sweep, and --known-from-vault with KNOWN=100 passwords in a Vault dev
 # server when the Vault test binary is there) and what it adds.
 #
+# DIR=PATH runs them on any directory instead (a module cache sample, a
+# project's work tree), nothing planted: the planted column shows "-".
+#
 #   bench/compare-gitleaks.sh            # RUNS=3 CORPUS_MB=320 by default
+#   DIR=/path/to/tree bench/compare-gitleaks.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,6 +23,7 @@ CORPUS_MB=${CORPUS_MB:-320}
 EXTRA_MODULES=${EXTRA_MODULES:-"k8s.io/api@v0.37.2 k8s.io/client-go@v0.37.2 github.com/hashicorp/vault/api@v1.23.0 github.com/aws/aws-sdk-go-v2/service/ec2@v1.344.2 github.com/prometheus/prometheus@v0.316.0"}
 TOOLS=$WORK/tools
 CORPUS=$WORK/corpus
+[ -z "${DIR:-}" ] || CORPUS=$(cd "$DIR" && pwd)
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 mkdir -p "$TOOLS" "$WORK/out"
@@ -34,7 +39,7 @@ fi
 echo "== building credscan"
 go build -o "$TOOLS/credscan" ./cmd/credscan
 
-if [ "$(cat "$CORPUS/.done" 2>/dev/null)" != "$CORPUS_MB $EXTRA_MODULES" ]; then
+if [ -z "${DIR:-}" ] && [ "$(cat "$CORPUS/.done" 2>/dev/null)" != "$CORPUS_MB $EXTRA_MODULES" ]; then
   echo "== building a ${CORPUS_MB} MB corpus from Go's source tree and module cache"
   rm -rf "$CORPUS"; mkdir -p "$CORPUS/real"
   # shellcheck disable=SC2086
@@ -48,7 +53,7 @@ if [ "$(cat "$CORPUS/.done" 2>/dev/null)" != "$CORPUS_MB $EXTRA_MODULES" ]; then
   echo "$CORPUS_MB $EXTRA_MODULES" > "$CORPUS/.done"
 fi
 corpus_bytes=$(du -sb "$CORPUS" | cut -f1)
-planted=$(ls "$CORPUS/planted" | wc -l)
+planted=$(ls "$CORPUS/planted" 2>/dev/null | wc -l)
 echo "== corpus: $((corpus_bytes / 1000000)) MB, $planted planted credential files"
 
 [ "$RUNS" -gt 0 ] || exit 0 # the corpus only (bench/compare-gitleaks-git.sh)
@@ -93,6 +98,8 @@ done
 
 found_gl=$(python3 -c "import json,sys; d=json.load(open('$WORK/out/gitleaks.json')); print(len({f['File'] for f in d if '/planted/' in f['File']}))")
 found_cs() { python3 -c "import json; d=json.load(open('$1')); print(len({f['origin']['path'] for f in d['findings'] if f['origin']['path'].startswith('planted/')}))"; }
+# pl N: "N/planted", or "-" when nothing is planted (DIR=)
+pl() { if [ "$planted" = 0 ]; then echo -; else echo "$1/$planted"; fi; }
 
 printf '\n%-14s %9s %9s %10s %8s\n' tool seconds "MB/s" "peakRSS" planted
 report() { # name, planted
@@ -100,11 +107,11 @@ report() { # name, planted
   read -r secs rss < <(medstats "$1")
   printf '%-14s %9.2f %9.1f %8dMB %8s\n' "$1" "$secs" "$(echo "$corpus_bytes / 1000000 / $secs" | bc -l)" "$rss" "$2"
 }
-report gitleaks "$found_gl/$planted"
-report credscan_all "$(found_cs "$WORK/out/credscan_all.json")/$planted"
-report credscan_db "$(found_cs "$WORK/out/credscan_db.json")/$planted"
-report credscan_sweep "$(found_cs "$WORK/out/credscan_sweep.json")/$planted"
-[ -f "$WORK/out/credscan_known.times" ] && report credscan_known "$(found_cs "$WORK/out/credscan_known.json")/$planted"
+report gitleaks "$(pl "$found_gl")"
+report credscan_all "$(pl "$(found_cs "$WORK/out/credscan_all.json")")"
+report credscan_db "$(pl "$(found_cs "$WORK/out/credscan_db.json")")"
+report credscan_sweep "$(pl "$(found_cs "$WORK/out/credscan_sweep.json")")"
+[ -f "$WORK/out/credscan_known.times" ] && report credscan_known "$(pl "$(found_cs "$WORK/out/credscan_known.json")")"
 [ -f "$WORK/out/ripgrep.times" ] && report ripgrep "-"
 gl=$(cat "$WORK/out/gitleaks.median"); ca=$(cat "$WORK/out/credscan_all.median"); cd_=$(cat "$WORK/out/credscan_db.median")
 printf '\nratio credscan (all rules) / gitleaks: %.1fx\n' "$(echo "$gl / $ca" | bc -l)"
