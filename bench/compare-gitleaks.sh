@@ -53,7 +53,7 @@ if [ -z "${DIR:-}" ] && [ "$(cat "$CORPUS/.done" 2>/dev/null)" != "$CORPUS_MB $E
   echo "$CORPUS_MB $EXTRA_MODULES" > "$CORPUS/.done"
 fi
 corpus_bytes=$(du -sb "$CORPUS" | cut -f1)
-planted=$(ls "$CORPUS/planted" 2>/dev/null | wc -l)
+planted=$({ ls "$CORPUS/planted" 2>/dev/null || true; } | wc -l)
 echo "== corpus: $((corpus_bytes / 1000000)) MB, $planted planted credential files"
 
 [ "$RUNS" -gt 0 ] || exit 0 # the corpus only (bench/compare-gitleaks-git.sh)

@@ -44,6 +44,16 @@ var Elsewhere = Span{From: -1, To: -1}
 // line around the first mask. It returns Withheld when nothing was masked,
 // or when a secret of 4 bytes or more could still be read in the result.
 func Line(line string, spans []Span, secrets []string) string {
+	cutLeft, cutRight := false, false
+	if len(line) > longLine {
+		// a line of megabytes (minified JSON, generated code) holding
+		// many secrets: only the part shown is searched, never the whole
+		// line once per secret
+		whole := len(line)
+		var from, to int
+		line, spans, from, to = around(line, spans, secrets)
+		cutLeft, cutRight = from > 0, to < whole
+	}
 	out, masked := applySpans(line, spans)
 	var forms []string
 	for _, s := range secrets {
@@ -78,7 +88,74 @@ func Line(line string, spans []Span, secrets []string) string {
 			return Withheld
 		}
 	}
+	if cutLeft && !strings.HasPrefix(out, "…") {
+		out = "…" + out
+	}
+	if cutRight && !strings.HasSuffix(out, "…") {
+		out += "…"
+	}
 	return strings.ToValidUTF8(out, "?")
+}
+
+// longLine is the length past which a line is cut before it is searched.
+const longLine = 4 * MaxLen
+
+// around cuts a long line to the part that can be shown: MaxLen bytes on
+// each side of its first span (its start when it has none). Every span,
+// and every occurrence of a secret's forms that reaches into that part
+// (found in the part and the longest form's length on each side of it),
+// becomes a span of the part, clipped to it: no piece of a secret cut by
+// an edge is left readable. It returns the part, its spans, and where it
+// was in the line.
+func around(line string, spans []Span, secrets []string) (string, []Span, int, int) {
+	center := -1
+	for _, s := range spans {
+		if s != Elsewhere && (center < 0 || s.From < center) {
+			center = s.From
+		}
+	}
+	center = max(0, min(center, len(line)))
+	var forms []string
+	longest := 0
+	for _, s := range secrets {
+		for _, f := range Forms(s) {
+			if len(f) >= 2 {
+				forms = append(forms, f)
+				longest = max(longest, len(f))
+			}
+		}
+	}
+	from, to := max(0, center-MaxLen), min(len(line), center+MaxLen)
+	efrom, eto := max(0, from-longest), min(len(line), to+longest)
+	var out []Span
+	clip := func(a, b int) {
+		if a, b = max(a, from), min(b, to); b > a {
+			out = append(out, Span{From: a - from, To: b - from})
+		}
+	}
+	for _, s := range spans {
+		if s == Elsewhere {
+			out = append(out, Elsewhere)
+			continue
+		}
+		end := s.To
+		if end < 0 || end > len(line) {
+			end = len(line)
+		}
+		clip(s.From, end)
+	}
+	ext := line[efrom:eto]
+	for _, f := range forms {
+		for i := 0; i < len(ext); {
+			j := strings.Index(ext[i:], f)
+			if j < 0 {
+				break
+			}
+			clip(efrom+i+j, efrom+i+j+len(f))
+			i += j + 1
+		}
+	}
+	return line[from:to], out, from, to
 }
 
 // applySpans replaces the spans (clamped to the line, merged where they

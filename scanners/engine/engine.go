@@ -401,7 +401,12 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		}
 	}
 	run := func(d *detect.Detector, from, to int) { // lines [from, to)
-		emit(glDetect(ctx, d, path, string(windowText(&s.lines, ch.Data, from, to)), ch.StartLine+from), ch.StartLine+from)
+		text := windowText(&s.lines, ch.Data, from, to)
+		if to == from+1 && len(text) > maxFragment {
+			emit(fragmentWindows(ctx, d, path, text, ch.StartLine+from), ch.StartLine+from)
+			return
+		}
+		emit(glDetect(ctx, d, path, string(text), ch.StartLine+from), ch.StartLine+from)
 	}
 	// Decoded text may hold any rule's keywords: a line that holds
 	// something to decode is decoded, and the units its decoded text wakes
@@ -559,6 +564,9 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			if !ok && un.anchors != nil && j <= i+2 && len(text) > longLine {
 				fs, ok = longLineWindows(ctx, un, path, text, ch.StartLine+i)
 			}
+			if !ok && j == i+1 && len(text) > maxFragment {
+				fs, ok = fragmentWindows(ctx, un.d, path, text, ch.StartLine+i), true
+			}
 			if !ok {
 				fs = glDetect(ctx, un.d, path, string(text), ch.StartLine+i)
 			}
@@ -642,6 +650,9 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 	all = append(all, db...)
 	all = append(all, gl...)
 	masks := lineMasks(all)
+	// every finding on a line shows the line with all of them masked: one
+	// redaction per line (a minified file may hold a thousand on one)
+	redacted, marked := map[int]string{}, map[int]string{}
 	var out []*credscan.Finding
 	for i, c := range all {
 		idx := c.Line - ch.StartLine
@@ -657,7 +668,11 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		if strings.TrimSpace(c.Secret) == "" {
 			continue
 		}
-		marker := SuppressedBy(text)
+		marker, ok := marked[c.Line]
+		if !ok {
+			marker = SuppressedBy(text)
+			marked[c.Line] = marker
+		}
 		o := ch.Origin
 		o.Line = c.Line
 		col := c.Col
@@ -665,6 +680,11 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 			col += ch.LineOffset // columns count from the line's start
 		}
 		m := masks[c.Line]
+		red, ok := redacted[c.Line]
+		if !ok {
+			red = redact.Line(text, m.spans, m.secrets)
+			redacted[c.Line] = red
+		}
 		f := &credscan.Finding{
 			RuleID:      c.RuleID,
 			Origin:      o,
@@ -672,7 +692,7 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 			Raw:         credscan.NewSecret(c.Raw),
 			Column:      col,
 			Fingerprint: e.o.Fingerprinter.Of(c.Secret),
-			Redacted:    redact.Line(text, m.spans, m.secrets),
+			Redacted:    red,
 			Database:    i < len(db) && c.RuleID != rules.GenericPassword,
 			Tags:        c.Tags,
 		}

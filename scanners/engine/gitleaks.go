@@ -112,6 +112,41 @@ const (
 	edgeMargin = 8
 )
 
+// maxFragment is the longest text one gitleaks run sees. gitleaks reads a
+// file in fragments of 100 KB (and up to 25 KB more, to a blank line), so
+// neither a match nor an allowlist that looks at "the line" ever sees
+// more; a single line of megabytes (a one-line JSON of test vectors, a
+// minified bundle) given whole would have every allowlist expression run
+// over all of it for every candidate. Such a line is read in windows of
+// maxFragment bytes overlapping by fragOverlap, and each finding is
+// reported by the window that holds its start away from the edges.
+const (
+	maxFragment = 128 << 10
+	fragOverlap = 4 << 10
+)
+
+// fragmentWindows runs d on a line longer than maxFragment, window by
+// window (see maxFragment), with columns counted on the whole line.
+func fragmentWindows(ctx context.Context, d *detect.Detector, path string, line []byte, lineNo int) []report.Finding {
+	var out []report.Finding
+	for off := 0; off < len(line) && ctx.Err() == nil; off += maxFragment - fragOverlap {
+		end := min(len(line), off+maxFragment)
+		for _, gf := range glDetect(ctx, d, path, string(line[off:end]), lineNo) {
+			start := gf.StartColumn - 1
+			if off > 0 && start < fragOverlap/2 || end < len(line) && start >= maxFragment-fragOverlap/2 {
+				continue // the neighbouring window's
+			}
+			gf.StartColumn += off
+			gf.EndColumn += off
+			out = append(out, gf)
+		}
+		if end == len(line) {
+			break
+		}
+	}
+	return out
+}
+
 // windowAnchors returns the literals a rule's every match holds, when they
 // are plain ASCII, else nil. A rule (or configuration) with an allowlist
 // that looks at the whole line is never windowed: a window is not the line.
