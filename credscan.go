@@ -365,7 +365,8 @@ func (d *DBIdentity) Richness() int {
 	return n
 }
 
-// SortFindings orders findings by app, origin target, path, commit, line and rule.
+// SortFindings orders findings by place (CompareOrigins), then rule,
+// column, fingerprint and redacted line: a total order.
 func SortFindings(fs []*Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]

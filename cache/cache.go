@@ -70,7 +70,6 @@ type Store struct {
 	now  func() time.Time
 	mu   sync.Mutex
 	m    map[Key]record
-	hits int64
 	adds map[Key]bool // entered or used by this process: written back
 }
 
@@ -113,13 +112,6 @@ func (s *Store) Len() int {
 	return len(s.m)
 }
 
-// Hits is how many lookups found their item clean.
-func (s *Store) Hits() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hits
-}
-
 // Get says whether k's item is known clean, and what it counted.
 func (s *Store) Get(k Key) (Entry, bool) {
 	s.mu.Lock()
@@ -128,7 +120,6 @@ func (s *Store) Get(k Key) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	s.hits++
 	r.used = s.hour()
 	s.m[k] = r
 	s.adds[k] = true

@@ -17,7 +17,6 @@ type Pass struct {
 	mu  sync.Mutex
 	// git blobs met in this pass, by ID
 	blobs map[string]blobState
-	hits  int64
 }
 
 type blobState struct {
@@ -42,23 +41,8 @@ func NewPass(st *Store, cfg Config) *Pass {
 // Config is the pass's configuration.
 func (p *Pass) Config() Config { return p.cfg }
 
-// Hits is how many items the pass skipped as clean.
-func (p *Pass) Hits() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.hits
-}
-
 // Lookup says whether the item of key k is known clean.
-func (p *Pass) Lookup(k Key) (Entry, bool) {
-	e, ok := p.st.Get(k)
-	if ok {
-		p.mu.Lock()
-		p.hits++
-		p.mu.Unlock()
-	}
-	return e, ok
-}
+func (p *Pass) Lookup(k Key) (Entry, bool) { return p.st.Get(k) }
 
 // LookupBlob says whether git blob at path is known clean (the source
 // then does not read it).
@@ -66,7 +50,6 @@ func (p *Pass) LookupBlob(blob, path string) (Entry, bool) {
 	e, ok := p.st.Get(p.cfg.Blob(blob, path))
 	if ok {
 		p.mu.Lock()
-		p.hits++
 		p.blobs[blob] = blobState{state: stateCached}
 		p.mu.Unlock()
 	}

@@ -241,10 +241,6 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 			return nil, credscan.UsageError("--sweep reads every source again for the passwords the whole scan found, which one shard does not know: run shards without it (--sweep=false), and sweep in every shard alike with --known-from-vault")
 		}
 	}
-	rs, err := ruleSet(m, o)
-	if err != nil {
-		return nil, err
-	}
 	eng, err := engine.New(engine.Options{
 		Rules: o.Rules, GitleaksConfig: o.GitleaksConfig, MaxDecodeDepth: o.MaxDecodeDepth,
 		Fingerprinter: fp, ContextWords: m.TargetNames(), Classify: m.Classify, Workers: o.Workers, Logger: o.Logger,
@@ -273,7 +269,7 @@ func NewSession(m *manifest.Manifest, o Options) (*Session, error) {
 	}
 	s := &Session{cache: store, m: m, o: o, log: o.Logger, eng: eng, pol: pol, res: engine.NewResults(), KeyCreated: created,
 		now: func() time.Time { return now().UTC() }, known: map[string]bool{},
-		ruleSet: rs, keyID: fp.Of("credscan fingerprint key id")[:16]}
+		ruleSet: ruleSet(m, o), keyID: fp.Of("credscan fingerprint key id")[:16]}
 	if len(o.Known) > 0 {
 		set, skipped := eng.Compile(o.Known)
 		for _, fp := range skipped {

@@ -40,9 +40,6 @@ func ParseShard(s string) (Shard, error) {
 	return Shard{Index: idx, Total: tot}, nil
 }
 
-// String is "I/N".
-func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Total) }
-
 // On says whether the run is split.
 func (s Shard) On() bool { return s.Total > 1 }
 
@@ -73,13 +70,8 @@ func (s Shard) Apps(m *manifest.Manifest) []string {
 // it.
 func cacheConfig(m *manifest.Manifest, o Options, fp *credscan.Fingerprinter) cache.Config {
 	parts := []string{"credscan scan cache v1", o.Version, string(o.Rules), strconv.Itoa(o.MaxDecodeDepth), fp.Of("credscan scan cache")}
-	if o.GitleaksConfig != "" {
-		b, err := regular.ReadFile(o.GitleaksConfig)
-		if err != nil {
-			b = []byte("unreadable: " + err.Error())
-		}
-		sum := sha256.Sum256(b)
-		parts = append(parts, "gitleaks:"+hex.EncodeToString(sum[:]))
+	if sum := fileSum(o.GitleaksConfig); sum != "" {
+		parts = append(parts, "gitleaks:"+sum)
 	}
 	if m != nil {
 		t, _ := json.Marshal(m.Targets)
@@ -92,7 +84,7 @@ func cacheConfig(m *manifest.Manifest, o Options, fp *credscan.Fingerprinter) ca
 // same sources: credscan's version, the rule set, the gitleaks config, the
 // decoding depth, the manifest's targets, allowlist and policy, the
 // baseline. Shards merge only when theirs agree.
-func ruleSet(m *manifest.Manifest, o Options) (string, error) {
+func ruleSet(m *manifest.Manifest, o Options) string {
 	h := sha256.New()
 	put := func(k string, v any) {
 		b, _ := json.Marshal(v)
@@ -102,21 +94,28 @@ func ruleSet(m *manifest.Manifest, o Options) (string, error) {
 	put("rules", string(o.Rules))
 	put("decode", o.MaxDecodeDepth)
 	for _, f := range [][2]string{{"gitleaks", o.GitleaksConfig}, {"baseline", o.Baseline}} {
-		name, file := f[0], f[1]
-		if file == "" {
-			continue
+		if sum := fileSum(f[1]); sum != "" {
+			put(f[0], sum)
 		}
-		b, err := regular.ReadFile(file) // never a pipe
-		if err != nil {
-			continue // the engine or the policy says why it cannot be read
-		}
-		sum := sha256.Sum256(b)
-		put(name, hex.EncodeToString(sum[:]))
 	}
 	if m != nil {
 		put("targets", m.Targets)
 		put("allowlist", m.Allowlist)
 		put("policy", m.Policy)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// fileSum is the hex SHA-256 of a config file's bytes, "" when there is
+// none or it cannot be read (the engine or the policy says why).
+func fileSum(file string) string {
+	if file == "" {
+		return ""
+	}
+	b, err := regular.ReadFile(file) // never a pipe
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -84,7 +84,6 @@ func Merge(parts []Part) (*Report, error) {
 	st := &out.Stats
 	st.Referenced, st.Hardcoded = map[string]int{}, map[string]int{}
 	layers := map[string]bool{}
-	suppressed := false
 	for _, p := range parts {
 		r := p.Report
 		if r.Incomplete != "" {
@@ -92,9 +91,6 @@ func Merge(parts []Part) (*Report, error) {
 		}
 		for _, f := range r.Findings {
 			out.Findings = append(out.Findings, finding(f))
-		}
-		if r.Suppressed != nil {
-			suppressed = true
 		}
 		for _, f := range r.Suppressed {
 			out.Suppressed = append(out.Suppressed, finding(f))
@@ -131,9 +127,6 @@ func Merge(parts []Part) (*Report, error) {
 		st.Problems = append(st.Problems, s.Problems...)
 		maps.Copy(out.Rules, r.Shard.Rules)
 		maps.Copy(out.RuleHelp, r.Shard.Help)
-	}
-	if !suppressed {
-		out.Suppressed = nil
 	}
 	credscan.SortFindings(out.Findings)
 	credscan.SortFindings(out.Suppressed)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,10 +55,7 @@ rule set or fingerprint key, or a set with a shard missing, are refused.`,
 			if err := r.writeReport(cmd, rep); err != nil {
 				return err
 			}
-			if err := estate.Outcome(rep); err != nil && !(f.reportOnly && (errors.Is(err, estate.ErrBlocking) || errors.Is(err, estate.ErrPartial))) {
-				return err
-			}
-			return nil
+			return outcome(estate.Outcome(rep), f.reportOnly)
 		},
 	}
 	fl := c.Flags()

@@ -156,9 +156,7 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 		CI:     estate.CIOptions{GitLabToken: os.Getenv("GITLAB_TOKEN"), GitHubToken: os.Getenv("GITHUB_TOKEN")},
 		Logger: log, Version: version, Sweep: f.sweep,
 	}
-	if o.CacheDir, err = cacheDir(f); err != nil {
-		return nil, err
-	}
+	o.CacheDir = cacheDir(f)
 	if f.cacheMaxMB < 1 {
 		return nil, credscan.UsageError("--cache-max-mb must be at least 1")
 	}
@@ -221,25 +219,35 @@ func newRun(cmd *cobra.Command, f *scanFlags, m *manifest.Manifest, action strin
 
 // cacheDir is where the scan cache lives: --cache, else $CREDSCAN_CACHE,
 // else under the user cache directory; "" when it is off.
-func cacheDir(f *scanFlags) (string, error) {
+func cacheDir(f *scanFlags) string {
 	if f.noCache {
-		return "", nil
+		return ""
 	}
 	if f.cacheDir != "" {
-		return f.cacheDir, nil
+		return f.cacheDir
 	}
 	switch env := os.Getenv("CREDSCAN_CACHE"); env {
 	case "off", "0", "false", "no":
-		return "", nil
+		return ""
 	case "":
 	default:
-		return env, nil
+		return env
 	}
 	d, err := cache.DefaultDir()
 	if err != nil {
-		return "", nil // no user cache directory: no cache
+		return "" // no user cache directory: no cache
 	}
-	return d, nil
+	return d
+}
+
+// outcome is the error that decides the exit code: with --report-only,
+// blocking findings and unreadable items are in the report written, and
+// exit 0.
+func outcome(err error, reportOnly bool) error {
+	if reportOnly && (errors.Is(err, estate.ErrBlocking) || errors.Is(err, estate.ErrPartial)) {
+		return nil
+	}
+	return err
 }
 
 // scanning starts the progress line (on a terminal, without --quiet),
@@ -298,10 +306,7 @@ func (r *scanRun) finish(cmd *cobra.Command, scanErr error) error {
 		return err
 	}
 	printPush(cmd.ErrOrStderr(), r.f, res)
-	if err := res.Err(); r.f.reportOnly && (errors.Is(err, estate.ErrBlocking) || errors.Is(err, estate.ErrPartial)) {
-		return nil // the report says it
-	}
-	return res.Err()
+	return outcome(res.Err(), r.f.reportOnly)
 }
 
 // writeReport writes rep in --format to --output, else to stdout (in

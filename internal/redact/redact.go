@@ -44,6 +44,11 @@ var Elsewhere = Span{From: -1, To: -1}
 // line around the first mask. It returns Withheld when nothing was masked,
 // or when a secret of 4 bytes or more could still be read in the result.
 func Line(line string, spans []Span, secrets []string) string {
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, Forms(s)...)
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	cutLeft, cutRight := false, false
 	if len(line) > longLine {
 		// a line of megabytes (minified JSON, generated code) holding
@@ -51,15 +56,10 @@ func Line(line string, spans []Span, secrets []string) string {
 		// line once per secret
 		whole := len(line)
 		var from, to int
-		line, spans, from, to = around(line, spans, secrets)
+		line, spans, from, to = around(line, spans, forms)
 		cutLeft, cutRight = from > 0, to < whole
 	}
 	out, masked := applySpans(line, spans)
-	var forms []string
-	for _, s := range secrets {
-		forms = append(forms, Forms(s)...)
-	}
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	for _, f := range forms {
 		if len(f) >= 2 && strings.Contains(out, f) {
 			out = strings.ReplaceAll(out, f, Mask)
@@ -102,12 +102,12 @@ const longLine = 4 * MaxLen
 
 // around cuts a long line to the part that can be shown: MaxLen bytes on
 // each side of its first span (its start when it has none). Every span,
-// and every occurrence of a secret's forms that reaches into that part
+// and every occurrence of one of the secrets' forms that reaches into that part
 // (found in the part and the longest form's length on each side of it),
 // becomes a span of the part, clipped to it: no piece of a secret cut by
 // an edge is left readable. It returns the part, its spans, and where it
 // was in the line.
-func around(line string, spans []Span, secrets []string) (string, []Span, int, int) {
+func around(line string, spans []Span, forms []string) (string, []Span, int, int) {
 	center := -1
 	for _, s := range spans {
 		if s != Elsewhere && (center < 0 || s.From < center) {
@@ -115,15 +115,9 @@ func around(line string, spans []Span, secrets []string) (string, []Span, int, i
 		}
 	}
 	center = max(0, min(center, len(line)))
-	var forms []string
 	longest := 0
-	for _, s := range secrets {
-		for _, f := range Forms(s) {
-			if len(f) >= 2 {
-				forms = append(forms, f)
-				longest = max(longest, len(f))
-			}
-		}
+	for _, f := range forms {
+		longest = max(longest, len(f))
 	}
 	from, to := max(0, center-MaxLen), min(len(line), center+MaxLen)
 	efrom, eto := max(0, from-longest), min(len(line), to+longest)
@@ -146,6 +140,9 @@ func around(line string, spans []Span, secrets []string) (string, []Span, int, i
 	}
 	ext := line[efrom:eto]
 	for _, f := range forms {
+		if len(f) < 2 {
+			continue
+		}
 		for i := 0; i < len(ext); {
 			j := strings.Index(ext[i:], f)
 			if j < 0 {

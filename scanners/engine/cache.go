@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/credscan/credscan"
@@ -148,6 +149,15 @@ func (t *tracking) AddReference(ref credscan.Reference) { t.mark(); t.Sink.AddRe
 func (t *tracking) Suppressed(f *credscan.Finding)      { t.mark(); t.Sink.Suppressed(f) }
 func (t *tracking) AddError(err error)                  { t.mark(); t.Sink.AddError(err) }
 func (t *tracking) AddProblem(p string)                 { t.mark(); t.Sink.AddProblem(p) }
+
+// failed records that the item err names could not be read: a git blob
+// is then not entered, nor any version scanned against it.
+func failed(p *cache.Pass, err error) {
+	var ie *credscan.ItemError
+	if p != nil && errors.As(err, &ie) && ie.Origin.Kind == credscan.KindGit && ie.Origin.Blob != "" {
+		p.BlobDirty(ie.Origin.Blob)
+	}
+}
 
 // withPass puts p in ctx for the sources (nil leaves ctx as it is).
 func withPass(ctx context.Context, p *cache.Pass) context.Context {

@@ -232,9 +232,7 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		if err != nil {
 			res.AddError(err)
 			e.o.Logger.Warn("skipped item", "error", err.Error())
-			if ie := (*credscan.ItemError)(nil); pass != nil && errors.As(err, &ie) && ie.Origin.Kind == credscan.KindGit && ie.Origin.Blob != "" {
-				pass.BlobDirty(ie.Origin.Blob)
-			}
+			failed(pass, err)
 			return ctx.Err()
 		}
 		if err := ctx.Err(); err != nil {

@@ -57,9 +57,6 @@ func (r *Results) Count(ch credscan.Chunk) {
 	switch {
 	case ch.Cached != nil:
 		// known clean, not read again: counted as it was when read
-		r.mu.Lock()
-		r.Stats.Cached++
-		r.mu.Unlock()
 		if ch.Cached.Binary {
 			lc.Binary++
 		} else {
@@ -70,6 +67,9 @@ func (r *Results) Count(ch credscan.Chunk) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if ch.Cached != nil {
+		r.Stats.Cached++
+	}
 	r.Stats.Add(1, lc)
 	if ch.Origin.Kind == credscan.KindImage && ch.Origin.Layer != "" {
 		if r.Layers == nil {

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,9 +71,7 @@ func (e *Engine) Sweep(ctx context.Context, src scanners.Source, res scanners.Si
 	pass := e.sweepPass(set)
 	err := src.Chunks(withPass(chunk.WithBinaries(ctx), pass), func(ch credscan.Chunk, err error) error {
 		if err != nil || ctx.Err() != nil {
-			if ie := (*credscan.ItemError)(nil); pass != nil && errors.As(err, &ie) && ie.Origin.Kind == credscan.KindGit && ie.Origin.Blob != "" {
-				pass.BlobDirty(ie.Origin.Blob)
-			}
+			failed(pass, err)
 			return ctx.Err()
 		}
 		if pass != nil && cached(pass, ch, noCount{res}, func(s scanners.Sink) { e.sweepChunk(ch, set, s) }) {
