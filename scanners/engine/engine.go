@@ -123,7 +123,7 @@ type scratch struct {
 	// unitLines holds, for each gitleaks unit, the lines its keywords woke
 	unitLines [][]int
 	woken     []int    // units decoded text wakes
-	spans     [][2]int // where a long line's segments that may decode are
+	deep      deepLine // what the decoding passes need of a line
 }
 
 // New builds an Engine. gitleaks' built-in rules load in the background
@@ -432,28 +432,12 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			// what the line's decoded segments say: no accel.Keyword of any
 			// rule in them nor in the raw line, and nothing decodes
 			// further, leaves nothing for the decoding passes to find
-			need, percent := false, false
-			long := len(line) > longLine
-			s.spans = s.spans[:0]
-			if !accel.ProbeDecode(line, func(dec []byte, from, to int) bool {
-				if dec == nil || accel.MayDecode(dec) || e.gl.kw.Any(dec) || (i < len(s.groups) && s.groups[i]&accel.GroupGitleaks != 0) {
-					need = true
-					percent = percent || dec == nil && line[from] == '%'
-					s.spans = append(s.spans, [2]int{from, to})
-				}
-				return need && !long // on a long line, where each is
-			}) || !need {
+			rawKw := i < len(s.groups) && s.groups[i]&accel.GroupGitleaks != 0
+			if !e.gl.deepSpans(line, rawKw, &s.deep) {
 				continue
 			}
-			if long {
-				pct := [2]int{-1, -1}
-				if percent {
-					var skip bool
-					if pct, skip = accel.PercentSegment(line, s.spans); skip {
-						continue
-					}
-				}
-				if fs, ok := e.gl.deepWindows(ctx, path, line, s.spans, pct, ch.StartLine+i); ok {
+			if len(line) > longLine {
+				if fs, ok := e.gl.deepWindows(ctx, path, line, &s.deep, ch.StartLine+i); ok {
 					emit(fs, ch.StartLine+i)
 					continue
 				}

@@ -557,13 +557,21 @@ func runWindows(ctx context.Context, d *detect.Detector, path string, text []byt
 					return nil, false
 				}
 			}
+			// gitleaks counts columns from 1 on a fragment's first line and
+			// from the line break on the others: a window cut into a later
+			// line makes up for it
 			if gf.StartLine == line {
-				// gitleaks counts columns from 1 on a fragment's first line
-				// and from the line break on the others: a window cut into
-				// a later line makes up for it
-				gf.StartColumn += col // (end columns are not kept)
+				gf.StartColumn += col
 				if line > firstLine {
 					gf.StartColumn++
+				}
+			}
+			// (a match over lines, or over a line's break, has an end
+			// column that is gitleaks' guess: 0, or on another line)
+			if gf.EndLine == line && gf.StartLine == line && gf.EndColumn > 0 {
+				gf.EndColumn += col
+				if line > firstLine {
+					gf.EndColumn++
 				}
 			}
 			out = append(out, gf)
@@ -629,30 +637,130 @@ const pieceGap = 256
 // into it, and what reaches a window's edge makes the whole line run.
 const deepMargin = 512
 
+// deepLine is what the decoding passes need to know of a line: where its
+// segments whose decoding may matter are, and its percent segment.
+type deepLine struct {
+	spans [][2]int // segments that may decode and may matter
+	kwAt  []int    // where a long line's raw keywords start
+	local []byte   // scratch: text around an escape, decoded
+	pct   [2]int   // a long line's percent segment ({-1, -1}: none)
+	pctOK bool     // it decodes
+}
+
+// deepSpans finds what the decoding passes may find on line (rawKw: the
+// line holds a raw keyword of a gitleaks rule), and reports whether they
+// may find anything. A segment matters when its decoded text holds a
+// keyword or decodes further, or (on a long line: within deepMargin) a raw
+// keyword may join it in a match. On a long line, a percent escape
+// matters only when what it decodes to may join a segment of the next pass
+// or the text around it, decoded, holds a keyword (on a short line the
+// whole line is run anyway). Matches far from every escape of a line's
+// percent segment are the raw text's, which the keyword-woken windows
+// find, and which Results prefers to the decoded copy.
+func (g *glDetector) deepSpans(line []byte, rawKw bool, dl *deepLine) bool {
+	long := len(line) > longLine
+	dl.spans, dl.kwAt = dl.spans[:0], dl.kwAt[:0]
+	dl.pct, dl.pctOK = [2]int{-1, -1}, false
+	if rawKw && long {
+		dl.kwAt = g.kw.Positions(line, dl.kwAt)
+	}
+	nearKw := func(from, to int) bool {
+		if !long {
+			return rawKw
+		}
+		k, _ := slices.BinarySearch(dl.kwAt, from-deepMargin)
+		return k < len(dl.kwAt) && dl.kwAt[k] < to+deepMargin
+	}
+	need := false
+	if !accel.ProbeDecode(line, func(dec []byte, from, to int) bool {
+		escape := dec == nil && line[from] == '%'
+		var matters bool
+		if escape && long {
+			matters = nearKw(from, to) || g.escapeMatters(line, from, dl)
+		} else {
+			matters = dec == nil || accel.MayDecode(dec) || g.kw.Any(dec) || nearKw(from, to)
+		}
+		if matters {
+			need = true
+			dl.spans = append(dl.spans, [2]int{from, to})
+		}
+		return need && !long // on a long line, where each is
+	}) || !need {
+		return false
+	}
+	if !long {
+		return true
+	}
+	// the line's percent segment runs from its first escape to its last,
+	// those of bytes that are not Printable included (which ProbeDecode
+	// does not show); when one of them is, nothing in it decodes
+	if a, b, ok := accel.PercentSpan(line); a < b {
+		dl.pct, dl.pctOK = [2]int{a, b}, ok
+		if !ok {
+			dl.spans = slices.DeleteFunc(dl.spans, func(sp [2]int) bool { return a <= sp[0] && sp[1] <= b })
+		}
+	}
+	return len(dl.spans) > 0
+}
+
+// escapeMatters says whether the percent escape at line[i:] decodes to a
+// byte that may join a segment of the next pass, or a keyword may hold
+// the byte it decodes to.
+func (g *glDetector) escapeMatters(line []byte, i int, dl *deepLine) bool {
+	if c, _ := accel.EscapeAt(line, i); accel.EscapeMayJoin(c) {
+		return true
+	}
+	const reach = 3 * 32 // a keyword's length, written in escapes
+	from := accel.OutsideEscapes(line, max(0, i-reach), true)
+	to := accel.OutsideEscapes(line, min(len(line), i+3+reach), false)
+	dl.local = accel.PercentDecode(dl.local[:0], line[from:to])
+	return g.kw.Any(dl.local)
+}
+
 // deepWindows runs gitleaks' decoding passes on windows of a long line
-// around the segments that may decode (spans), instead of on the
-// whole line: each window runs the units its own decoded text wakes, and
-// only what is found in decoded text is kept (what the raw text holds,
-// the accel.Keyword-woken windows find). pct, when its start is not -1, is the
-// line's percent segment (see accel.PercentSpan), which one window must hold
-// whole. ok is false when the whole line must be run instead: the windows
-// would cover most of it or split the percent segment, an allowlist that
-// looks at whole lines matches this one, or a finding reached a cut edge.
-func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, spans [][2]int, pct [2]int, lineNo int) (out []report.Finding, ok bool) {
-	if len(spans) == 0 || bytes.Contains(line, []byte("gitleaks:allow")) {
+// around the segments that may matter (dl, from deepSpans), instead of on
+// the whole line: each window runs the units its own decoded text wakes,
+// and only what is found in decoded text is kept (what the raw text
+// holds, the accel.Keyword-woken windows find). A window never splits a
+// percent escape; one that starts or ends inside the line's percent
+// segment gets an escape there (of a space, or of a byte that is not
+// Printable when the segment does not decode), so that its own percent
+// segment reaches its edge as the line's does, and the other segments in
+// it wait for the next pass as they do on the whole line. ok is false
+// when the whole line must be run instead: the windows would cover most
+// of it, an allowlist that looks at whole lines matches this one, or a
+// finding reached a cut edge.
+func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, dl *deepLine, lineNo int) (out []report.Finding, ok bool) {
+	if len(dl.spans) == 0 || bytes.Contains(line, []byte("gitleaks:allow")) {
 		return nil, false
 	}
-	wins := make([][2]int, len(spans))
-	for i, sp := range spans {
-		wins[i] = [2]int{max(0, sp[0]-deepMargin), min(len(line), sp[1]+deepMargin)}
+	wins := make([][2]int, len(dl.spans))
+	for i, sp := range dl.spans {
+		wins[i] = [2]int{accel.OutsideEscapes(line, max(0, sp[0]-deepMargin), true),
+			accel.OutsideEscapes(line, min(len(line), sp[1]+deepMargin), false)}
 	}
 	wins, covered := mergeWindows(wins)
-	if covered > len(line)/2 || pct[0] >= 0 && !slices.ContainsFunc(wins, func(w [2]int) bool { return w[0] <= pct[0] && pct[1] <= w[1] }) {
+	if covered > len(line)/2 {
 		return nil, false
 	}
+	sentinel := "%20"
+	if !dl.pctOK {
+		sentinel = "%9C"
+	}
+	inside := func(p int) bool { return dl.pct[0] < p && p < dl.pct[1] }
 	var woken []int
+	var win []byte
 	for _, w := range wins {
-		win := line[w[0]:w[1]]
+		win = win[:0]
+		pre := 0
+		if inside(w[0]) {
+			win = append(win, sentinel...)
+			pre = len(sentinel)
+		}
+		win = append(win, line[w[0]:w[1]]...)
+		if inside(w[1]) {
+			win = append(win, sentinel...)
+		}
 		woken = woken[:0]
 		g.decodedUnits(string(win), func(u int) {
 			if !slices.Contains(woken, u) {
@@ -675,11 +783,11 @@ func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, 
 				continue
 			}
 			// columns count from 1 on the window's (the line's) first line
-			if w[0] > 0 && gf.StartColumn-1 < edgeMargin || w[1] < len(line) && gf.EndColumn > len(win)-edgeMargin {
+			if w[0] > 0 && gf.StartColumn-1 < pre+edgeMargin || w[1] < len(line) && gf.EndColumn > pre+w[1]-w[0]-edgeMargin {
 				return nil, false
 			}
-			gf.StartColumn += w[0]
-			gf.EndColumn += w[0]
+			gf.StartColumn += w[0] - pre
+			gf.EndColumn += w[0] - pre
 			out = append(out, gf)
 		}
 	}

@@ -236,16 +236,58 @@ func HasSpecial(w uint64) bool {
 }
 
 // PercentSegment says, for a long line with percent escapes whose
-// segments that may decode are at spans, where the percent segment is
-// (which a window must hold whole), or that the decoding passes can find
-// nothing on the line (skip): gitleaks decodes nothing of a segment with
-// an escape that is not Printable, nor of what sits in it.
-func PercentSegment(line []byte, spans [][2]int) (pct [2]int, skip bool) {
+// segments that may decode are at spans, where the percent segment is and
+// whether it decodes, or that the decoding passes can find nothing on the
+// line (skip): gitleaks decodes nothing of a segment with an escape that
+// is not Printable, nor of what sits in it.
+func PercentSegment(line []byte, spans [][2]int) (pct [2]int, decodes, skip bool) {
 	a, b, ok := PercentSpan(line)
 	if !ok && !slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] < a || sp[1] > b }) {
-		return pct, true
+		return pct, false, true
 	}
-	return [2]int{a, b}, false
+	return [2]int{a, b}, ok, false
+}
+
+// EscapeAt says whether s[i:] starts with a percent escape (%XX), and
+// the byte it decodes to.
+func EscapeAt(s []byte, i int) (byte, bool) {
+	if i < 0 || i+2 >= len(s) || s[i] != '%' || !hexClass[s[i+1]] || !hexClass[s[i+2]] {
+		return 0, false
+	}
+	return hexVal(s[i+1])<<4 | hexVal(s[i+2]), true
+}
+
+// EscapeMayJoin says whether the byte a percent escape decodes to may
+// become part of a segment the next decoding pass finds (a base64 or hex
+// run, another escape).
+func EscapeMayJoin(c byte) bool { return b64Class[c] || c == '=' || c == '%' || c == '\\' }
+
+// PercentDecode appends s to dst with its percent escapes decoded.
+func PercentDecode(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		if c, ok := EscapeAt(s, i); ok {
+			dst = append(dst, c)
+			i += 2
+			continue
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+// OutsideEscapes moves a cut between s[p-1] and s[p] out of any percent
+// escape it would split: back to the escape's start when start is set,
+// else past its end.
+func OutsideEscapes(s []byte, p int, start bool) int {
+	for k := 1; k <= 2; k++ {
+		if _, ok := EscapeAt(s, p-k); ok {
+			if start {
+				return p - k
+			}
+			return p - k + 3
+		}
+	}
+	return p
 }
 
 // PercentSpan is the segment gitleaks' decoder takes as percent-encoded

@@ -176,6 +176,24 @@ func (k *KwIndex) Each(line []byte, f func(units []int) (stop bool)) bool {
 	return false
 }
 
+// Positions appends to dst the offset in line of every Keyword's start,
+// ascending (an offset where several start comes once).
+func (k *KwIndex) Positions(line []byte, dst []int) []int {
+	for i := 0; i+1 < len(line); i++ {
+		b := k.bucket[uint16(Fold[line[i]])<<8|uint16(Fold[line[i+1]])]
+		if b == 0 {
+			continue
+		}
+		for _, kw := range k.lists[b-1] {
+			if HasPrefixFold(line[i:], kw.lower) {
+				dst = append(dst, i)
+				break
+			}
+		}
+	}
+	return dst
+}
+
 // any says whether b holds any Keyword.
 func (k *KwIndex) Any(b []byte) bool {
 	return k.Each(b, func([]int) bool { return true })
