@@ -105,6 +105,10 @@ type Chunk struct {
 	Unchanged []bool
 	// Base names the git blob Unchanged refers to (the other version).
 	Base string
+	// ByLine says the source found (rules.ReadsWhole) that the item, a
+	// structured document, holds nothing its structure would assemble: it
+	// is read line by line, and Unchanged holds for every rule as in text.
+	ByLine bool
 	// Version, when set, names the item's version as its source tells it
 	// without reading it (a file's device, inode, size and times): the
 	// scan cache enters it with the content when the item is clean.

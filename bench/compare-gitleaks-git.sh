@@ -82,7 +82,8 @@ elif [ "$(cat "$REPO/.credscan-bench" 2>/dev/null)" != "$COMMITS $HISTORY_MB" ];
   echo "$COMMITS $HISTORY_MB" > "$REPO/.credscan-bench"
 fi
 commits=$(git -C "$REPO" rev-list --all | wc -l)
-blob_bytes=$(git -C "$REPO" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob" {t+=$2} END {printf "%.0f\n", t}')
+# (the reachable blobs: a repository may hold more objects than its refs reach)
+blob_bytes=$(git -C "$REPO" rev-list --objects --all | cut -d' ' -f1 | git -C "$REPO" cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob" {t+=$2} END {printf "%.0f\n", t}')
 planted=$(ls "$WORK/corpus/planted" 2>/dev/null | wc -l)
 [ "$HISTORY" = real ] && planted=0
 # (a repository with missing blobs, as stored snapshots that leave out the

@@ -273,13 +273,14 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	}
 	s := e.pool.Get().(*scratch)
 	defer e.pool.Put(s)
-	f := &rules.File{Path: ch.Origin.Path, Format: rules.DetectFormat(ch.Origin.Path), Data: ch.Data, StartLine: ch.StartLine, Whole: ch.Whole}
+	f := &rules.File{Path: ch.Origin.Path, Format: rules.DetectFormat(ch.Origin.Path), Data: ch.Data, StartLine: ch.StartLine, Whole: ch.Whole, ByLine: ch.ByLine}
 	linesReady := false
-	if ch.Unchanged != nil && !f.Format.Structured() && !f.Format.WholeFile() && (e.gl == nil || !e.gl.keywordless) {
+	if ch.Unchanged != nil && (!f.Format.Structured() || ch.ByLine) && !f.Format.WholeFile() && (e.gl == nil || !e.gl.keywordless) {
 		// lines settled amid unchanged ones wake nothing: what any rule
 		// finds there (the DB pack reads 12 lines around a password) was
 		// found in the other version, and the source carries it over. A
-		// structured document is read whole.
+		// structured document is read whole, unless it holds nothing to
+		// assemble.
 		s.lines.Reset(ch.Data)
 		linesReady = true
 		s.groups = e.unsettledGroups(ch, &s.lines, s.groups)

@@ -38,6 +38,7 @@ type lineInfo struct {
 	mu       sync.Mutex
 	hashes   []uint64 // nil when the blob was not read whole, or over budget
 	released bool     // every version matched with it was (or gave up)
+	byLine   bool     // the engine read the blob line by line (set before done)
 }
 
 // keptBytes bounds the line hashes held at once (a version waits for the
@@ -210,9 +211,10 @@ type delta struct {
 	runs   []lineRun
 	na, nb int32 // line counts
 	seq    int   // the blob's place in the scan
-	// lineBased is set when the engine reads the blob line by line (not a
-	// structured document): then no rule, the DB pack's included, runs on
-	// its settled lines (see credscan.Settled)
+	// lineBased is set when the engine reads the blob and its base line
+	// by line (text, or structured documents with nothing to assemble:
+	// rules.ReadsWhole): then no rule, the DB pack's included, runs on its
+	// settled lines (see credscan.Settled)
 	lineBased bool
 }
 
@@ -281,26 +283,37 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	if j.base == nil && !j.keep.wanted() {
 		return scanInMemory(ctx, data, o, yield)
 	}
+	f := rules.DetectFormat(j.path)
+	byLine := !f.WholeFile() && (!f.Structured() || !rules.ReadsWhole(f, data))
+	whole := func(ch credscan.Chunk, err error) error {
+		if err == nil && ch.Whole && ch.StartLine == 1 && f.Structured() {
+			ch.ByLine = byLine // (asked once)
+		}
+		return yield(ch, err)
+	}
 	hashes := lineHashes(data)
+	if j.keep != nil {
+		j.keep.byLine = byLine
+	}
 	j.keep.finish(hashes)
 	var d *delta
 	if j.base != nil {
 		if ah := j.base.wait(ctx); ah != nil {
-			f := rules.DetectFormat(j.path)
 			d = &delta{base: j.baseHash, runs: matchLines(ah, hashes), na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq,
-				lineBased: !f.Structured() && !f.WholeFile()}
+				lineBased: byLine && j.base.byLine}
 		}
 	}
 	if d == nil {
-		return scanInMemory(ctx, data, o, yield)
+		return scanInMemory(ctx, data, o, whole)
 	}
 	unchanged := d.unchanged()
 	if unchanged == nil {
-		return scanInMemory(ctx, data, o, yield)
+		return scanInMemory(ctx, data, o, whole)
 	}
 	return scanInMemory(ctx, data, o, func(ch credscan.Chunk, err error) error {
 		if err == nil && ch.Whole && ch.Skip == "" && ch.StartLine == 1 && ch.Overlap == 0 {
 			ch.Unchanged = unchanged
+			ch.ByLine = d.lineBased && f.Structured()
 			ch.Base = j.baseHash.String()
 			s.deltaMu.Lock()
 			s.deltas[j.hash] = d

@@ -76,6 +76,11 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			func() string { return "PGPASSWORD=" + alnum(18) },
 			func() string { return "PGUSER=svc_" + alnum(4) },
 			func() string { return "PGHOST=db-" + alnum(3) + ".internal" },
+			// a key a structured document assembles: the versions that
+			// hold one are read whole, the others line by line
+			func() string { return "db_password: " + alnum(14) },
+			func() string { return "  host: db-" + alnum(3) + ".internal" },
+			func() string { return `  "url": "postgres://svc:` + alnum(12) + `@db.internal/app",` },
 			func() string {
 				return "blob: " + base64.StdEncoding.EncodeToString([]byte("password=postgres://svc:"+alnum(16)+"@db.internal/app"))
 			},
@@ -105,7 +110,7 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			}
 		}
 		files := map[string][]string{}
-		for _, p := range []string{"app.env", "conf/app.yml", "src/main.go", "conf/db.properties"} {
+		for _, p := range []string{"app.env", "conf/app.yml", "src/main.go", "conf/db.properties", "conf/settings.json", "deploy/values.yaml"} {
 			for range 30 + r.IntN(40) {
 				files[p] = append(files[p], line())
 			}

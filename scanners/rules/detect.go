@@ -17,6 +17,10 @@ type File struct {
 	Data      []byte
 	StartLine int // 1-based line number of Data[0]
 	Whole     bool
+	// ByLine says the caller found, with ReadsWhole, that the document
+	// holds nothing its structure would assemble: it is read line by line
+	// without asking again.
+	ByLine bool
 
 	fenced []bool // per line of a document: inside a fenced code block
 }
@@ -59,7 +63,7 @@ func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *R
 		f.fenced = fencedLines(lines)
 	}
 	structuredOK := false
-	if f.Whole && f.Format.Structured() && (len(hits) > 0 && (parseAlways || mayAssemble(f.Format, f.Data)) || f.Format == FormatYAML && containsFold(f.Data, "kind: secret")) {
+	if f.Whole && !f.ByLine && f.Format.Structured() && (len(hits) > 0 && (parseAlways || mayAssemble(f.Format, f.Data)) || f.Format == FormatYAML && containsFold(f.Data, "kind: secret")) {
 		if err := p.scanStructured(ctx, f, lines, r); ctx.Err() != nil {
 			return
 		} else if err != nil {
@@ -75,6 +79,14 @@ func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *R
 
 // parseAlways turns mayAssemble off (tests compare).
 var parseAlways = false
+
+// ReadsWhole says whether Scan may read a whole document of format f
+// structurally (when a line of it holds a keyword): when it does not, the
+// document is read line by line like any text, and what the pack finds on
+// a line depends on the lines around it only as in text.
+func ReadsWhole(f Format, data []byte) bool {
+	return f.Structured() && (parseAlways || mayAssemble(f, data) || f == FormatYAML && containsFold(data, "kind: secret"))
+}
 
 func containsFold(b []byte, lowerNeedle string) bool {
 	return strings.Contains(strings.ToLower(string(b)), lowerNeedle)
