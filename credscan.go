@@ -138,6 +138,33 @@ func (c *Chunk) Owns(off int) bool {
 // other version.
 const SettledMargin = 7
 
+// SettledLines marks, in dst (grown to len(unchanged)), the lines Settled
+// says are settled, in one pass.
+func SettledLines(unchanged []bool, margin int, dst []bool) []bool {
+	n := len(unchanged)
+	dst = append(dst[:0], make([]bool, n)...)
+	// run: how many lines up to and including k are marked, back to the
+	// last one that is not
+	run := 0
+	for k := 0; k < n+margin; k++ {
+		if k < n {
+			if unchanged[k] {
+				run++
+			} else {
+				run = 0
+			}
+		} else {
+			run++ // past the end: as far as the item has lines
+		}
+		// line i = k-margin is settled when lines [i-margin, k] are
+		// marked (those before the start count as marked)
+		if i := k - margin; i >= 0 && run >= min(k+1, 2*margin+1) {
+			dst[i] = true
+		}
+	}
+	return dst
+}
+
 // Settled says whether line i and the margin lines on each side of it (as
 // far as the item has lines) are marked in unchanged.
 func Settled(unchanged []bool, i, margin int) bool {

@@ -124,6 +124,7 @@ type scratch struct {
 	unitLines [][]int
 	woken     []int    // units decoded text wakes
 	deep      deepLine // what the decoding passes need of a line
+	settled   []bool   // credscan.SettledLines of a chunk's Unchanged
 }
 
 // New builds an Engine. gitleaks' built-in rules load in the background
@@ -283,7 +284,8 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		// assemble.
 		s.lines.Reset(ch.Data)
 		linesReady = true
-		s.groups = e.unsettledGroups(ch, &s.lines, s.groups)
+		s.settled = credscan.SettledLines(ch.Unchanged, credscan.SettledMargin, s.settled)
+		s.groups = e.unsettledGroups(ch, &s.lines, s.settled, s.groups)
 	} else {
 		s.groups = e.m.Scan(ch.Data, s.groups)
 	}
@@ -340,20 +342,21 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	res.Add(findings)
 }
 
-// unsettledGroups is accel.Matcher.scan on the lines of ch that are not settled
-// (credscan.Settled), with no group for the others.
-func (e *Engine) unsettledGroups(ch credscan.Chunk, lines *rules.Lines, groups []uint8) []uint8 {
+// unsettledGroups is accel.Matcher.scan on the lines of ch that are not
+// settled (credscan.SettledLines), with no group for the others.
+func (e *Engine) unsettledGroups(ch credscan.Chunk, lines *rules.Lines, settled []bool, groups []uint8) []uint8 {
 	n := lines.Len()
 	groups = slices.Grow(groups[:0], n)[:n]
 	clear(groups)
 	var sub []uint8
+	isSettled := func(i int) bool { return i < len(settled) && settled[i] }
 	for i := 0; i < n; {
-		if credscan.Settled(ch.Unchanged, i, credscan.SettledMargin) {
+		if isSettled(i) {
 			i++
 			continue
 		}
 		j := i + 1
-		for j < n && !credscan.Settled(ch.Unchanged, j, credscan.SettledMargin) {
+		for j < n && !isSettled(j) {
 			j++
 		}
 		end := len(ch.Data)

@@ -53,8 +53,13 @@ func mayAssemble(f Format, b []byte) bool {
 // else pass, pwd, pw, pswd, passphrase or secret as a whole segment (after
 // a separator, a camelCase boundary or "db"), ASCII case-insensitively.
 func endsInPasswordWord(b []byte) bool {
-	last := b[len(b)-1] | 0x20
-	if last != 'd' && last != 's' && last != 'w' && last != 'e' && last != 't' {
+	if len(b) < 2 {
+		return false
+	}
+	// the last two letters of a password word: …rd, …wd, …ss, pw, …se, …et
+	switch uint16(b[len(b)-2]|0x20)<<8 | uint16(b[len(b)-1]|0x20) {
+	case 'r'<<8 | 'd', 'w'<<8 | 'd', 's'<<8 | 's', 'p'<<8 | 'w', 's'<<8 | 'e', 'e'<<8 | 't':
+	default:
 		return false
 	}
 	for _, w := range passwordWords {

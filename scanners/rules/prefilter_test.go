@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,4 +63,43 @@ func TestMayAssembleLosesNothing(t *testing.T) {
 		compared++
 	}
 	t.Logf("%d documents compared", compared)
+}
+
+// endsInPasswordWord's two-letter gate turns away only what the words
+// themselves would: it agrees with trying every word.
+func TestPasswordWordGate(t *testing.T) {
+	every := func(b []byte) bool { // endsInPasswordWord without the gate
+		for _, w := range passwordWords {
+			n := len(w)
+			if len(b) < n || !hasSuffixFold(b, w) {
+				continue
+			}
+			if w == "password" || w == "passwd" || segmentStart(b, len(b)-n) {
+				return true
+			}
+			if w != "secret" && w != "passphrase" && len(b) >= n+2 && hasSuffixFold(b[:len(b)-n], "db") && segmentStart(b, len(b)-n-2) {
+				return true
+			}
+		}
+		return false
+	}
+	pieces := []string{"pass", "PASS", "word", "Word", "wd", "WD", "pw", "Pw", "d", "s", "db", "DB", "secret", "Secret", "phrase", "PHRASE", "_", "-", ".", "x", "a", "e", "t", "r", "sw", "ps"}
+	r := rand.New(rand.NewPCG(3, 3))
+	hits := 0
+	for range 200000 {
+		var b []byte
+		for range 1 + r.IntN(5) {
+			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		want := every(b)
+		if got := endsInPasswordWord(b); got != want {
+			t.Fatalf("%q: %v, every word says %v", b, got, want)
+		}
+		if want {
+			hits++
+		}
+	}
+	if hits < 1000 {
+		t.Fatalf("only %d password words made", hits)
+	}
 }
