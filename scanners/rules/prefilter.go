@@ -21,12 +21,12 @@ func mayAssemble(f Format, b []byte) bool {
 	}
 	lineStart, checked := 0, -1
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch c {
-		case '"', '\'', ':', '=', '>', ' ', '\t', '\r':
-		case '\n':
+		switch asmClass[b[i]] {
+		case 0:
+			continue
+		case asmBreak:
 			lineStart = i + 1
-		case '\\', '&':
+		case asmEscape:
 			// each line is looked at once, however many escapes it holds
 			if checked != lineStart {
 				checked = lineStart
@@ -35,10 +35,8 @@ func mayAssemble(f Format, b []byte) bool {
 				}
 			}
 			continue
-		default:
-			continue
 		}
-		if i == 0 || !endsInPasswordWord(b[:i]) {
+		if i < 2 || !wordEnd[b[i-1]] || !endsInPasswordWord(b[:i]) {
 			continue
 		}
 		if keyTerminator(f, b, i) {
@@ -46,6 +44,30 @@ func mayAssemble(f Format, b []byte) bool {
 		}
 	}
 	return false
+}
+
+// mayAssemble's byte classes: what may end a key, a line break (which
+// ends one too), an escape.
+const (
+	asmEnd = 1 + iota
+	asmBreak
+	asmEscape
+)
+
+var (
+	asmClass [256]uint8
+	wordEnd  [256]bool // the last letter of a password word
+)
+
+func init() {
+	for _, c := range []byte("\"'"+":=> \t\r") {
+		asmClass[c] = asmEnd
+	}
+	asmClass['\n'] = asmBreak
+	asmClass['\\'], asmClass['&'] = asmEscape, asmEscape
+	for _, c := range []byte("dswetDSWET") {
+		wordEnd[c] = true
+	}
 }
 
 // endsInPasswordWord says whether b ends in a key segment keyRole reads
