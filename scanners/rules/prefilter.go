@@ -60,7 +60,7 @@ var (
 )
 
 func init() {
-	for _, c := range []byte("\"'"+":=> \t\r") {
+	for _, c := range []byte("\"'" + ":=> \t\r") {
 		asmClass[c] = asmEnd
 	}
 	asmClass['\n'] = asmBreak
