@@ -727,9 +727,10 @@ func (g *glDetector) escapeMatters(line []byte, i int, dl *deepLine) bool {
 // Printable when the segment does not decode), so that its own percent
 // segment reaches its edge as the line's does, and the other segments in
 // it wait for the next pass as they do on the whole line. ok is false
-// when the whole line must be run instead: the windows would cover most
-// of it, an allowlist that looks at whole lines matches this one, or a
-// finding reached a cut edge.
+// when the whole line must be run instead: an allowlist that looks at
+// whole lines matches this one, or a finding reached a cut edge. (Windows
+// that cover most of the line still cost less than the line: each runs
+// only the units its own decoded text wakes.)
 func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, dl *deepLine, lineNo int) (out []report.Finding, ok bool) {
 	if len(dl.spans) == 0 || bytes.Contains(line, []byte("gitleaks:allow")) {
 		return nil, false
@@ -739,10 +740,7 @@ func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, 
 		wins[i] = [2]int{accel.OutsideEscapes(line, max(0, sp[0]-deepMargin), true),
 			accel.OutsideEscapes(line, min(len(line), sp[1]+deepMargin), false)}
 	}
-	wins, covered := mergeWindows(wins)
-	if covered > len(line)/2 {
-		return nil, false
-	}
+	wins, _ = mergeWindows(wins)
 	sentinel := "%20"
 	if !dl.pctOK {
 		sentinel = "%9C"
