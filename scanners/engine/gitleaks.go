@@ -675,9 +675,13 @@ func (g *glDetector) deepSpans(line []byte, rawKw bool, dl *deepLine) bool {
 	if !accel.ProbeDecode(line, func(dec []byte, from, to int) bool {
 		escape := dec == nil && line[from] == '%'
 		var matters bool
-		if escape && long {
+		switch {
+		case escape && long:
 			matters = nearKw(from, to) || g.escapeMatters(line, from, dl)
-		} else {
+		case dec == nil && long && accel.InertUnicode(line[from:to]):
+			// a unicode escape of a control character (a JSON-escaped
+			// NUL): no rule's match holds one
+		default:
 			matters = dec == nil || accel.MayDecode(dec) || g.kw.Any(dec) || nearKw(from, to)
 		}
 		if matters {

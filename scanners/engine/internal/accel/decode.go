@@ -248,6 +248,17 @@ func PercentSegment(line []byte, spans [][2]int) (pct [2]int, decodes, skip bool
 	return [2]int{a, b}, ok, false
 }
 
+// InertUnicode says whether the unicode escape esc (\uXXXX or U+XXXX, as
+// ProbeDecode shows it) is of a control character other than white
+// space, which no character class of a rule's secret or key holds.
+func InertUnicode(esc []byte) bool {
+	if len(esc) < 6 || !Hex4(esc[2:]) {
+		return false
+	}
+	r := rune(hexVal(esc[2]))<<12 | rune(hexVal(esc[3]))<<8 | rune(hexVal(esc[4]))<<4 | rune(hexVal(esc[5]))
+	return r < 0x20 && (r < '\t' || r > '\r') || r == 0x7f
+}
+
 // EscapeAt says whether s[i:] starts with a percent escape (%XX), and
 // the byte it decodes to.
 func EscapeAt(s []byte, i int) (byte, bool) {

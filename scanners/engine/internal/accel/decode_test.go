@@ -101,3 +101,15 @@ func TestHasSpecial(t *testing.T) {
 		}
 	}
 }
+
+func TestInertUnicode(t *testing.T) {
+	for esc, want := range map[string]bool{
+		`\u0000`: true, `\u001b`: true, `\u007F`: true, `U+0001`: true,
+		`\u0009`: false, `\u000a`: false, `\u000D`: false, `\u0020`: false, `\u0041`: false, `\u00e9`: false, `U+0041`: false,
+		`\u00`: false, `\uzzzz`: false,
+	} {
+		if got := InertUnicode([]byte(esc)); got != want {
+			t.Errorf("%s: %v, want %v", esc, got, want)
+		}
+	}
+}
