@@ -311,7 +311,13 @@ func (s *Session) sweepFound(ctx context.Context) error {
 			continue // one fingerprint, several users: swept once
 		}
 		s.known[c.Fingerprint] = true
-		ks = append(ks, engine.Known{Secret: c.Findings[0].Secret.Reveal(), Target: c.Target, DB: c.DB})
+		secret := c.Findings[0].Secret.Reveal()
+		if sweep.Wordlike(secret) && len(secret) >= sweep.MinLen {
+			s.res.AddProblem(fmt.Sprintf("credential %s: password is a plain word or number: not swept (it would match ordinary text)", shortFP(c.Fingerprint)))
+			s.log.Warn("a password found is a plain word or number: not swept", "fingerprint", shortFP(c.Fingerprint))
+			continue
+		}
+		ks = append(ks, engine.Known{Secret: secret, Target: c.Target, DB: c.DB})
 	}
 	set, skipped := s.eng.Compile(ks)
 	for _, fp := range skipped {

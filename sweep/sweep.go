@@ -25,6 +25,21 @@ import (
 // unrelated text.
 const MinLen = 6
 
+// Wordlike says whether a secret is letters only or digits only (a word,
+// a name, a number): swept for, it would match ordinary text (a password
+// "hashicorp" in a test is every import path of a Go module cache). The
+// estate sweep leaves passwords it found that are wordlike out; secrets a
+// user names as known are swept whatever they are.
+func Wordlike(s string) bool {
+	letters, digits := true, true
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		letters = letters && 'a' <= c && c <= 'z'
+		digits = digits && '0' <= s[i] && s[i] <= '9'
+	}
+	return letters || digits
+}
+
 // Encodings the sweep looks for, as they tag a hit.
 const (
 	Plain         = "plain"

@@ -213,3 +213,14 @@ func TestIndexAgreesWithBruteForce(t *testing.T) {
 		}
 	}
 }
+
+func TestWordlike(t *testing.T) {
+	for s, want := range map[string]bool{
+		"hashicorp": true, "Cassandra": true, "12345678": true, "password": true,
+		"hunter2": false, "S3cr3t-Arp!": false, "p@ssword": false, "pass word": false, "": true,
+	} {
+		if got := Wordlike(s); got != want {
+			t.Errorf("%q: %v, want %v", s, got, want)
+		}
+	}
+}

@@ -71,3 +71,22 @@ func TestShortPasswordNotSweptSaysSo(t *testing.T) {
 	}
 	leakcheck.AssertNone(t, "output", []byte(out+errOut), "Ab1!x")
 }
+
+// A password found that is a plain word is not swept for (it would match
+// every import path and sentence that holds the word): stderr and the
+// report say so by fingerprint, the password's own finding stays, and no
+// copy of the word elsewhere is reported.
+func TestWordPasswordNotSweptSaysSo(t *testing.T) {
+	t.Setenv("CREDSCAN_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".env"), "DB_HOST=arp-db.prod.internal\nDB_USER=app\nDB_PASSWORD=stardust\n")
+	writeFile(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\nrequire github.com/stardust/stardust v1.0.0\n")
+	out, errOut, _ := run(t, "scan", "dir", dir, "--sweep", "--format", "json")
+	if !strings.Contains(errOut, "plain word") || !strings.Contains(out, "plain word") {
+		t.Errorf("neither stderr nor the report says the word was not swept:\n%s\n%s", errOut, out)
+	}
+	if strings.Contains(out, `"known-secret"`) || !strings.Contains(out, `".env"`) {
+		t.Errorf("want the .env finding and no known-secret copy:\n%s", out)
+	}
+	leakcheck.AssertNone(t, "output", []byte(out+errOut), "DB_PASSWORD=stardust")
+}
