@@ -36,6 +36,10 @@ git -C "$src" fast-export --all --no-data --signed-tags=strip --reencode=no |
        /^M / && ($3 in missing) { $0 = "D " substr($0, length($1 FS $2 FS $3 FS) + 1) }
        { print }' "$tmp/missing" - |
   git -C "$dst" fast-import --quiet
+# the snapshot's default branch
+if head=$(git -C "$src" symbolic-ref -q HEAD); then
+  git -C "$dst" symbolic-ref HEAD "$head"
+fi
 git -C "$dst" repack -a -d -q
 rm "$dst/objects/info/alternates"
 left=$(git -C "$dst" rev-list --objects --all --missing=print | grep -c '^?' || true)
