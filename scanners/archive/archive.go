@@ -92,14 +92,22 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 		}
 		return plain(ctx, r, size, o, yield)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, size))
-	if err != nil {
-		return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading the archive: %w", err)})
+	// an archive the source can read at any offset (a file, a blob in
+	// memory) is read in place; another (a member of an archive) is read
+	// into memory first
+	ra, ok := r.(io.ReaderAt)
+	if !ok {
+		data, err := io.ReadAll(io.LimitReader(r, size))
+		if err != nil {
+			return yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("reading the archive: %w", err)})
+		}
+		ra, size = bytes.NewReader(data), int64(len(data))
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	budget := &bombBudget{max: min(l.MaxBytes, max(int64(len(data)), 1)*l.MaxRatio)}
+	whole := func() io.Reader { return io.NewSectionReader(ra, 0, size) }
+	budget := &bombBudget{max: min(l.MaxBytes, max(size, 1)*l.MaxRatio)}
 	member := func(name string, rc io.Reader, n int64) error {
 		mo := o
 		mo.Path = o.Path + "!" + strings.TrimPrefix(path.Clean("/"+name), "/")
@@ -113,11 +121,11 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 		if err := yield(credscan.Chunk{}, &credscan.ItemError{Origin: o, Err: fmt.Errorf("opening the archive: %w (read as a file)", err)}); err != nil {
 			return err
 		}
-		return plain(ctx, bytes.NewReader(data), int64(len(data)), o, yield)
+		return plain(ctx, whole(), size, o, yield)
 	}
 	switch kind {
 	case "zip":
-		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		zr, err := zip.NewReader(ra, size)
 		if err != nil {
 			return broken(err)
 		}
@@ -139,7 +147,7 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 			}
 		}
 	case "tar", "tgz":
-		var src io.Reader = bytes.NewReader(data)
+		src := whole()
 		if kind == "tgz" {
 			gz, err := gzip.NewReader(src)
 			if err != nil {

@@ -7,6 +7,8 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,10 +54,22 @@ type got struct {
 	errors []string
 }
 
+// collect reads data as the archive name, once in place (an io.ReaderAt,
+// as a file is) and once as a stream (as a member is), which must agree.
 func collect(t *testing.T, l Limits, name string, data []byte) got {
 	t.Helper()
+	inPlace := collectFrom(t, l, name, bytes.NewReader(data), int64(len(data)))
+	streamed := collectFrom(t, l, name, struct{ io.Reader }{bytes.NewReader(data)}, int64(len(data)))
+	if !reflect.DeepEqual(inPlace, streamed) {
+		t.Fatalf("%s read in place: %+v\nread as a stream: %+v", name, inPlace, streamed)
+	}
+	return inPlace
+}
+
+func collectFrom(t *testing.T, l Limits, name string, r io.Reader, size int64) got {
+	t.Helper()
 	g := got{items: map[string]string{}, skip: map[string]string{}}
-	err := l.Chunks(context.Background(), bytes.NewReader(data), int64(len(data)), credscan.Origin{Path: name}, func(ch credscan.Chunk, err error) error {
+	err := l.Chunks(context.Background(), r, size, credscan.Origin{Path: name}, func(ch credscan.Chunk, err error) error {
 		if err != nil {
 			var ie *credscan.ItemError
 			if !errors.As(err, &ie) {
