@@ -39,6 +39,11 @@ type lineInfo struct {
 	hashes   []uint64 // nil when the blob was not read whole, or over budget
 	released bool     // every version matched with it was (or gave up)
 	byLine   bool     // the engine read the blob line by line (set before done)
+	// own is the slice the blob's hashes were made in: given back for
+	// reuse once both the blob's own scan (ownDone) and the versions
+	// matched with it (released) are done with it
+	own     []uint64
+	ownDone bool
 }
 
 // keptBytes bounds the line hashes held at once (a version waits for the
@@ -65,6 +70,7 @@ func (li *lineInfo) finish(h []uint64) {
 	}
 	li.once.Do(func() {
 		li.mu.Lock()
+		li.own = h
 		if size := int64(8 * len(h)); li.released || h != nil && li.kept.n.Add(size) > li.kept.budget {
 			if !li.released {
 				li.kept.n.Add(-size)
@@ -108,16 +114,52 @@ func (li *lineInfo) release() {
 		li.released = true
 		li.kept.n.Add(-int64(8 * len(li.hashes)))
 		li.hashes = nil
+		li.giveBack()
 		li.mu.Unlock()
+	}
+}
+
+// ownerDone says the blob's own scan no longer uses its hashes.
+func (li *lineInfo) ownerDone() {
+	if li != nil {
+		li.mu.Lock()
+		li.ownDone = true
+		li.giveBack()
+		li.mu.Unlock()
+	}
+}
+
+// giveBack puts the hashes' slice back for reuse once nothing uses it
+// (li.mu held).
+func (li *lineInfo) giveBack() {
+	if li.released && li.ownDone && li.own != nil {
+		putHashes(li.own)
+		li.own = nil
 	}
 }
 
 var lineSeed = maphash.MakeSeed()
 
+// hashPool holds line hash slices given back (putHashes) for reuse: a
+// history's versions hash about a line per 40 bytes they hold.
+var hashPool sync.Pool
+
+func putHashes(h []uint64) {
+	if cap(h) > 0 && cap(h) <= 1<<20 {
+		hashPool.Put(&h)
+	}
+}
+
 // lineHashes hashes each line of data (lines end at '\n'; a last line
 // without one counts).
 func lineHashes(data []byte) []uint64 {
-	out := make([]uint64, 0, bytes.Count(data, []byte{'\n'})+1)
+	n := bytes.Count(data, []byte{'\n'}) + 1
+	var out []uint64
+	if p, _ := hashPool.Get().(*[]uint64); p != nil && cap(*p) >= n {
+		out = (*p)[:0]
+	} else {
+		out = make([]uint64, 0, n)
+	}
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -267,6 +309,7 @@ func (d *delta) carry(a int) (int, bool) {
 // with it no longer wait on it, and its base is released.
 func (j blobJob) drop() {
 	j.keep.finish(nil)
+	j.keep.ownerDone()
 	j.base.release()
 }
 
@@ -302,6 +345,9 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 			d = &delta{base: j.baseHash, runs: matchLines(ah, hashes), na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq,
 				lineBased: byLine && j.base.byLine}
 		}
+	}
+	if j.keep == nil {
+		putHashes(hashes) // matched, never published
 	}
 	if d == nil {
 		return scanInMemory(ctx, data, o, whole)
