@@ -94,3 +94,26 @@ func (r *Repo) Branch(branch string) {
 		r.T.Fatal(err)
 	}
 }
+
+// Merge writes files and commits the index as a merge of branch into
+// HEAD (its parents: HEAD, then branch's tip); it returns the commit's SHA.
+func (r *Repo) Merge(author, branch string, files map[string]string) string {
+	r.T.Helper()
+	head, err := r.Repo.Head()
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	other, err := r.Repo.Reference(plumbing.NewBranchReferenceName(branch), true)
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	r.Write(files)
+	r.When = r.When.Add(time.Hour)
+	sig := &object.Signature{Name: author, Email: strings.ToLower(author) + "@example.com", When: r.When}
+	h, err := r.WT.Commit("merge "+branch+" by "+author, &gogit.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true,
+		Parents: []plumbing.Hash{head.Hash(), other.Hash()}})
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	return h.String()
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -158,31 +159,186 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 			history = append(history, snap)
 			b.Commit("Dev", changes)
 		}
-		scanned := func(noDelta bool) (string, *Scanner, int) {
-			res, s, carried := scanWith(t, e, b.Dir, Options{}, func(s *Scanner) { s.noDelta = noDelta })
-			var out []string
-			for _, f := range res.Findings {
-				tags := slices.Clone(f.Tags)
-				sort.Strings(tags)
-				id := ""
-				if f.DB != nil {
-					id = fmt.Sprintf("%+v", *f.DB)
-				}
-				out = append(out, fmt.Sprintf("%s %s:%d:%d %s %s %v %q %s", f.RuleID, f.Origin.Path, f.Origin.Line, f.Column, f.Origin.Commit[:7], f.Fingerprint[:12], tags, f.Redacted, id))
-			}
-			sort.Strings(out)
-			return strings.Join(out, "\n"), s, carried
-		}
-		whole, _, _ := scanned(true)
-		part, s, carried := scanned(false)
-		if whole != part {
-			t.Errorf("seed %d: whole-blob scan\n%s\n\nchanged lines only\n%s", seed, whole, part)
-		}
-		if len(s.deltas) == 0 || carried == 0 {
-			t.Errorf("seed %d: %d blobs scanned as later versions, %d findings carried: the test tests nothing", seed, len(s.deltas), carried)
-		}
-		t.Logf("seed %d: %d blobs scanned as later versions, %d findings carried", seed, len(s.deltas), carried)
+		matched, carried := deltaAgainstWhole(t, e, b.Dir, fmt.Sprintf("seed %d", seed))
+		t.Logf("seed %d: %d blobs scanned as later versions, %d findings carried", seed, matched, carried)
 	}
+}
+
+// deltaAgainstWhole scans the history at dir with each version read whole,
+// then with each version matched with the one before it (the changed lines
+// scanned, the rest carried over), and fails unless the findings, their
+// places, commits, fingerprints, tags, redactions and identities are the
+// same. It returns how many versions were matched and findings carried.
+func deltaAgainstWhole(t *testing.T, e *engine.Engine, dir, label string) (matched, carried int) {
+	t.Helper()
+	scanned := func(noDelta bool) (string, *Scanner, int) {
+		res, s, carried := scanWith(t, e, dir, Options{}, func(s *Scanner) { s.noDelta = noDelta })
+		var out []string
+		for _, f := range res.Findings {
+			tags := slices.Clone(f.Tags)
+			sort.Strings(tags)
+			id := ""
+			if f.DB != nil {
+				id = fmt.Sprintf("%+v", *f.DB)
+			}
+			out = append(out, fmt.Sprintf("%s %s:%d:%d %s %s %v %q %s", f.RuleID, f.Origin.Path, f.Origin.Line, f.Column, f.Origin.Commit[:7], f.Fingerprint[:12], tags, f.Redacted, id))
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\n"), s, carried
+	}
+	whole, _, _ := scanned(true)
+	part, s, carried := scanned(false)
+	if whole != part {
+		t.Errorf("%s: whole-blob scan\n%s\n\nchanged lines only\n%s", label, whole, part)
+	}
+	if len(s.deltas) == 0 || carried == 0 {
+		t.Errorf("%s: %d blobs scanned as later versions, %d findings carried: the test tests nothing", label, len(s.deltas), carried)
+	}
+	return len(s.deltas), carried
+}
+
+// A generated history with the shape of the real ones issue 18 measured
+// (prometheus', etcd's): large generated files with many versions (a lock
+// file of a thousand lines whose URLs hold the "://" keyword, a one-line
+// source map full of SVG data URIs, test data of 1.3 KB lines full of
+// \u0000), structured documents whose versions switch between being read
+// whole and line by line, secrets coming and going in every encoding, a
+// side branch merged back, a rename. Matching each version with the one
+// before must give exactly what reading every version whole gives.
+func TestDeltaMatchesWholeScanRealShape(t *testing.T) {
+	e := scantest.Engine(t, "")
+	r := rand.New(rand.NewPCG(7, 7))
+	alnum := func(n int) string {
+		const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = abc[r.IntN(len(abc))]
+		}
+		return string(b)
+	}
+	lockEntry := func(i int) string {
+		if r.IntN(2000) == 0 { // an entry a structured read assembles
+			return fmt.Sprintf(`    "node_modules/db-%d": { "host": "db-%d.internal", "user": "svc", "password": "%s" },`, i, i, alnum(16))
+		}
+		v := fmt.Sprintf("%d.%d.%d", r.IntN(9), r.IntN(30), r.IntN(20))
+		return fmt.Sprintf(`    "node_modules/pkg-%d": { "version": "%s", "resolved": "https://registry.npmjs.org/pkg-%d/-/pkg-%d-%s.tgz", "integrity": "sha512-%s" },`, i, v, i, i, v, alnum(86))
+	}
+	lock := make([]string, 800)
+	for i := range lock {
+		lock[i] = lockEntry(i)
+	}
+	lockFile := func() string {
+		return "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n" + strings.Join(lock, "\n") + "\n  }\n}\n"
+	}
+	cssPart := func() string {
+		switch r.IntN(40) {
+		case 0:
+			return url.QueryEscape(`api_key = "` + alnum(32) + `"`)
+		case 1:
+			return base64.StdEncoding.EncodeToString([]byte("password=postgres://svc:" + alnum(16) + "@db.internal/app"))
+		case 2:
+			return `\u0000\u0000 token: ghp_` + alnum(36)
+		}
+		return fmt.Sprintf(`.c%d{background:url(data:image/svg+xml,%%3csvg xmlns=%%27http://www.w3.org/2000/svg%%27 fill=%%27%%23%03x%%27%%3e%%3c/svg%%3e)}\n`, r.IntN(999), r.IntN(4096))
+	}
+	css := make([]string, 300)
+	for i := range css {
+		css[i] = cssPart()
+	}
+	cssMap := func() string {
+		return `{"version":3,"sources":["app.css"],"sourcesContent":["` + strings.Join(css, "") + `"],"mappings":"AAAA,SAAS,CAAC;AACD"}` + "\n"
+	}
+	opLine := func(i int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, `{"ClientId":%d,"Input":{"Type":"range","Range":{"Start":"/registry/pods/","Limit":10}},"Output":{"KVs":[`, i)
+		for k := 0; k < 12; k++ {
+			fmt.Fprintf(&b, `{"Key":"/registry/pods/default/%s","Value":{"Value":"\u0000\u0000%d","Hash":0}},`, alnum(5), k)
+		}
+		if r.IntN(60) == 0 {
+			fmt.Fprintf(&b, `{"Key":"token","Value":{"Value":"ghp_%s"}},`, alnum(36))
+		}
+		b.WriteString("]}}")
+		return b.String()
+	}
+	ops := make([]string, 120)
+	for i := range ops {
+		ops[i] = opLine(i)
+	}
+	conf := func() string {
+		pw := "<secret>"
+		if r.IntN(2) == 0 {
+			pw = alnum(14)
+		}
+		return fmt.Sprintf("global:\n  scrape_interval: %ds\nscrape_configs:\n  - job_name: db\n    basic_auth:\n      username: svc\n      password: %s\n    static_configs:\n      - targets: ['db-%d.internal:9187']\n", 10+r.IntN(50), pw, r.IntN(9))
+	}
+	mainGo := make([]string, 200)
+	goLine := func() string {
+		if r.IntN(25) == 0 {
+			return fmt.Sprintf(`	dsn := "postgres://arp_app:%s@arp-db.prod.internal:5432/arp"`, alnum(18))
+		}
+		return fmt.Sprintf("	v%d := compute(%d) // key handling", r.IntN(50), r.IntN(9))
+	}
+	for i := range mainGo {
+		mainGo[i] = goLine()
+	}
+	confPath := "config/testdata/conf.good.yml"
+	// change edits a few places of every file, as a commit of a real
+	// project does, and returns the files to write
+	change := func() map[string]string {
+		out := map[string]string{}
+		for range 1 + r.IntN(6) {
+			lock[r.IntN(len(lock))] = lockEntry(r.IntN(len(lock)))
+		}
+		out["web/ui/package-lock.json"] = lockFile()
+		if r.IntN(2) == 0 {
+			css[r.IntN(len(css))] = cssPart()
+			out["web/ui/static/app.css.map"] = cssMap()
+		}
+		if r.IntN(3) == 0 {
+			ops[r.IntN(len(ops))] = opLine(r.IntN(999))
+			out["tests/robustness/operations.json"] = strings.Join(ops, "\n") + "\n"
+		}
+		if r.IntN(3) == 0 {
+			out[confPath] = conf()
+		}
+		if r.IntN(2) == 0 {
+			mainGo[r.IntN(len(mainGo))] = goLine()
+			at := r.IntN(len(mainGo))
+			mainGo = slices.Insert(mainGo, at, goLine())
+			out["cmd/server/main.go"] = strings.Join(mainGo, "\n") + "\n"
+		}
+		return out
+	}
+	b := newRepo(t)
+	b.Commit("Dev", map[string]string{
+		"web/ui/package-lock.json":         lockFile(),
+		"web/ui/static/app.css.map":        cssMap(),
+		"tests/robustness/operations.json": strings.Join(ops, "\n") + "\n",
+		confPath:                           conf(),
+		"cmd/server/main.go":               strings.Join(mainGo, "\n") + "\n",
+	})
+	for c := 1; c < 40; c++ {
+		switch c {
+		case 10: // a side branch, with commits of its own
+			b.Checkout("side", true)
+			var sideLock string
+			for range 8 {
+				ch := change()
+				sideLock = ch["web/ui/package-lock.json"]
+				b.Commit("Side", ch)
+			}
+			b.Checkout("master", false)
+			// merged back: the side's lock file wins, the rest is main's
+			b.Merge("Dev", "side", map[string]string{"web/ui/package-lock.json": sideLock})
+		case 30: // a rename
+			b.Commit("Dev", map[string]string{confPath: "", "config/testdata/renamed.yml": conf()})
+			confPath = "config/testdata/renamed.yml"
+		default:
+			b.Commit("Dev", change())
+		}
+	}
+	matched, carried := deltaAgainstWhole(t, e, b.Dir, "real shape")
+	t.Logf("%d blobs scanned as later versions, %d findings carried", matched, carried)
 }
 
 // Past the budget of line hashes held at once, versions are scanned whole:
