@@ -154,6 +154,12 @@ func windowAnchors(r config.Rule, cfg *config.Config) []string {
 	if r.Regex == nil || r.Path != nil || len(lineAllowlists(r, cfg)) > 0 {
 		return nil
 	}
+	// a match longer than winBefore may start before its anchor's window
+	// or end past it, and one cut short is not found at all (a JWT of
+	// kilobytes): only rules whose matches are bounded are windowed
+	if n := accel.MaxMatchLen(r.Regex.String()); n < 0 || n > winBefore {
+		return nil
+	}
 	lits := accel.RequiredLiterals(r.Regex.String())
 	for _, l := range lits {
 		for i := 0; i < len(l); i++ {

@@ -97,6 +97,9 @@ func TestLongLineWindowsMatchWholeLine(t *testing.T) {
 		func() string { return `password = "` + alnum(3000) + `"` },   // runs past a window's edge
 		func() string { return "sentry_token\n  = " + hex(64) + " " }, // across a line break
 		func() string { return "okta_key = \n00" + alnum(40) + ";" },
+		// a token of kilobytes, whose match no window around its anchor
+		// holds (an Azure Key Vault recording's JWT)
+		func() string { return `"value": "eyJ` + alnum(1500) + ".eyJ" + alnum(3000) + "." + alnum(300) + `"` },
 	}
 	ctx := context.Background()
 	compared, fellBack, matches := 0, 0, 0

@@ -62,11 +62,13 @@ func genericShape(v string) bool {
 			return false
 		}
 	}
-	if digit == 0 && symbol == 0 {
-		return false // a word or an identifier: userPassword, Hunter
-	}
-	if digit == 0 && isIdentifier(v) {
-		return false // db_password_key, user.password, my-pass
+	if digit == 0 && !mixedInWords(v) {
+		if symbol == 0 {
+			return false // a word or an identifier: userPassword, Hunter
+		}
+		if isIdentifier(v) {
+			return false // db_password_key, user.password, my-pass
+		}
 	}
 	classes := 0
 	for _, n := range []int{lower, upper, digit, symbol} {
@@ -83,6 +85,23 @@ func genericShape(v string) bool {
 	}
 	return true
 }
+
+// mixedInWords says whether v's letters switch case the way generated
+// passwords do and names do not: an upper case letter, one lower case
+// letter, an upper case letter again, twice or more (PyuU-RDCdBsAcb).
+// camelCase, PascalCase and acronyms (userPassword, XMLHttpRequest,
+// IsAValue) have it once at most.
+func mixedInWords(v string) bool {
+	n := 0
+	for i := 0; i+2 < len(v); i++ {
+		if isUpper(v[i]) && 'a' <= v[i+1] && v[i+1] <= 'z' && isUpper(v[i+2]) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 // isIdentifier says whether v is letters, digits and _ . - only, with the
 // separators between words (a name, a key, a dotted path).

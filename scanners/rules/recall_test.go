@@ -116,7 +116,9 @@ func TestGenericPasswords(t *testing.T) {
 		{"dollar that is not a variable", "gen.py", `password = "$tr4ngePw"`, []want{{GenericPassword, "$tr4ngePw", "", "", "", 0, 1}}, 0},
 		{"braces", "gen.py", `password = "Br{ace}9x"`, []want{{GenericPassword, "Br{ace}9x", "", "", "", 0, 1}}, 0},
 		{"quotes and spaces", "gen.py", `password = "it's 9 o\"clock"`, []want{{GenericPassword, `it's 9 o"clock`, "", "", "", 0, 1}}, 0},
+		{"letters and a dash, cases mixed as generators mix them", "gen.yaml", `password: "PyuU-RDCdBsAcb"`, []want{{GenericPassword, "PyuU-RDCdBsAcb", "", "", "", 0, 1}}, 0},
 		{"identifier", "gen.py", `password = "userPassword"`, nil, 0},
+		{"acronyms in a name", "gen.py", `password = "XMLHttpRequest-IsAValue"`, nil, 0},
 		{"snake identifier", "gen.py", `password = "db_password_key"`, nil, 0},
 		{"prose", "gen.py", `password = "the password you chose"`, nil, 0},
 		{"call", "gen.py", `password = get_password()`, nil, 0},
@@ -158,6 +160,8 @@ func TestPgpassOutsidePgpassFiles(t *testing.T) {
 		{"markdown code block", "README.md", "# Setup\n```yaml\nenv:\n  PGHOST: arp-db\n  PGUSER: readme_u\n  PGPASSWORD: ReadmePg9\n```\n",
 			[]want{{PgEnv, "ReadmePg9", "readme_u", "arp-db", "", 0, 6}}, 0},
 		{"markdown prose", "README.md", "Set PGPASSWORD: the value from Vault.\n", nil, -1},
+		{"a fence with an info string inside a block is a line of it", "README.md", "```\n$ docker pull x\n```yaml\nPGHOST: arp-db\nPGPASSWORD: InnerPg9x\n```\n",
+			[]want{{PgEnv, "InnerPg9x", "", "arp-db", "", 0, 5}}, 0},
 	})
 }
 

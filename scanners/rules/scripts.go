@@ -85,17 +85,36 @@ func isDoc(p string) bool {
 // fencedLines marks the lines inside fenced code blocks (``` or ~~~).
 func fencedLines(lines *Lines) []bool {
 	out := make([]bool, lines.Len())
-	var fence string
+	var fence string // the opening fence's run of ` or ~
 	for i := range out {
 		t := strings.TrimLeft(lines.Text(i), " \t>")
+		run := fenceRun(t)
 		switch {
-		case fence == "" && (strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~")):
-			fence = t[:3]
-		case fence != "" && strings.HasPrefix(t, fence):
+		case fence == "" && run != "":
+			fence = run
+		case fence != "" && run != "" && run[0] == fence[0] && len(run) >= len(fence) && strings.TrimSpace(t[len(run):]) == "":
+			// as CommonMark closes a block: the same character, at least
+			// as many, and nothing after (a "```yaml" inside a block is
+			// a line of it)
 			fence = ""
 		default:
 			out[i] = fence != ""
 		}
 	}
 	return out
+}
+
+// fenceRun is the run of three or more ` or ~ a line starts with, or "".
+func fenceRun(t string) string {
+	if len(t) < 3 || t[0] != '`' && t[0] != '~' {
+		return ""
+	}
+	n := 1
+	for n < len(t) && t[n] == t[0] {
+		n++
+	}
+	if n < 3 {
+		return ""
+	}
+	return t[:n]
 }

@@ -138,6 +138,85 @@ func (m LitMatcher) Match(s, lower string) bool {
 	return m.re.MatchString(s)
 }
 
+// MaxMatchLen returns the most bytes a match of the regular expression can
+// span, or -1 when that is unbounded (a *, a +, a {n,}) or it cannot tell.
+func MaxMatchLen(expr string) int {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return -1
+	}
+	const unbounded = -1
+	var walk func(re *syntax.Regexp) int
+	walk = func(re *syntax.Regexp) int {
+		switch re.Op {
+		case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+			syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpNoMatch:
+			return 0
+		case syntax.OpLiteral:
+			n := 0
+			for _, r := range re.Rune {
+				if re.Flags&syntax.FoldCase != 0 {
+					n += maxFoldLen(r)
+				} else {
+					n += max(utf8.RuneLen(r), 1)
+				}
+			}
+			return n
+		case syntax.OpCharClass:
+			if len(re.Rune) == 0 {
+				return 0
+			}
+			return utf8.RuneLen(min(re.Rune[len(re.Rune)-1], unicode.MaxRune))
+		case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+			return utf8.UTFMax
+		case syntax.OpCapture, syntax.OpQuest:
+			return walk(re.Sub[0])
+		case syntax.OpStar, syntax.OpPlus:
+			return unbounded
+		case syntax.OpRepeat:
+			if re.Max < 0 {
+				return unbounded
+			}
+			n := walk(re.Sub[0])
+			if n < 0 {
+				return unbounded
+			}
+			return n * re.Max
+		case syntax.OpConcat:
+			total := 0
+			for _, sub := range re.Sub {
+				n := walk(sub)
+				if n < 0 {
+					return unbounded
+				}
+				total += n
+			}
+			return total
+		case syntax.OpAlternate:
+			most := 0
+			for _, sub := range re.Sub {
+				n := walk(sub)
+				if n < 0 {
+					return unbounded
+				}
+				most = max(most, n)
+			}
+			return most
+		}
+		return unbounded
+	}
+	return walk(re)
+}
+
+// maxFoldLen is the longest UTF-8 encoding among r's case folds.
+func maxFoldLen(r rune) int {
+	n := max(utf8.RuneLen(r), 1)
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		n = max(n, utf8.RuneLen(f))
+	}
+	return n
+}
+
 // NewlineSpan says how many line breaks inside a match of the regular
 // expression a scan must allow for: 0 when it cannot match one, 1 when
 // only white space (\s) can, and SpanLines when it matches line breaks

@@ -30,3 +30,23 @@ func TestRequiredLiterals(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxMatchLen(t *testing.T) {
+	for expr, want := range map[string]int{
+		`abc`:                       3,
+		`(?i)abc`:                   3,
+		`a[0-9]{4}`:                 5,
+		`a[0-9]{4,8}b?`:             10,
+		`\b(ey[a-z]{17,}\.ey)`:      -1,
+		`x+`:                        -1,
+		`(?:foo|quux)[\w.-]{0,50}?`: 54,
+		`é`:                         2,
+		`^a$`:                       1,
+		`[^a]`:                      4,
+		`(?i)k`:                     3, // the Kelvin sign folds with k
+	} {
+		if got := MaxMatchLen(expr); got != want {
+			t.Errorf("MaxMatchLen(%q) = %d, want %d", expr, got, want)
+		}
+	}
+}
