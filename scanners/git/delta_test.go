@@ -59,14 +59,7 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 	e := scantest.Engine(t, "")
 	for seed := uint64(1); seed <= 6; seed++ {
 		r := rand.New(rand.NewPCG(seed, 99))
-		alnum := func(n int) string {
-			const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-			b := make([]byte, n)
-			for i := range b {
-				b[i] = abc[r.IntN(len(abc))]
-			}
-			return string(b)
-		}
+		alnum := alnumFrom(r)
 		secrets := []func() string{
 			func() string {
 				return "DATABASE_URL=postgres://arp_app:" + alnum(20) + "@arp-db.prod.internal:5432/arp"
@@ -164,6 +157,18 @@ func TestDeltaMatchesWholeScan(t *testing.T) {
 	}
 }
 
+// alnumFrom returns a maker of random letters and digits drawn from r.
+func alnumFrom(r *rand.Rand) func(n int) string {
+	return func(n int) string {
+		const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = abc[r.IntN(len(abc))]
+		}
+		return string(b)
+	}
+}
+
 // deltaAgainstWhole scans the history at dir with each version read whole,
 // then with each version matched with the one before it (the changed lines
 // scanned, the rest carried over), and fails unless the findings, their
@@ -208,14 +213,7 @@ func deltaAgainstWhole(t *testing.T, e *engine.Engine, dir, label string) (match
 func TestDeltaMatchesWholeScanRealShape(t *testing.T) {
 	e := scantest.Engine(t, "")
 	r := rand.New(rand.NewPCG(7, 7))
-	alnum := func(n int) string {
-		const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = abc[r.IntN(len(abc))]
-		}
-		return string(b)
-	}
+	alnum := alnumFrom(r)
 	lockEntry := func(i int) string {
 		if r.IntN(2000) == 0 { // an entry a structured read assembles
 			return fmt.Sprintf(`    "node_modules/db-%d": { "host": "db-%d.internal", "user": "svc", "password": "%s" },`, i, i, alnum(16))

@@ -84,6 +84,12 @@ func endsInPasswordWord(b []byte) bool {
 	default:
 		return false
 	}
+	return endsInWord(b)
+}
+
+// endsInWord is endsInPasswordWord without its two-letter gate: every
+// word tried.
+func endsInWord(b []byte) bool {
 	for _, w := range passwordWords {
 		n := len(w)
 		if len(b) < n || !hasSuffixFold(b, w) {
