@@ -17,6 +17,10 @@ type Pass struct {
 	mu  sync.Mutex
 	// git blobs met in this pass, by ID
 	blobs map[string]blobState
+	// items (not git blobs) an error was reported for in this pass: never
+	// entered, whatever their chunks yield (a damaged archive is said,
+	// then read as a file; known clean, the next run would not say it)
+	failed map[string]bool
 }
 
 type blobState struct {
@@ -35,7 +39,7 @@ const (
 
 // NewPass is a pass over st under cfg.
 func NewPass(st *Store, cfg Config) *Pass {
-	return &Pass{st: st, cfg: cfg, blobs: map[string]blobState{}}
+	return &Pass{st: st, cfg: cfg, blobs: map[string]blobState{}, failed: map[string]bool{}}
 }
 
 // Config is the pass's configuration.
@@ -58,6 +62,22 @@ func (p *Pass) LookupBlob(blob, path string) (Entry, bool) {
 
 // Clean enters the item of key k (not a git blob) as clean.
 func (p *Pass) Clean(k Key, e Entry) { p.st.Put(k, e) }
+
+// ItemFailed notes that an error was reported for the item of kind at
+// path (not a git blob: BlobDirty): Failed then says so. Held in memory
+// for the pass only.
+func (p *Pass) ItemFailed(kind, path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failed[kind+"\x00"+path] = true
+}
+
+// Failed says whether ItemFailed was told of the item of kind at path.
+func (p *Pass) Failed(kind, path string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failed[kind+"\x00"+path]
+}
 
 // BlobClean records that git blob produced nothing: read whole (base ""),
 // it is entered now; scanned against base, at End if base is clean.

@@ -77,6 +77,25 @@ func (f *rawFile) Read(p []byte) (int, error) {
 	}
 }
 
+// ReadAt reads len(p) bytes at off (pread), so an archive is opened in
+// place rather than read into memory first.
+func (f *rawFile) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := syscall.Pread(f.fd, p[n:], off+int64(n))
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return n, &fs.PathError{Op: "read", Path: f.path, Err: err}
+		case m == 0:
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
+}
+
 func (f *rawFile) Size() (int64, error) {
 	if err := syscall.Fstat(f.fd, &f.st); err != nil {
 		return 0, &fs.PathError{Op: "stat", Path: f.path, Err: err}

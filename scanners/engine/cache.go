@@ -110,6 +110,8 @@ func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scann
 			base = ch.Base
 		}
 		p.BlobClean(blob, k, entry, base)
+	case p.Failed(string(ch.Origin.Kind), ch.Origin.Path):
+		// an error was said for it (a damaged archive read as a file)
 	default:
 		p.Clean(k, entry)
 		if ch.Version != "" {
@@ -150,13 +152,20 @@ func (t *tracking) Suppressed(f *credscan.Finding)      { t.mark(); t.Sink.Suppr
 func (t *tracking) AddError(err error)                  { t.mark(); t.Sink.AddError(err) }
 func (t *tracking) AddProblem(p string)                 { t.mark(); t.Sink.AddProblem(p) }
 
-// failed records that the item err names could not be read: a git blob
-// is then not entered, nor any version scanned against it.
+// failed records that an error was said for the item err names: a git
+// blob is then not entered, nor any version scanned against it; another
+// item is not entered either (a damaged archive is said, then read as a
+// file: known clean, the next run would not say it).
 func failed(p *cache.Pass, err error) {
 	var ie *credscan.ItemError
-	if p != nil && errors.As(err, &ie) && ie.Origin.Kind == credscan.KindGit && ie.Origin.Blob != "" {
-		p.BlobDirty(ie.Origin.Blob)
+	if p == nil || !errors.As(err, &ie) {
+		return
 	}
+	if ie.Origin.Kind == credscan.KindGit && ie.Origin.Blob != "" {
+		p.BlobDirty(ie.Origin.Blob)
+		return
+	}
+	p.ItemFailed(string(ie.Origin.Kind), ie.Origin.Path)
 }
 
 // withPass puts p in ctx for the sources (nil leaves ctx as it is).
