@@ -52,6 +52,24 @@ func init() {
 	}
 }
 
+// writeAllocs writes a heap profile (what the run allocated, by place) to
+// file when it is set (CREDSCAN_MEMPROFILE); like the CPU profile, it
+// holds code locations, never content.
+func writeAllocs(file string) {
+	if file == "" {
+		return
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "credscan: CREDSCAN_MEMPROFILE:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "credscan: CREDSCAN_MEMPROFILE:", err)
+	}
+}
+
 // startProfile writes a CPU profile of the run to file when it is set
 // (CREDSCAN_CPUPROFILE, for docs/performance.md's measurements on real
 // repositories); the profile holds code locations, never content.
@@ -159,6 +177,7 @@ func main() {
 	stopProfile := startProfile(os.Getenv("CREDSCAN_CPUPROFILE"))
 	err := newRootCmd().ExecuteContext(ctx)
 	stopProfile()
+	writeAllocs(os.Getenv("CREDSCAN_MEMPROFILE"))
 	stop()
 	code := exitCode(err)
 	if err != nil && printsError(code) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"os/exec"
 	"strconv"
@@ -391,7 +392,9 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) (h
 		bp = new([]byte)
 	}
 	if int64(cap(*bp)) < size+1 {
-		*bp = make([]byte, size+1)
+		// a power of two, so that the buffer serves the versions of a
+		// file that grow a little as well (it goes back to the pool)
+		*bp = make([]byte, size+1, 1<<bits.Len64(uint64(size)))
 	}
 	weight := min(int64(cap(*bp)), p.queueMax) // what the buffer holds on to
 	if err := p.queued.Acquire(ctx, weight); err != nil {
@@ -413,6 +416,11 @@ func (p *pipeline) readOne(ctx context.Context, j blobJob, o credscan.Origin) (h
 	}
 }
 
+// maxPooled is the largest blob buffer kept for reuse: git's text blobs
+// up to a few megabytes (generated files, lock files) come in many
+// versions.
+const maxPooled = 4 << 20
+
 func (p *pipeline) scanWorker(ctx context.Context) {
 	defer p.wg.Done()
 	for it := range p.blobs {
@@ -423,7 +431,7 @@ func (p *pipeline) scanWorker(ctx context.Context) {
 		}
 		it.job.drop()
 		p.queued.Release(it.weight)
-		if cap(*it.data) <= 1<<20 { // keep small buffers for reuse
+		if cap(*it.data) <= maxPooled { // keep buffers for reuse
 			p.pool.Put(it.data)
 		}
 	}
