@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"path"
 	"regexp"
 	"strings"
@@ -87,12 +88,12 @@ func fencedLines(lines *Lines) []bool {
 	out := make([]bool, lines.Len())
 	var fence string // the opening fence's run of ` or ~
 	for i := range out {
-		t := strings.TrimLeft(lines.Text(i), " \t>")
+		t := bytes.TrimLeft(lines.Bytes(i), " \t>")
 		run := fenceRun(t)
 		switch {
 		case fence == "" && run != "":
 			fence = run
-		case fence != "" && run != "" && run[0] == fence[0] && len(run) >= len(fence) && strings.TrimSpace(t[len(run):]) == "":
+		case fence != "" && run != "" && run[0] == fence[0] && len(run) >= len(fence) && len(bytes.TrimSpace(t[len(run):])) == 0:
 			// as CommonMark closes a block: the same character, at least
 			// as many, and nothing after (a "```yaml" inside a block is
 			// a line of it)
@@ -105,7 +106,7 @@ func fencedLines(lines *Lines) []bool {
 }
 
 // fenceRun is the run of three or more ` or ~ a line starts with, or "".
-func fenceRun(t string) string {
+func fenceRun(t []byte) string {
 	if len(t) < 3 || t[0] != '`' && t[0] != '~' {
 		return ""
 	}
@@ -116,5 +117,5 @@ func fenceRun(t string) string {
 	if n < 3 {
 		return ""
 	}
-	return t[:n]
+	return string(t[:n])
 }
