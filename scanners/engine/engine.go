@@ -551,10 +551,10 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				fs, ok = longLineWindows(ctx, un, path, text, ch.StartLine+i)
 			}
 			if !ok && j == i+1 && len(text) > maxFragment {
-				fs, ok = fragmentWindows(ctx, un.d, path, text, ch.StartLine+i), true
+				fs, ok = fragmentWindows(ctx, un.plain.get(), path, text, ch.StartLine+i), true
 			}
 			if !ok {
-				fs = glDetect(ctx, un.d, path, string(text), ch.StartLine+i)
+				fs = glDetect(ctx, un.plain.get(), path, string(text), ch.StartLine+i)
 			}
 			if len(fs) == 0 && ctx.Err() == nil {
 				e.quiet.add(key)

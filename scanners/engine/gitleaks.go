@@ -70,7 +70,10 @@ func loadGitleaksConfig(path string) (*config.Config, error) {
 // glUnit is a gitleaks detector over one rule (or over a rule and the
 // rules it requires), woken by the keywords of its rules only.
 type glUnit struct {
-	d *detect.Detector // without decoding passes
+	// plain runs the unit's rules without decoding passes, made on first
+	// use (a scan wakes few of the units; each detector builds its own
+	// keyword trie, 13 MB for all of them)
+	plain *lazyDetector
 	// gate, when set, is a cheaper check a woken line must pass: it
 	// returns the offset where a match found there may end (see
 	// genericGate, vaultGate, litGate).
@@ -343,9 +346,7 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 				}
 			}
 		}
-		d := detect.NewDetector(sub)
-		d.MaxDecodeDepth = 0
-		un := glUnit{d: d, multiline: multiline, span: span, deep: &lazyDetector{cfg: sub, depth: maxDecodeDepth}}
+		un := glUnit{plain: &lazyDetector{cfg: sub}, multiline: multiline, span: span, deep: &lazyDetector{cfg: sub, depth: maxDecodeDepth}}
 		for _, id := range members[n] {
 			for _, a := range lineAllowlists(cfg.Rules[id], cfg) {
 				un.lineAllows = append(un.lineAllows, a.Regexes...)

@@ -137,7 +137,7 @@ func TestLongLineWindowsMatchWholeLine(t *testing.T) {
 				continue
 			}
 			compared++
-			whole := glDetect(ctx, un.d, "", line, 1)
+			whole := glDetect(ctx, un.plain.get(), "", line, 1)
 			matches += len(whole)
 			if a, bb := findingKeys(whole, nil), findingKeys(win, nil); a != bb {
 				t.Fatalf("trial %d, unit %d: windows found %v, the whole line %v", trial, u, bb, a)
@@ -341,7 +341,7 @@ func TestPieceWindowsMatchWholeWindow(t *testing.T) {
 				continue
 			}
 			compared++
-			whole := glDetect(ctx, un.d, "", text, first)
+			whole := glDetect(ctx, un.plain.get(), "", text, first)
 			matches += len(whole)
 			if a, b := findingKeys(whole, nil), findingKeys(got, nil); a != b {
 				t.Fatalf("trial %d, unit %d: pieces found %v, the whole window %v", trial, u, b, a)
