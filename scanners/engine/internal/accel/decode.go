@@ -2,7 +2,6 @@ package accel
 
 import (
 	"encoding/base64"
-	"slices"
 	"strings"
 )
 
@@ -233,19 +232,6 @@ func HasSpecial(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
 	return zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones)) != 0
-}
-
-// PercentSegment says, for a long line with percent escapes whose
-// segments that may decode are at spans, where the percent segment is and
-// whether it decodes, or that the decoding passes can find nothing on the
-// line (skip): gitleaks decodes nothing of a segment with an escape that
-// is not Printable, nor of what sits in it.
-func PercentSegment(line []byte, spans [][2]int) (pct [2]int, decodes, skip bool) {
-	a, b, ok := PercentSpan(line)
-	if !ok && !slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] < a || sp[1] > b }) {
-		return pct, false, true
-	}
-	return [2]int{a, b}, ok, false
 }
 
 // InertUnicode says whether the unicode escape esc (\uXXXX or U+XXXX, as
