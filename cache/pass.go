@@ -21,6 +21,7 @@ type Pass struct {
 	// entered, whatever their chunks yield (a damaged archive is said,
 	// then read as a file; known clean, the next run would not say it)
 	failed map[string]bool
+	atEnd  []func()
 }
 
 type blobState struct {
@@ -51,7 +52,12 @@ func (p *Pass) Lookup(k Key) (Entry, bool) { return p.st.Get(k) }
 // LookupBlob says whether git blob at path is known clean (the source
 // then does not read it).
 func (p *Pass) LookupBlob(blob, path string) (Entry, bool) {
-	e, ok := p.st.Get(p.cfg.Blob(blob, path))
+	return p.LookupBlobKey(blob, p.cfg.Blob(blob, path))
+}
+
+// LookupBlobKey is LookupBlob with the blob's key (Config.Blob) known.
+func (p *Pass) LookupBlobKey(blob string, k Key) (Entry, bool) {
+	e, ok := p.st.Get(k)
 	if ok {
 		p.mu.Lock()
 		p.blobs[blob] = blobState{state: stateCached}
@@ -103,8 +109,41 @@ func (p *Pass) BlobDirty(blob string) {
 	p.blobs[blob] = blobState{state: stateDirty}
 }
 
-// End enters the blobs scanned against a version that is clean.
+// Store is the store the pass reads and enters into.
+func (p *Pass) Store() *Store { return p.st }
+
+// AtEnd has End call f once it has entered what it enters (a source
+// that records what the pass found, by BlobKnownClean).
+func (p *Pass) AtEnd(f func()) {
+	p.mu.Lock()
+	p.atEnd = append(p.atEnd, f)
+	p.mu.Unlock()
+}
+
+// BlobKnownClean says whether git blob is clean as far as this pass
+// knows: skipped as known clean, or read and clean (after End, also when
+// scanned against a clean version).
+func (p *Pass) BlobKnownClean(blob string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, ok := p.blobs[blob]
+	return ok && (b.state == stateClean || b.state == stateCached)
+}
+
+// End enters the blobs scanned against a version that is clean, then
+// calls what AtEnd was given.
 func (p *Pass) End() {
+	p.end()
+	p.mu.Lock()
+	fs := p.atEnd
+	p.atEnd = nil
+	p.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+func (p *Pass) end() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var clean func(id string, depth int) bool

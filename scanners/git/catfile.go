@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/credscan/credscan"
+	scancache "github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/scanners/archive"
 	"github.com/credscan/credscan/scanners/chunk"
 )
@@ -223,6 +224,12 @@ type blobJob struct {
 	base     *lineInfo
 	baseHash plumbing.Hash
 	keep     *lineInfo
+	// key is the blob's cache key (hasKey), computed when the plan
+	// records the listing; known, when set, is the cache entry of a blob
+	// the plan counts as known clean without listing it
+	key    scancache.Key
+	hasKey bool
+	known  *scancache.Entry
 }
 
 type blobItem struct {

@@ -121,6 +121,9 @@ type Scanner struct {
 	deltaMu    sync.Mutex
 	noDelta    bool  // scan every blob whole (tests compare)
 	keepBudget int64 // bytes of line hashes held at once (Limits.LineHashes)
+	// recording is what this pass's listing records in the scan cache
+	// (see incPlan), or nil
+	recording *recorder
 	// spoolPauses counts how often git was paused for unread answers
 	spoolPauses atomic.Int64
 	// planned counts the blobs planned, listed says the plan is complete
@@ -135,6 +138,9 @@ type Scanner struct {
 	// submodule paths seen (listed, not followed).
 	Commits    int
 	Submodules []string
+	// Incremental says that the last pass over the history listed only
+	// the commits new since the scan cache's record of it (see incPlan).
+	Incremental bool
 	// Warnings say what of the history could not be scanned as it was
 	// (a shallow clone); they hold no content.
 	Warnings []string
@@ -609,8 +615,19 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		if ctx.Err() != nil {
 			continue
 		}
+		if j.known != nil {
+			// counted from the cache as the plan found it: not listed
+			_ = yield(credscan.Chunk{Origin: s.origin("", j.hash), StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: j.known.Bytes, Binary: j.known.Binary}}, nil)
+			continue
+		}
 		if pass != nil {
-			if e, ok := pass.LookupBlob(j.hash.String(), j.path); ok {
+			lookup := func() (scancache.Entry, bool) {
+				if j.hasKey {
+					return pass.LookupBlobKey(j.hash.String(), j.key)
+				}
+				return pass.LookupBlob(j.hash.String(), j.path)
+			}
+			if e, ok := lookup(); ok {
 				// known clean under this scan's configuration: not read
 				_ = yield(credscan.Chunk{Origin: s.origin(j.path, j.hash), StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
 				j.drop()
@@ -640,6 +657,10 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	}
 	if err := ctx.Err(); err != nil {
 		return err // (what the plan says then is that it was stopped)
+	}
+	if rec := s.recording; planErr == nil && rec != nil {
+		// the listing is recorded once the pass knows what is clean
+		rec.pass.AtEnd(func() { s.record(rec) })
 	}
 	return planErr
 }
@@ -707,17 +728,35 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error), subm
 		return err
 	}
 	s.kept = &keptBytes{budget: s.keepBudget}
-	s.deltas = map[plumbing.Hash]*delta{}
+	if s.deltas == nil {
+		// kept from one pass over the history to the next (the rules',
+		// the sweep's): findings carried to a version need its match
+		s.deltas = map[plumbing.Hash]*delta{}
+	}
+	s.recording, s.Incremental = nil, false
 	p := &planner{s: s, submit: submit, handed: map[plumbing.Hash]bool{}, at: map[string]lastVersion{}}
 	defer p.finish()
 	if git != "" {
+		if pass := scancache.PassFrom(ctx); pass != nil {
+			p.rec = &recorder{pass: pass, handed: map[plumbing.Hash]handRec{}, subs: map[string]uint32{}}
+			ok, err := s.incPlan(ctx, git, from, stop, pass, p)
+			if err != nil {
+				return err
+			}
+			if ok {
+				s.recording, s.Incremental = p.rec, true
+				return nil
+			}
+		}
 		err := s.logPlan(ctx, git, from, stop, p)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err == nil {
+			s.recording = p.rec
 			return nil
 		}
+		p.rec = nil
 		s.o.Logger.Debug("git log failed; reading trees with go-git", "repo", s.label, "error", err.Error())
 	}
 	return s.walkPlan(ctx, from, stop, report, p)
@@ -731,6 +770,7 @@ type planner struct {
 	handed map[plumbing.Hash]bool
 	at     map[string]lastVersion // path → the version handed last
 	n      int
+	rec    *recorder // what the listing records for the next scan, or nil
 }
 
 type lastVersion struct {
@@ -739,7 +779,11 @@ type lastVersion struct {
 }
 
 // hand hands blob h over at path p, unless it was before.
-func (p *planner) hand(h plumbing.Hash, path string) {
+func (p *planner) hand(h plumbing.Hash, path string) { p.handAt(h, path, nil, false) }
+
+// handAt is hand from commit c's listing (nil: from trees read); whole
+// hands it unmatched with other versions.
+func (p *planner) handAt(h plumbing.Hash, path string, c *commitInfo, whole bool) {
 	if p.handed[h] {
 		return
 	}
@@ -747,7 +791,11 @@ func (p *planner) hand(h plumbing.Hash, path string) {
 	j := blobJob{hash: h, path: path, seq: p.n}
 	p.n++
 	p.s.planned.Add(1)
-	if !p.s.noDelta {
+	if p.rec != nil && c != nil {
+		j.key, j.hasKey = p.rec.pass.Config().Blob(h.String(), path), true
+		p.rec.handed[h] = handRec{listed: uint32(c.listed), key: j.key}
+	}
+	if !p.s.noDelta && !whole {
 		if b, ok := p.at[path]; ok {
 			// the reference kept for an older version passes to this one
 			j.base, j.baseHash = b.keep, b.hash
@@ -777,14 +825,26 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 	}, func(c *commitInfo, e rawEntry) {
 		switch e.mode {
 		case filemode.Submodule:
+			if !subs[e.path] && p.rec != nil {
+				p.rec.subs[e.path] = uint32(c.listed)
+			}
 			subs[e.path] = true
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
 			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
-			p.hand(e.hash, e.path)
+			p.handAt(e.hash, e.path, c, false)
 		}
 	})
 	if err != nil {
 		return err
+	}
+	if p.rec != nil {
+		p.rec.order = make([]plumbing.Hash, len(commits))
+		for i, c := range commits {
+			p.rec.order[i] = plumbing.NewHash(c.hash)
+		}
+		if len(stop) > 0 {
+			p.rec = nil // what --since leaves out is not listed: not recorded
+		}
 	}
 	s.noteShallow(s.shallowCommits())
 	// oldest first, as go-git's plan orders them: by committer time, a
@@ -804,19 +864,7 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 		c.order = i
 	}
 	// of a blob's occurrences at a path, the earliest
-	for h, os := range occ {
-		sort.SliceStable(os, func(i, j int) bool { return os[i].commit.order < os[j].commit.order })
-		seen := map[string]bool{}
-		kept := os[:0]
-		for _, oc := range os {
-			if !seen[oc.path] {
-				seen[oc.path] = true
-				kept = append(kept, oc)
-			}
-		}
-		occ[h] = kept
-	}
-	s.occ = occ
+	s.setOcc(occ)
 	s.Commits = len(commits)
 	s.setSubmodules(subs)
 	return nil

@@ -36,8 +36,14 @@ const logFormat = "--format=%x00%H %ct %at %P%x00%an"
 // on. A (path, blob) pair a commit's tree holds and its diffs do not list
 // is its parent's, so it is listed at an older commit.
 func (s *Scanner) streamLog(ctx context.Context, git string, from, stop []plumbing.Hash, commit func(*commitInfo), entry func(*commitInfo, rawEntry)) error {
-	cmd := gitCommand(ctx, git, s.gitDir, "log", "--stdin", "--raw", "--diff-merges=separate", "--root",
-		"--no-renames", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", "--no-mailmap", "-z", logFormat)
+	return s.runLog(ctx, git, nil, from, stop, commit, entry)
+}
+
+// runLog is streamLog with more options for git log (--no-walk).
+func (s *Scanner) runLog(ctx context.Context, git string, opts []string, from, stop []plumbing.Hash, commit func(*commitInfo), entry func(*commitInfo, rawEntry)) error {
+	args := append([]string{"log", "--stdin", "--raw", "--diff-merges=separate", "--root",
+		"--no-renames", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", "--no-mailmap", "-z", logFormat}, opts...)
+	cmd := gitCommand(ctx, git, s.gitDir, args...)
 	var revs strings.Builder
 	for _, h := range from {
 		revs.WriteString(h.String() + "\n")

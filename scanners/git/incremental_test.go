@@ -1,0 +1,169 @@
+package git
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	scancache "github.com/credscan/credscan/cache"
+	"github.com/credscan/credscan/internal/gittest"
+	"github.com/credscan/credscan/internal/leakcheck"
+	"github.com/credscan/credscan/internal/scantest"
+	"github.com/credscan/credscan/scanners/engine"
+)
+
+// A history scanned again from the scan cache's record of its listing
+// (only the new commits diffed) reports exactly what a scan that lists it
+// whole does, after new commits of every kind: a blob recorded clean put
+// back at a path where it is not clean (.pgpass), a blob with a password
+// copied to a new path, merges of long-lived branches, a new branch. A
+// rewritten history is listed whole, and is right too.
+func TestIncrementalListingIsTheListing(t *testing.T) {
+	if workingGit() == "" {
+		t.Skip("no git")
+	}
+	const pgpass = "arp-db.prod.internal:5432:arp:arp_app:Pgp4ss-Incr-71q\n"
+	rng := rand.New(rand.NewPCG(19, 19))
+	r := gittest.New(t)
+	n := 0
+	edit := func() map[string]string {
+		n++
+		files := map[string]string{
+			fmt.Sprintf("src/mod%d.go", rng.IntN(9)): fmt.Sprintf("package mod\n\nconst V = %d\n", n),
+			"config/app.yaml": fmt.Sprintf("name: app\nversion: %d\nreplicas: %d\n", n, rng.IntN(5)),
+		}
+		if rng.IntN(6) == 0 {
+			files["deploy/.env"] = fmt.Sprintf("DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Incr-pw-%03d-xQ\n", n)
+		}
+		return files
+	}
+	for range 30 {
+		r.Commit("alice", edit())
+	}
+	r.Commit("alice", map[string]string{"notes/hosts.txt": pgpass}) // clean at this path
+	r.Checkout("feature", true)
+	for range 8 {
+		r.Commit("bob", edit())
+	}
+	r.Checkout("master", false)
+	for range 10 {
+		r.Commit("alice", edit())
+	}
+	r.Merge("alice", "feature", nil)
+	r.Checkout("feature", false)
+	for range 4 {
+		r.Commit("bob", edit())
+	}
+	r.Checkout("master", false)
+
+	cacheDir := t.TempDir()
+	st, err := scancache.Open(cacheDir, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := scancache.NewConfig("test")
+	scan := func(cached bool) (*engine.Results, *Scanner) {
+		t.Helper()
+		e := scantest.Engine(t, "")
+		if cached {
+			e.SetCache(st, cfg)
+		}
+		res, s, _ := scanOnce(t, e, r.Dir, Options{}, nil)
+		return res, s
+	}
+	same := func(what string, wantIncremental bool) {
+		t.Helper()
+		want, _ := scan(false)
+		got, s := scan(true)
+		if s.Incremental != wantIncremental {
+			t.Fatalf("%s: incremental listing %v, want %v", what, s.Incremental, wantIncremental)
+		}
+		if g, w := resultKey(got)+fmt.Sprint(got.Stats.Bytes, got.Stats.Binary), resultKey(want)+fmt.Sprint(want.Stats.Bytes, want.Stats.Binary); g != w {
+			t.Fatalf("%s: the cached scan differs from a whole one:\n%s\n---\n%s", what, g, w)
+		}
+		if s.Commits == 0 || len(got.Findings) == 0 {
+			t.Fatalf("%s: %d commits, %d findings", what, s.Commits, len(got.Findings))
+		}
+		t.Logf("%s: %d commits, %d of %d blobs from the cache, %d findings", what, s.Commits, got.Stats.Cached, got.Stats.Items, len(got.Findings))
+	}
+	same("first run", false)
+	same("unchanged", true)
+
+	// new commits on top
+	r.Commit("carol", map[string]string{".pgpass": pgpass}) // the recorded clean blob, where it is not
+	r.Commit("carol", map[string]string{"deploy/old.env": "DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Incr-pw-001-xQ\n"})
+	for range 5 {
+		r.Commit("alice", edit())
+	}
+	r.Merge("alice", "feature", nil)
+	r.Checkout("hotfix", true)
+	for range 3 {
+		r.Commit("dave", edit())
+	}
+	r.Checkout("master", false)
+	same("after new commits", true)
+	same("unchanged again", true)
+
+	// a branch deleted: the record is not the tail of the listing
+	if err := os.Remove(filepath.Join(r.Dir, ".git", "refs", "heads", "hotfix")); err != nil {
+		t.Fatal(err)
+	}
+	same("a branch deleted", false)
+	same("after the deletion", true)
+
+	// the record holds digests only
+	des, err := os.ReadDir(filepath.Join(cacheDir, "side"))
+	if err != nil || len(des) == 0 {
+		t.Fatalf("no history record: %v", err)
+	}
+	for _, de := range des {
+		data, err := os.ReadFile(filepath.Join(cacheDir, "side", de.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		leakcheck.AssertNone(t, "history record", data, "Pgp4ss-Incr-71q", "Incr-pw-001-xQ")
+		for _, p := range []string{".pgpass", "hosts.txt", "deploy", "alice"} {
+			if strings.Contains(string(data), p) {
+				t.Fatalf("the history record names %q", p)
+			}
+		}
+	}
+	_ = context.Background
+}
+
+// A damaged record is discarded: the history is listed whole.
+func TestIncrementalDamagedRecord(t *testing.T) {
+	if workingGit() == "" {
+		t.Skip("no git")
+	}
+	r := gittest.New(t)
+	for i := range 5 {
+		r.Commit("alice", map[string]string{"deploy/.env": fmt.Sprintf("DB_PASSWORD=Dmg-pw-%03d-xQ\nDB_HOST=arp-db.prod.internal\n", i)})
+	}
+	cacheDir := t.TempDir()
+	st, err := scancache.Open(cacheDir, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := scantest.Engine(t, "")
+	e.SetCache(st, scancache.NewConfig("test"))
+	want, _, _ := scanOnce(t, e, r.Dir, Options{}, nil)
+	des, _ := os.ReadDir(filepath.Join(cacheDir, "side"))
+	if len(des) != 1 {
+		t.Fatalf("%d records", len(des))
+	}
+	p := filepath.Join(cacheDir, "side", des[0].Name())
+	data, _ := os.ReadFile(p)
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, s, _ := scanOnce(t, e, r.Dir, Options{}, nil)
+	if s.Incremental || resultKey(got) != resultKey(want) {
+		t.Fatalf("incremental %v with a damaged record:\n%s\n---\n%s", s.Incremental, resultKey(got), resultKey(want))
+	}
+}
