@@ -19,23 +19,27 @@ import (
 
 // The incremental listing. With the scan cache on, a history scan leaves
 // a record of its listing in the cache (a side record: digests only):
-// a hash of the sequence of commits `git log` listed, and for every
-// unique blob the commit that first listed it, whether the scan found it
-// clean (and its key), and the commits that introduced it at each of
-// its paths. The next scan of the same history lists the commits with
-// `git rev-list` (commit IDs, times and parents, no trees: a tenth of
-// `git log --raw`'s time) and, when the old listing is exactly the tail
-// of the new one (nothing rewritten or deleted, only commits put on
-// top), diffs only the new commits and, again, the few old commits it
-// needs: those that introduced the blobs that produced findings (read
-// again, always) and the submodules. The old blobs known clean are
-// counted from their cache entries without being listed. Everything
-// else (which path a blob is scanned under, which commit a finding is
-// attributed to, the order of commits) is what a full listing gives,
-// since `git log --no-walk=unsorted` over the commits in rev-list's order
-// prints exactly what the full `git log` prints for them. When anything
-// does not hold (no record, another sequence, an entry evicted, a
-// shallow clone, --since or a range), the history is listed whole.
+// the commits `git log` listed, in its order (8 bytes of each ID, and a
+// hash of the whole sequence), and for every unique blob the commit that
+// first listed it, whether the scan found it clean (and its key), and
+// the commits that introduced it at each of its paths. The next scan of
+// the same history lists the commits with `git rev-list` (IDs, times and
+// parents, no trees: a tenth of `git log --raw`'s time). When the old
+// listing is exactly what remains of the new one once the commits it
+// did not hold are taken out (nothing rewritten or deleted: new commits
+// were added, in git log's date order among the old ones, as merged
+// branches are), only the new commits are diffed, and again the few old
+// commits needed: those that first listed or introduced the blobs read
+// again (those that produced findings, always read) and the submodules.
+// The old blobs known clean are counted from their cache entries
+// without being listed. Everything else is what a full listing gives:
+// which path a blob is scanned under (where the full listing lists it
+// first, new commit or old), which commit a finding is attributed to,
+// the order of commits; `git log --no-walk=unsorted` over commits in
+// rev-list's order prints exactly what the full `git log` prints for
+// them. When anything does not hold (no record, another sequence, an
+// entry evicted, a shallow clone, --since or a range), the history is
+// listed whole.
 
 // listedCommit is a commit as rev-list lists it.
 type listedCommit struct {
@@ -56,12 +60,14 @@ type histBlob struct {
 // history is the record of one scan's listing.
 type history struct {
 	seq     [32]byte // SHA-256 of the commit IDs in listing order
-	commits uint32
+	ids     []uint64 // the first 8 bytes of each commit ID, in that order
 	blobs   []histBlob
 	subs    []uint32 // the commits that first listed each submodule path
 }
 
 const histVersion = 1
+
+func idOf(h plumbing.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
 func seqHash(hs []plumbing.Hash) [32]byte {
 	h := sha256.New()
@@ -74,11 +80,14 @@ func seqHash(hs []plumbing.Hash) [32]byte {
 }
 
 func (h *history) encode() []byte {
-	n := 64 + len(h.blobs)*42 + len(h.subs)*4
+	n := 64 + len(h.ids)*8 + len(h.blobs)*42 + len(h.subs)*4
 	b := make([]byte, 0, n)
 	b = binary.AppendUvarint(b, histVersion)
 	b = append(b, h.seq[:]...)
-	b = binary.AppendUvarint(b, uint64(h.commits))
+	b = binary.AppendUvarint(b, uint64(len(h.ids)))
+	for _, id := range h.ids {
+		b = binary.LittleEndian.AppendUint64(b, id)
+	}
 	b = binary.AppendUvarint(b, uint64(len(h.blobs)))
 	for _, x := range h.blobs {
 		b = append(b, x.hash[:]...)
@@ -129,11 +138,17 @@ func decodeHistory(b []byte) (*history, error) {
 	h := &history{}
 	copy(h.seq[:], take(32))
 	commits := uv()
-	nb := uv()
-	if bad || commits > 1<<31 || nb > uint64(len(b))/22 {
+	if bad || commits > uint64(len(b))/8 {
 		return nil, errHistory
 	}
-	h.commits = uint32(commits)
+	h.ids = make([]uint64, commits)
+	for i := range h.ids {
+		h.ids[i] = binary.LittleEndian.Uint64(take(8))
+	}
+	nb := uv()
+	if bad || nb > uint64(len(b))/22 {
+		return nil, errHistory
+	}
 	idx := func() uint32 {
 		v := uv()
 		if v >= commits {
@@ -285,7 +300,10 @@ type handRec struct {
 // record is what to record after the pass: it runs at the pass's End,
 // when the pass knows which blobs are clean.
 func (s *Scanner) record(rec *recorder) {
-	h := &history{seq: seqHash(rec.order), commits: uint32(len(rec.order))}
+	h := &history{seq: seqHash(rec.order), ids: make([]uint64, len(rec.order))}
+	for i, c := range rec.order {
+		h.ids[i] = idOf(c)
+	}
 	occOf := func(hash plumbing.Hash) []uint32 {
 		var out []uint32
 		for _, oc := range s.occ[hash] {
@@ -319,6 +337,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 	}
 	data, ok := pass.Store().ReadSide(s.histKey(pass))
 	if !ok {
+		s.o.Logger.Debug("no record of the history in the scan cache: listed whole", "repo", s.label)
 		return false, nil
 	}
 	old, err := decodeHistory(data)
@@ -334,16 +353,30 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		s.o.Logger.Debug("git rev-list failed; the history is listed whole", "repo", s.label, "error", err.Error())
 		return false, nil
 	}
-	nNew := len(list) - int(old.commits)
-	if nNew < 0 {
-		return false, nil
-	}
 	order := make([]plumbing.Hash, len(list))
 	for i, c := range list {
 		order[i] = c.hash
 	}
-	if seqHash(order[nNew:]) != old.seq {
-		return false, nil // rewritten, deleted or reordered: listed whole
+	// the old commits' places in the new listing: what is left of it
+	// without the new commits must be the old listing
+	oldIDs := make(map[uint64]struct{}, len(old.ids))
+	for _, id := range old.ids {
+		oldIDs[id] = struct{}{}
+	}
+	place := make([]uint32, 0, len(old.ids)) // old listing index → new
+	isOld := make([]bool, len(list))
+	kept := make([]plumbing.Hash, 0, len(old.ids))
+	for i, h := range order {
+		if _, ok := oldIDs[idOf(h)]; ok {
+			place = append(place, uint32(i))
+			isOld[i] = true
+			kept = append(kept, h)
+		}
+	}
+	if len(place) != len(old.ids) || seqHash(kept) != old.seq {
+		// (a new commit whose ID begins as an old one's lands here too)
+		s.o.Logger.Debug("the history was rewritten since the scan cache's record of it (or refs deleted): listed whole", "repo", s.label)
+		return false, nil
 	}
 	// every blob recorded clean must still be known clean
 	entries := make([]scancache.Entry, len(old.blobs))
@@ -353,17 +386,19 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		}
 		e, ok := pass.Store().Get(b.key)
 		if !ok {
+			s.o.Logger.Debug("a blob the scan cache's record of the history holds clean is no longer in the cache: listed whole", "repo", s.label)
 			return false, nil
 		}
 		entries[i] = e
 	}
 	rank := ranks(list)
-	info := func(c *commitInfo, at int) {
-		c.listed, c.order = at, rank[at]
-	}
 	byHash := make(map[plumbing.Hash]int, len(list))
 	for i, h := range order {
 		byHash[h] = i
+	}
+	info := func(c *commitInfo) {
+		at := byHash[plumbing.NewHash(c.hash)]
+		c.listed, c.order = at, rank[at]
 	}
 	oldBlob := make(map[plumbing.Hash]int, len(old.blobs))
 	for i, b := range old.blobs {
@@ -373,69 +408,80 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 	subs := map[string]bool{}
 	rec := p.rec
 	rec.order = order
-	note := func(c *commitInfo, e rawEntry, hand bool, whole bool) {
-		switch e.mode {
-		case filemode.Submodule:
-			if !subs[e.path] {
-				subs[e.path] = true
-				rec.subs[e.path] = uint32(c.listed)
-			}
-		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
-			if hand {
-				p.handAt(e.hash, e.path, c, whole)
-			}
+	sub := func(c *commitInfo, e rawEntry) {
+		subs[e.path] = true
+		if at, ok := rec.subs[e.path]; !ok || uint32(c.listed) < at {
+			rec.subs[e.path] = uint32(c.listed)
 		}
 	}
-	// 1. the new commits, as the full listing lists them
-	newCommits := order[:nNew]
-	seenOld := map[plumbing.Hash]bool{} // recorded blobs the new commits list
-	err = s.listCommits(ctx, git, newCommits, func(c *commitInfo) { info(c, byHash[plumbing.NewHash(c.hash)]) }, func(c *commitInfo, e rawEntry) {
-		if _, ok := oldBlob[e.hash]; ok {
-			seenOld[e.hash] = true
+	regular := func(m filemode.FileMode) bool {
+		return m == filemode.Regular || m == filemode.Executable || m == filemode.Deprecated
+	}
+	// 1. the new commits, in the full listing's order. A recorded blob
+	// they list is handed here only when the full listing would list it
+	// here first.
+	var newCommits []plumbing.Hash
+	for i, h := range order {
+		if !isOld[i] {
+			newCommits = append(newCommits, h)
 		}
-		note(c, e, true, false)
+	}
+	handedNew := map[plumbing.Hash]bool{}
+	newOcc := map[plumbing.Hash][]uint32{} // recorded blobs: where the new commits list them
+	err = s.listCommits(ctx, git, newCommits, info, func(c *commitInfo, e rawEntry) {
+		switch {
+		case e.mode == filemode.Submodule:
+			sub(c, e)
+		case !regular(e.mode):
+		default:
+			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
+			if i, ok := oldBlob[e.hash]; ok {
+				newOcc[e.hash] = append(newOcc[e.hash], uint32(c.listed))
+				if uint32(c.listed) > place[old.blobs[i].hand] || p.handed[e.hash] {
+					return // listed first by an old commit
+				}
+				handedNew[e.hash] = true
+			}
+			p.handAt(e.hash, e.path, c, false)
+		}
 	})
 	if err != nil {
 		return false, s.listFailed(ctx, err)
 	}
-	// 2. the old commits needed: where the blobs to read again were first
-	// listed, where the recorded blobs the new commits list again were
-	// introduced, and the submodules
+	// 2. the old commits needed: where the recorded blobs to read again
+	// were first listed and introduced, and the submodules
 	again := map[plumbing.Hash]bool{}
-	want := map[int]bool{}
+	want := map[uint32]bool{}
 	for _, b := range old.blobs {
-		if b.clean && !seenOld[b.hash] {
+		if b.clean && !handedNew[b.hash] {
 			continue
 		}
 		again[b.hash] = true
-		if !b.clean {
-			want[int(b.hand)+nNew] = true
+		if !handedNew[b.hash] {
+			want[place[b.hand]] = true
 		}
 		for _, o := range b.occ {
-			want[int(o)+nNew] = true
+			want[place[o]] = true
 		}
 	}
 	for _, c := range old.subs {
-		want[int(c)+nNew] = true
+		want[place[c]] = true
 	}
 	oldCommits := make([]plumbing.Hash, 0, len(want))
-	for i := nNew; i < len(order); i++ {
-		if want[i] {
-			oldCommits = append(oldCommits, order[i])
+	for i, h := range order {
+		if want[uint32(i)] {
+			oldCommits = append(oldCommits, h)
 		}
 	}
-	err = s.listCommits(ctx, git, oldCommits, func(c *commitInfo) { info(c, byHash[plumbing.NewHash(c.hash)]) }, func(c *commitInfo, e rawEntry) {
-		if e.mode == filemode.Submodule {
-			note(c, e, false, false)
-			return
+	err = s.listCommits(ctx, git, oldCommits, info, func(c *commitInfo, e rawEntry) {
+		switch {
+		case e.mode == filemode.Submodule:
+			sub(c, e)
+		case regular(e.mode) && again[e.hash]:
+			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
+			// read again at the path it was first listed at, whole
+			p.handAt(e.hash, e.path, c, true)
 		}
-		if !again[e.hash] {
-			return
-		}
-		b := old.blobs[oldBlob[e.hash]]
-		// a blob to read again, at the path it was first listed at, whole
-		note(c, e, !b.clean, true)
 	})
 	if err != nil {
 		return false, s.listFailed(ctx, err)
@@ -449,17 +495,19 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		pass.LookupBlobKey(b.hash.String(), b.key) // (marks it clean in this pass)
 		p.s.planned.Add(1)
 		p.submit(blobJob{hash: b.hash, known: &e})
-		b.hand += uint32(nNew)
-		b.occ = append([]uint32(nil), b.occ...)
-		for j := range b.occ {
-			b.occ[j] += uint32(nNew)
+		b.hand = place[b.hand]
+		o := make([]uint32, 0, len(b.occ)+len(newOcc[b.hash]))
+		for _, x := range b.occ {
+			o = append(o, place[x])
 		}
+		b.occ = append(o, newOcc[b.hash]...) // (a superset: listed again, the earliest per path is kept)
+		delete(occ, b.hash)
 		rec.old = append(rec.old, b)
 	}
 	s.setOcc(occ)
 	s.Commits = len(list)
 	s.setSubmodules(subs)
-	s.o.Logger.Info("history listed from the scan cache's record", "repo", s.label, "commits", len(list), "new_commits", nNew, "old_commits_listed_again", len(oldCommits))
+	s.o.Logger.Info("history listed from the scan cache's record", "repo", s.label, "commits", len(list), "new_commits", len(newCommits), "old_commits_listed_again", len(oldCommits))
 	return true, nil
 }
 

@@ -1,7 +1,6 @@
 package git
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -34,17 +33,44 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 		n++
 		files := map[string]string{
 			fmt.Sprintf("src/mod%d.go", rng.IntN(9)): fmt.Sprintf("package mod\n\nconst V = %d\n", n),
-			"config/app.yaml": fmt.Sprintf("name: app\nversion: %d\nreplicas: %d\n", n, rng.IntN(5)),
+			"config/app.yaml":                        fmt.Sprintf("name: app\nversion: %d\nreplicas: %d\n", n, rng.IntN(5)),
 		}
 		if rng.IntN(6) == 0 {
 			files["deploy/.env"] = fmt.Sprintf("DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Incr-pw-%03d-xQ\n", n)
 		}
 		return files
 	}
-	for range 30 {
+	const pgpass2 = "arp-db.prod.internal:5432:arp:arp_ro:Pgp4ss-Late-38z\n"
+	for range 3 {
 		r.Commit("alice", edit())
 	}
 	r.Commit("alice", map[string]string{"notes/hosts.txt": pgpass}) // clean at this path
+	for range 12 {
+		r.Commit("alice", edit())
+	}
+	// a branch whose commits are older than the first scan's newest, merged
+	// after it: git log lists them among the old commits (by date)
+	r.Checkout("late", true)
+	r.Commit("erin", map[string]string{"late/.pgpass": pgpass2})     // listed after notes/other.txt below
+	r.Commit("erin", map[string]string{"late/.pgpass": "# moved\n"}) // so the merge's diff does not list it
+	r.Commit("erin", map[string]string{".pgpass": pgpass})           // listed before notes/hosts.txt
+	for range 3 {
+		r.Commit("erin", edit())
+	}
+	lateTip, err := r.Repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkout("master", false)
+	lateRef := filepath.Join(r.Dir, ".git", "refs", "heads", "late")
+	if err := os.Remove(lateRef); err != nil {
+		t.Fatal(err)
+	}
+	for range 12 {
+		r.Commit("alice", edit())
+	}
+	r.Commit("alice", map[string]string{"notes/other.txt": pgpass2})
+	r.Commit("alice", map[string]string{"notes/other.txt": "# gone\n"}) // nor this one
 	r.Checkout("feature", true)
 	for range 8 {
 		r.Commit("bob", edit())
@@ -89,12 +115,19 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 			t.Fatalf("%s: %d commits, %d findings", what, s.Commits, len(got.Findings))
 		}
 		t.Logf("%s: %d commits, %d of %d blobs from the cache, %d findings", what, s.Commits, got.Stats.Cached, got.Stats.Items, len(got.Findings))
+		if testing.Verbose() {
+			t.Log(resultKey(got))
+		}
 	}
 	same("first run", false)
 	same("unchanged", true)
 
-	// new commits on top
-	r.Commit("carol", map[string]string{".pgpass": pgpass}) // the recorded clean blob, where it is not
+	// new commits: the late branch merged, and on top
+	if err := os.WriteFile(lateRef, []byte(lateTip.Hash().String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Merge("alice", "late", nil)
+	r.Commit("carol", map[string]string{"config/.pgpass": pgpass}) // the recorded clean blob, where it is not
 	r.Commit("carol", map[string]string{"deploy/old.env": "DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Incr-pw-001-xQ\n"})
 	for range 5 {
 		r.Commit("alice", edit())
@@ -125,14 +158,13 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		leakcheck.AssertNone(t, "history record", data, "Pgp4ss-Incr-71q", "Incr-pw-001-xQ")
+		leakcheck.AssertNone(t, "history record", data, "Pgp4ss-Incr-71q", "Pgp4ss-Late-38z", "Incr-pw-001-xQ")
 		for _, p := range []string{".pgpass", "hosts.txt", "deploy", "alice"} {
 			if strings.Contains(string(data), p) {
 				t.Fatalf("the history record names %q", p)
 			}
 		}
 	}
-	_ = context.Background
 }
 
 // A damaged record is discarded: the history is listed whole.
