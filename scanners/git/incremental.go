@@ -59,10 +59,10 @@ type histBlob struct {
 
 // history is the record of one scan's listing.
 type history struct {
-	seq     [32]byte // SHA-256 of the commit IDs in listing order
-	ids     []uint64 // the first 8 bytes of each commit ID, in that order
-	blobs   []histBlob
-	subs    []uint32 // the commits that first listed each submodule path
+	seq   [32]byte // SHA-256 of the commit IDs in listing order
+	ids   []uint64 // the first 8 bytes of each commit ID, in that order
+	blobs []histBlob
+	subs  []uint32 // the commits that first listed each submodule path
 }
 
 const histVersion = 1
