@@ -793,7 +793,7 @@ func (p *planner) handAt(h plumbing.Hash, path string, c *commitInfo, whole bool
 	p.s.planned.Add(1)
 	if p.rec != nil && c != nil {
 		j.key, j.hasKey = p.rec.pass.Config().Blob(h.String(), path), true
-		p.rec.handed[h] = handRec{listed: uint32(c.listed), key: j.key}
+		p.rec.handed[h] = handRec{listed: uint32(c.listed), key: j.key, path: path}
 	}
 	if !p.s.noDelta && !whole {
 		if b, ok := p.at[path]; ok {

@@ -52,6 +52,10 @@ type listedCommit struct {
 type histBlob struct {
 	hash  plumbing.Hash
 	hand  uint32 // the listing index of the commit that first listed it
+	// handOcc, when not 0, says that the path it was first listed at is
+	// that of occ[handOcc-1] (occ in order, the earliest per path): the
+	// commit that first listed it need not be listed again
+	handOcc uint32
 	clean bool
 	key   scancache.Key // when clean
 	occ   []uint32      // the commits that introduced it at each path
@@ -65,7 +69,7 @@ type history struct {
 	subs  []uint32 // the commits that first listed each submodule path
 }
 
-const histVersion = 1
+const histVersion = 2
 
 func idOf(h plumbing.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
@@ -92,6 +96,7 @@ func (h *history) encode() []byte {
 	for _, x := range h.blobs {
 		b = append(b, x.hash[:]...)
 		b = binary.AppendUvarint(b, uint64(x.hand))
+		b = binary.AppendUvarint(b, uint64(x.handOcc))
 		if x.clean {
 			b = append(b, 1)
 			b = append(b, x.key[:]...)
@@ -110,7 +115,10 @@ func (h *history) encode() []byte {
 	return b
 }
 
-var errHistory = errors.New("not a history record")
+var (
+	errHistory        = errors.New("not a history record")
+	errHistoryVersion = errors.New("a history record of another version")
+)
 
 func decodeHistory(b []byte) (*history, error) {
 	bad := false
@@ -132,8 +140,10 @@ func decodeHistory(b []byte) (*history, error) {
 		b = b[n:]
 		return out
 	}
-	if uv() != histVersion || bad {
+	if v := uv(); bad {
 		return nil, errHistory
+	} else if v != histVersion {
+		return nil, errHistoryVersion
 	}
 	h := &history{}
 	copy(h.seq[:], take(32))
@@ -161,6 +171,7 @@ func decodeHistory(b []byte) (*history, error) {
 		x := &h.blobs[i]
 		copy(x.hash[:], take(len(x.hash)))
 		x.hand = idx()
+		x.handOcc = uint32(uv())
 		switch flag := take(1)[0]; flag {
 		case 1:
 			x.clean = true
@@ -295,6 +306,7 @@ type recorder struct {
 type handRec struct {
 	listed uint32
 	key    scancache.Key
+	path   string // (not recorded: which occurrence's path it is is)
 }
 
 // record is what to record after the pass: it runs at the pass's End,
@@ -315,6 +327,13 @@ func (s *Scanner) record(rec *recorder) {
 		x := histBlob{hash: hash, hand: r.listed, occ: occOf(hash)}
 		if rec.pass.BlobKnownClean(hash.String()) {
 			x.clean, x.key = true, r.key
+		} else {
+			for k, oc := range s.occ[hash] {
+				if oc.path == r.path {
+					x.handOcc = uint32(k + 1)
+					break
+				}
+			}
 		}
 		h.blobs = append(h.blobs, x)
 	}
@@ -341,6 +360,10 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		return false, nil
 	}
 	old, err := decodeHistory(data)
+	if errors.Is(err, errHistoryVersion) {
+		s.o.Logger.Debug("the scan cache's record of the history is of another version: the history is listed whole", "repo", s.label)
+		return false, nil
+	}
 	if err != nil {
 		s.o.Logger.Warn("the scan cache's record of the history is damaged: the history is listed whole", "repo", s.label)
 		return false, nil
@@ -384,7 +407,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		if !b.clean {
 			continue
 		}
-		e, ok := pass.Store().Get(b.key)
+		e, ok := pass.LookupBlobKey(b.hash.String(), b.key) // (known clean in this pass)
 		if !ok {
 			s.o.Logger.Debug("a blob the scan cache's record of the history holds clean is no longer in the cache: listed whole", "repo", s.label)
 			return false, nil
@@ -457,7 +480,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 			continue
 		}
 		again[b.hash] = true
-		if !handedNew[b.hash] {
+		if !handedNew[b.hash] && (b.clean || b.handOcc == 0 || int(b.handOcc) > len(b.occ)) {
 			want[place[b.hand]] = true
 		}
 		for _, o := range b.occ {
@@ -473,12 +496,19 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 			oldCommits = append(oldCommits, h)
 		}
 	}
+	oldOcc := map[plumbing.Hash][]occurrence{}
 	err = s.listCommits(ctx, git, oldCommits, info, func(c *commitInfo, e rawEntry) {
 		switch {
 		case e.mode == filemode.Submodule:
 			sub(c, e)
 		case regular(e.mode) && again[e.hash]:
-			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
+			oc := occurrence{path: e.path, commit: c}
+			occ[e.hash] = append(occ[e.hash], oc)
+			b := old.blobs[oldBlob[e.hash]]
+			if !b.clean && b.handOcc > 0 && int(b.handOcc) <= len(b.occ) {
+				oldOcc[e.hash] = append(oldOcc[e.hash], oc)
+				return
+			}
 			// read again at the path it was first listed at, whole
 			p.handAt(e.hash, e.path, c, true)
 		}
@@ -486,13 +516,29 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 	if err != nil {
 		return false, s.listFailed(ctx, err)
 	}
+	// the blobs read again whose first path is that of an occurrence: the
+	// occurrences in the old commits, as recorded, give it
+	for h, os := range oldOcc {
+		if p.handed[h] {
+			continue
+		}
+		b := old.blobs[oldBlob[h]]
+		os = earliestPerPath(os)
+		if int(b.handOcc) > len(os) {
+			return false, fmt.Errorf("the scan cache's record of the history names an occurrence of blob %s it does not list", h)
+		}
+		oc := os[b.handOcc-1]
+		p.handAt(h, oc.path, oc.commit, true)
+		r := p.rec.handed[h]
+		r.listed = place[b.hand]
+		p.rec.handed[h] = r
+	}
 	// 3. the recorded blobs known clean that were not handed: counted
 	for i, b := range old.blobs {
 		if !b.clean || p.handed[b.hash] {
 			continue
 		}
 		e := entries[i]
-		pass.LookupBlobKey(b.hash.String(), b.key) // (marks it clean in this pass)
 		p.s.planned.Add(1)
 		p.submit(blobJob{hash: b.hash, known: &e})
 		b.hand = place[b.hand]
@@ -540,15 +586,21 @@ func (s *Scanner) setOcc(occ map[plumbing.Hash][]occurrence) {
 		if prev, ok := s.occ[h]; ok {
 			os = append(append([]occurrence(nil), prev...), os...)
 		}
-		sort.SliceStable(os, func(i, j int) bool { return os[i].commit.order < os[j].commit.order })
-		seen := map[string]bool{}
-		kept := os[:0]
-		for _, oc := range os {
-			if !seen[oc.path] {
-				seen[oc.path] = true
-				kept = append(kept, oc)
-			}
-		}
-		s.occ[h] = kept
+		s.occ[h] = earliestPerPath(os)
 	}
+}
+
+// earliestPerPath keeps, of occurrences, the earliest at each path, in
+// the commits' order (a commit's in the order git listed them).
+func earliestPerPath(os []occurrence) []occurrence {
+	sort.SliceStable(os, func(i, j int) bool { return os[i].commit.order < os[j].commit.order })
+	seen := map[string]bool{}
+	kept := os[:0]
+	for _, oc := range os {
+		if !seen[oc.path] {
+			seen[oc.path] = true
+			kept = append(kept, oc)
+		}
+	}
+	return kept
 }
