@@ -123,6 +123,11 @@ type Chunk struct {
 type CachedItem struct {
 	Bytes  int64
 	Binary bool
+	// Items, when more than 1, makes the chunk stand for that many items
+	// known clean, counted at once (a history's blobs its source counts
+	// from the cache's record): Bytes is their text bytes, BinaryItems how
+	// many are binary, and Binary is not used.
+	Items, BinaryItems int64
 }
 
 // Owns says whether the finding that starts at byte off of c.Data is c's

@@ -55,6 +55,8 @@ func (r *Results) Count(ch credscan.Chunk) {
 		lc.Items++
 	}
 	switch {
+	case ch.Cached != nil && ch.Cached.Items > 1:
+		lc.Items, lc.Bytes, lc.Binary = ch.Cached.Items, ch.Cached.Bytes, ch.Cached.BinaryItems
 	case ch.Cached != nil:
 		// known clean, not read again: counted as it was when read
 		if ch.Cached.Binary {
@@ -68,7 +70,7 @@ func (r *Results) Count(ch credscan.Chunk) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ch.Cached != nil {
-		r.Stats.Cached++
+		r.Stats.Cached += max(ch.Cached.Items, 1)
 	}
 	r.Stats.Add(1, lc)
 	if ch.Origin.Kind == credscan.KindImage && ch.Origin.Layer != "" {

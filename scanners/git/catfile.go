@@ -225,11 +225,11 @@ type blobJob struct {
 	baseHash plumbing.Hash
 	keep     *lineInfo
 	// key is the blob's cache key (hasKey), computed when the plan
-	// records the listing; known, when set, is the cache entry of a blob
-	// the plan counts as known clean without listing it
+	// records the listing; known, when set, is no blob but what the blobs
+	// the plan counts as known clean without listing them count
 	key    scancache.Key
 	hasKey bool
-	known  *scancache.Entry
+	known  *credscan.CachedItem
 }
 
 type blobItem struct {

@@ -563,6 +563,10 @@ func (s *Scanner) walk(ctx context.Context, from, stop []plumbing.Hash, report f
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
 	report := func(err error) { _ = yield(credscan.Chunk{}, err) }
 	git := gitBinary(s.o.Git)
+	// the default branch's tip files, read meanwhile through a storage
+	// of their own (an open pack is not safe for concurrent reads)
+	tipc := make(chan map[string]plumbing.Hash, 1)
+	go func() { tipc <- s.tipFiles() }()
 	jobs := make(chan blobJob, 64)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
@@ -617,7 +621,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		}
 		if j.known != nil {
 			// counted from the cache as the plan found it: not listed
-			_ = yield(credscan.Chunk{Origin: s.origin("", j.hash), StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: j.known.Bytes, Binary: j.known.Binary}}, nil)
+			_ = yield(credscan.Chunk{Origin: credscan.Origin{Kind: credscan.KindGit, App: s.o.App, Target: s.label}, StartLine: 1, Whole: true, Cached: j.known}, nil)
 			continue
 		}
 		if pass != nil {
@@ -649,7 +653,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		pipe.wait()
 	}
 	planErr := <-planned
-	s.tip = s.tipFiles()
+	s.tip = <-tipc
 	select {
 	case err := <-errc: // a consumer's or reader's error comes first
 		return err
@@ -1009,11 +1013,17 @@ func (v *visitor) file(p string, h plumbing.Hash) {
 // tipFiles maps each file of the default branch's tip to its blob.
 func (s *Scanner) tipFiles() map[string]plumbing.Hash {
 	out := map[string]plumbing.Hash{}
-	head, err := s.repo.Head()
+	st := newStorage(s.gitDir, 8*cache.MiByte)
+	defer st.Close()
+	repo, err := gogit.Open(st, nil)
 	if err != nil {
 		return out
 	}
-	c, err := s.commit(head.Hash())
+	head, err := repo.Head()
+	if err != nil {
+		return out
+	}
+	c, err := repo.CommitObject(head.Hash())
 	if err != nil {
 		return out
 	}

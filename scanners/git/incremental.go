@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 
+	"github.com/credscan/credscan"
 	scancache "github.com/credscan/credscan/cache"
 )
 
@@ -50,15 +51,15 @@ type listedCommit struct {
 
 // histBlob is a blob of the recorded history.
 type histBlob struct {
-	hash  plumbing.Hash
-	hand  uint32 // the listing index of the commit that first listed it
+	hash plumbing.Hash
+	hand uint32 // the listing index of the commit that first listed it
 	// handOcc, when not 0, says that the path it was first listed at is
 	// that of occ[handOcc-1] (occ in order, the earliest per path): the
 	// commit that first listed it need not be listed again
 	handOcc uint32
-	clean bool
-	key   scancache.Key // when clean
-	occ   []uint32      // the commits that introduced it at each path
+	clean   bool
+	key     scancache.Key // when clean
+	occ     []uint32      // the commits that introduced it at each path
 }
 
 // history is the record of one scan's listing.
@@ -415,10 +416,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		entries[i] = e
 	}
 	rank := ranks(list)
-	byHash := make(map[plumbing.Hash]int, len(list))
-	for i, h := range order {
-		byHash[h] = i
-	}
+	byHash := map[plumbing.Hash]int{} // the commits listed
 	info := func(c *commitInfo) {
 		at := byHash[plumbing.NewHash(c.hash)]
 		c.listed, c.order = at, rank[at]
@@ -447,6 +445,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 	for i, h := range order {
 		if !isOld[i] {
 			newCommits = append(newCommits, h)
+			byHash[h] = i
 		}
 	}
 	handedNew := map[plumbing.Hash]bool{}
@@ -494,6 +493,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 	for i, h := range order {
 		if want[uint32(i)] {
 			oldCommits = append(oldCommits, h)
+			byHash[h] = i
 		}
 	}
 	oldOcc := map[plumbing.Hash][]occurrence{}
@@ -534,13 +534,18 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		p.rec.handed[h] = r
 	}
 	// 3. the recorded blobs known clean that were not handed: counted
+	// at once
+	known := &credscan.CachedItem{}
 	for i, b := range old.blobs {
 		if !b.clean || p.handed[b.hash] {
 			continue
 		}
-		e := entries[i]
-		p.s.planned.Add(1)
-		p.submit(blobJob{hash: b.hash, known: &e})
+		known.Items++
+		if e := entries[i]; e.Binary {
+			known.BinaryItems++
+		} else {
+			known.Bytes += e.Bytes
+		}
 		b.hand = place[b.hand]
 		o := make([]uint32, 0, len(b.occ)+len(newOcc[b.hash]))
 		for _, x := range b.occ {
@@ -549,6 +554,13 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		b.occ = append(o, newOcc[b.hash]...) // (a superset: listed again, the earliest per path is kept)
 		delete(occ, b.hash)
 		rec.old = append(rec.old, b)
+	}
+	if known.Items > 0 {
+		if known.Items == 1 { // (1 is read as one item of its own)
+			known.Binary = known.BinaryItems == 1
+		}
+		p.s.planned.Add(known.Items)
+		p.submit(blobJob{known: known})
 	}
 	s.setOcc(occ)
 	s.Commits = len(list)
