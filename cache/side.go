@@ -129,3 +129,7 @@ func (s *Store) pruneSide() {
 func (c Config) Side(parts ...string) Key {
 	return c.key(append([]string{"side"}, parts...)...)
 }
+
+// Dir is the directory the cache lives in (sources keep files of their
+// own under it, such as a repository's commit-graph).
+func (s *Store) Dir() string { return s.dir }

@@ -742,7 +742,7 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error), subm
 	defer p.finish()
 	if git != "" {
 		if pass := scancache.PassFrom(ctx); pass != nil {
-			p.rec = &recorder{pass: pass, handed: map[plumbing.Hash]handRec{}, subs: map[string]uint32{}}
+			p.rec = &recorder{pass: pass, git: git, handed: map[plumbing.Hash]handRec{}, subs: map[string]uint32{}}
 			ok, err := s.incPlan(ctx, git, from, stop, pass, p)
 			if err != nil {
 				return err

@@ -219,8 +219,9 @@ func (s *Scanner) histKey(pass *scancache.Pass) scancache.Key {
 
 // revList lists the commits from reaches, in `git log`'s order, with
 // their committer times and parents.
-func (s *Scanner) revList(ctx context.Context, git string, from []plumbing.Hash) ([]listedCommit, error) {
+func (s *Scanner) revList(ctx context.Context, git string, from []plumbing.Hash, env []string) ([]listedCommit, error) {
 	cmd := gitCommand(ctx, git, s.gitDir, "rev-list", "--stdin", "--timestamp", "--parents")
+	cmd.Env = append(cmd.Env, env...)
 	var revs strings.Builder
 	for _, h := range from {
 		revs.WriteString(h.String() + "\n")
@@ -298,6 +299,7 @@ func ranks(list []listedCommit) []int {
 // commits, the listing.
 type recorder struct {
 	pass   *scancache.Pass
+	git    string
 	order  []plumbing.Hash // the whole listing's commit IDs
 	handed map[plumbing.Hash]handRec
 	old    []histBlob // recorded blobs counted without being listed, re-indexed
@@ -346,7 +348,9 @@ func (s *Scanner) record(rec *recorder) {
 	sort.Slice(h.subs, func(i, j int) bool { return h.subs[i] < h.subs[j] })
 	if err := rec.pass.Store().WriteSide(s.histKey(rec.pass), h.encode()); err != nil {
 		s.o.Logger.Warn("the history's listing could not be recorded in the scan cache", "repo", s.label, "error", err.Error())
+		return
 	}
+	s.writeGraph(context.Background(), rec.git, rec.pass.Store(), len(rec.order))
 }
 
 // incPlan is plan through the recorded listing (see above). It returns
@@ -369,7 +373,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		s.o.Logger.Warn("the scan cache's record of the history is damaged: the history is listed whole", "repo", s.label)
 		return false, nil
 	}
-	list, err := s.revList(ctx, git, from)
+	list, err := s.revList(ctx, git, from, s.graphEnv(pass.Store()))
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()

@@ -120,6 +120,33 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 		}
 	}
 	same("first run", false)
+	// the commit-graph kept for rev-list: written, then verified before
+	// each use (a damaged one is removed, and the scan is the same)
+	graphs, _ := filepath.Glob(filepath.Join(cacheDir, "git-graph", "*", "info", "commit-graph"))
+	if len(graphs) != 1 {
+		t.Fatalf("commit-graphs in the cache: %v", graphs)
+	}
+	if n, err := graphCommits(graphs[0]); err != nil || n < 50 {
+		t.Fatalf("the commit-graph holds %d commits: %v", n, err)
+	}
+	data, err := os.ReadFile(graphs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := os.Chmod(graphs[0], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(graphs[0], data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := graphCommits(graphs[0]); err == nil {
+		t.Fatal("a damaged commit-graph passes")
+	}
+	same("unchanged, the commit-graph damaged", true)
+	if _, err := graphCommits(graphs[0]); err != nil {
+		t.Fatalf("the damaged commit-graph was not written again: %v", err)
+	}
 	same("unchanged", true)
 
 	// new commits: the late branch merged, and on top
@@ -197,5 +224,36 @@ func TestIncrementalDamagedRecord(t *testing.T) {
 	got, s, _ := scanOnce(t, e, r.Dir, Options{}, nil)
 	if s.Incremental || resultKey(got) != resultKey(want) {
 		t.Fatalf("incremental %v with a damaged record:\n%s\n---\n%s", s.Incremental, resultKey(got), resultKey(want))
+	}
+}
+
+// A record decodes to what was encoded; a cut or altered one is an
+// error, never a panic (the store's checksum comes first; this is the
+// second line).
+func TestHistoryRecordEncoding(t *testing.T) {
+	h := &history{ids: []uint64{1, 2, 3}, subs: []uint32{2}}
+	h.seq[0] = 7
+	h.blobs = []histBlob{
+		{hash: [20]byte{1}, hand: 0, clean: true, key: scancache.Key{9}, occ: []uint32{0, 2}},
+		{hash: [20]byte{2}, hand: 1, handOcc: 1, occ: []uint32{1}},
+	}
+	data := h.encode()
+	got, err := decodeHistory(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(h) {
+		t.Fatalf("decoded %v, want %v", got, h)
+	}
+	for i := range data {
+		if _, err := decodeHistory(data[:i]); err == nil {
+			t.Fatalf("a record cut at %d of %d bytes decodes", i, len(data))
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := append([]byte(nil), data...)
+		b[rng.IntN(len(b))] = byte(rng.Uint32())
+		_, _ = decodeHistory(b) // no panic
 	}
 }
