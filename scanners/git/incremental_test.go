@@ -40,23 +40,22 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 		}
 		return files
 	}
+	commits := func(author string, n int) {
+		for range n {
+			r.Commit(author, edit())
+		}
+	}
 	const pgpass2 = "arp-db.prod.internal:5432:arp:arp_ro:Pgp4ss-Late-38z\n"
-	for range 3 {
-		r.Commit("alice", edit())
-	}
+	commits("alice", 3)
 	r.Commit("alice", map[string]string{"notes/hosts.txt": pgpass}) // clean at this path
-	for range 12 {
-		r.Commit("alice", edit())
-	}
+	commits("alice", 12)
 	// a branch whose commits are older than the first scan's newest, merged
 	// after it: git log lists them among the old commits (by date)
 	r.Checkout("late", true)
 	r.Commit("erin", map[string]string{"late/.pgpass": pgpass2})     // listed after notes/other.txt below
 	r.Commit("erin", map[string]string{"late/.pgpass": "# moved\n"}) // so the merge's diff does not list it
 	r.Commit("erin", map[string]string{".pgpass": pgpass})           // listed before notes/hosts.txt
-	for range 3 {
-		r.Commit("erin", edit())
-	}
+	commits("erin", 3)
 	lateTip, err := r.Repo.Head()
 	if err != nil {
 		t.Fatal(err)
@@ -66,24 +65,16 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 	if err := os.Remove(lateRef); err != nil {
 		t.Fatal(err)
 	}
-	for range 12 {
-		r.Commit("alice", edit())
-	}
+	commits("alice", 12)
 	r.Commit("alice", map[string]string{"notes/other.txt": pgpass2})
 	r.Commit("alice", map[string]string{"notes/other.txt": "# gone\n"}) // nor this one
 	r.Checkout("feature", true)
-	for range 8 {
-		r.Commit("bob", edit())
-	}
+	commits("bob", 8)
 	r.Checkout("master", false)
-	for range 10 {
-		r.Commit("alice", edit())
-	}
+	commits("alice", 10)
 	r.Merge("alice", "feature", nil)
 	r.Checkout("feature", false)
-	for range 4 {
-		r.Commit("bob", edit())
-	}
+	commits("bob", 4)
 	r.Checkout("master", false)
 
 	cacheDir := t.TempDir()
@@ -156,14 +147,10 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 	r.Merge("alice", "late", nil)
 	r.Commit("carol", map[string]string{"config/.pgpass": pgpass}) // the recorded clean blob, where it is not
 	r.Commit("carol", map[string]string{"deploy/old.env": "DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Incr-pw-001-xQ\n"})
-	for range 5 {
-		r.Commit("alice", edit())
-	}
+	commits("alice", 5)
 	r.Merge("alice", "feature", nil)
 	r.Checkout("hotfix", true)
-	for range 3 {
-		r.Commit("dave", edit())
-	}
+	commits("dave", 3)
 	r.Checkout("master", false)
 	same("after new commits", true)
 	same("unchanged again", true)
