@@ -42,7 +42,27 @@ type Scanner struct {
 	// started is when the current Chunks began: a file changed since
 	// (or just before) has no version for the scan cache
 	started time.Time
+	// lastWalk is what the last complete walk met, replayed by the next
+	// Chunks (the sweep's pass reads the roots again: their directories
+	// are not read again, nor the files the cache knows clean by the
+	// version the first pass saw); versions holds those versions by path
+	walkMu   sync.Mutex
+	lastWalk []walkEvent
+	versions sync.Map
 }
+
+// walkEvent is what the walk met: a file to read (job), an item it
+// skipped (skip, its kind) or an error.
+type walkEvent struct {
+	job  *job
+	o    credscan.Origin
+	skip string
+	err  error
+}
+
+// maxReplay bounds the walk events kept for the next Chunks (a larger
+// tree is walked again).
+const maxReplay = 1 << 20
 
 var _ scanners.Sizer = (*Scanner)(nil)
 
@@ -143,6 +163,7 @@ func fileKind(m fs.FileMode) string {
 
 type job struct {
 	root, path, rel string
+	ver             string // the version the last walk's pass saw, if any
 }
 
 // Chunks walks the roots and yields every regular file's chunks, reading
@@ -187,7 +208,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 					continue
 				}
 				o := credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: j.root, Path: j.rel}
-				if err := s.scanFile(ctx, j.path, o, &buf, yield); err != nil {
+				if err := s.scanFile(ctx, j.path, j.ver, o, &buf, yield); err != nil {
 					var ie *credscan.ItemError
 					if errors.As(err, &ie) {
 						yieldErr(o, ie.Err)
@@ -198,11 +219,56 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			}
 		}()
 	}
-	for _, root := range s.roots {
-		if ctx.Err() != nil {
-			break
+	send := func(j job) bool {
+		select {
+		case jobs <- j:
+			s.planned.Add(1)
+			return true
+		case <-ctx.Done():
+			return false
 		}
-		s.walk(ctx, root, jobs, yieldErr, skip)
+	}
+	s.walkMu.Lock()
+	replay := s.lastWalk
+	s.walkMu.Unlock()
+	if replay != nil {
+		for _, ev := range replay {
+			if ctx.Err() != nil {
+				break
+			}
+			switch {
+			case ev.job != nil:
+				j := *ev.job
+				if v, ok := s.versions.Load(j.path); ok {
+					j.ver = v.(string)
+				}
+				send(j)
+			case ev.err != nil:
+				yieldErr(ev.o, ev.err)
+			default:
+				skip(ev.o, ev.skip)
+			}
+		}
+	} else {
+		var events []walkEvent
+		note := func(ev walkEvent) {
+			if len(events) < maxReplay {
+				events = append(events, ev)
+			}
+		}
+		for _, root := range s.roots {
+			if ctx.Err() != nil {
+				break
+			}
+			s.walk(ctx, root, func(j job) bool { note(walkEvent{job: &j}); return send(j) },
+				func(o credscan.Origin, err error) { note(walkEvent{o: o, err: err}); yieldErr(o, err) },
+				func(o credscan.Origin, kind string) { note(walkEvent{o: o, skip: kind}); skip(o, kind) })
+		}
+		if ctx.Err() == nil && len(events) < maxReplay {
+			s.walkMu.Lock()
+			s.lastWalk = events
+			s.walkMu.Unlock()
+		}
 	}
 	s.walked.Store(true)
 	close(jobs)
@@ -213,7 +279,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	return nil
 }
 
-func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldErr func(credscan.Origin, error), skip func(credscan.Origin, string)) {
+func (s *Scanner) walk(ctx context.Context, root string, send func(job) bool, yieldErr func(credscan.Origin, error), skip func(credscan.Origin, string)) {
 	fi, err := os.Stat(root)
 	if err != nil {
 		yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root}, fmt.Errorf("reading root: %w", unwrapPath(err)))
@@ -224,11 +290,7 @@ func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldE
 			skip(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: filepath.Base(root)}, fileKind(fi.Mode()))
 			return
 		}
-		select {
-		case jobs <- job{root: root, path: root, rel: filepath.Base(root)}:
-			s.planned.Add(1)
-		case <-ctx.Done():
-		}
+		send(job{root: root, path: root, rel: filepath.Base(root)})
 		return
 	}
 	// a root that is a link to a directory is walked (links inside it
@@ -267,10 +329,7 @@ func (s *Scanner) walk(ctx context.Context, root string, jobs chan<- job, yieldE
 			skip(o, fileKind(d.Type()))
 			return nil
 		}
-		select {
-		case jobs <- job{root: root, path: p, rel: rel}:
-			s.planned.Add(1)
-		case <-ctx.Done():
+		if !send(job{root: root, path: p, rel: rel}) {
 			return ctx.Err()
 		}
 		return nil
@@ -288,7 +347,14 @@ func unwrapPath(err error) error {
 
 // scanFile yields the chunks of one file. Read errors come back as
 // *credscan.ItemError; other errors come from yield.
-func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
+func (s *Scanner) scanFile(ctx context.Context, path, ver string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
+	if pass := scancache.PassFrom(ctx); pass != nil && ver != "" {
+		// the version an earlier pass of this scan saw: a file the cache
+		// knows clean at it is not even opened
+		if e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, ver)); ok {
+			return yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+		}
+	}
 	fh, err := openFile(path)
 	var irr *irregularError
 	if errors.As(err, &irr) {
@@ -307,6 +373,9 @@ func (s *Scanner) scanFile(ctx context.Context, path string, o credscan.Origin, 
 		// clean is not read; one read is named by that version, so the
 		// engine can enter it
 		if v := fh.Version(s.started.Add(-2 * time.Second)); v != "" {
+			if s.planned.Load() < maxReplay {
+				s.versions.Store(path, v)
+			}
 			if e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, v)); ok {
 				return yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
 			}
