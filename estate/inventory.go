@@ -3,6 +3,7 @@ package estate
 import (
 	"context"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/credscan/credscan"
@@ -88,10 +89,15 @@ func (s *Session) recordInventories(ctx context.Context, r *Results) {
 	if s.o.Tracker == nil {
 		return
 	}
-	for app, inv := range s.inventories(r) {
-		if err := s.o.Tracker.RecordScan(ctx, app, inv); err != nil {
-			s.log.Warn("the tracker could not record the scan", "app", app, "error", err.Error())
-			r.Stats.Problems = append(r.Stats.Problems, "tracker: "+app+": "+err.Error())
-		}
+	failed := s.o.Tracker.RecordScans(ctx, s.inventories(r))
+	apps := make([]string, 0, len(failed))
+	for app := range failed {
+		apps = append(apps, app)
+	}
+	sort.Strings(apps)
+	for _, app := range apps {
+		err := failed[app]
+		s.log.Warn("the tracker could not record the scan", "app", app, "error", err.Error())
+		r.Stats.Problems = append(r.Stats.Problems, "tracker: "+app+": "+err.Error())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,6 +27,18 @@ type Store interface {
 	Apps(ctx context.Context) ([]string, error)
 	// Where names the store for people (a file, a Vault mount and prefix).
 	Where() string
+}
+
+// ManyStore is a Store that loads and saves several apps' states at once
+// (a file read and written once for all of them, not once per app).
+type ManyStore interface {
+	Store
+	// LoadMany is Load of each app.
+	LoadMany(ctx context.Context, apps []string) (map[string]*AppState, map[string]int, error)
+	// SaveMany saves each app's state when every app's version is still
+	// the one given (all or nothing: one that is not current writes
+	// nothing and is credscan.CodeConflict) and returns the new versions.
+	SaveMany(ctx context.Context, states map[string]*AppState, versions map[string]int) (map[string]int, error)
 }
 
 // Tracker applies actions to apps' states: each is applied to the state
@@ -215,13 +228,72 @@ func (t *Tracker) record(ctx context.Context, action, app string, e Event) error
 // RecordScan stores a scan's evidence for app.
 func (t *Tracker) RecordScan(ctx context.Context, app string, inv Inventory) error {
 	_, err := t.update(ctx, app, func(st *AppState) error {
-		st.Inventory = &inv
-		st.History = append(st.History, Event{Kind: Evidence, Step: Inventoried, At: inv.At, Actor: t.Actor(),
-			Note: fmt.Sprintf("scan: %d hardcoded at the tip, %d only in history or images, %d referenced; %d of %d credentials in Vault",
-				inv.Hardcoded, inv.HistoryOnly, inv.Referenced, inv.Vaulted, inv.Credentials)})
+		recordInventory(st, inv, t.Actor())
 		return nil
 	})
 	return err
+}
+
+// RecordScans is RecordScan for several apps, in one write of the store
+// when it can (a ManyStore): an estate records every app's scan at once.
+// It returns the apps it could not record, with why.
+func (t *Tracker) RecordScans(ctx context.Context, invs map[string]Inventory) map[string]error {
+	failed := map[string]error{}
+	ms, ok := t.store.(ManyStore)
+	if !ok || len(invs) < 2 {
+		for app, inv := range invs {
+			if err := t.RecordScan(ctx, app, inv); err != nil {
+				failed[app] = err
+			}
+		}
+		return failed
+	}
+	apps := make([]string, 0, len(invs))
+	for app := range invs {
+		if err := checkApp(app); err != nil {
+			failed[app] = err
+			continue
+		}
+		apps = append(apps, app)
+	}
+	sort.Strings(apps)
+	for attempt := 1; ; attempt++ {
+		states, versions, err := ms.LoadMany(ctx, apps)
+		if err == nil {
+			for _, app := range apps {
+				st := states[app]
+				if st.App == "" {
+					st.App = app
+				}
+				inv := invs[app]
+				recordInventory(st, inv, t.Actor())
+			}
+			_, err = ms.SaveMany(ctx, states, versions)
+		}
+		if err == nil {
+			return failed
+		}
+		if credscan.CodeOf(err) != credscan.CodeConflict || attempt == maxAttempts {
+			for _, app := range apps {
+				failed[app] = err
+			}
+			return failed
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			for _, app := range apps {
+				failed[app] = err
+			}
+			return failed
+		}
+	}
+}
+
+// recordInventory puts a scan's inventory in st, with its event.
+func recordInventory(st *AppState, inv Inventory, actor audit.Actor) {
+	st.Inventory = &inv
+	st.History = append(st.History, Event{Kind: Evidence, Step: Inventoried, At: inv.At, Actor: actor,
+		Note: fmt.Sprintf("scan: %d hardcoded at the tip, %d only in history or images, %d referenced; %d of %d credentials in Vault",
+			inv.Hardcoded, inv.HistoryOnly, inv.Referenced, inv.Vaulted, inv.Credentials)})
 }
 
 // RecordRotation stores the rotation's evidence for app (change edits a

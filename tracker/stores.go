@@ -189,60 +189,111 @@ func (s *FileStore) Load(ctx context.Context, app string) (*AppState, int, error
 
 // Save implements Store.
 func (s *FileStore) Save(ctx context.Context, app string, st *AppState, version int) (int, error) {
-	if err := checkApp(app); err != nil {
+	vs, err := s.SaveMany(ctx, map[string]*AppState{app: st}, map[string]int{app: version})
+	if err != nil {
 		return 0, err
 	}
+	return vs[app], nil
+}
+
+var _ ManyStore = (*FileStore)(nil)
+
+// LoadMany implements ManyStore: the file is read once.
+func (s *FileStore) LoadMany(ctx context.Context, apps []string) (map[string]*AppState, map[string]int, error) {
+	for _, app := range apps {
+		if err := checkApp(app); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := ctx.Err(); err != nil {
-		return 0, credscan.E(credscan.CodeCanceled, "tracker", err)
+		return nil, nil, credscan.E(credscan.CodeCanceled, "tracker", err)
+	}
+	d, err := s.read()
+	if err != nil {
+		return nil, nil, err
+	}
+	states, versions := map[string]*AppState{}, map[string]int{}
+	for _, app := range apps {
+		e := d.Apps[app]
+		if e == nil || e.State == nil {
+			states[app], versions[app] = &AppState{App: app}, 0
+			continue
+		}
+		states[app], versions[app] = e.State, e.Version
+	}
+	return states, versions, nil
+}
+
+// SaveMany implements ManyStore: under the file's lock, the file is read
+// once, every version checked, and the file written once.
+func (s *FileStore) SaveMany(ctx context.Context, states map[string]*AppState, versions map[string]int) (map[string]int, error) {
+	for app := range states {
+		if err := checkApp(app); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, credscan.E(credscan.CodeCanceled, "tracker", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file", err)
 	}
 	lf, err := os.OpenFile(s.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file lock", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file lock", err)
 	}
 	defer lf.Close()
 	if err := flock.Lock(lf); err != nil {
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file lock", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file lock", err)
 	}
 	defer flock.Unlock(lf)
 	d, err := s.read()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	cur := 0
-	if e := d.Apps[app]; e != nil {
-		cur = e.Version
+	apps := make([]string, 0, len(states))
+	for app := range states {
+		apps = append(apps, app)
 	}
-	if cur != version {
-		return 0, credscan.Errorf(credscan.CodeConflict, "%s: version %d was read, version %d is current (someone else wrote first)", app, version, cur)
+	sort.Strings(apps)
+	out := map[string]int{}
+	for _, app := range apps {
+		cur := 0
+		if e := d.Apps[app]; e != nil {
+			cur = e.Version
+		}
+		if cur != versions[app] {
+			return nil, credscan.Errorf(credscan.CodeConflict, "%s: version %d was read, version %d is current (someone else wrote first)", app, versions[app], cur)
+		}
+		out[app] = cur + 1
 	}
-	d.Apps[app] = &fileEntry{Version: cur + 1, State: st}
+	for _, app := range apps {
+		d.Apps[app] = &fileEntry{Version: out[app], State: states[app]}
+	}
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".tracker-*.json")
 	if err != nil {
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file", err)
 	}
 	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return 0, credscan.E(credscan.CodeUnavailable, "tracker file", err)
+		return nil, credscan.E(credscan.CodeUnavailable, "tracker file", err)
 	}
-	return cur + 1, nil
+	return out, nil
 }
 
 // Apps implements Store.

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Open) {
 		{"Ticks", ticks},
 		{"ConcurrentTicks", concurrentTicks},
 		{"Evidence", evidence},
+		{"RecordScans", recordScans},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, open(t)) })
 	}
@@ -253,5 +254,69 @@ func evidence(t *testing.T, open func() tracker.Store) {
 	}
 	if st.Reached(tracker.OnGreen) {
 		t.Error("reached on green with reads-from-vault contested and deployed to do")
+	}
+}
+
+// An estate records every app's scan at once (one write of a file store):
+// each app gets its inventory and its event, what others wrote meanwhile
+// is kept, and a bad name fails alone.
+func recordScans(t *testing.T, open func() tracker.Store) {
+	tr := tracker.New(open(), nil)
+	if _, err := tr.Tick(ctx, "app-1", tracker.ReadsFromVault, "before", ""); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	invs := map[string]tracker.Inventory{"../bad": {At: now}}
+	for i := range 5 {
+		invs[fmt.Sprintf("app-%d", i)] = tracker.Inventory{At: now, Hardcoded: i, Credentials: 1}
+	}
+	// others tick meanwhile: check-and-set keeps both
+	var wg sync.WaitGroup
+	for w, step := range []tracker.Step{tracker.Deployed, tracker.ReadsFromVault} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			other := tracker.New(open(), nil)
+			for i := range 5 {
+				app := fmt.Sprintf("app-%d", (i+w)%5)
+				if step == tracker.ReadsFromVault && app == "app-1" {
+					continue // ticked before
+				}
+				if _, err := other.Tick(ctx, app, step, "meanwhile", "CHG-1"); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	failed := tr.RecordScans(ctx, invs)
+	wg.Wait()
+	if len(failed) != 1 || failed["../bad"] == nil {
+		t.Fatalf("failed: %v", failed)
+	}
+	for i := range 5 {
+		app := fmt.Sprintf("app-%d", i)
+		st, err := tr.Load(ctx, app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Inventory == nil || st.Inventory.Hardcoded != i {
+			t.Fatalf("%s: inventory %+v", app, st.Inventory)
+		}
+		scans, ticks := 0, 0
+		for _, e := range st.History {
+			switch {
+			case e.Kind == tracker.Evidence && e.Step == tracker.Inventoried:
+				scans++
+			case e.Step == tracker.Deployed:
+				ticks++
+			}
+		}
+		if scans != 1 || ticks != 1 {
+			t.Fatalf("%s: %d scan events, %d ticks meanwhile: %+v", app, scans, ticks, st.History)
+		}
+	}
+	st, _ := tr.Load(ctx, "app-1")
+	if st.Status()[2].State == tracker.Todo {
+		t.Fatalf("app-1's earlier tick was lost: %+v", st.Status())
 	}
 }
