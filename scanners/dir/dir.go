@@ -169,7 +169,11 @@ type job struct {
 // Chunks walks the roots and yields every regular file's chunks, reading
 // files on the Scanner's workers. Symbolic links are not followed (so
 // link loops cannot trap the walk). Unreadable files and directories are
-// yielded as *credscan.ItemError and the walk goes on.
+// yielded as *credscan.ItemError and the walk goes on. A later Chunks
+// (another pass over the same sources: the sweep's) replays what the
+// first complete walk met, reading each file again as it is then; a file
+// the scan cache knows clean at the version the first pass saw is not
+// opened.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
 	s.started = time.Now()
 	ctx, cancel := context.WithCancel(ctx)
