@@ -429,6 +429,9 @@ func (s *Session) scan(ctx context.Context, src scanners.Source, label string) e
 // each by label in reports (its absolute path when label is "").
 func (s *Session) ScanDirs(ctx context.Context, roots []string, app, label string, missingOK bool) error {
 	opts := []dir.Option{dir.WithApp(app), dir.WithWorkers(s.Workers())}
+	if s.o.Sweep {
+		opts = append(opts, dir.WithSecondPass()) // read again by the sweep
+	}
 	if missingOK {
 		opts = append(opts, dir.WithMissingRoots())
 	}

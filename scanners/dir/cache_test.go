@@ -87,7 +87,7 @@ func TestSecondPassReplaysTheWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New([]string{root}, WithWorkers(2))
+	s, err := New([]string{root}, WithWorkers(2), WithSecondPass())
 	if err != nil {
 		t.Fatal(err)
 	}

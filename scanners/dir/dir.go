@@ -49,13 +49,14 @@ type Scanner struct {
 	walkMu   sync.Mutex
 	lastWalk []walkEvent
 	versions sync.Map
+	replay   bool // WithSecondPass
 }
 
 // walkEvent is what the walk met: a file to read (job), an item it
 // skipped (skip, its kind) or an error.
 type walkEvent struct {
 	job  *job
-	o    credscan.Origin
+	o    *credscan.Origin // of a skip or an error
 	skip string
 	err  error
 }
@@ -90,6 +91,11 @@ func WithWorkers(n int) Option {
 		return nil
 	}
 }
+
+// WithSecondPass says the roots will be read again by the same scan (the
+// sweep's pass): the first complete walk is kept (its files, and the
+// versions the scan cache saw) for the next Chunks to replay.
+func WithSecondPass() Option { return func(s *Scanner) error { s.replay = true; return nil } }
 
 // WithMissingRoots makes a root that does not exist (or cannot be read)
 // an item error reported when it is scanned, after which the other roots
@@ -171,9 +177,9 @@ type job struct {
 // link loops cannot trap the walk). Unreadable files and directories are
 // yielded as *credscan.ItemError and the walk goes on. A later Chunks
 // (another pass over the same sources: the sweep's) replays what the
-// first complete walk met, reading each file again as it is then; a file
-// the scan cache knows clean at the version the first pass saw is not
-// opened.
+// first complete walk met when WithSecondPass is set, reading each file
+// again as it is then; a file the scan cache knows clean at the version
+// the first pass saw is not opened.
 func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
 	s.started = time.Now()
 	ctx, cancel := context.WithCancel(ctx)
@@ -248,15 +254,15 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 				}
 				send(j)
 			case ev.err != nil:
-				yieldErr(ev.o, ev.err)
+				yieldErr(*ev.o, ev.err)
 			default:
-				skip(ev.o, ev.skip)
+				skip(*ev.o, ev.skip)
 			}
 		}
 	} else {
 		var events []walkEvent
 		note := func(ev walkEvent) {
-			if len(events) < maxReplay {
+			if s.replay && len(events) < maxReplay {
 				events = append(events, ev)
 			}
 		}
@@ -265,10 +271,10 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 				break
 			}
 			s.walk(ctx, root, func(j job) bool { note(walkEvent{job: &j}); return send(j) },
-				func(o credscan.Origin, err error) { note(walkEvent{o: o, err: err}); yieldErr(o, err) },
-				func(o credscan.Origin, kind string) { note(walkEvent{o: o, skip: kind}); skip(o, kind) })
+				func(o credscan.Origin, err error) { note(walkEvent{o: &o, err: err}); yieldErr(o, err) },
+				func(o credscan.Origin, kind string) { note(walkEvent{o: &o, skip: kind}); skip(o, kind) })
 		}
-		if ctx.Err() == nil && len(events) < maxReplay {
+		if s.replay && ctx.Err() == nil && len(events) < maxReplay {
 			s.walkMu.Lock()
 			s.lastWalk = events
 			s.walkMu.Unlock()
@@ -377,7 +383,7 @@ func (s *Scanner) scanFile(ctx context.Context, path, ver string, o credscan.Ori
 		// clean is not read; one read is named by that version, so the
 		// engine can enter it
 		if v := fh.Version(s.started.Add(-2 * time.Second)); v != "" {
-			if s.planned.Load() < maxReplay {
+			if s.replay && s.planned.Load() < maxReplay {
 				s.versions.Store(path, v)
 			}
 			if e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, v)); ok {
