@@ -447,12 +447,13 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				}
 			}
 			s.woken = s.woken[:0]
-			e.gl.decodedUnits(string(line), func(u int) {
+			texts := []string{string(line)}
+			e.gl.decodedUnits(texts[0], func(u int) {
 				if !slices.Contains(s.woken, u) {
 					s.woken = append(s.woken, u)
 				}
-			})
-			if len(s.woken) > 0 {
+			}, func(cur string) { texts = append(texts, cur) })
+			if s.woken = e.gl.gatedOut(s.woken, texts); len(s.woken) > 0 {
 				slices.Sort(s.woken)
 				run(e.gl.deepFor(s.woken), i, i+1)
 			}
