@@ -2,8 +2,8 @@ package estate
 
 import (
 	"context"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/credscan/credscan"
@@ -90,12 +90,7 @@ func (s *Session) recordInventories(ctx context.Context, r *Results) {
 		return
 	}
 	failed := s.o.Tracker.RecordScans(ctx, s.inventories(r))
-	apps := make([]string, 0, len(failed))
-	for app := range failed {
-		apps = append(apps, app)
-	}
-	sort.Strings(apps)
-	for _, app := range apps {
+	for _, app := range slices.Sorted(maps.Keys(failed)) {
 		err := failed[app]
 		s.log.Warn("the tracker could not record the scan", "app", app, "error", err.Error())
 		r.Stats.Problems = append(r.Stats.Problems, "tracker: "+app+": "+err.Error())
