@@ -78,8 +78,9 @@ func (s *Scanner) writeGraph(ctx context.Context, git string, st *scancache.Stor
 	cmd := gitCommand(ctx, git, s.gitDir, "commit-graph", "write", "--reachable", "--no-progress", "--object-dir", dir)
 	cmd.Env = append(cmd.Env, "GIT_ALTERNATE_OBJECT_DIRECTORIES="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
+		// (another process writing it holds git's lock: left to it; a
+		// damaged file is found by its checksum before it is used)
 		s.o.Logger.Debug("git commit-graph write failed: the next listing reads every commit", "repo", s.label, "error", err.Error(), "output", firstLine(string(out)))
-		_ = os.RemoveAll(dir)
 		return
 	}
 	pruneGraphs(filepath.Dir(dir))
