@@ -124,6 +124,7 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	leakcheck.AssertNone(t, "commit-graph", data, "Pgp4ss-Incr-71q", "Pgp4ss-Late-38z", "Incr-pw-001-xQ")
 	data[len(data)/2] ^= 1
 	if err := os.Chmod(graphs[0], 0o600); err != nil {
 		t.Fatal(err)
