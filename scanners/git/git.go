@@ -744,10 +744,16 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error), subm
 		if pass := scancache.PassFrom(ctx); pass != nil {
 			p.rec = &recorder{pass: pass, git: git, handed: map[plumbing.Hash]handRec{}, subs: map[string]uint32{}}
 			ok, err := s.incPlan(ctx, git, from, stop, pass, p)
-			if err != nil {
-				return err
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			if ok {
+			if err != nil {
+				// (a broken object): listed whole, as without a record.
+				// What was handed stays handed: it was handed where the
+				// whole listing hands it, and is not handed twice
+				s.o.Logger.Debug("the incremental listing failed; the history is listed whole", "repo", s.label, "error", err.Error())
+			}
+			if ok && err == nil {
 				s.recording, s.Incremental = p.rec, true
 				return nil
 			}

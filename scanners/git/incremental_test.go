@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	scancache "github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/gittest"
 	"github.com/credscan/credscan/internal/leakcheck"
@@ -243,5 +245,49 @@ func TestHistoryRecordEncoding(t *testing.T) {
 		b := append([]byte(nil), data...)
 		b[rng.IntN(len(b))] = byte(rng.Uint32())
 		_, _ = decodeHistory(b) // no panic
+	}
+}
+
+// A new commit whose tree cannot be read (a broken object) fails the
+// incremental listing midway: the plan goes on as a whole listing does
+// (git log, then go-git, which says what it could not read), with what
+// was handed kept, and the result is the uncached scan's.
+func TestIncrementalListingBrokenObject(t *testing.T) {
+	if workingGit() == "" {
+		t.Skip("no git")
+	}
+	r := gittest.New(t)
+	for i := range 6 {
+		r.Commit("alice", map[string]string{"deploy/.env": fmt.Sprintf("DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Brk-pw-%03d-xQ\n", i)})
+	}
+	cacheDir := t.TempDir()
+	st, err := scancache.Open(cacheDir, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(cached bool) (*engine.Results, *Scanner) {
+		t.Helper()
+		e := scantest.Engine(t, "")
+		if cached {
+			e.SetCache(st, scancache.NewConfig("test"))
+		}
+		res, s, _ := scanOnce(t, e, r.Dir, Options{}, nil)
+		return res, s
+	}
+	scan(true) // the record
+	r.Commit("bob", map[string]string{"more/app.env": "DB_PASSWORD=Brk-pw-new-xQ\nDB_HOST=arp-db.prod.internal\n"})
+	last := r.Commit("bob", map[string]string{"other/x.txt": "x\n"})
+	c, err := r.Repo.CommitObject(plumbing.NewHash(last))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := c.TreeHash.String()
+	if err := os.Remove(filepath.Join(r.Dir, ".git", "objects", tree[:2], tree[2:])); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := scan(false)
+	got, _ := scan(true)
+	if resultKey(got) != resultKey(want) || len(want.Errors) == 0 {
+		t.Fatalf("a broken tree: the cached scan differs from a whole one:\n%s\n%v\n---\n%s\n%v", resultKey(got), got.Errors, resultKey(want), want.Errors)
 	}
 }
