@@ -71,6 +71,9 @@ type Store struct {
 	mu   sync.Mutex
 	m    map[Key]record
 	adds map[Key]bool // entered or used by this process: written back
+	// changed says an entry was entered, or its last use moved to a later
+	// hour: when nothing changed, Close writes nothing
+	changed bool
 }
 
 // DefaultDir is the cache directory under the user's cache directory.
@@ -120,8 +123,11 @@ func (s *Store) Get(k Key) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	r.used = s.hour()
-	s.m[k] = r
+	if h := s.hour(); h != r.used {
+		r.used = h
+		s.m[k] = r
+		s.changed = true
+	}
 	s.adds[k] = true
 	return r.Entry, true
 }
@@ -130,6 +136,9 @@ func (s *Store) Get(k Key) (Entry, bool) {
 func (s *Store) Put(k Key, e Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r, ok := s.m[k]; !ok || r.Entry != e || r.used != s.hour() {
+		s.changed = true
+	}
 	s.m[k] = record{Entry: e, used: s.hour()}
 	s.adds[k] = true
 }
@@ -149,7 +158,9 @@ func (s *Store) hour() uint32 {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.adds) == 0 {
+	if len(s.adds) == 0 || !s.changed {
+		// (what this process used is in the file as it is, unless
+		// another process evicted it since: then it is found again)
 		return nil
 	}
 	lf, err := os.OpenFile(filepath.Join(s.dir, lockName), os.O_CREATE|os.O_RDWR, 0o600)
@@ -210,6 +221,7 @@ func (s *Store) Close() error {
 		return fmt.Errorf("cache: %w", err)
 	}
 	s.adds = map[Key]bool{}
+	s.changed = false
 	return nil
 }
 

@@ -187,3 +187,68 @@ func TestPassDeltaChains(t *testing.T) {
 		}
 	}
 }
+
+// A run that only uses entries within the hour they were last used
+// writes nothing back (the file stays as it is); a run that enters one,
+// or uses one in a later hour, writes.
+func TestCloseWritesOnlyWhatChanged(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	open := func() *Store {
+		t.Helper()
+		st, err := Open(dir, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.now = func() time.Time { return now }
+		return st
+	}
+	cfg := NewConfig("v1")
+	st := open()
+	st.Put(key(cfg, 1), Entry{Bytes: 1})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, fileName)
+	stat := func() os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	before := stat()
+	time.Sleep(20 * time.Millisecond)
+	st = open()
+	if _, ok := st.Get(key(cfg, 1)); !ok {
+		t.Fatal("entry lost")
+	}
+	st.Put(key(cfg, 1), Entry{Bytes: 1}) // the same again
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := stat(); !after.ModTime().Equal(before.ModTime()) || !os.SameFile(before, after) {
+		t.Fatal("a run that changed nothing rewrote the cache")
+	}
+	now = now.Add(2 * time.Hour) // used later: its last use moves
+	st = open()
+	st.Get(key(cfg, 1))
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := stat(); os.SameFile(before, after) {
+		t.Fatal("a later use was not written")
+	}
+	st = open()
+	if r := st.m[key(cfg, 1)]; r.used != uint32(now.Sub(epoch).Hours()) {
+		t.Fatalf("last use %d, want the later hour", r.used)
+	}
+	st.Put(key(cfg, 2), Entry{Bytes: 2})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st = open(); st.Len() != 2 {
+		t.Fatalf("%d entries after entering one more, want 2", st.Len())
+	}
+}

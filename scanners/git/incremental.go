@@ -2,6 +2,7 @@ package git
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -300,6 +301,7 @@ func ranks(list []listedCommit) []int {
 type recorder struct {
 	pass   *scancache.Pass
 	git    string
+	prev   []byte          // the record read, when the listing was incremental
 	order  []plumbing.Hash // the whole listing's commit IDs
 	handed map[plumbing.Hash]handRec
 	old    []histBlob // recorded blobs counted without being listed, re-indexed
@@ -341,14 +343,20 @@ func (s *Scanner) record(rec *recorder) {
 		h.blobs = append(h.blobs, x)
 	}
 	h.blobs = append(h.blobs, rec.old...)
-	sort.Slice(h.blobs, func(i, j int) bool { return h.blobs[i].hand < h.blobs[j].hand })
+	sort.Slice(h.blobs, func(i, j int) bool {
+		a, b := &h.blobs[i], &h.blobs[j]
+		return a.hand < b.hand || a.hand == b.hand && bytes.Compare(a.hash[:], b.hash[:]) < 0
+	})
 	for _, c := range rec.subs {
 		h.subs = append(h.subs, c)
 	}
 	sort.Slice(h.subs, func(i, j int) bool { return h.subs[i] < h.subs[j] })
-	if err := rec.pass.Store().WriteSide(s.histKey(rec.pass), h.encode()); err != nil {
-		s.o.Logger.Warn("the history's listing could not be recorded in the scan cache", "repo", s.label, "error", err.Error())
-		return
+	// (a record that did not change is not written again)
+	if data := h.encode(); !bytes.Equal(data, rec.prev) {
+		if err := rec.pass.Store().WriteSide(s.histKey(rec.pass), data); err != nil {
+			s.o.Logger.Warn("the history's listing could not be recorded in the scan cache", "repo", s.label, "error", err.Error())
+			return
+		}
 	}
 	s.writeGraph(context.Background(), rec.git, rec.pass.Store(), len(rec.order))
 }
@@ -364,6 +372,7 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 		s.o.Logger.Debug("no record of the history in the scan cache: listed whole", "repo", s.label)
 		return false, nil
 	}
+	p.rec.prev = data
 	old, err := decodeHistory(data)
 	if errors.Is(err, errHistoryVersion) {
 		s.o.Logger.Debug("the scan cache's record of the history is of another version: the history is listed whole", "repo", s.label)

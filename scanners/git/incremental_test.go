@@ -291,3 +291,40 @@ func TestIncrementalListingBrokenObject(t *testing.T) {
 		t.Fatalf("a broken tree: the cached scan differs from a whole one:\n%s\n%v\n---\n%s\n%v", resultKey(got), got.Errors, resultKey(want), want.Errors)
 	}
 }
+
+// A scan of a history that did not change leaves its record as it was
+// (it is not written again).
+func TestIncrementalUnchangedRecordNotRewritten(t *testing.T) {
+	if workingGit() == "" {
+		t.Skip("no git")
+	}
+	r := gittest.New(t)
+	for i := range 5 {
+		r.Commit("alice", map[string]string{"deploy/.env": fmt.Sprintf("DB_PASSWORD=Unch-pw-%03d-xQ\nDB_HOST=arp-db.prod.internal\n", i), fmt.Sprintf("src/f%d.go", i): "package f\n"})
+	}
+	st, err := scancache.Open(t.TempDir(), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := scantest.Engine(t, "")
+	e.SetCache(st, scancache.NewConfig("test"))
+	scanOnce(t, e, r.Dir, Options{}, nil)
+	_, s, _ := scanOnce(t, e, r.Dir, Options{}, nil) // the record's blobs now known clean
+	recs, _ := filepath.Glob(filepath.Join(st.Dir(), "side", "*"))
+	if len(recs) != 1 || !s.Incremental {
+		t.Fatalf("records %v, incremental %v", recs, s.Incremental)
+	}
+	before, err := os.Stat(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, s, _ := scanOnce(t, e, r.Dir, Options{}, nil); !s.Incremental {
+			t.Fatal("not incremental")
+		}
+	}
+	after, err := os.Stat(recs[0])
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("an unchanged history's record was written again (%v)", err)
+	}
+}
