@@ -122,8 +122,11 @@ type Scanner struct {
 	noDelta    bool  // scan every blob whole (tests compare)
 	keepBudget int64 // bytes of line hashes held at once (Limits.LineHashes)
 	// recording is what this pass's listing records in the scan cache
-	// (see incPlan), or nil
+	// (see incPlan), or nil; graphN is how many commits the cache's
+	// commit-graph held when this pass verified it (graphRead)
 	recording *recorder
+	graphN    int
+	graphRead bool
 	// spoolPauses counts how often git was paused for unread answers
 	spoolPauses atomic.Int64
 	// planned counts the blobs planned, listed says the plan is complete
@@ -857,21 +860,13 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 		}
 	}
 	s.noteShallow(s.shallowCommits())
-	// oldest first, as go-git's plan orders them: by committer time, a
-	// merge after the commits of the same second, then parents before
-	// children as git lists them
-	sort.Slice(commits, func(i, j int) bool {
-		a, b := commits[i], commits[j]
-		if a.committed != b.committed {
-			return a.committed < b.committed
-		}
-		if a.parents != b.parents {
-			return a.parents < b.parents
-		}
-		return a.listed > b.listed
-	})
+	// oldest first (see ranks)
+	list := make([]listedCommit, len(commits))
 	for i, c := range commits {
-		c.order = i
+		list[i] = listedCommit{committed: c.committed, parents: c.parents}
+	}
+	for i, r := range ranks(list) {
+		commits[i].order = r
 	}
 	// of a blob's occurrences at a path, the earliest
 	s.setOcc(occ)

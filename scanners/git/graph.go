@@ -33,11 +33,7 @@ const maxGraphs = 64 // repositories whose commit-graph the cache keeps
 
 // graphDir is the cache's object directory for this repository.
 func (s *Scanner) graphDir(st *scancache.Store) string {
-	where := s.label
-	if s.tmp == "" {
-		where = s.gitDir
-	}
-	sum := sha256.Sum256([]byte("git-graph\x00" + where))
+	sum := sha256.Sum256([]byte("git-graph\x00" + s.identity()))
 	return filepath.Join(st.Dir(), "git-graph", hex.EncodeToString(sum[:16]))
 }
 
@@ -45,11 +41,13 @@ func (s *Scanner) graphDir(st *scancache.Store) string {
 // commit-graph in the cache, or nil when there is none (or a damaged
 // one), or the user points git at alternates of their own.
 func (s *Scanner) graphEnv(st *scancache.Store) []string {
-	if os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" || os.Getenv("GIT_OBJECT_DIRECTORY") != "" {
+	if userObjectDirs() {
 		return nil
 	}
 	dir := s.graphDir(st)
-	if _, err := graphCommits(filepath.Join(dir, "info", "commit-graph")); err != nil {
+	n, err := graphCommits(filepath.Join(dir, "info", "commit-graph"))
+	s.graphN, s.graphRead = n, err == nil // (writeGraph need not read it again)
+	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			s.o.Logger.Warn("the scan cache's commit-graph of the repository is damaged: removed", "repo", s.label, "error", err.Error())
 			_ = os.RemoveAll(dir)
@@ -65,11 +63,18 @@ func (s *Scanner) graphEnv(st *scancache.Store) []string {
 // there is none, or when it lacks more than a twentieth of the commits
 // listed (commits). A failure only loses the speed-up.
 func (s *Scanner) writeGraph(ctx context.Context, git string, st *scancache.Store, commits int) {
-	if git == "" || os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" || os.Getenv("GIT_OBJECT_DIRECTORY") != "" || len(s.shallowCommits()) > 0 {
+	if git == "" || userObjectDirs() || len(s.shallowCommits()) > 0 {
 		return
 	}
 	dir := s.graphDir(st)
-	if n, err := graphCommits(filepath.Join(dir, "info", "commit-graph")); err == nil && commits-n <= commits/20 {
+	n, fresh := s.graphN, s.graphRead
+	if !fresh {
+		var err error
+		n, err = graphCommits(filepath.Join(dir, "info", "commit-graph"))
+		fresh = err == nil
+	}
+	s.graphRead = false
+	if fresh && commits-n <= commits/20 {
 		return
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "info"), 0o700); err != nil {
@@ -84,6 +89,12 @@ func (s *Scanner) writeGraph(ctx context.Context, git string, st *scancache.Stor
 		return
 	}
 	pruneGraphs(filepath.Dir(dir))
+}
+
+// userObjectDirs says the user points git at object directories of
+// their own: the cache's is not added to them.
+func userObjectDirs() bool {
+	return os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" || os.Getenv("GIT_OBJECT_DIRECTORY") != ""
 }
 
 // pruneGraphs keeps the maxGraphs most recently used commit-graphs.

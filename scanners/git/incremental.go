@@ -211,11 +211,16 @@ func decodeHistory(b []byte) (*history, error) {
 // histKey names the record of this history under pass's configuration:
 // the repository and what of it is scanned.
 func (s *Scanner) histKey(pass *scancache.Pass) scancache.Key {
-	where := s.label
-	if s.tmp == "" {
-		where = s.gitDir
+	return pass.Config().Side("git-history", s.identity(), s.o.Branch, strings.Join(s.o.Refs, "\x00"))
+}
+
+// identity names the repository across scans: its git directory, or for
+// a temporary clone the URL it came from.
+func (s *Scanner) identity() string {
+	if s.tmp != "" {
+		return s.label
 	}
-	return pass.Config().Side("git-history", where, s.o.Branch, strings.Join(s.o.Refs, "\x00"))
+	return s.gitDir
 }
 
 // revList lists the commits from reaches, in `git log`'s order, with
@@ -223,11 +228,7 @@ func (s *Scanner) histKey(pass *scancache.Pass) scancache.Key {
 func (s *Scanner) revList(ctx context.Context, git string, from []plumbing.Hash, env []string) ([]listedCommit, error) {
 	cmd := gitCommand(ctx, git, s.gitDir, "rev-list", "--stdin", "--timestamp", "--parents")
 	cmd.Env = append(cmd.Env, env...)
-	var revs strings.Builder
-	for _, h := range from {
-		revs.WriteString(h.String() + "\n")
-	}
-	cmd.Stdin = strings.NewReader(revs.String())
+	cmd.Stdin = revsInput(from, nil)
 	stderr := &limitedWriter{n: 4096}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
@@ -362,7 +363,9 @@ func (s *Scanner) record(rec *recorder) {
 }
 
 // incPlan is plan through the recorded listing (see above). It returns
-// false, having handed nothing, when the history must be listed whole.
+// false, having handed nothing, when the history must be listed whole;
+// an error when a listing failed midway (a broken object), after which
+// the whole listing goes on from what was handed (plan).
 func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing.Hash, pass *scancache.Pass, p *planner) (bool, error) {
 	if len(stop) > 0 || len(s.shallowCommits()) > 0 {
 		return false, nil
@@ -583,7 +586,8 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 }
 
 // listFailed is the error of a listing that failed midway through an
-// incremental plan: blobs were handed, so the plan cannot start again.
+// incremental plan (blobs were handed: the whole listing that follows
+// does not hand them again).
 func (s *Scanner) listFailed(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()

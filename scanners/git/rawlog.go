@@ -44,14 +44,7 @@ func (s *Scanner) runLog(ctx context.Context, git string, opts []string, from, s
 	args := append([]string{"log", "--stdin", "--raw", "--diff-merges=separate", "--root",
 		"--no-renames", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", "--no-mailmap", "-z", logFormat}, opts...)
 	cmd := gitCommand(ctx, git, s.gitDir, args...)
-	var revs strings.Builder
-	for _, h := range from {
-		revs.WriteString(h.String() + "\n")
-	}
-	for _, h := range stop {
-		revs.WriteString("^" + h.String() + "\n")
-	}
-	cmd.Stdin = strings.NewReader(revs.String())
+	cmd.Stdin = revsInput(from, stop)
 	stderr := &limitedWriter{n: 4096}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
@@ -73,6 +66,19 @@ func (s *Scanner) runLog(ctx context.Context, git string, opts []string, from, s
 		return fmt.Errorf("git log: %v: %s", werr, firstLine(strings.TrimSpace(stderr.String())))
 	}
 	return nil
+}
+
+// revsInput is what git's --stdin reads: the commits from, and those
+// of stop negated.
+func revsInput(from, stop []plumbing.Hash) io.Reader {
+	var revs strings.Builder
+	for _, h := range from {
+		revs.WriteString(h.String() + "\n")
+	}
+	for _, h := range stop {
+		revs.WriteString("^" + h.String() + "\n")
+	}
+	return strings.NewReader(revs.String())
 }
 
 // parseLog reads `git log --raw -z` in logFormat: NUL-separated fields,
