@@ -114,28 +114,40 @@ func backoff(ctx context.Context, attempt int) error {
 // is then not written).
 func (t *Tracker) update(ctx context.Context, app string, change func(*AppState) error) (Result, error) {
 	var res Result
-	for attempt := 1; ; attempt++ {
+	retried, err := checkAndSet(ctx, func() error {
 		st, ver, err := t.store.Load(ctx, app)
 		if err != nil {
-			return res, err
+			return err
 		}
 		if st.App == "" {
 			st.App = app
 		}
 		if err := change(st); err != nil {
-			return res, err
+			return err
 		}
 		nv, err := t.store.Save(ctx, app, st, ver)
 		if err == nil {
 			res.State, res.Version = st, nv
-			return res, nil
 		}
-		if credscan.CodeOf(err) != credscan.CodeConflict || attempt == maxAttempts {
-			return res, err
+		return err
+	})
+	res.Retried = retried
+	return res, err
+}
+
+// checkAndSet runs attempt (load, change, save with check-and-set) until
+// it succeeds, fails with something other than a conflict, or has been
+// tried maxAttempts times, backing off between tries; retried says a
+// conflict was met.
+func checkAndSet(ctx context.Context, attempt func() error) (retried bool, err error) {
+	for n := 1; ; n++ {
+		err := attempt()
+		if err == nil || credscan.CodeOf(err) != credscan.CodeConflict || n == maxAttempts {
+			return retried, err
 		}
-		res.Retried = true
-		if err := backoff(ctx, attempt); err != nil {
-			return res, err
+		retried = true
+		if err := backoff(ctx, n); err != nil {
+			return retried, err
 		}
 	}
 }
@@ -257,35 +269,26 @@ func (t *Tracker) RecordScans(ctx context.Context, invs map[string]Inventory) ma
 		apps = append(apps, app)
 	}
 	sort.Strings(apps)
-	for attempt := 1; ; attempt++ {
+	_, err := checkAndSet(ctx, func() error {
 		states, versions, err := ms.LoadMany(ctx, apps)
-		if err == nil {
-			for _, app := range apps {
-				st := states[app]
-				if st.App == "" {
-					st.App = app
-				}
-				inv := invs[app]
-				recordInventory(st, inv, t.Actor())
-			}
-			_, err = ms.SaveMany(ctx, states, versions)
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			return failed
-		}
-		if credscan.CodeOf(err) != credscan.CodeConflict || attempt == maxAttempts {
-			for _, app := range apps {
-				failed[app] = err
+		for _, app := range apps {
+			if states[app].App == "" {
+				states[app].App = app
 			}
-			return failed
+			recordInventory(states[app], invs[app], t.Actor())
 		}
-		if err := backoff(ctx, attempt); err != nil {
-			for _, app := range apps {
-				failed[app] = err
-			}
-			return failed
+		_, err = ms.SaveMany(ctx, states, versions)
+		return err
+	})
+	if err != nil {
+		for _, app := range apps {
+			failed[app] = err
 		}
 	}
+	return failed
 }
 
 // recordInventory puts a scan's inventory in st, with its event.
