@@ -474,13 +474,19 @@ func (g *glDetector) decodedUnits(text string, woken func(u int), depth func(cur
 // line of base64 decodes to text where generic-api-key's expression costs
 // 17 ms per 16 KB and depth, and its gate rules it out.)
 func (g *glDetector) gatedOut(units []int, texts []string) []int {
+	var data [][]byte // the texts as bytes, made once when a unit has a gate
 	return slices.DeleteFunc(units, func(u int) bool {
 		gate := g.units[u].gate
 		if gate == nil {
 			return false
 		}
-		for _, t := range texts {
-			if _, ok := gate([]byte(t), 0, len(t)); ok {
+		if data == nil {
+			for _, t := range texts {
+				data = append(data, []byte(t))
+			}
+		}
+		for _, d := range data {
+			if _, ok := gate(d, 0, len(d)); ok {
 				return false
 			}
 		}
