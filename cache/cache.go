@@ -6,10 +6,13 @@
 // the SHA-256 of its bytes), with what the item counted (its size, binary
 // or not) and when it was last used. Content that produced anything (a
 // finding, a suppressed finding, a reference, a problem, an error) is
-// never entered: it is scanned again, since the plaintext is needed and
-// never stored. The cache holds no secret, no redacted line, no path: a
-// change of configuration changes every key, which invalidates it by
-// construction.
+// never entered as clean: it is scanned again, since the plaintext is
+// needed and never stored. For such an item the cache may hold a Hint
+// instead: which of the scan's detector units produced something there
+// (a 64-bit mask) and whether the decoding passes did, so the next scan
+// of the same bytes runs only those. The cache holds no secret, no
+// redacted line, no path, no place in a file: a change of configuration
+// changes every key, which invalidates it by construction.
 //
 // The store is one file, loaded whole when opened and written back
 // (merged with what other processes wrote meanwhile, under a file lock,
@@ -29,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -56,21 +60,53 @@ const (
 
 var epoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// Hint is what a scan of an item that produced something (a finding, a
+// reference) learned for the next scan of the same bytes under the same
+// configuration: which detector units produced there (unit u is bit
+// u%64, so a set bit may stand for several units) and whether the
+// decoding passes did. Units outside it, run again on the same bytes,
+// would produce nothing. It names no secret and no place.
+type Hint struct {
+	Units   uint64
+	Decoded bool
+}
+
 type record struct {
 	Entry
 	used uint32 // hours since epoch
+	// hint is set on a Hint's record (its Units are where a clean
+	// entry's Bytes are)
+	hint    bool
+	decoded bool
 }
+
+const (
+	flagBinary  = 1 << 0
+	flagHint    = 1 << 1
+	flagDecoded = 1 << 2
+)
 
 // Store is a cache file opened by one process. It is safe for
 // concurrent use.
+//
+// The file's records are kept as loaded, sorted by key (a lookup is a
+// binary search; loading is reading and checking the file, not building
+// a map of a million entries), with last uses moved in place; what this
+// process enters that the file did not hold is kept aside.
 type Store struct {
-	dir  string
-	max  int64
-	log  *slog.Logger
-	now  func() time.Time
-	mu   sync.Mutex
-	m    map[Key]record
-	adds map[Key]bool // entered or used by this process: written back
+	dir string
+	max int64
+	log *slog.Logger
+	now func() time.Time
+	mu  sync.Mutex
+	// base is the file's records as loaded, sorted by key; touched marks
+	// those this process used or entered (bit i: record i): they are
+	// written back
+	base    []byte
+	touched []uint64
+	baseSum [sha256.Size]byte // the loaded file's checksum
+	// over holds what this process entered that base does not hold
+	over map[Key]record
 	// changed says an entry was entered, or its last use moved to a later
 	// hour: when nothing changed, Close writes nothing
 	changed bool
@@ -98,13 +134,14 @@ func Open(dir string, maxBytes int64, log *slog.Logger) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	s := &Store{dir: dir, max: maxBytes, log: log, now: time.Now, adds: map[Key]bool{}}
-	m, err := load(filepath.Join(dir, fileName))
+	s := &Store{dir: dir, max: maxBytes, log: log, now: time.Now, over: map[Key]record{}}
+	recs, sum, err := load(filepath.Join(dir, fileName))
 	if err != nil {
 		log.Warn("the scan cache is damaged: discarded (the scan reads everything)", "file", filepath.Join(dir, fileName), "error", err.Error())
-		m = map[Key]record{}
+		recs, sum = nil, [sha256.Size]byte{}
 	}
-	s.m = m
+	s.base, s.baseSum = recs, sum
+	s.touched = make([]uint64, (len(recs)/recordSize+63)/64)
 	return s, nil
 }
 
@@ -112,35 +149,95 @@ func Open(dir string, maxBytes int64, log *slog.Logger) (*Store, error) {
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.m)
+	return len(s.base)/recordSize + len(s.over)
+}
+
+// find is the index of k's record in recs (sorted records), or -1.
+func find(recs []byte, k Key) int {
+	n := len(recs) / recordSize
+	i := sort.Search(n, func(i int) bool { return bytes.Compare(recs[i*recordSize:i*recordSize+16], k[:]) >= 0 })
+	if i < n && bytes.Equal(recs[i*recordSize:i*recordSize+16], k[:]) {
+		return i
+	}
+	return -1
+}
+
+// lookup returns k's record and its index in base (-1: in over). (s.mu held)
+func (s *Store) lookup(k Key) (record, int, bool) {
+	if r, ok := s.over[k]; ok {
+		return r, -1, true
+	}
+	if i := find(s.base, k); i >= 0 {
+		return decode(s.base[i*recordSize:]), i, true
+	}
+	return record{}, -1, false
+}
+
+// set writes r as k's record (at base index i, or in over when i < 0)
+// and marks it to be written back. (s.mu held)
+func (s *Store) set(k Key, i int, r record) {
+	if i < 0 {
+		s.over[k] = r
+		return
+	}
+	encode(s.base[i*recordSize:], k, r)
+	s.touched[i/64] |= 1 << (i % 64)
 }
 
 // Get says whether k's item is known clean, and what it counted.
 func (s *Store) Get(k Key) (Entry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.m[k]
-	if !ok {
+	r, i, ok := s.lookup(k)
+	if !ok || r.hint {
 		return Entry{}, false
 	}
+	s.use(k, i, r)
+	return r.Entry, true
+}
+
+// use moves k's last use (its record r at base index i) to this hour.
+// (s.mu held)
+func (s *Store) use(k Key, i int, r record) {
 	if h := s.hour(); h != r.used {
 		r.used = h
-		s.m[k] = r
 		s.changed = true
 	}
-	s.adds[k] = true
-	return r.Entry, true
+	s.set(k, i, r)
+}
+
+// GetHint returns the hint entered for k's item (PutHint).
+func (s *Store) GetHint(k Key) (Hint, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, i, ok := s.lookup(k)
+	if !ok || !r.hint {
+		return Hint{}, false
+	}
+	s.use(k, i, r)
+	return Hint{Units: uint64(r.Bytes), Decoded: r.decoded}, true
+}
+
+// PutHint enters h for k's item, an item that produced something (its
+// key must not be one a clean item could have: Config.ContentKeys).
+func (s *Store) PutHint(k Key, h Hint) {
+	s.put(k, record{Entry: Entry{Bytes: int64(h.Units)}, hint: true, decoded: h.Decoded})
 }
 
 // Put enters k's item as clean.
 func (s *Store) Put(k Key, e Entry) {
+	s.put(k, record{Entry: e})
+}
+
+func (s *Store) put(k Key, r record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, ok := s.m[k]; !ok || r.Entry != e || r.used != s.hour() {
+	r.used = s.hour()
+	old, i, ok := s.lookup(k)
+	if !ok || old != r {
 		s.changed = true
 	}
-	s.m[k] = record{Entry: e, used: s.hour()}
-	s.adds[k] = true
+	s.set(k, i, r)
 }
 
 func (s *Store) hour() uint32 {
@@ -158,7 +255,7 @@ func (s *Store) hour() uint32 {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.adds) == 0 || !s.changed {
+	if !s.changed {
 		// (what this process used is in the file as it is, unless
 		// another process evicted it since: then it is found again)
 		return nil
@@ -173,94 +270,202 @@ func (s *Store) Close() error {
 	}
 	defer flock.Unlock(lf)
 	path := filepath.Join(s.dir, fileName)
-	merged, err := load(path)
-	if err != nil {
+	// ours: what this process entered or used, sorted by key
+	ours := make([]byte, len(s.over)*recordSize)
+	i := 0
+	for k, r := range s.over {
+		encode(ours[i*recordSize:], k, r)
+		i++
+	}
+	sortRecords(ours)
+	var merged []byte
+	theirs, sum, err := load(path)
+	switch {
+	case err != nil:
 		s.log.Warn("the scan cache is damaged: rewritten from this run's entries", "file", path, "error", err.Error())
-		merged = map[Key]record{}
+		merged = s.used(ours)
+	case sum == s.baseSum && len(theirs) == len(s.base):
+		// the file is as this process loaded it: base holds it, with
+		// this process's uses
+		merged = mergeRecords(s.base, ours)
+	default:
+		merged = mergeRecords(theirs, s.used(ours))
 	}
-	for k := range s.adds {
-		if r, ok := merged[k]; !ok || r.used < s.m[k].used {
-			merged[k] = s.m[k]
-		}
+	if limit := int((s.max - int64(len(magic)) - 8 - sha256.Size) / recordSize); len(merged)/recordSize > limit {
+		merged = evict(merged, max(limit, 0))
 	}
-	keys := make([]Key, 0, len(merged))
-	for k := range merged {
-		keys = append(keys, k)
-	}
-	if limit := int((s.max - int64(len(magic)) - 8 - sha256.Size) / recordSize); len(keys) > limit {
-		// least recently used out; ties by key, so every process agrees
-		slices.SortFunc(keys, func(a, b Key) int {
-			if ua, ub := merged[a].used, merged[b].used; ua != ub {
-				return int(int64(ub) - int64(ua))
-			}
-			return bytes.Compare(a[:], b[:])
-		})
-		keys = keys[:max(limit, 0)]
-	}
-	slices.SortFunc(keys, func(a, b Key) int { return bytes.Compare(a[:], b[:]) })
-	var buf bytes.Buffer
-	buf.Grow(len(magic) + 8 + len(keys)*recordSize + sha256.Size)
-	buf.WriteString(magic)
-	_ = binary.Write(&buf, binary.LittleEndian, uint64(len(keys)))
-	var rec [recordSize]byte
-	for _, k := range keys {
-		r := merged[k]
-		copy(rec[:16], k[:])
-		binary.LittleEndian.PutUint64(rec[16:], uint64(r.Bytes))
-		binary.LittleEndian.PutUint32(rec[24:], r.used)
-		var flags uint32
-		if r.Binary {
-			flags |= 1
-		}
-		binary.LittleEndian.PutUint32(rec[28:], flags)
-		buf.Write(rec[:])
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	buf.Write(sum[:])
-	if err := atomicfile.Write(path, buf.Bytes()); err != nil {
+	buf := make([]byte, 0, len(magic)+8+len(merged)+sha256.Size)
+	buf = append(buf, magic...)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(merged)/recordSize))
+	buf = append(buf, merged...)
+	all := sha256.Sum256(buf)
+	buf = append(buf, all[:]...)
+	if err := atomicfile.Write(path, buf); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	s.adds = map[Key]bool{}
+	s.base, s.baseSum = merged, all
+	s.touched = make([]uint64, (len(merged)/recordSize+63)/64)
+	s.over = map[Key]record{}
 	s.changed = false
 	return nil
 }
 
+// used merges ours (sorted records) with the records of base this
+// process used or entered.
+func (s *Store) used(ours []byte) []byte {
+	var mine []byte
+	for w, bits := range s.touched {
+		for bits != 0 {
+			b := bitIndex(bits)
+			bits &^= 1 << b
+			i := w*64 + b
+			mine = append(mine, s.base[i*recordSize:(i+1)*recordSize]...)
+		}
+	}
+	return mergeRecords(mine, ours)
+}
+
+// bitIndex is the index of the lowest set bit of x (x != 0).
+func bitIndex(x uint64) int {
+	n := 0
+	for x&1 == 0 {
+		x >>= 1
+		n++
+	}
+	return n
+}
+
+// mergeRecords merges two sorted lists of records into a new one; of a
+// key in both, the record last used later is kept (b's on a tie).
+func mergeRecords(a, b []byte) []byte {
+	out := make([]byte, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch c := bytes.Compare(a[:16], b[:16]); {
+		case c < 0:
+			out, a = append(out, a[:recordSize]...), a[recordSize:]
+		case c > 0:
+			out, b = append(out, b[:recordSize]...), b[recordSize:]
+		default:
+			if binary.LittleEndian.Uint32(a[24:]) > binary.LittleEndian.Uint32(b[24:]) {
+				out = append(out, a[:recordSize]...)
+			} else {
+				out = append(out, b[:recordSize]...)
+			}
+			a, b = a[recordSize:], b[recordSize:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
+}
+
+// evict keeps the limit records last used latest (ties by key, so every
+// process agrees), sorted by key.
+func evict(recs []byte, limit int) []byte {
+	n := len(recs) / recordSize
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	used := func(i int) uint32 { return binary.LittleEndian.Uint32(recs[i*recordSize+24:]) }
+	slices.SortFunc(idx, func(a, b int) int {
+		if ua, ub := used(a), used(b); ua != ub {
+			return int(int64(ub) - int64(ua))
+		}
+		return a - b // records are sorted by key
+	})
+	idx = idx[:limit]
+	slices.Sort(idx)
+	out := make([]byte, 0, limit*recordSize)
+	for _, i := range idx {
+		out = append(out, recs[i*recordSize:(i+1)*recordSize]...)
+	}
+	return out
+}
+
+// sortRecords sorts records by key, in place.
+func sortRecords(recs []byte) {
+	n := len(recs) / recordSize
+	sort.Sort(recordSlice{recs, n})
+}
+
+type recordSlice struct {
+	b []byte
+	n int
+}
+
+func (r recordSlice) Len() int { return r.n }
+func (r recordSlice) Less(i, j int) bool {
+	return bytes.Compare(r.b[i*recordSize:i*recordSize+16], r.b[j*recordSize:j*recordSize+16]) < 0
+}
+func (r recordSlice) Swap(i, j int) {
+	var t [recordSize]byte
+	copy(t[:], r.b[i*recordSize:])
+	copy(r.b[i*recordSize:(i+1)*recordSize], r.b[j*recordSize:])
+	copy(r.b[j*recordSize:], t[:])
+}
+
+// encode writes k's record r at rec[:recordSize].
+func encode(rec []byte, k Key, r record) {
+	copy(rec[:16], k[:])
+	binary.LittleEndian.PutUint64(rec[16:], uint64(r.Bytes))
+	binary.LittleEndian.PutUint32(rec[24:], r.used)
+	var flags uint32
+	if r.Binary {
+		flags |= flagBinary
+	}
+	if r.hint {
+		flags |= flagHint
+	}
+	if r.decoded {
+		flags |= flagDecoded
+	}
+	binary.LittleEndian.PutUint32(rec[28:], flags)
+}
+
+// decode reads the record at rec[:recordSize].
+func decode(rec []byte) record {
+	flags := binary.LittleEndian.Uint32(rec[28:])
+	return record{Entry: Entry{Bytes: int64(binary.LittleEndian.Uint64(rec[16:])), Binary: flags&flagBinary != 0},
+		used: binary.LittleEndian.Uint32(rec[24:]), hint: flags&flagHint != 0, decoded: flags&flagDecoded != 0}
+}
+
 var errDamaged = errors.New("not a credscan scan cache, or a damaged one")
 
-// load reads the cache file; a missing file is an empty cache.
-func load(path string) (map[Key]record, error) {
-	m := map[Key]record{}
+// load reads the cache file's records (sorted by key) and its checksum;
+// a missing file is an empty cache.
+func load(path string) ([]byte, [sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return m, nil
+		return nil, sum, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, sum, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, 1<<31))
 	if err != nil {
-		return nil, err
+		return nil, sum, err
 	}
 	if len(data) < len(magic)+8+sha256.Size || string(data[:len(magic)]) != magic {
-		return nil, errDamaged
+		return nil, sum, errDamaged
 	}
-	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return nil, fmt.Errorf("%w (checksum mismatch)", errDamaged)
+	body := data[:len(data)-sha256.Size]
+	copy(sum[:], data[len(data)-sha256.Size:])
+	if got := sha256.Sum256(body); got != sum {
+		return nil, sum, fmt.Errorf("%w (checksum mismatch)", errDamaged)
 	}
 	n := binary.LittleEndian.Uint64(body[len(magic):])
 	recs := body[len(magic)+8:]
 	if uint64(len(recs)) != n*recordSize {
-		return nil, fmt.Errorf("%w (%d entries said, %d bytes)", errDamaged, n, len(recs))
+		return nil, sum, fmt.Errorf("%w (%d entries said, %d bytes)", errDamaged, n, len(recs))
 	}
-	for i := 0; i < len(recs); i += recordSize {
-		var k Key
-		copy(k[:], recs[i:i+16])
-		m[k] = record{Entry: Entry{Bytes: int64(binary.LittleEndian.Uint64(recs[i+16:])), Binary: binary.LittleEndian.Uint32(recs[i+28:])&1 != 0},
-			used: binary.LittleEndian.Uint32(recs[i+24:])}
+	for i := recordSize; i < len(recs); i += recordSize {
+		if bytes.Compare(recs[i-recordSize:i-recordSize+16], recs[i:i+16]) >= 0 {
+			return nil, sum, fmt.Errorf("%w (records out of order)", errDamaged)
+		}
 	}
-	return m, nil
+	return recs, sum, nil
 }
 
 // Config is a scan configuration's part of every key.
@@ -311,8 +516,15 @@ func (c Config) Version(kind, path, version string) Key {
 
 // Content is the key of an item of kind at path with these bytes.
 func (c Config) Content(kind, path string, data []byte) Key {
+	k, _ := c.ContentKeys(kind, path, data)
+	return k
+}
+
+// ContentKeys are Content's key and the key of the item's Hint (hashing
+// the bytes once).
+func (c Config) ContentKeys(kind, path string, data []byte) (clean, hint Key) {
 	sum := sha256.Sum256(data)
-	return c.key("content", kind, path, string(sum[:]))
+	return c.key("content", kind, path, string(sum[:])), c.key("hint", kind, path, string(sum[:]))
 }
 
 func (c Config) key(parts ...string) Key {

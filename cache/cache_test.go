@@ -241,7 +241,7 @@ func TestCloseWritesOnlyWhatChanged(t *testing.T) {
 		t.Fatal("a later use was not written")
 	}
 	st = open()
-	if r := st.m[key(cfg, 1)]; r.used != uint32(now.Sub(epoch).Hours()) {
+	if r, _, _ := st.lookup(key(cfg, 1)); r.used != uint32(now.Sub(epoch).Hours()) {
 		t.Fatalf("last use %d, want the later hour", r.used)
 	}
 	st.Put(key(cfg, 2), Entry{Bytes: 2})
@@ -250,5 +250,82 @@ func TestCloseWritesOnlyWhatChanged(t *testing.T) {
 	}
 	if st = open(); st.Len() != 2 {
 		t.Fatalf("%d entries after entering one more, want 2", st.Len())
+	}
+}
+
+// A use of an entry the file held when this process opened it is
+// written back merged with what another process entered meanwhile.
+func TestUseMergedWithAnotherWriter(t *testing.T) {
+	dir := t.TempDir()
+	cfg := NewConfig("v1")
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	st, _ := Open(dir, 0, nil)
+	st.now = func() time.Time { return now }
+	for i := range 50 {
+		st.Put(key(cfg, i), Entry{Bytes: int64(i)})
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := Open(dir, 0, nil)
+	a.now = func() time.Time { return now.Add(3 * time.Hour) }
+	b, _ := Open(dir, 0, nil)
+	b.now = func() time.Time { return now.Add(time.Hour) }
+	b.Put(key(cfg, 100), Entry{Bytes: 100})
+	b.Get(key(cfg, 7))
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := a.Get(key(cfg, 7)); !ok || e.Bytes != 7 {
+		t.Fatalf("entry 7: %v %v", e, ok)
+	}
+	a.Put(key(cfg, 101), Entry{Bytes: 101})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = Open(dir, 0, nil)
+	if st.Len() != 52 {
+		t.Fatalf("%d entries, want 52", st.Len())
+	}
+	if r, _, _ := st.lookup(key(cfg, 7)); r.used != uint32(now.Add(3*time.Hour).Sub(epoch).Hours()) {
+		t.Fatalf("entry 7's last use is %d, not the later process's", r.used)
+	}
+	for _, i := range []int{0, 7, 49, 100, 101} {
+		if e, ok := st.Get(key(cfg, i)); !ok || e.Bytes != int64(i) {
+			t.Fatalf("entry %d: %v %v", i, e, ok)
+		}
+	}
+}
+
+// A hint is found as a hint only, never as a clean entry, and a clean
+// entry never as a hint; both survive the file.
+func TestHintsAreNotCleanEntries(t *testing.T) {
+	dir := t.TempDir()
+	cfg := NewConfig("v1")
+	clean, hint := cfg.ContentKeys("dir", "a.env", []byte("PASSWORD=x"))
+	if clean == hint || clean != cfg.Content("dir", "a.env", []byte("PASSWORD=x")) {
+		t.Fatal("ContentKeys: the hint's key is the clean key, or the clean key is not Content's")
+	}
+	st, _ := Open(dir, 0, nil)
+	st.PutHint(hint, Hint{Units: 1<<3 | 1<<63, Decoded: true})
+	st.Put(clean, Entry{Bytes: 9})
+	st.PutHint(key(cfg, 5), Hint{})
+	for round := range 2 {
+		if _, ok := st.Get(hint); ok {
+			t.Fatal("a hint was found as a clean entry")
+		}
+		if _, ok := st.Get(key(cfg, 5)); ok {
+			t.Fatal("an empty hint was found as a clean entry")
+		}
+		if _, ok := st.GetHint(clean); ok {
+			t.Fatal("a clean entry was found as a hint")
+		}
+		if h, ok := st.GetHint(hint); !ok || h != (Hint{Units: 1<<3 | 1<<63, Decoded: true}) {
+			t.Fatalf("round %d: hint %+v %v", round, h, ok)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		st, _ = Open(dir, 0, nil)
 	}
 }

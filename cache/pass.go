@@ -66,6 +66,13 @@ func (p *Pass) LookupBlobKey(blob string, k Key) (Entry, bool) {
 	return e, ok
 }
 
+// LookupHint returns the hint entered for the item of key k (a Config.ContentKeys hint key).
+func (p *Pass) LookupHint(k Key) (Hint, bool) { return p.st.GetHint(k) }
+
+// Hint enters h for the item of key k (not a git blob), which produced
+// something when read whole under the pass's configuration.
+func (p *Pass) Hint(k Key, h Hint) { p.st.PutHint(k, h) }
+
 // Clean enters the item of key k (not a git blob) as clean.
 func (p *Pass) Clean(k Key, e Entry) { p.st.Put(k, e) }
 
