@@ -64,9 +64,13 @@ func cacheable(ch credscan.Chunk) bool {
 // cached scans ch through pass p: an item the source skipped as clean is
 // counted from its entry; a whole item known clean is counted and not
 // scanned; another is scanned (scan), and entered when it produced
-// nothing. It returns false for a chunk it leaves to the caller (one
-// that is not a whole item).
-func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scanners.Sink)) bool {
+// nothing. An item (not a git blob) that produced something is scanned
+// with the hint its last scan left, when there is one, and leaves one
+// when there is none and scan says what it learned is whole. It returns
+// false for a chunk it leaves to the caller (one that is not a whole
+// item). An item whose scan ctx cut short is not entered (gitleaks stops
+// between rules when ctx is done: what it did not run found nothing).
+func cached(ctx context.Context, p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan scanWith) bool {
 	if ch.Cached != nil {
 		res.Count(ch)
 		return true
@@ -81,11 +85,12 @@ func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scann
 		}
 		return false
 	}
-	var k cache.Key
+	var k, hk cache.Key
+	var use *cache.Hint
 	if blob != "" {
 		k = p.Config().Blob(blob, ch.Origin.Path)
 	} else {
-		k = p.Config().Content(string(ch.Origin.Kind), ch.Origin.Path, ch.Data)
+		k, hk = p.Config().ContentKeys(string(ch.Origin.Kind), ch.Origin.Path, ch.Data)
 		if e, ok := p.Lookup(k); ok {
 			if ch.Version != "" { // the same bytes in a new version: named too
 				p.Clean(p.Config().Version(string(ch.Origin.Kind), ch.Origin.Path, ch.Version), e)
@@ -93,17 +98,26 @@ func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scann
 			res.Count(credscan.Chunk{Origin: ch.Origin, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}})
 			return true
 		}
+		if h, ok := p.LookupHint(hk); ok {
+			use = &h
+		}
 	}
 	t := &tracking{Sink: res}
-	scan(t)
+	learned, whole := scan(t, use)
 	entry := cache.Entry{Binary: ch.Skip == "binary"}
 	if !entry.Binary {
 		entry.Bytes = int64(len(ch.Data))
 	}
 	switch {
+	case ctx.Err() != nil && blob != "":
+		p.BlobDirty(blob)
+	case ctx.Err() != nil:
 	case t.produced() && blob != "":
 		p.BlobDirty(blob)
 	case t.produced():
+		if use == nil && whole && !p.Failed(string(ch.Origin.Kind), ch.Origin.Path) {
+			p.Hint(hk, learned)
+		}
 	case blob != "":
 		base := ""
 		if ch.Unchanged != nil {
@@ -120,6 +134,12 @@ func cached(p *cache.Pass, ch credscan.Chunk, res scanners.Sink, scan func(scann
 	}
 	return true
 }
+
+// scanWith scans an item into res, running only what hint says produced
+// there (nil: everything); it returns what this scan would leave as the
+// item's hint, and whether that is whole (the scan ran everything, to the
+// end, with rules a hint can narrow).
+type scanWith func(res scanners.Sink, hint *cache.Hint) (learned cache.Hint, whole bool)
 
 // tracking is a Sink that notes whether a chunk produced anything.
 type tracking struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/chunk"
@@ -125,7 +126,24 @@ type scratch struct {
 	woken     []int    // units decoded text wakes
 	deep      deepLine // what the decoding passes need of a line
 	settled   []bool   // credscan.SettledLines of a chunk's Unchanged
+	// only narrows the gitleaks units run (a cache.Hint); learned is what
+	// produced
+	only    unitMask
+	learned cache.Hint
 }
+
+// unitMask is a set of gitleaks units, unit u as bit u%64 (on false: all
+// of them), and whether the decoding passes run.
+type unitMask struct {
+	on      bool
+	bits    uint64
+	decoded bool
+}
+
+func (m unitMask) has(u int) bool { return !m.on || m.bits&(1<<(u%64)) != 0 }
+
+// decoding says whether the decoding passes run.
+func (m unitMask) decoding() bool { return !m.on || m.decoded }
 
 // New builds an Engine. gitleaks' built-in rules load in the background
 // (scanning waits for them); a configuration file given in the options
@@ -242,7 +260,9 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		if err := e.wait(); err != nil {
 			return err
 		}
-		if pass != nil && cached(pass, ch, res, func(s scanners.Sink) { e.ScanChunk(ctx, ch, s) }) {
+		if pass != nil && cached(ctx, pass, ch, res, func(s scanners.Sink, hint *cache.Hint) (cache.Hint, bool) {
+			return e.scanChunk(ctx, ch, s, hint)
+		}) {
 			return nil
 		}
 		e.ScanChunk(ctx, ch, res)
@@ -256,9 +276,29 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 
 // ScanChunk runs the detectors over one chunk.
 func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.Sink) {
+	e.scanChunk(ctx, ch, res, nil)
+}
+
+// scanChunk is ScanChunk with the gitleaks units run narrowed to those
+// hint says produced on the same bytes before (nil: all). It returns the
+// units that produced (the hint this scan would leave), and whether that
+// is whole: every unit ran (hint nil), to the end (ctx not done), with
+// rules a hint can narrow (no keywordless rule).
+//
+// Why a narrowed run finds the same: each unit runs on windows its own
+// keywords wake, so what it finds does not depend on the other units; a
+// gitleaks run over several units (the decoding passes' detectors) drops
+// only generic rules' findings that a non-generic rule's finding holds,
+// and a rule that found nothing the caller saw (or only findings so
+// dropped) finds nothing the caller sees whatever runs beside it.
+// TestHintedScanIsTheScan checks it.
+func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.Sink, hint *cache.Hint) (learned cache.Hint, whole bool) {
 	if e.wait() != nil {
-		return // (Scan returns the error)
+		return learned, false // (Scan returns the error)
 	}
+	defer func() {
+		whole = hint == nil && ctx.Err() == nil && (e.gl == nil || !e.gl.keywordless)
+	}()
 	if k := e.known.Load(); k != nil {
 		e.sweepChunk(ch, k, res) // every byte, binary items' too
 	}
@@ -335,11 +375,19 @@ func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	}
 	var glCands []rules.Candidate
 	if e.gl != nil {
-		glCands = e.gitleaks(ctx, ch, s)
+		s.only, s.learned = unitMask{}, cache.Hint{}
+		if hint != nil && !e.gl.keywordless {
+			s.only = unitMask{on: true, bits: hint.Units, decoded: hint.Decoded}
+		}
+		if !s.only.on || s.only.bits != 0 {
+			glCands = e.gitleaks(ctx, ch, s)
+		}
+		learned = s.learned
 	}
 	findings := e.toFindings(ch, &s.lines, cands, glCands, res)
 	res.Count(ch)
 	res.Add(findings)
+	return learned, whole // (whole: set on return)
 }
 
 // unsettledGroups is accel.Matcher.scan on the lines of ch that are not
@@ -388,8 +436,16 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 	// of the whole match (mapped back to the encoded text for what it
 	// decoded): reported columns count from 1 on every line, and the span
 	// is narrowed to the secret where the match holds it as written
-	emit := func(fs []report.Finding, firstLine int) {
+	// (what the decoding passes found is noted for the item's hint: see
+	// scanChunk)
+	emit := func(fs []report.Finding, firstLine int, decoded bool) {
 		for _, gf := range fs {
+			if u, ok := e.gl.unitOf[gf.RuleID]; ok {
+				s.learned.Units |= 1 << (u % 64)
+			} else {
+				s.learned.Units = ^uint64(0)
+			}
+			s.learned.Decoded = s.learned.Decoded || decoded
 			col, endCol := gf.StartColumn, gf.EndColumn+1
 			if gf.StartLine > firstLine {
 				col--
@@ -402,13 +458,13 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			out = append(out, c)
 		}
 	}
-	run := func(d *detect.Detector, from, to int) { // lines [from, to)
+	run := func(d *detect.Detector, from, to int, decoded bool) { // lines [from, to)
 		text := windowText(&s.lines, ch.Data, from, to)
 		if to == from+1 && len(text) > maxFragment {
-			emit(fragmentWindows(ctx, d, path, text, ch.StartLine+from), ch.StartLine+from)
+			emit(fragmentWindows(ctx, d, path, text, ch.StartLine+from), ch.StartLine+from, decoded)
 			return
 		}
-		emit(glDetect(ctx, d, path, string(text), ch.StartLine+from), ch.StartLine+from)
+		emit(glDetect(ctx, d, path, string(text), ch.StartLine+from), ch.StartLine+from, decoded)
 	}
 	// Decoded text may hold any rule's keywords: a line that holds
 	// something to decode is decoded, and the units its decoded text wakes
@@ -427,7 +483,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		}
 		return true
 	}
-	if e.gl.maxDecode > 0 && e.gl.deep == nil {
+	if e.gl.maxDecode > 0 && e.gl.deep == nil && s.only.decoding() {
 		for i := 0; i < n; i++ {
 			if unchanged(i, i+1) {
 				continue
@@ -441,21 +497,21 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				continue
 			}
 			if len(line) > longLine {
-				if fs, ok := e.gl.deepWindows(ctx, path, line, &s.deep, ch.StartLine+i); ok {
-					emit(fs, ch.StartLine+i)
+				if fs, ok := e.gl.deepWindows(ctx, path, line, &s.deep, s.only, ch.StartLine+i); ok {
+					emit(fs, ch.StartLine+i, true)
 					continue
 				}
 			}
 			s.woken = s.woken[:0]
 			texts := []string{string(line)}
 			e.gl.decodedUnits(texts[0], func(u int) {
-				if !slices.Contains(s.woken, u) {
+				if s.only.has(u) && !slices.Contains(s.woken, u) {
 					s.woken = append(s.woken, u)
 				}
 			}, func(cur string) { texts = append(texts, cur) })
 			if s.woken = e.gl.gatedOut(s.woken, texts); len(s.woken) > 0 {
 				slices.Sort(s.woken)
-				run(e.gl.deepFor(s.woken), i, i+1)
+				run(e.gl.deepFor(s.woken), i, i+1, true)
 			}
 		}
 	}
@@ -469,12 +525,12 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			for j < n && accel.MayDecode(s.lines.Bytes(j)) {
 				j++
 			}
-			run(e.gl.deep, i, j)
+			run(e.gl.deep, i, j, true)
 			i = j
 		}
 	}
 	if e.gl.keywordless {
-		run(e.gl.all, 0, n)
+		run(e.gl.all, 0, n, false)
 		return out
 	}
 	// the lines each unit's keywords wake
@@ -491,6 +547,9 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		}
 		e.gl.kw.Each(s.lines.Bytes(i), func(units []int) bool {
 			for _, u := range units {
+				if !s.only.has(u) {
+					continue
+				}
 				if l := s.unitLines[u]; len(l) == 0 || l[len(l)-1] != i {
 					s.unitLines[u] = append(l, i)
 				}
@@ -560,7 +619,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 			if len(fs) == 0 && ctx.Err() == nil {
 				e.quiet.add(key)
 			}
-			emit(fs, ch.StartLine+i)
+			emit(fs, ch.StartLine+i, false)
 		}
 	}
 	return out

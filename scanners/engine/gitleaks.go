@@ -192,8 +192,9 @@ func lineAllowlists(r config.Rule, cfg *config.Config) []*config.Allowlist {
 // regular expressions. It is safe for concurrent use: gitleaks'
 // DetectContext only reads the detector.
 type glDetector struct {
-	units []glUnit
-	kw    *accel.KwIndex // accel.Keyword → units
+	units  []glUnit
+	unitOf map[string]int // rule ID → unit
+	kw     *accel.KwIndex // accel.Keyword → units
 	// keywordless is true when some regex rule has no keyword: gitleaks
 	// then runs it on every fragment, and so must we.
 	keywordless bool
@@ -291,7 +292,7 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &glDetector{rules: map[string]string{}}
+	g := &glDetector{rules: map[string]string{}, unitOf: map[string]int{}}
 	if cfg, err = g.splitPaths(cfg); err != nil {
 		return nil, err
 	}
@@ -332,6 +333,7 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		multiline, span := false, 0
 		for _, id := range members[n] {
 			r := cfg.Rules[id]
+			g.unitOf[id] = ui
 			sub.Rules[id] = r
 			sub.OrderedRules = append(sub.OrderedRules, id)
 			if r.Regex != nil {
@@ -773,7 +775,7 @@ func (g *glDetector) escapeMatters(line []byte, i int, dl *deepLine) bool {
 // whole lines matches this one, or a finding reached a cut edge. (Windows
 // that cover most of the line still cost less than the line: each runs
 // only the units its own decoded text wakes.)
-func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, dl *deepLine, lineNo int) (out []report.Finding, ok bool) {
+func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, dl *deepLine, only unitMask, lineNo int) (out []report.Finding, ok bool) {
 	if len(dl.spans) == 0 || bytes.Contains(line, []byte("gitleaks:allow")) {
 		return nil, false
 	}
@@ -804,7 +806,7 @@ func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, 
 		woken = woken[:0]
 		texts := []string{string(win)}
 		g.decodedUnits(texts[0], func(u int) {
-			if !slices.Contains(woken, u) {
+			if only.has(u) && !slices.Contains(woken, u) {
 				woken = append(woken, u)
 			}
 		}, func(cur string) { texts = append(texts, cur) })

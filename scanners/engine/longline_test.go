@@ -235,7 +235,7 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 		var win []report.Finding
 		if needed { // else the engine runs no decoding pass on the line
 			var ok bool
-			if win, ok = g.deepWindows(ctx, "", line, &dl, 1); !ok {
+			if win, ok = g.deepWindows(ctx, "", line, &dl, unitMask{}, 1); !ok {
 				fellBack++
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/redact"
 	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/chunk"
@@ -74,7 +75,10 @@ func (e *Engine) Sweep(ctx context.Context, src scanners.Source, res scanners.Si
 			failed(pass, err)
 			return ctx.Err()
 		}
-		if pass != nil && cached(pass, ch, noCount{res}, func(s scanners.Sink) { e.sweepChunk(ch, set, s) }) {
+		if pass != nil && cached(ctx, pass, ch, noCount{res}, func(s scanners.Sink, _ *cache.Hint) (cache.Hint, bool) {
+			e.sweepChunk(ch, set, s)
+			return cache.Hint{}, false
+		}) {
 			return nil
 		}
 		e.sweepChunk(ch, set, res)

@@ -1,0 +1,227 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io/fs"
+	"math/bits"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/cache"
+	"github.com/credscan/credscan/internal/scantest"
+	"github.com/credscan/credscan/scanners/engine"
+)
+
+// files is a Source of whole files (path → content), as a directory's
+// scan yields them.
+type files map[string][]byte
+
+func (fs files) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	for _, p := range slices.Sorted(func(f func(string) bool) {
+		for p := range fs {
+			if !f(p) {
+				return
+			}
+		}
+	}) {
+		if err := yield(credscan.Chunk{Origin: credscan.Origin{Kind: credscan.KindDir, App: "app", Path: p}, Data: fs[p], StartLine: 1, Whole: true}, nil); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// summary is everything a report says of res but the cache's count, one
+// line per finding.
+func summary(res *engine.Results) string {
+	var b strings.Builder
+	for _, f := range res.Findings {
+		fmt.Fprintf(&b, "%s %s:%d:%d %s %s\n", f.RuleID, f.Origin.Path, f.Origin.Line, f.Column, f.Fingerprint, f.Redacted)
+	}
+	for _, f := range res.SuppressedFindings {
+		fmt.Fprintf(&b, "suppressed %s %s:%d %s\n", f.RuleID, f.Origin.Path, f.Origin.Line, f.Fingerprint)
+	}
+	for _, r := range res.References {
+		fmt.Fprintf(&b, "ref %s:%d %s\n", r.Origin.Path, r.Origin.Line, r.Key)
+	}
+	st := res.Stats
+	st.Cached = 0
+	fmt.Fprintf(&b, "stats %+v\n", st)
+	return b.String()
+}
+
+// hintCorpus is real text that the rules find things in (Go's crypto
+// tree: keys, test vectors) and files written to reach each part of the
+// engine a hint narrows: a secret only decoded text holds (on a short
+// line and on a long one, which runs in windows), a line where a
+// specific rule's finding drops generic-api-key's, a PEM block, and
+// files where only the DB pack finds something.
+func hintCorpus(t *testing.T) files {
+	t.Helper()
+	out := files{}
+	root := scantest.GoSrc(t, "crypto")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out["crypto/"+rel] = data
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(18, 19))
+	word := func(n int) string {
+		const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = abc[rng.IntN(len(abc))]
+		}
+		return string(b)
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	apiKey := func() string { return `api_key = "` + word(32) + `"` }
+	noise := func(n int) string { return b64([]byte(word(n))) }
+	out["written/decoded.yaml"] = []byte("kind: Recording\nbody: " + b64([]byte(apiKey())) + "\nnote: nothing here\nother: " + noise(60) + "\n")
+	out["written/decoded-long.json"] = []byte(`{"body": "` + noise(1500) + " " + b64([]byte(apiKey())) + " " + noise(900) + "\"}\n" +
+		`{"plain": "` + noise(2000) + "\"}\n")
+	out["written/both.env"] = []byte("github_token = \"ghp_" + word(36) + "\"\nregion=eu\n")
+	out["written/key.pem"] = []byte("-----BEGIN RSA PRIVATE KEY-----\n" + b64([]byte(word(300))) + "\n-----END RSA PRIVATE KEY-----\n")
+	out["written/db.env"] = []byte("DATABASE_URL=postgres://arp_app:" + word(20) + "@arp-db.prod.internal:5432/arp\n")
+	out["written/pgpass"] = []byte("arp-db.prod.internal:5432:arp:arp_app:" + word(20) + "\n")
+	out["written/mixed.go"] = []byte("package x\n\nconst dsn = \"postgresql://report:" + word(18) + "@10.20.30.40:5432/reports\"\n\n// api_key = \"" + word(32) + "\"\nvar enc = \"" + b64([]byte(apiKey())) + "\"\n")
+	return out
+}
+
+// A file that produced something is scanned again on the next run (its
+// plaintext is needed and never kept), with only the gitleaks units that
+// produced there before and the decoding passes only when they did (the
+// hint the cache keeps): the report is the whole scan's. The hints are
+// checked to narrow (most files' masks are small, and emptying them
+// loses findings) so the comparison is not between two whole scans.
+func TestHintedScanIsTheScan(t *testing.T) {
+	src := hintCorpus(t)
+	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newEngine := func() *engine.Engine {
+		t.Helper()
+		e, err := engine.New(engine.Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	whole := scantest.Scan(t, newEngine(), src)
+	want := summary(whole)
+	if len(whole.Findings) < 50 {
+		t.Fatalf("the corpus yields %d findings: too few to tell", len(whole.Findings))
+	}
+	dir := t.TempDir()
+	cfg := cache.NewConfig("hint-test")
+	scan := func() *engine.Results {
+		t.Helper()
+		st, err := cache.Open(dir, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newEngine()
+		e.SetCache(st, cfg)
+		res := scantest.Scan(t, e, src)
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if got := summary(scan()); got != want { // cold: enters hints
+		t.Fatalf("the first cached scan differs from the uncached one:\n%s", diffLines(want, got))
+	}
+	// every file that produced has a hint; most are narrow
+	st, err := cache.Open(dir, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	produced := map[string]bool{}
+	for _, f := range whole.Findings {
+		produced[f.Origin.Path] = true
+	}
+	var hinted []cache.Key
+	narrow, decoded, none := 0, 0, 0
+	for p := range produced {
+		_, hk := cfg.ContentKeys(string(credscan.KindDir), p, src[p])
+		h, ok := st.GetHint(hk)
+		if !ok {
+			t.Fatalf("%s produced findings and left no hint", p)
+		}
+		hinted = append(hinted, hk)
+		if bits.OnesCount64(h.Units) <= 3 {
+			narrow++
+		}
+		if h.Decoded {
+			decoded++
+		}
+		if h.Units == 0 {
+			none++
+		}
+	}
+	if narrow < len(produced)*9/10 || decoded == 0 || none == 0 {
+		t.Fatalf("hints: %d of %d narrow, %d with decoding, %d with no gitleaks unit: the corpus does not reach what hints narrow", narrow, len(produced), decoded, none)
+	}
+	st.Close()
+	for round := range 2 { // hinted, and again (a hinted scan leaves the hints as they are)
+		if got := summary(scan()); got != want {
+			t.Fatalf("round %d: the hinted scan differs from the whole one:\n%s", round, diffLines(want, got))
+		}
+	}
+	// a hint that leaves units out loses their findings: the scans above
+	// did run narrowed
+	st, _ = cache.Open(dir, 0, nil)
+	for _, hk := range hinted {
+		st.PutHint(hk, cache.Hint{})
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := scan(); len(got.Findings) >= len(whole.Findings) {
+		t.Fatalf("empty hints lost nothing (%d findings, %d whole): hints are not used", len(got.Findings), len(whole.Findings))
+	}
+}
+
+// diffLines lists the lines only one of a and b holds (no secret: the
+// summaries hold fingerprints and redacted lines).
+func diffLines(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []string
+	for l := range ma {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for l := range mb {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
