@@ -358,11 +358,19 @@ func unwrapPath(err error) error {
 // scanFile yields the chunks of one file. Read errors come back as
 // *credscan.ItemError; other errors come from yield.
 func (s *Scanner) scanFile(ctx context.Context, path, ver string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
-	if pass := scancache.PassFrom(ctx); pass != nil && ver != "" {
-		// the version an earlier pass of this scan saw: a file the cache
-		// knows clean at it is not even opened
-		if e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, ver)); ok {
-			return yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+	if pass := scancache.PassFrom(ctx); pass != nil {
+		// the version an earlier pass of this scan saw, else the one the
+		// file's status names: a file the cache knows clean at it is not
+		// even opened (one stat instead of open, two stats and close)
+		if ver == "" {
+			if ver = pathVersion(path, s.started.Add(-2*time.Second)); ver != "" && s.replay && s.planned.Load() < maxReplay {
+				s.versions.Store(path, ver)
+			}
+		}
+		if ver != "" {
+			if e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, ver)); ok {
+				return yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+			}
 		}
 	}
 	fh, err := openFile(path)

@@ -34,3 +34,6 @@ func (f osFile) Size() (int64, error) {
 	}
 	return fi.Size(), nil
 }
+
+// pathVersion is "": the scan cache reads and hashes files here.
+func pathVersion(string, time.Time) string { return "" }

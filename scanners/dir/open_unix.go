@@ -114,3 +114,20 @@ func (f *rawFile) Version(before time.Time) string {
 }
 
 func (f *rawFile) Close() error { return syscall.Close(f.fd) }
+
+// pathVersion is Version of the regular file at path, from its status
+// alone (one stat, following links as openFile does): "" for what is not
+// a regular file, or when the status cannot name a version.
+func pathVersion(path string, before time.Time) string {
+	var st syscall.Stat_t
+	for {
+		err := syscall.Stat(path, &st)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			return ""
+		}
+		return statVersion(&st, before)
+	}
+}
