@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,7 @@ import (
 	"github.com/credscan/credscan/sweep"
 	"github.com/credscan/credscan/tracker"
 	"github.com/credscan/credscan/vaultsync"
+	"golang.org/x/sync/errgroup"
 )
 
 // Options configure a session. The zero value scans with every rule and
@@ -145,6 +147,9 @@ type PushError struct{ Err error }
 func (e *PushError) Error() string { return e.Err.Error() }
 func (e *PushError) Unwrap() error { return e.Err }
 
+// dirsAtOnce is how many directory sources ScanManifest scans at once.
+const dirsAtOnce = 2
+
 // Session is one run in progress. Its Scan methods may be called one after
 // the other (not at once); Finish ends it.
 type Session struct {
@@ -154,6 +159,7 @@ type Session struct {
 	eng     *engine.Engine
 	pol     *policy.Policy
 	res     *engine.Results
+	mu      sync.Mutex // guards attr and swept (ScanManifest scans directories two at once)
 	attr    []scanners.Attributor
 	ci      []*civars.Scanner
 	filters []func(*credscan.Finding) bool
@@ -407,6 +413,7 @@ func (s *Session) ScanSource(ctx context.Context, src scanners.Source) error {
 
 // scan scans src, named label in progress.
 func (s *Session) scan(ctx context.Context, src scanners.Source, label string) error {
+	s.mu.Lock()
 	if a, ok := src.(scanners.Attributor); ok {
 		s.attr = append(s.attr, a)
 	}
@@ -415,6 +422,7 @@ func (s *Session) scan(ctx context.Context, src scanners.Source, label string) e
 			s.swept = append(s.swept, src)
 		}
 	}
+	s.mu.Unlock()
 	c := &current{label: label}
 	c.sizer, _ = src.(scanners.Sizer)
 	if r, ok := src.(*relSource); ok {
@@ -749,6 +757,16 @@ func (s *Session) ScanManifest(ctx context.Context) error {
 		}
 	}
 	var images []imagesrc.Ref
+	// directories are scanned two at a time: a directory's scan ends with
+	// its slowest file on one core and starts with its walk on one, and
+	// an estate is many small directories (what they find is sorted when
+	// the run finishes, so the report does not depend on it); git
+	// histories, CI and images are scanned one at a time, each with all
+	// the workers
+	dirs := &errgroup.Group{}
+	dirs.SetLimit(dirsAtOnce)
+	var dirErr atomic.Pointer[error]
+	defer dirs.Wait() // (on an early return, its error is returned already)
 	for _, app := range m.Apps {
 		if s.o.selected(app.Name, "") {
 			s.scannedApps = append(s.scannedApps, app.Name)
@@ -758,6 +776,14 @@ func (s *Session) ScanManifest(ctx context.Context) error {
 				continue
 			}
 			s.AddScope(app.Name + " " + approval.KindName(string(src.Kind())) + " " + src.Spec())
+			if p := dirErr.Load(); p != nil {
+				return *p
+			}
+			if src.Kind() != credscan.KindDir {
+				if err := dirs.Wait(); err != nil {
+					return err
+				}
+			}
 			var err error
 			switch src.Kind() {
 			case credscan.KindGit:
@@ -780,7 +806,14 @@ func (s *Session) ScanManifest(ctx context.Context) error {
 				}
 				images = append(images, imagesrc.Ref{Ref: ref, Label: src.Image, App: app.Name})
 			case credscan.KindDir:
-				err = s.ScanDirs(ctx, []string{m.Resolve(src.Dir)}, app.Name, src.Dir, true)
+				root, name, label := m.Resolve(src.Dir), app.Name, src.Dir
+				dirs.Go(func() error {
+					err := s.ScanDirs(ctx, []string{root}, name, label, true)
+					if err != nil {
+						dirErr.CompareAndSwap(nil, &err)
+					}
+					return err
+				})
 			case credscan.KindCIVars:
 				var sc *civars.Scanner
 				if sc, err = ciSource(m, app.Name, src, s.o.CI); err == nil {
@@ -793,6 +826,9 @@ func (s *Session) ScanManifest(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	if err := dirs.Wait(); err != nil {
+		return err
 	}
 	if len(images) > 0 {
 		o := s.o.Image
