@@ -167,6 +167,9 @@ func fileKind(m fs.FileMode) string {
 	return kindIrregular
 }
 
+// readBufs holds the workers' read buffers between walks.
+var readBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 type job struct {
 	root, path, rel string
 	ver             string // the version the last walk's pass saw, if any
@@ -212,7 +215,14 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 0, s.sizes.Chunk+s.sizes.Overlap)
+			// a read buffer from the pool, grown to what the files read
+			// need (a run the cache mostly skips reads few files: 15
+			// directories' workers would otherwise each allocate and
+			// fault in a chunk-sized buffer they do not use)
+			bp := readBufs.Get().(*[]byte)
+			defer readBufs.Put(bp)
+			buf := *bp
+			defer func() { *bp = buf[:0] }()
 			for j := range jobs {
 				if ctx.Err() != nil {
 					continue
