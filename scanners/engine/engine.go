@@ -211,6 +211,19 @@ func (e *Engine) load() error {
 }
 
 // wait waits until the rules are loaded, and says what went wrong then.
+// maxEarly bounds the bytes Scan keeps aside while the rules load.
+const maxEarly = 8 << 20
+
+// isReady says whether the rules are loaded.
+func (e *Engine) isReady() bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
+	}
+}
+
 func (e *Engine) wait() error {
 	<-e.ready
 	return e.built
@@ -247,16 +260,30 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 	}
 	pass := e.rulesPass()
 	ctx = withPass(ctx, pass)
-	err := src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
-		if err != nil {
-			res.AddError(err)
-			e.o.Logger.Warn("skipped item", "error", err.Error())
-			failed(pass, err)
-			return ctx.Err()
+	// whole items met while the rules still load (gitleaks' take 50 ms of
+	// a core) are kept aside, up to maxEarly bytes, and scanned once the
+	// source is walked: the walk goes on meanwhile (a run the cache mostly
+	// skips is over in a few times that)
+	var (
+		earlyMu sync.Mutex
+		early   []credscan.Chunk
+		size    int
+	)
+	keep := func(ch credscan.Chunk) bool {
+		if !ch.Whole || ch.Derived || ch.Unchanged != nil || e.isReady() {
+			return false
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		earlyMu.Lock()
+		defer earlyMu.Unlock()
+		if size+len(ch.Data) > maxEarly {
+			return false
 		}
+		size += len(ch.Data)
+		ch.Data = bytes.Clone(ch.Data) // (the source reuses its buffer)
+		early = append(early, ch)
+		return true
+	}
+	scan := func(ch credscan.Chunk) error {
 		if err := e.wait(); err != nil {
 			return err
 		}
@@ -267,7 +294,35 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		}
 		e.ScanChunk(ctx, ch, res)
 		return nil
+	}
+	err := src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+		if err != nil {
+			res.AddError(err)
+			e.o.Logger.Warn("skipped item", "error", err.Error())
+			failed(pass, err)
+			return ctx.Err()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if pass != nil && ch.Cached != nil {
+			res.Count(ch) // skipped by the source as known clean: the rules need not be ready
+			return nil
+		}
+		if keep(ch) {
+			return nil
+		}
+		return scan(ch)
 	})
+	for _, ch := range early {
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			break
+		}
+		err = scan(ch)
+	}
 	if pass != nil {
 		pass.End()
 	}
