@@ -334,12 +334,32 @@ func (s *Session) sweepFound(ctx context.Context) error {
 		return nil
 	}
 	s.log.Info("sweeping the sources for the credentials found", "count", set.Len()-len(skipped), "sources", len(s.swept))
+	// directories two at a time, as ScanManifest scans them
+	dirs := &errgroup.Group{}
+	dirs.SetLimit(dirsAtOnce)
+	defer dirs.Wait() // (on an early return, its error is returned already)
 	for _, src := range s.swept {
+		if isDir(src) {
+			dirs.Go(func() error { return s.eng.Sweep(ctx, src, s.res, set) })
+			continue
+		}
+		if err := dirs.Wait(); err != nil {
+			return err
+		}
 		if err := s.eng.Sweep(ctx, src, s.res, set); err != nil {
 			return err
 		}
 	}
-	return nil
+	return dirs.Wait()
+}
+
+// isDir says whether src is a directory source (ScanDirs').
+func isDir(src scanners.Source) bool {
+	if r, ok := src.(*relSource); ok {
+		src = r.Source
+	}
+	_, ok := src.(*dir.Scanner)
+	return ok
 }
 
 // Workers is the parallelism of the session's engine.
