@@ -291,12 +291,22 @@ func (t *Tracker) RecordScans(ctx context.Context, invs map[string]Inventory) ma
 	return failed
 }
 
-// recordInventory puts a scan's inventory in st, with its event.
+// recordInventory puts a scan's inventory in st, with its event. A scan
+// that says what the app's last event says (a scan's, with the same
+// figures) adds no event: a daily scan of an app nothing happens to
+// would grow its history without end; the inventory holds the last
+// scan's time.
 func recordInventory(st *AppState, inv Inventory, actor audit.Actor) {
 	st.Inventory = &inv
-	st.History = append(st.History, Event{Kind: Evidence, Step: Inventoried, At: inv.At, Actor: actor,
+	e := Event{Kind: Evidence, Step: Inventoried, At: inv.At, Actor: actor,
 		Note: fmt.Sprintf("scan: %d hardcoded at the tip, %d only in history or images, %d referenced; %d of %d credentials in Vault",
-			inv.Hardcoded, inv.HistoryOnly, inv.Referenced, inv.Vaulted, inv.Credentials)})
+			inv.Hardcoded, inv.HistoryOnly, inv.Referenced, inv.Vaulted, inv.Credentials)}
+	if n := len(st.History); n > 0 {
+		if last := st.History[n-1]; last.Kind == e.Kind && last.Step == e.Step && last.Note == e.Note && last.Actor == e.Actor {
+			return
+		}
+	}
+	st.History = append(st.History, e)
 }
 
 // RecordRotation stores the rotation's evidence for app (change edits a

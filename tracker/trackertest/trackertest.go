@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentTicks", concurrentTicks},
 		{"Evidence", evidence},
 		{"RecordScans", recordScans},
+		{"RepeatedScans", repeatedScans},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, open(t)) })
 	}
@@ -318,5 +319,54 @@ func recordScans(t *testing.T, open func() tracker.Store) {
 	st, _ := tr.Load(ctx, "app-1")
 	if st.Status()[2].State == tracker.Todo {
 		t.Fatalf("app-1's earlier tick was lost: %+v", st.Status())
+	}
+}
+
+// A scan that finds what the app's last event (a scan's) says adds no
+// event, only the inventory's time moves; a scan with other figures, or
+// one after a tick, does add one.
+func repeatedScans(t *testing.T, open func() tracker.Store) {
+	tr := tracker.New(open(), nil)
+	now := time.Now().UTC()
+	scans := func() int {
+		t.Helper()
+		st, err := tr.Load(ctx, "daily")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range st.History {
+			if e.Kind == tracker.Evidence && e.Step == tracker.Inventoried {
+				n++
+			}
+		}
+		return n
+	}
+	inv := tracker.Inventory{Hardcoded: 2, Credentials: 1}
+	for i := range 5 {
+		inv.At = now.Add(time.Duration(i) * time.Hour)
+		if err := tr.RecordScans(ctx, map[string]tracker.Inventory{"daily": inv, "other": inv}); len(err) > 0 {
+			t.Fatal(err)
+		}
+	}
+	if n := scans(); n != 1 {
+		t.Fatalf("five scans that found the same: %d events, want 1", n)
+	}
+	if st, _ := tr.Load(ctx, "daily"); !st.Inventory.At.Equal(now.Add(4 * time.Hour)) {
+		t.Fatalf("the inventory's time is %v, not the last scan's", st.Inventory.At)
+	}
+	inv.Hardcoded, inv.At = 1, now.Add(5*time.Hour)
+	if err := tr.RecordScan(ctx, "daily", inv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Tick(ctx, "daily", tracker.ReadsFromVault, "done", ""); err != nil {
+		t.Fatal(err)
+	}
+	inv.At = now.Add(6 * time.Hour)
+	if err := tr.RecordScan(ctx, "daily", inv); err != nil {
+		t.Fatal(err)
+	}
+	if n := scans(); n != 3 {
+		t.Fatalf("a scan with other figures and one after a tick: %d events, want 3", n)
 	}
 }
