@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,9 +154,28 @@ func (s *Store) Len() int {
 }
 
 // find is the index of k's record in recs (sorted records), or -1.
+// Keys are SHA-256 digests, spread evenly: the search starts where k's
+// first 8 bytes say it lies and widens from there, a few steps rather
+// than a binary search's twenty.
 func find(recs []byte, k Key) int {
 	n := len(recs) / recordSize
-	i := sort.Search(n, func(i int) bool { return bytes.Compare(recs[i*recordSize:i*recordSize+16], k[:]) >= 0 })
+	if n == 0 {
+		return -1
+	}
+	at := func(i int) uint64 { return binary.BigEndian.Uint64(recs[i*recordSize:]) }
+	want := binary.BigEndian.Uint64(k[:])
+	hi, _ := bits.Mul64(want, uint64(n))
+	guess := int(hi) // ⌊want·n / 2^64⌋ < n
+	// widen a window around the guess until it holds k's place
+	// (the records before lo are below k, and the one at up, if any, above)
+	lo, up := guess, guess
+	for step := 1; lo > 0 && at(lo-1) >= want; step *= 2 {
+		lo = max(0, lo-step)
+	}
+	for step := 1; up < n && at(up) <= want; step *= 2 {
+		up = min(n, up+step)
+	}
+	i := lo + sort.Search(up-lo, func(j int) bool { return bytes.Compare(recs[(lo+j)*recordSize:(lo+j)*recordSize+16], k[:]) >= 0 })
 	if i < n && bytes.Equal(recs[i*recordSize:i*recordSize+16], k[:]) {
 		return i
 	}
@@ -474,27 +494,28 @@ type Config [32]byte
 // NewConfig derives a configuration from its parts (each written with
 // its length, so no two lists of parts give the same configuration).
 func NewConfig(parts ...string) Config {
-	var c Config
-	copy(c[:], hashParts(nil, parts))
-	return c
+	return Config(hashParts(nil, parts))
 }
 
 // hashParts is SHA-256 over prefix and each part with its length. It
 // runs once per item looked up (tens of thousands in a history): one
 // buffer, no reflection.
-func hashParts(prefix []byte, parts []string) []byte {
+func hashParts(prefix []byte, parts []string) [sha256.Size]byte {
 	n := len(prefix)
 	for _, p := range parts {
 		n += 8 + len(p)
 	}
-	buf := make([]byte, 0, n)
+	var small [512]byte // most keys: no allocation
+	buf := small[:0]
+	if n > len(small) {
+		buf = make([]byte, 0, n)
+	}
 	buf = append(buf, prefix...)
 	for _, p := range parts {
 		buf = binary.LittleEndian.AppendUint64(buf, uint64(len(p)))
 		buf = append(buf, p...)
 	}
-	sum := sha256.Sum256(buf)
-	return sum[:]
+	return sha256.Sum256(buf)
 }
 
 // With derives a configuration from c and more parts (the sweep's set of
@@ -528,7 +549,6 @@ func (c Config) ContentKeys(kind, path string, data []byte) (clean, hint Key) {
 }
 
 func (c Config) key(parts ...string) Key {
-	var k Key
-	copy(k[:], hashParts(c[:], parts))
-	return k
+	sum := hashParts(c[:], parts)
+	return Key(sum[:16])
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -327,5 +329,40 @@ func TestHintsAreNotCleanEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, _ = Open(dir, 0, nil)
+	}
+}
+
+// find agrees with a plain search, for keys present and absent, with
+// keys whose first bytes are equal, on lists of every small length.
+func TestFind(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 300 {
+		keys := make([]Key, 0, n)
+		for len(keys) < n {
+			var k Key
+			for i := range k {
+				k[i] = byte(rng.IntN(256))
+			}
+			if len(keys) > 0 && rng.IntN(4) == 0 { // same first 8 bytes as another
+				copy(k[:8], keys[rng.IntN(len(keys))][:8])
+			}
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+		slices.SortFunc(keys, func(a, b Key) int { return bytes.Compare(a[:], b[:]) })
+		recs := make([]byte, n*recordSize)
+		for i, k := range keys {
+			encode(recs[i*recordSize:], k, record{})
+		}
+		for i, k := range keys {
+			if got := find(recs, k); got != i {
+				t.Fatalf("n=%d: key %d found at %d", n, i, got)
+			}
+			k[15] ^= 1 // most likely absent
+			if want := slices.Index(keys, k); find(recs, k) != want {
+				t.Fatalf("n=%d: a changed key found at %d, want %d", n, find(recs, k), want)
+			}
+		}
 	}
 }
