@@ -225,3 +225,28 @@ func diffLines(a, b string) string {
 	slices.Sort(out)
 	return strings.Join(out, "\n")
 }
+
+// Items met while the rules still load are kept aside (a bounded few) and
+// scanned once the source is walked: a scan started at once reports what
+// a scan started once the rules are loaded does.
+func TestScanWhileRulesLoad(t *testing.T) {
+	src := hintCorpus(t)
+	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newEngine := func() *engine.Engine {
+		t.Helper()
+		e, err := engine.New(engine.Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	early := summary(scantest.Scan(t, newEngine(), src))
+	e := newEngine()
+	e.RuleDescriptions() // waits for the rules
+	if late := summary(scantest.Scan(t, e, src)); late != early {
+		t.Fatalf("a scan started while the rules loaded differs:\n%s", diffLines(late, early))
+	}
+}
