@@ -113,18 +113,7 @@ func hintCorpus(t *testing.T) files {
 // loses findings) so the comparison is not between two whole scans.
 func TestHintedScanIsTheScan(t *testing.T) {
 	src := hintCorpus(t)
-	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	newEngine := func() *engine.Engine {
-		t.Helper()
-		e, err := engine.New(engine.Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
+	newEngine := func() *engine.Engine { return decodingEngine(t) }
 	whole := scantest.Scan(t, newEngine(), src)
 	want := summary(whole)
 	if len(whole.Findings) < 50 {
@@ -231,22 +220,26 @@ func diffLines(a, b string) string {
 // a scan started once the rules are loaded does.
 func TestScanWhileRulesLoad(t *testing.T) {
 	src := hintCorpus(t)
-	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	newEngine := func() *engine.Engine {
-		t.Helper()
-		e, err := engine.New(engine.Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
+	newEngine := func() *engine.Engine { return decodingEngine(t) }
 	early := summary(scantest.Scan(t, newEngine(), src))
 	e := newEngine()
 	e.RuleDescriptions() // waits for the rules
 	if late := summary(scantest.Scan(t, e, src)); late != early {
 		t.Fatalf("a scan started while the rules loaded differs:\n%s", diffLines(late, early))
 	}
+}
+
+// decodingEngine is an engine over every rule with gitleaks' five
+// decoding passes (its CLI's), whose rules are still loading.
+func decodingEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
