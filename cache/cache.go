@@ -334,25 +334,15 @@ func (s *Store) Close() error {
 // process used or entered.
 func (s *Store) used(ours []byte) []byte {
 	var mine []byte
-	for w, bits := range s.touched {
-		for bits != 0 {
-			b := bitIndex(bits)
-			bits &^= 1 << b
+	for w, word := range s.touched {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			word &^= 1 << b
 			i := w*64 + b
 			mine = append(mine, s.base[i*recordSize:(i+1)*recordSize]...)
 		}
 	}
 	return mergeRecords(mine, ours)
-}
-
-// bitIndex is the index of the lowest set bit of x (x != 0).
-func bitIndex(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }
 
 // mergeRecords merges two sorted lists of records into a new one; of a

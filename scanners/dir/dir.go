@@ -167,6 +167,14 @@ func fileKind(m fs.FileMode) string {
 	return kindIrregular
 }
 
+// noteVersion keeps the version of path this walk saw (v, "" for none)
+// for the second pass, when one will come.
+func (s *Scanner) noteVersion(path, v string) {
+	if v != "" && s.replay && s.planned.Load() < maxReplay {
+		s.versions.Store(path, v)
+	}
+}
+
 // readBufs holds the workers' read buffers between walks.
 var readBufs = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -368,18 +376,27 @@ func unwrapPath(err error) error {
 // scanFile yields the chunks of one file. Read errors come back as
 // *credscan.ItemError; other errors come from yield.
 func (s *Scanner) scanFile(ctx context.Context, path, ver string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
-	if pass := scancache.PassFrom(ctx); pass != nil {
+	pass := scancache.PassFrom(ctx)
+	// knownClean yields the file as counted from its entry when the cache
+	// knows it clean at version v
+	knownClean := func(v string) (bool, error) {
+		e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, v))
+		if !ok {
+			return false, nil
+		}
+		return true, yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+	}
+	if pass != nil {
 		// the version an earlier pass of this scan saw, else the one the
 		// file's status names: a file the cache knows clean at it is not
 		// even opened (one stat instead of open, two stats and close)
 		if ver == "" {
-			if ver = pathVersion(path, s.started.Add(-2*time.Second)); ver != "" && s.replay && s.planned.Load() < maxReplay {
-				s.versions.Store(path, ver)
-			}
+			ver = pathVersion(path, s.started.Add(-2*time.Second))
+			s.noteVersion(path, ver)
 		}
 		if ver != "" {
-			if e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, ver)); ok {
-				return yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+			if ok, err := knownClean(ver); ok {
+				return err
 			}
 		}
 	}
@@ -396,16 +413,16 @@ func (s *Scanner) scanFile(ctx context.Context, path, ver string, o credscan.Ori
 	if err != nil {
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("stat: %w", unwrapPath(err))}
 	}
-	if pass := scancache.PassFrom(ctx); pass != nil {
-		// a file whose status says it is the version the cache knows
-		// clean is not read; one read is named by that version, so the
-		// engine can enter it
+	if pass != nil {
+		// the open file's status names the version read (looked up again
+		// only when it is not the one looked up above: the file changed
+		// since); the engine enters it under that version
 		if v := fh.Version(s.started.Add(-2 * time.Second)); v != "" {
-			if s.replay && s.planned.Load() < maxReplay {
-				s.versions.Store(path, v)
-			}
-			if e, ok := pass.Lookup(pass.Config().Version(string(o.Kind), o.Path, v)); ok {
-				return yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+			if v != ver {
+				s.noteVersion(path, v)
+				if ok, err := knownClean(v); ok {
+					return err
+				}
 			}
 			inner := yield
 			yield = func(ch credscan.Chunk, err error) error {

@@ -210,7 +210,6 @@ func (e *Engine) load() error {
 	return nil
 }
 
-// wait waits until the rules are loaded, and says what went wrong then.
 // maxEarly bounds the bytes Scan keeps aside while the rules load.
 const maxEarly = 1 << 20
 
@@ -224,6 +223,7 @@ func (e *Engine) isReady() bool {
 	}
 }
 
+// wait waits until the rules are loaded, and says what went wrong then.
 func (e *Engine) wait() error {
 	<-e.ready
 	return e.built
