@@ -50,6 +50,7 @@ type Scanner struct {
 	lastWalk []walkEvent
 	versions sync.Map
 	replay   bool // WithSecondPass
+	portable bool // walk with walkPortable (tests compare the walks)
 }
 
 // walkEvent is what the walk met: a file to read (job), an item it
@@ -180,7 +181,8 @@ var readBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 type job struct {
 	root, path, rel string
-	ver             string // the version the last walk's pass saw, if any
+	ver             string // the version the walk or the last walk's pass saw, if any
+	stated          bool   // the walk looked the version up (ver: "" when there is none)
 }
 
 // Chunks walks the roots and yields every regular file's chunks, reading
@@ -236,7 +238,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 					continue
 				}
 				o := credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: j.root, Path: j.rel}
-				if err := s.scanFile(ctx, j.path, j.ver, o, &buf, yield); err != nil {
+				if err := s.scanFile(ctx, j, o, &buf, yield); err != nil {
 					var ie *credscan.ItemError
 					if errors.As(err, &ie) {
 						yieldErr(o, ie.Err)
@@ -288,9 +290,11 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			if ctx.Err() != nil {
 				break
 			}
-			s.walk(ctx, root, func(j job) bool { note(walkEvent{job: &j}); return send(j) },
-				func(o credscan.Origin, err error) { note(walkEvent{o: &o, err: err}); yieldErr(o, err) },
-				func(o credscan.Origin, kind string) { note(walkEvent{o: &o, skip: kind}); skip(o, kind) })
+			s.walk(ctx, root, walker{
+				send:     func(j job) bool { note(walkEvent{job: &j}); return send(j) },
+				yieldErr: func(o credscan.Origin, err error) { note(walkEvent{o: &o, err: err}); yieldErr(o, err) },
+				skip:     func(o credscan.Origin, kind string) { note(walkEvent{o: &o, skip: kind}); skip(o, kind) },
+			})
 		}
 		if s.replay && ctx.Err() == nil && len(events) < maxReplay {
 			s.walkMu.Lock()
@@ -307,18 +311,26 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 	return nil
 }
 
-func (s *Scanner) walk(ctx context.Context, root string, send func(job) bool, yieldErr func(credscan.Origin, error), skip func(credscan.Origin, string)) {
+// walker is what a walk reports to: files to read (send: false when
+// the walk must stop), unreadable directories and skipped items.
+type walker struct {
+	send     func(job) bool
+	yieldErr func(credscan.Origin, error)
+	skip     func(credscan.Origin, string)
+}
+
+func (s *Scanner) walk(ctx context.Context, root string, w walker) {
 	fi, err := os.Stat(root)
 	if err != nil {
-		yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root}, fmt.Errorf("reading root: %w", unwrapPath(err)))
+		w.yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root}, fmt.Errorf("reading root: %w", unwrapPath(err)))
 		return
 	}
 	if !fi.IsDir() {
 		if !fi.Mode().IsRegular() { // a pipe, a socket, a device named as a root
-			skip(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: filepath.Base(root)}, fileKind(fi.Mode()))
+			w.skip(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: filepath.Base(root)}, fileKind(fi.Mode()))
 			return
 		}
-		send(job{root: root, path: root, rel: filepath.Base(root)})
+		w.send(job{root: root, path: root, rel: filepath.Base(root)})
 		return
 	}
 	// a root that is a link to a directory is walked (links inside it
@@ -329,6 +341,19 @@ func (s *Scanner) walk(ctx context.Context, root string, send func(job) bool, yi
 			top = r
 		}
 	}
+	if s.portable {
+		s.walkPortable(ctx, root, top, w)
+		return
+	}
+	s.walkTree(ctx, root, top, w)
+}
+
+// walkPortable walks the directory top (of root) with filepath.WalkDir,
+// in lexical order: directories and files it cannot read are errors,
+// directories skipDir names are not entered, links are not followed,
+// and what is not a regular file is skipped by kind. Files' versions are
+// looked up by the workers. walkTree does the same.
+func (s *Scanner) walkPortable(ctx context.Context, root, top string, w walker) {
 	_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -336,7 +361,7 @@ func (s *Scanner) walk(ctx context.Context, root string, send func(job) bool, yi
 		rel, _ := filepath.Rel(top, p)
 		rel = filepath.ToSlash(rel)
 		if err != nil {
-			yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: rel}, fmt.Errorf("reading directory: %w", unwrapPath(err)))
+			w.yieldErr(credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: rel}, fmt.Errorf("reading directory: %w", unwrapPath(err)))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -354,10 +379,10 @@ func (s *Scanner) walk(ctx context.Context, root string, send func(job) bool, yi
 			// there), and sockets, pipes and devices are never opened:
 			// each is counted as skipped, by kind
 			o := credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: root, Path: rel}
-			skip(o, fileKind(d.Type()))
+			w.skip(o, fileKind(d.Type()))
 			return nil
 		}
-		if !send(job{root: root, path: p, rel: rel}) {
+		if !w.send(job{root: root, path: p, rel: rel}) {
 			return ctx.Err()
 		}
 		return nil
@@ -375,7 +400,8 @@ func unwrapPath(err error) error {
 
 // scanFile yields the chunks of one file. Read errors come back as
 // *credscan.ItemError; other errors come from yield.
-func (s *Scanner) scanFile(ctx context.Context, path, ver string, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
+func (s *Scanner) scanFile(ctx context.Context, j job, o credscan.Origin, buf *[]byte, yield func(credscan.Chunk, error) error) error {
+	path, ver := j.path, j.ver
 	pass := scancache.PassFrom(ctx)
 	// knownClean yields the file as counted from its entry when the cache
 	// knows it clean at version v
@@ -387,10 +413,11 @@ func (s *Scanner) scanFile(ctx context.Context, path, ver string, o credscan.Ori
 		return true, yield(credscan.Chunk{Origin: o, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
 	}
 	if pass != nil {
-		// the version an earlier pass of this scan saw, else the one the
-		// file's status names: a file the cache knows clean at it is not
-		// even opened (one stat instead of open, two stats and close)
-		if ver == "" {
+		// the version the walk or an earlier pass of this scan saw, else
+		// the one the file's status names: a file the cache knows clean
+		// at it is not even opened (one stat instead of open, two stats
+		// and close)
+		if ver == "" && !j.stated {
 			ver = pathVersion(path, s.started.Add(-2*time.Second))
 			s.noteVersion(path, ver)
 		}
