@@ -628,7 +628,7 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		return false, i
 	}
 	for u, ls := range s.unitLines {
-		un := &e.gl.units[u]
+		un := e.gl.unit(u)
 		for k := 0; k < len(ls); {
 			// a window: consecutive woken lines
 			i, j := ls[k], ls[k]

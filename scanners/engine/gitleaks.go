@@ -68,22 +68,31 @@ func loadGitleaksConfig(path string) (*config.Config, error) {
 }
 
 // glUnit is a gitleaks detector over one rule (or over a rule and the
-// rules it requires), woken by the keywords of its rules only.
+// rules it requires), woken by the keywords of its rules only. The
+// fields below once are made on first use: see glDetector.unit.
 type glUnit struct {
+	members []config.Rule  // its rules
+	cfg     *config.Config // the whole configuration
+	// multiline is set when a accel.Keyword is a "-----BEGIN" marker: the
+	// window runs on to the "-----END" line.
+	multiline bool
+	// lineAllows are the expressions of the allowlists of the unit's rules
+	// (and the global ones) that look at the whole line: the unit runs on
+	// part of a line only when none matches the line
+	lineAllows []*regexp.Regexp
 	// plain runs the unit's rules without decoding passes, made on first
 	// use (a scan wakes few of the units; each detector builds its own
 	// keyword trie, 13 MB for all of them)
 	plain *lazyDetector
+	// deep runs the unit's rules with gitleaks' decoding passes, made on
+	// first use (few units are ever woken by decoded text)
+	deep *lazyDetector
+
+	once sync.Once
 	// gate, when set, is a cheaper check a woken line must pass: it
 	// returns the offset where a match found there may end (see
 	// genericGate, vaultGate, litGate).
 	gate func(data []byte, from, to int) (end int, ok bool)
-	// multiline is set when a accel.Keyword is a "-----BEGIN" marker: the
-	// window runs on to the "-----END" line.
-	multiline bool
-	// deep runs the unit's rules with gitleaks' decoding passes, made on
-	// first use (few units are ever woken by decoded text)
-	deep *lazyDetector
 	// span is how many lines past its last woken line a window runs, for
 	// expressions that match line breaks (see accel.NewlineSpan)
 	span int
@@ -93,10 +102,6 @@ type glUnit struct {
 	// line holds one; a window need not)
 	anchors  []string
 	anchored *lazyDetector
-	// lineAllows are the expressions of the allowlists of the unit's rules
-	// (and the global ones) that look at the whole line: the unit runs on
-	// part of a line only when none matches the line
-	lineAllows []*regexp.Regexp
 	// stoppers, when set (for a gated rule), are the ASCII bytes no match
 	// of its expression can hold: see pieceWindows
 	stoppers *[128]bool
@@ -330,51 +335,29 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		sub.Keywords = map[string]struct{}{}
 		sub.OrderedRules = nil
 		ui := len(g.units)
-		multiline, span := false, 0
+		g.units = append(g.units, glUnit{})
+		un := &g.units[ui]
 		for _, id := range members[n] {
 			r := cfg.Rules[id]
 			g.unitOf[id] = ui
 			sub.Rules[id] = r
 			sub.OrderedRules = append(sub.OrderedRules, id)
-			if r.Regex != nil {
-				span = max(span, accel.NewlineSpan(r.Regex.String()))
-			}
+			un.members = append(un.members, r)
 			for _, k := range r.Keywords {
 				k = strings.ToLower(k)
-				multiline = multiline || strings.HasPrefix(k, "-----")
+				un.multiline = un.multiline || strings.HasPrefix(k, "-----")
 				sub.Keywords[k] = struct{}{}
 				if l := kws[k]; len(l) == 0 || l[len(l)-1] != ui {
 					kws[k] = append(l, ui)
 				}
 			}
-		}
-		un := glUnit{plain: &lazyDetector{cfg: sub}, multiline: multiline, span: span, deep: &lazyDetector{cfg: sub, depth: maxDecodeDepth}}
-		for _, id := range members[n] {
-			for _, a := range lineAllowlists(cfg.Rules[id], cfg) {
+			for _, a := range lineAllowlists(r, cfg) {
 				un.lineAllows = append(un.lineAllows, a.Regexes...)
 			}
 		}
-		if len(members[n]) == 1 {
-			un.gate = ruleGate(cfg.Rules[n], span)
-			if span <= 1 && !multiline {
-				un.anchors = windowAnchors(cfg.Rules[n], cfg)
-			}
-			if un.gate != nil && !multiline && accel.AssertionFree(un.lineAllows) {
-				un.stoppers = accel.StopBytes(cfg.Rules[n].Regex.String())
-			}
-			if un.anchors != nil || un.stoppers != nil {
-				free := sub
-				r := cfg.Rules[n]
-				r.Keywords = nil
-				free.Rules = map[string]config.Rule{n: r}
-				free.Keywords = map[string]struct{}{}
-				un.anchored = &lazyDetector{cfg: free}
-			}
-			if isDefaultGeneric(cfg.Rules[n]) {
-				un.span = 0 // its gate finds the line a match ends on
-			}
-		}
-		g.units = append(g.units, un)
+		un.plain = &lazyDetector{cfg: sub}
+		un.deep = &lazyDetector{cfg: sub, depth: maxDecodeDepth}
+		un.cfg = cfg
 	}
 	for k := range kws {
 		g.keywords = append(g.keywords, k)
@@ -392,6 +375,45 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 		}
 	}
 	return g, nil
+}
+
+// unit returns unit u, its checks made (on its first use: a scan wakes
+// few of the units, and reading 222 expressions for literals, spans and
+// stop bytes took 15 ms of every process).
+func (g *glDetector) unit(u int) *glUnit {
+	un := &g.units[u]
+	un.once.Do(un.build)
+	return un
+}
+
+// build makes the unit's checks from its rules.
+func (un *glUnit) build() {
+	for _, r := range un.members {
+		if r.Regex != nil {
+			un.span = max(un.span, accel.NewlineSpan(r.Regex.String()))
+		}
+	}
+	if len(un.members) != 1 {
+		return
+	}
+	r := un.members[0]
+	un.gate = ruleGate(r, un.span)
+	if un.span <= 1 && !un.multiline {
+		un.anchors = windowAnchors(r, un.cfg)
+	}
+	if un.gate != nil && !un.multiline && accel.AssertionFree(un.lineAllows) {
+		un.stoppers = accel.StopBytes(r.Regex.String())
+	}
+	if un.anchors != nil || un.stoppers != nil {
+		free := un.plain.cfg
+		r.Keywords = nil
+		free.Rules = map[string]config.Rule{r.RuleID: r}
+		free.Keywords = map[string]struct{}{}
+		un.anchored = &lazyDetector{cfg: free}
+	}
+	if isDefaultGeneric(r) {
+		un.span = 0 // its gate finds the line a match ends on
+	}
 }
 
 // lazyDetector is a detector with decoding passes built on first use.
@@ -478,7 +500,7 @@ func (g *glDetector) decodedUnits(text string, woken func(u int), depth func(cur
 func (g *glDetector) gatedOut(units []int, texts []string) []int {
 	var data [][]byte // the texts as bytes, made once when a unit has a gate
 	return slices.DeleteFunc(units, func(u int) bool {
-		gate := g.units[u].gate
+		gate := g.unit(u).gate
 		if gate == nil {
 			return false
 		}

@@ -127,7 +127,7 @@ func TestLongLineWindowsMatchWholeLine(t *testing.T) {
 			return false
 		})
 		for _, u := range woken {
-			un := &g.units[u]
+			un := g.unit(u)
 			if un.anchors == nil {
 				continue
 			}
@@ -330,7 +330,7 @@ func TestPieceWindowsMatchWholeWindow(t *testing.T) {
 		})
 		slices.Sort(woken)
 		for _, u := range slices.Compact(woken) {
-			un := &g.units[u]
+			un := g.unit(u)
 			if un.stoppers == nil {
 				continue
 			}
