@@ -239,6 +239,13 @@ func TestExitCodes(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "line 4") {
 		t.Errorf("unknown key: exit %d, stderr %q", code, stderr)
 	}
+	// a gitleaks configuration with an expression that does not compile
+	// (gitleaks' loader panics on it)
+	badRules := filepath.Join(t.TempDir(), "gitleaks.toml")
+	writeFile(t, badRules, "[[rules]]\nid = \"y\"\nregex = '''x-[a-z'''\nkeywords = [\"x-\"]\n")
+	if _, stderr, code := run(t, "scan", "dir", clean, "--gitleaks-config", badRules); code != exitUsage || !strings.Contains(stderr, "missing closing ]") {
+		t.Errorf("broken gitleaks config: exit %d, stderr %q", code, stderr)
+	}
 	// an item that cannot be read, for root too: /proc/self/mem is a
 	// regular file whose first bytes give EIO
 	if _, err := os.Stat("/proc/self/mem"); err == nil {

@@ -28,6 +28,7 @@ import (
 var (
 	glMu      sync.Mutex
 	glConfigs = map[string]*config.Config{}
+	glSources = map[string]*glSource{}
 )
 
 func init() {
@@ -35,14 +36,9 @@ func init() {
 	logging.Logger = zerolog.Nop()
 }
 
-// loadGitleaksConfig returns gitleaks' default configuration ("") or the
-// TOML file at path.
-func loadGitleaksConfig(path string) (*config.Config, error) {
-	glMu.Lock()
-	defer glMu.Unlock()
-	if c, ok := glConfigs[path]; ok {
-		return c, nil
-	}
+// readGitleaksConfig reads gitleaks' default configuration ("") or the
+// TOML file at path, untranslated.
+func readGitleaksConfig(path string) (*config.ViperConfig, error) {
 	v := viper.New()
 	v.SetConfigType("toml")
 	var err error
@@ -59,7 +55,26 @@ func loadGitleaksConfig(path string) (*config.Config, error) {
 	if err := v.Unmarshal(&vc); err != nil {
 		return nil, fmt.Errorf("decoding gitleaks config %q: %w", path, err)
 	}
-	c, err := vc.Translate()
+	return &vc, nil
+}
+
+// loadGitleaksConfig returns gitleaks' default configuration ("") or the
+// TOML file at path, translated whole.
+func loadGitleaksConfig(path string) (*config.Config, error) {
+	glMu.Lock()
+	defer glMu.Unlock()
+	return loadGitleaksConfigLocked(path)
+}
+
+func loadGitleaksConfigLocked(path string) (*config.Config, error) {
+	if c, ok := glConfigs[path]; ok {
+		return c, nil
+	}
+	vc, err := readGitleaksConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := translate(vc)
 	if err != nil {
 		return nil, fmt.Errorf("translating gitleaks config %q: %w", path, err)
 	}
@@ -67,15 +82,195 @@ func loadGitleaksConfig(path string) (*config.Config, error) {
 	return &c, nil
 }
 
+// translate is vc.Translate, with its panics (gitleaks compiles the
+// expressions with regexp.MustCompile) as errors.
+func translate(vc *config.ViperConfig) (c config.Config, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	return vc.Translate()
+}
+
+// glSource is a gitleaks configuration whose rules are translated
+// (expressions compiled, allowlists built) when a unit first needs them:
+// translating gitleaks' 222 rules took 20 ms of every process, and a scan
+// wakes few of them. A user's configuration is translated whole as it
+// loads (its errors are theirs, reported then), as is one that extends
+// another or aims global allowlists at rules.
+type glSource struct {
+	base  config.Config // without rules: the global allowlists
+	infos []ruleInfo    // every rule, by ID
+	full  *config.Config
+	vc    *config.ViperConfig // (when not full)
+
+	mu    sync.Mutex
+	rules map[string]config.Rule // translated so far (all when full)
+}
+
+// ruleInfo is what a rule says before its translation.
+type ruleInfo struct {
+	id, description string
+	keywords        []string // lower-case
+	required        []string // the rules it requires
+	regex           bool     // it has an expression
+	// paths are the path expressions of the rule and of its allowlists
+	paths []*regexp.Regexp
+}
+
+// loadGitleaksSource returns the configuration at path ("": gitleaks'
+// default) as a glSource, shared by the process.
+func loadGitleaksSource(path string) (*glSource, error) {
+	glMu.Lock()
+	defer glMu.Unlock()
+	if s, ok := glSources[path]; ok {
+		return s, nil
+	}
+	src, err := newGitleaksSource(path)
+	if err != nil {
+		return nil, err
+	}
+	glSources[path] = src
+	return src, nil
+}
+
+// newGitleaksSource reads the configuration at path (glMu held).
+func newGitleaksSource(path string) (*glSource, error) {
+	var vc *config.ViperConfig
+	lazy := path == ""
+	if lazy {
+		var err error
+		if vc, err = readGitleaksConfig(path); err != nil {
+			return nil, err
+		}
+		x := vc.Extend
+		lazy = x.Path == "" && x.URL == "" && !x.UseDefault && len(x.DisabledRules) == 0
+		//lint:ignore SA1019 gitleaks' default configuration still has its global [allowlist]
+		if old := vc.AllowList; old != nil {
+			lazy = lazy && len(old.TargetRules) == 0
+		}
+		for _, a := range vc.Allowlists {
+			lazy = lazy && len(a.TargetRules) == 0
+		}
+	}
+	src := &glSource{rules: map[string]config.Rule{}}
+	if !lazy {
+		full, err := loadGitleaksConfigLocked(path)
+		if err != nil {
+			return nil, err
+		}
+		src.full, src.base, src.rules = full, *full, full.Rules
+		src.base.Rules, src.base.Keywords, src.base.OrderedRules = nil, nil, nil
+		for id, r := range full.Rules {
+			in := ruleInfo{id: id, description: r.Description, keywords: r.Keywords, regex: r.Regex != nil}
+			for _, req := range r.RequiredRules {
+				in.required = append(in.required, req.RuleID)
+			}
+			if r.Path != nil {
+				in.paths = append(in.paths, r.Path)
+			}
+			for _, a := range r.Allowlists {
+				in.paths = append(in.paths, a.Paths...)
+			}
+			src.infos = append(src.infos, in)
+		}
+	} else {
+		global := *vc
+		global.Rules = nil
+		base, err := translate(&global)
+		if err != nil {
+			return nil, fmt.Errorf("translating gitleaks config %q: %w", path, err)
+		}
+		src.base, src.vc = base, vc
+		for _, r := range vc.Rules {
+			in := ruleInfo{id: r.ID, description: r.Description, regex: r.Regex != ""}
+			for _, k := range r.Keywords {
+				in.keywords = append(in.keywords, strings.ToLower(k))
+			}
+			for _, req := range r.Required {
+				in.required = append(in.required, req.ID)
+			}
+			var ps []string
+			if r.Path != "" {
+				ps = append(ps, r.Path)
+			}
+			if r.AllowList != nil {
+				ps = append(ps, r.AllowList.Paths...)
+			}
+			for _, a := range r.Allowlists {
+				ps = append(ps, a.Paths...)
+			}
+			for _, p := range ps {
+				re, err := regexp.Compile(p)
+				if err != nil {
+					return nil, fmt.Errorf("translating gitleaks config %q: rule %s: %w", path, r.ID, err)
+				}
+				in.paths = append(in.paths, re)
+			}
+			src.infos = append(src.infos, in)
+		}
+	}
+	slices.SortFunc(src.infos, func(a, b ruleInfo) int { return strings.Compare(a.id, b.id) })
+	return src, nil
+}
+
+// translate returns the rules ids, translated.
+func (s *glSource) translate(ids []string) map[string]config.Rule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]config.Rule, len(ids))
+	var todo []string
+	for _, id := range ids {
+		if r, ok := s.rules[id]; ok {
+			out[id] = r
+		} else {
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) == 0 {
+		return out
+	}
+	sub := config.ViperConfig{}
+	for _, r := range s.vc.Rules {
+		if slices.Contains(todo, r.ID) {
+			sub.Rules = append(sub.Rules, r)
+		}
+	}
+	c, err := translate(&sub)
+	if err != nil {
+		// the default configuration translates whole (TestLazyRules
+		// translates every unit's): should a part ever not, the whole is
+		// the answer
+		full, ferr := func() (*config.Config, error) {
+			glMu.Lock()
+			defer glMu.Unlock()
+			return loadGitleaksConfigLocked("")
+		}()
+		if ferr != nil {
+			panic(fmt.Sprintf("gitleaks' default configuration: %v", ferr))
+		}
+		c = *full
+	}
+	for _, id := range todo {
+		s.rules[id] = c.Rules[id]
+		out[id] = c.Rules[id]
+	}
+	return out
+}
+
 // glUnit is a gitleaks detector over one rule (or over a rule and the
 // rules it requires), woken by the keywords of its rules only. The
 // fields below once are made on first use: see glDetector.unit.
 type glUnit struct {
-	members []config.Rule  // its rules
-	cfg     *config.Config // the whole configuration
-	// multiline is set when a accel.Keyword is a "-----BEGIN" marker: the
-	// window runs on to the "-----END" line.
-	multiline bool
+	ids       []string       // its rules
+	src       *glSource      // where they are translated
+	cfg       *config.Config // the configuration without rules
+	depth     int            // the decoding passes' depth
+	multiline bool           // a keyword is a "-----BEGIN" marker: the window runs on to the "-----END" line
+
+	once    sync.Once
+	members []config.Rule // its rules, translated
 	// lineAllows are the expressions of the allowlists of the unit's rules
 	// (and the global ones) that look at the whole line: the unit runs on
 	// part of a line only when none matches the line
@@ -87,8 +282,6 @@ type glUnit struct {
 	// deep runs the unit's rules with gitleaks' decoding passes, made on
 	// first use (few units are ever woken by decoded text)
 	deep *lazyDetector
-
-	once sync.Once
 	// gate, when set, is a cheaper check a woken line must pass: it
 	// returns the offset where a match found there may end (see
 	// genericGate, vaultGate, litGate).
@@ -213,8 +406,9 @@ type glDetector struct {
 	// deepSets caches, per set of units woken on a decodable line, one
 	// detector with decoding passes over their rules, so the line is
 	// decoded once rather than once per unit
-	deepSets   sync.Map // string → *lazyDetector
-	cfg        *config.Config
+	deepSets   sync.Map       // string → *lazyDetector
+	cfg        *config.Config // the configuration without rules (global allowlists)
+	src        *glSource
 	allowPaths []accel.LitMatcher // a match skips the file
 	needPaths  []accel.LitMatcher // a match makes fragments carry the path
 }
@@ -246,14 +440,14 @@ func (g *glDetector) pathMode(path string) pathMode {
 }
 
 // splitPaths moves the path checks of the global allowlists out of the
-// detectors' configuration, so they run once per file rather than on
-// every fragment: a path that an "OR" allowlist matches skips the file.
-// Paths that rules and "AND" allowlists look at make fragments carry the
-// path.
-func (g *glDetector) splitPaths(cfg *config.Config) (*config.Config, error) {
-	out := *cfg
+// detectors' configuration (base, without rules), so they run once per
+// file rather than on every fragment: a path that an "OR" allowlist
+// matches skips the file. Paths that rules and "AND" allowlists look at
+// make fragments carry the path.
+func (g *glDetector) splitPaths(base *config.Config, infos []ruleInfo) (*config.Config, error) {
+	out := *base
 	out.Allowlists = nil
-	for _, a := range cfg.Allowlists {
+	for _, a := range base.Allowlists {
 		if a.MatchCondition == config.AllowlistMatchAnd || len(a.Paths) == 0 {
 			out.Allowlists = append(out.Allowlists, a)
 			for _, p := range a.Paths {
@@ -274,14 +468,9 @@ func (g *glDetector) splitPaths(cfg *config.Config) (*config.Config, error) {
 		}
 		out.Allowlists = append(out.Allowlists, rest)
 	}
-	for _, r := range cfg.Rules {
-		if r.Path != nil {
-			g.needPaths = append(g.needPaths, accel.NewLitMatcher(r.Path))
-		}
-		for _, a := range r.Allowlists {
-			for _, p := range a.Paths {
-				g.needPaths = append(g.needPaths, accel.NewLitMatcher(p))
-			}
+	for _, in := range infos {
+		for _, p := range in.paths {
+			g.needPaths = append(g.needPaths, accel.NewLitMatcher(p))
 		}
 	}
 	return &out, nil
@@ -293,25 +482,34 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 			return nil, err
 		}
 	}
-	cfg, err := loadGitleaksConfig(path)
+	src, err := loadGitleaksSource(path)
 	if err != nil {
 		return nil, err
 	}
-	g := &glDetector{rules: map[string]string{}, unitOf: map[string]int{}}
-	if cfg, err = g.splitPaths(cfg); err != nil {
+	return newGLDetectorOf(src, maxDecodeDepth)
+}
+
+// newGLDetectorOf is newGLDetector over the rules of src.
+func newGLDetectorOf(src *glSource, maxDecodeDepth int) (*glDetector, error) {
+	g := &glDetector{rules: map[string]string{}, unitOf: map[string]int{}, src: src}
+	cfg, err := g.splitPaths(&src.base, src.infos)
+	if err != nil {
 		return nil, err
 	}
 	// rules in composite (required) relations stay together
 	unitOf := map[string]string{}
 	var ids []string
-	for id, r := range cfg.Rules {
-		ids = append(ids, id)
-		g.rules[id] = r.Description
-		if len(r.Keywords) == 0 && r.Regex != nil {
+	infos := map[string]*ruleInfo{}
+	for i := range src.infos {
+		in := &src.infos[i]
+		infos[in.id] = in
+		ids = append(ids, in.id)
+		g.rules[in.id] = in.description
+		if len(in.keywords) == 0 && in.regex {
 			g.keywordless = true
 		}
-		for _, req := range r.RequiredRules {
-			unitOf[req.RuleID] = id
+		for _, req := range in.required {
+			unitOf[req] = in.id
 		}
 	}
 	sort.Strings(ids)
@@ -330,34 +528,18 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 	sort.Strings(names)
 	kws := map[string][]int{}
 	for _, n := range names {
-		sub := *cfg
-		sub.Rules = map[string]config.Rule{}
-		sub.Keywords = map[string]struct{}{}
-		sub.OrderedRules = nil
 		ui := len(g.units)
-		g.units = append(g.units, glUnit{})
+		g.units = append(g.units, glUnit{ids: members[n], src: src, cfg: cfg, depth: maxDecodeDepth})
 		un := &g.units[ui]
 		for _, id := range members[n] {
-			r := cfg.Rules[id]
 			g.unitOf[id] = ui
-			sub.Rules[id] = r
-			sub.OrderedRules = append(sub.OrderedRules, id)
-			un.members = append(un.members, r)
-			for _, k := range r.Keywords {
-				k = strings.ToLower(k)
+			for _, k := range infos[id].keywords {
 				un.multiline = un.multiline || strings.HasPrefix(k, "-----")
-				sub.Keywords[k] = struct{}{}
 				if l := kws[k]; len(l) == 0 || l[len(l)-1] != ui {
 					kws[k] = append(l, ui)
 				}
 			}
-			for _, a := range lineAllowlists(r, cfg) {
-				un.lineAllows = append(un.lineAllows, a.Regexes...)
-			}
 		}
-		un.plain = &lazyDetector{cfg: sub}
-		un.deep = &lazyDetector{cfg: sub, depth: maxDecodeDepth}
-		un.cfg = cfg
 	}
 	for k := range kws {
 		g.keywords = append(g.keywords, k)
@@ -367,14 +549,33 @@ func newGLDetector(path string, maxDecodeDepth int) (*glDetector, error) {
 	g.maxDecode = maxDecodeDepth
 	g.cfg = cfg
 	if g.keywordless { // only then do whole chunks go through every rule
-		g.all = detect.NewDetector(*cfg)
+		all := g.allRules()
+		g.all = detect.NewDetector(all)
 		g.all.MaxDecodeDepth = 0
 		if maxDecodeDepth > 0 {
-			g.deep = detect.NewDetector(*cfg)
+			g.deep = detect.NewDetector(all)
 			g.deep.MaxDecodeDepth = maxDecodeDepth
 		}
 	}
 	return g, nil
+}
+
+// allRules is the detectors' configuration with every rule, translated.
+func (g *glDetector) allRules() config.Config {
+	all := *g.cfg
+	all.Rules = map[string]config.Rule{}
+	all.Keywords = map[string]struct{}{}
+	all.OrderedRules = nil
+	for _, in := range g.src.infos {
+		all.OrderedRules = append(all.OrderedRules, in.id)
+	}
+	for id, r := range g.src.translate(all.OrderedRules) {
+		all.Rules[id] = r
+		for _, k := range r.Keywords {
+			all.Keywords[strings.ToLower(k)] = struct{}{}
+		}
+	}
+	return all
 }
 
 // unit returns unit u, its checks made (on its first use: a scan wakes
@@ -386,8 +587,27 @@ func (g *glDetector) unit(u int) *glUnit {
 	return un
 }
 
-// build makes the unit's checks from its rules.
+// build translates the unit's rules and makes its detectors and checks.
 func (un *glUnit) build() {
+	rules := un.src.translate(un.ids)
+	sub := *un.cfg
+	sub.Rules = map[string]config.Rule{}
+	sub.Keywords = map[string]struct{}{}
+	sub.OrderedRules = nil
+	for _, id := range un.ids {
+		r := rules[id]
+		un.members = append(un.members, r)
+		sub.Rules[id] = r
+		sub.OrderedRules = append(sub.OrderedRules, id)
+		for _, k := range r.Keywords {
+			sub.Keywords[strings.ToLower(k)] = struct{}{}
+		}
+		for _, a := range lineAllowlists(r, un.cfg) {
+			un.lineAllows = append(un.lineAllows, a.Regexes...)
+		}
+	}
+	un.plain = &lazyDetector{cfg: sub}
+	un.deep = &lazyDetector{cfg: sub, depth: un.depth}
 	for _, r := range un.members {
 		if r.Regex != nil {
 			un.span = max(un.span, accel.NewlineSpan(r.Regex.String()))
@@ -436,7 +656,7 @@ func (l *lazyDetector) get() *detect.Detector {
 // (sorted unit indexes).
 func (g *glDetector) deepFor(units []int) *detect.Detector {
 	if len(units) == 1 {
-		return g.units[units[0]].deep.get()
+		return g.unit(units[0]).deep.get()
 	}
 	var key strings.Builder
 	for _, u := range units {
@@ -451,7 +671,7 @@ func (g *glDetector) deepFor(units []int) *detect.Detector {
 	sub.Keywords = map[string]struct{}{}
 	sub.OrderedRules = nil
 	for _, u := range units {
-		c := &g.units[u].deep.cfg
+		c := &g.unit(u).deep.cfg
 		for _, id := range c.OrderedRules {
 			sub.Rules[id] = c.Rules[id]
 			sub.OrderedRules = append(sub.OrderedRules, id)
@@ -836,7 +1056,7 @@ func (g *glDetector) deepWindows(ctx context.Context, path string, line []byte, 
 			continue
 		}
 		for _, u := range woken {
-			for _, re := range g.units[u].lineAllows {
+			for _, re := range g.unit(u).lineAllows {
 				if re.Match(line) { // it may allow what a window finds
 					return nil, false
 				}

@@ -188,7 +188,7 @@ func TestDeepWindowsMatchWholeLine(t *testing.T) {
 		return base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(s))))
 	}
 	ctx := context.Background()
-	rawAll := detect.NewDetector(*g.cfg) // every rule on the raw text
+	rawAll := detect.NewDetector(g.allRules()) // every rule on the raw text
 	rawAll.MaxDecodeDepth = 0
 	compared, fellBack, matches, withEscapes, skipped := 0, 0, 0, 0, 0
 	for trial := 0; trial < 800; trial++ {
