@@ -628,6 +628,9 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 		return false, i
 	}
 	for u, ls := range s.unitLines {
+		if len(ls) == 0 {
+			continue // (a unit is made on its first use)
+		}
 		un := e.gl.unit(u)
 		for k := 0; k < len(ls); {
 			// a window: consecutive woken lines
