@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"maps"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -130,6 +132,9 @@ type scratch struct {
 	// produced
 	only    unitMask
 	learned cache.Hint
+	// deepBits are the units (bit u%64) that produced in a run with
+	// decoding passes
+	deepBits uint64
 }
 
 // unitMask is a set of gitleaks units, unit u as bit u%64 (on false: all
@@ -432,7 +437,7 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	}
 	var glCands []rules.Candidate
 	if e.gl != nil {
-		s.only, s.learned = unitMask{}, cache.Hint{}
+		s.only, s.learned, s.deepBits = unitMask{}, cache.Hint{}, 0
 		if hint != nil && !e.gl.keywordless {
 			s.only = unitMask{on: true, bits: hint.Units, decoded: hint.Decoded}
 		}
@@ -441,10 +446,73 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		}
 		learned = s.learned
 	}
-	findings := e.toFindings(ch, &s.lines, cands, glCands, res)
+	findings, suppressed := e.toFindings(ch, &s.lines, cands, glCands)
+	if hint == nil && learned.Units != 0 {
+		learned.Units = e.neededUnits(ch, &s.lines, cands, glCands, findings, suppressed, learned.Units, s.deepBits)
+	}
 	res.Count(ch)
+	for _, f := range suppressed {
+		res.Suppressed(f)
+	}
 	res.Add(findings)
 	return learned, whole // (whole: set on return)
+}
+
+// maxHintCandidates bounds the gitleaks candidates of an item for which
+// neededUnits tries the report without each unit's.
+const maxHintCandidates = 4096
+
+// neededUnits narrows produced (the units, bit u%64, that produced the
+// gitleaks candidates gl of ch) to those the item's report needs: a unit
+// whose candidates (none found by the decoding passes, whose detectors
+// run several units together) all lose to another finding of the same
+// secret at the same place, the DB pack's most often, and change no
+// line's redaction, leaves the same report when it does not run. Each
+// unit is tried without its candidates, then all those left out
+// together; the report compared is what Results keeps of the item (one
+// finding per secret per place, found and suppressed).
+func (e *Engine) neededUnits(ch credscan.Chunk, lines *rules.Lines, db, gl []rules.Candidate, found, suppressed []*credscan.Finding, produced, deep uint64) uint64 {
+	if len(gl) > maxHintCandidates || !ch.Whole {
+		return produced
+	}
+	byUnit := map[int][]int{}
+	for i, c := range gl {
+		u, ok := e.gl.unitOf[c.RuleID]
+		if !ok {
+			return produced
+		}
+		byUnit[u] = append(byUnit[u], i)
+	}
+	wantF, wantS := onePerPlace(found), onePerPlace(suppressed)
+	without := func(drop func(u int) bool) bool { // the same report without drop's units
+		var rest []rules.Candidate
+		for i, c := range gl {
+			if !drop(e.gl.unitOf[c.RuleID]) {
+				rest = append(rest, gl[i])
+			}
+		}
+		f, s := e.toFindings(ch, lines, db, rest)
+		return sameFindings(wantF, onePerPlace(f)) && sameFindings(wantS, onePerPlace(s))
+	}
+	out := deep
+	var left []int
+	for _, u := range slices.Sorted(maps.Keys(byUnit)) {
+		bit := uint64(1) << (u % 64)
+		if deep&bit != 0 || !without(func(v int) bool { return v == u }) {
+			out |= bit
+			continue
+		}
+		left = append(left, u)
+	}
+	if len(left) > 1 && !without(func(v int) bool { return slices.Contains(left, v) }) {
+		return produced // together they make a difference
+	}
+	return out
+}
+
+// sameFindings says a and b are the same findings in the same order.
+func sameFindings(a, b []*credscan.Finding) bool {
+	return slices.EqualFunc(a, b, func(x, y *credscan.Finding) bool { return reflect.DeepEqual(*x, *y) })
 }
 
 // unsettledGroups is accel.Matcher.scan on the lines of ch that are not
@@ -503,6 +571,13 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				s.learned.Units = ^uint64(0)
 			}
 			s.learned.Decoded = s.learned.Decoded || decoded
+			if decoded {
+				if u, ok := e.gl.unitOf[gf.RuleID]; ok {
+					s.deepBits |= 1 << (u % 64)
+				} else {
+					s.deepBits = ^uint64(0)
+				}
+			}
 			col, endCol := gf.StartColumn, gf.EndColumn+1
 			if gf.StartLine > firstLine {
 				col--
@@ -745,11 +820,11 @@ func endMarker(lines *rules.Lines, i, j, n int) int {
 	return j
 }
 
-// toFindings fingerprints, classifies and redacts candidates, and drops
-// those allowed inline.
-func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rules.Candidate, res scanners.Sink) []*credscan.Finding {
+// toFindings fingerprints, classifies and redacts candidates, and sets
+// aside those allowed inline (suppressed).
+func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rules.Candidate) (out, suppressed []*credscan.Finding) {
 	if len(db)+len(gl) == 0 {
-		return nil
+		return nil, nil
 	}
 	gl = sameSecretElsewhere(db, gl)
 	all := make([]rules.Candidate, 0, len(db)+len(gl))
@@ -759,7 +834,6 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 	// every finding on a line shows the line with all of them masked: one
 	// redaction per line (a minified file may hold a thousand on one)
 	redacted, marked := map[int]string{}, map[int]string{}
-	var out []*credscan.Finding
 	for i, c := range all {
 		idx := c.Line - ch.StartLine
 		if idx < 0 || idx >= lines.Len() {
@@ -812,12 +886,12 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		if marker != "" {
 			// never silent: a suppressed copy of a password is still a copy
 			f.Tags = append(slices.Clip(f.Tags), "suppressed:"+marker)
-			res.Suppressed(f)
+			suppressed = append(suppressed, f)
 			continue
 		}
 		out = append(out, f)
 	}
-	return out
+	return out, suppressed
 }
 
 // sameSecretElsewhere drops the gitleaks candidates that hold a secret a

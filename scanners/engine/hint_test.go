@@ -62,7 +62,8 @@ func summary(res *engine.Results) string {
 // engine a hint narrows: a secret only decoded text holds (on a short
 // line and on a long one, which runs in windows), a line where a
 // specific rule's finding drops generic-api-key's, a PEM block, and
-// files where only the DB pack finds something.
+// files where only the DB pack finds something, or where gitleaks finds
+// only what the DB pack does.
 func hintCorpus(t *testing.T) files {
 	t.Helper()
 	out := files{}
@@ -101,6 +102,10 @@ func hintCorpus(t *testing.T) files {
 	out["written/key.pem"] = []byte("-----BEGIN RSA PRIVATE KEY-----\n" + b64([]byte(word(300))) + "\n-----END RSA PRIVATE KEY-----\n")
 	out["written/db.env"] = []byte("DATABASE_URL=postgres://arp_app:" + word(20) + "@arp-db.prod.internal:5432/arp\n")
 	out["written/pgpass"] = []byte("arp-db.prod.internal:5432:arp:arp_app:" + word(20) + "\n")
+	// generic-api-key finds the DB pack's password again (its unit is left
+	// out of the hint), and beside it a key only it finds
+	out["written/dominated.env"] = []byte("DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=" + word(18) + "\n")
+	out["written/beside.env"] = []byte("DB_PASSWORD=" + word(18) + "\napi_key = \"" + word(28) + "\"\n")
 	out["written/mixed.go"] = []byte("package x\n\nconst dsn = \"postgresql://report:" + word(18) + "@10.20.30.40:5432/reports\"\n\n// api_key = \"" + word(32) + "\"\nvar enc = \"" + b64([]byte(apiKey())) + "\"\n")
 	return out
 }
