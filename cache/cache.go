@@ -64,9 +64,10 @@ var epoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 // Hint is what a scan of an item that produced something (a finding, a
 // reference) learned for the next scan of the same bytes under the same
 // configuration: which detector units produced there (unit u is bit
-// u%64, so a set bit may stand for several units) and whether the
+// u%64, so a set bit may stand for several units; a unit whose findings
+// the report drops for another's may be left out) and whether the
 // decoding passes did. Units outside it, run again on the same bytes,
-// would produce nothing. It names no secret and no place.
+// would change nothing in the report. It names no secret and no place.
 type Hint struct {
 	Units   uint64
 	Decoded bool
