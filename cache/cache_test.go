@@ -366,3 +366,51 @@ func TestFind(t *testing.T) {
 		}
 	}
 }
+
+// An item read in parts is entered under its version when every part,
+// from its first to its last, produced nothing and no error was said for
+// it; not when a part produced, an error was said, its first part was not
+// seen, or a part of another version came between.
+func TestPartsEnterTheirItem(t *testing.T) {
+	type part struct {
+		first, last, produced bool
+		version               string
+	}
+	clean := []part{{true, false, false, "v1"}, {false, false, false, "v1"}, {false, true, false, "v1"}}
+	for _, c := range []struct {
+		name   string
+		parts  []part
+		failed bool
+		want   bool
+	}{
+		{"clean", clean, false, true},
+		{"one part produced", []part{{true, false, false, "v1"}, {false, false, true, "v1"}, {false, true, false, "v1"}}, false, false},
+		{"an error said", clean, true, false},
+		{"first part not seen", clean[1:], false, false},
+		{"not to its last part", clean[:2], false, false},
+		{"another version between", []part{{true, false, false, "v1"}, {false, false, false, "v2"}, {false, true, false, "v1"}}, false, false},
+		{"a binary item's one chunk", []part{{true, true, false, "v1"}}, false, true},
+	} {
+		st, err := Open(t.TempDir(), 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := NewPass(st, NewConfig("parts"))
+		if c.failed {
+			p.ItemFailed("dir", "big.log")
+		}
+		for _, pt := range c.parts {
+			p.Part("dir", "big.log", pt.version, pt.first, pt.last, pt.produced, 100, false)
+		}
+		e, got := st.Get(p.Config().Version("dir", "big.log", "v1"))
+		if got != c.want {
+			t.Errorf("%s: entered %v, want %v", c.name, got, c.want)
+		}
+		if got && e.Bytes != int64(100*len(c.parts)) {
+			t.Errorf("%s: entered with %d bytes, want %d", c.name, e.Bytes, 100*len(c.parts))
+		}
+		if _, other := st.Get(p.Config().Version("dir", "big.log", "v2")); other {
+			t.Errorf("%s: a part of another version entered it", c.name)
+		}
+	}
+}

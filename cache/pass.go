@@ -21,7 +21,17 @@ type Pass struct {
 	// entered, whatever their chunks yield (a damaged archive is said,
 	// then read as a file; known clean, the next run would not say it)
 	failed map[string]bool
-	atEnd  []func()
+	// items read in parts (too large to read whole), by kind and path:
+	// what their parts so far say
+	streams map[string]*stream
+	atEnd   []func()
+}
+
+// stream is what the parts of an item read in parts said so far.
+type stream struct {
+	version string
+	dirty   bool
+	entry   Entry
 }
 
 type blobState struct {
@@ -40,7 +50,7 @@ const (
 
 // NewPass is a pass over st under cfg.
 func NewPass(st *Store, cfg Config) *Pass {
-	return &Pass{st: st, cfg: cfg, blobs: map[string]blobState{}, failed: map[string]bool{}}
+	return &Pass{st: st, cfg: cfg, blobs: map[string]blobState{}, failed: map[string]bool{}, streams: map[string]*stream{}}
 }
 
 // Config is the pass's configuration.
@@ -75,6 +85,47 @@ func (p *Pass) Hint(k Key, h Hint) { p.st.PutHint(k, h) }
 
 // Clean enters the item of key k (not a git blob) as clean.
 func (p *Pass) Clean(k Key, e Entry) { p.st.Put(k, e) }
+
+// Part records one part of an item (not a git blob) read in parts, too
+// large to be read whole, that its source names by version (the parts of
+// one item come in order, from its first, first, to its last, last):
+// produced says the part produced something (or was cut short), bytes is
+// what it counted (its own bytes, not those it shares with the part
+// before) and binary whether the item is. An item whose every part,
+// first to last, produced nothing, and for which no error was reported,
+// is entered as clean under its version, so the next scan does not read
+// it at all.
+func (p *Pass) Part(kind, path, version string, first, last, produced bool, bytes int64, binary bool) {
+	id := kind + "\x00" + path
+	p.mu.Lock()
+	st := p.streams[id]
+	if first {
+		st = &stream{version: version}
+		p.streams[id] = st
+	}
+	if st == nil || st.version != version {
+		delete(p.streams, id) // its first part was not seen, or a part of another version came
+		p.mu.Unlock()
+		return
+	}
+	st.dirty = st.dirty || produced
+	st.entry.Bytes += bytes
+	st.entry.Binary = st.entry.Binary || binary
+	if !last {
+		p.mu.Unlock()
+		return
+	}
+	delete(p.streams, id)
+	clean := !st.dirty && !p.failed[id]
+	p.mu.Unlock()
+	if clean {
+		e := st.entry
+		if e.Binary {
+			e.Bytes = 0
+		}
+		p.Clean(p.cfg.Version(kind, path, version), e)
+	}
+}
 
 // ItemFailed notes that an error was reported for the item of kind at
 // path (not a git blob: BlobDirty): Failed then says so. Held in memory

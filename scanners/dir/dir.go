@@ -453,7 +453,9 @@ func (s *Scanner) scanFile(ctx context.Context, j job, o credscan.Origin, buf *[
 			}
 			inner := yield
 			yield = func(ch credscan.Chunk, err error) error {
-				if err == nil && ch.Whole && ch.Offset == 0 && !strings.Contains(ch.Origin.Path[len(o.Path):], "!") {
+				// (the file's chunks, whole or parts of it: not an
+				// archive's members)
+				if err == nil && !strings.Contains(ch.Origin.Path[len(o.Path):], "!") {
 					ch.Version = v
 				}
 				return inner(ch, err)

@@ -61,6 +61,17 @@ func cacheable(ch credscan.Chunk) bool {
 	return ch.Whole && !ch.Derived && ch.Offset == 0 && ch.Overlap == 0 && (ch.Skip == "" || ch.Skip == "binary")
 }
 
+// versionedPart says ch is a part of an item read in parts (or a binary
+// item's one chunk) that its source named by version.
+func versionedPart(ch credscan.Chunk) bool {
+	switch ch.Origin.Kind {
+	case credscan.KindDir, credscan.KindImage:
+	default:
+		return false
+	}
+	return ch.Version != "" && !ch.Whole && !ch.Derived && (ch.Skip == "" || ch.Skip == "binary")
+}
+
 // cached scans ch through pass p: an item the source skipped as clean is
 // counted from its entry; a whole item known clean is counted and not
 // scanned; another is scanned (scan), and entered when it produced
@@ -82,8 +93,19 @@ func cached(ctx context.Context, p *cache.Pass, ch credscan.Chunk, res scanners.
 	if !cacheable(ch) {
 		if blob != "" {
 			p.BlobDirty(blob) // streamed, or a part of one: not entered
+			return false
 		}
-		return false
+		if !versionedPart(ch) {
+			return false
+		}
+		// a part of an item too large to read whole, which its source
+		// named by version: entered under it once every part is clean
+		t := &tracking{Sink: res}
+		scan(t, nil)
+		n := int64(len(ch.Data) - ch.Overlap)
+		p.Part(string(ch.Origin.Kind), ch.Origin.Path, ch.Version, ch.Offset == 0, ch.Tail == 0,
+			t.produced() || ctx.Err() != nil, n, ch.Skip == "binary")
+		return true
 	}
 	var k, hk cache.Key
 	var use *cache.Hint

@@ -1,0 +1,119 @@
+//go:build linux
+
+package dir_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/credscan/credscan/cache"
+	"github.com/credscan/credscan/internal/scantest"
+	"github.com/credscan/credscan/scanners/dir"
+	"github.com/credscan/credscan/scanners/engine"
+)
+
+// A file too large to read whole (read in overlapping parts) is entered
+// in the scan cache under its version once every part of it was clean,
+// so the next scan does not open it; one with a finding in any part is
+// read again, and so is a clean one that changed. A large binary file
+// is entered too. The reports are the uncached scan's.
+func TestLargeFilesEnteredByVersion(t *testing.T) {
+	root := t.TempDir()
+	rng := rand.New(rand.NewPCG(7, 11))
+	text := func(n int) []byte {
+		var b bytes.Buffer
+		for i := 0; b.Len() < n; i++ {
+			fmt.Fprintf(&b, "line %d: the quick brown fox %x jumps over the lazy dog\n", i, rng.Uint64())
+		}
+		return b.Bytes()
+	}
+	write := func(name string, data []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := text(3 << 20)
+	mid := bytes.IndexByte(secret[len(secret)/2:], '\n') + len(secret)/2 + 1
+	secret = append(secret[:mid:mid], append([]byte("DATABASE_URL=postgres://arp_app:Qw7largeK9x2@arp-db.prod.internal/arp\n"), secret[mid:]...)...)
+	bin := make([]byte, 3<<20)
+	for i := range bin {
+		bin[i] = byte(rng.Uint32())
+	}
+	write("big.txt", text(3<<20))
+	write("big-secret.txt", secret)
+	write("big.bin", bin)
+	write("small.txt", text(1000))
+	time.Sleep(2100 * time.Millisecond) // older than the scans' start: files have versions
+
+	dirCache := t.TempDir()
+	scan := func(cached bool) *engine.Results {
+		t.Helper()
+		src, err := dir.New([]string{root}, dir.WithChunking(256<<10, 16<<10, 1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := scantest.Engine(t, engine.RulesDB)
+		var st *cache.Store
+		if cached {
+			if st, err = cache.Open(dirCache, 0, nil); err != nil {
+				t.Fatal(err)
+			}
+			e.SetCache(st, cache.NewConfig("large-test"))
+		}
+		res := scantest.Scan(t, e, src)
+		if st != nil {
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return res
+	}
+	same := func(round string, got, want *engine.Results) {
+		t.Helper()
+		g, w := got.Stats, want.Stats
+		g.Cached, w.Cached = 0, 0
+		if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", w) || len(got.Findings) != len(want.Findings) {
+			t.Fatalf("%s: stats %+v, %d findings; uncached: %+v, %d findings", round, g, len(got.Findings), w, len(want.Findings))
+		}
+		for i := range got.Findings {
+			if a, b := got.Findings[i], want.Findings[i]; a.Origin != b.Origin || a.Fingerprint != b.Fingerprint {
+				t.Fatalf("%s: finding %d at %v, uncached at %v", round, i, a.Origin, b.Origin)
+			}
+		}
+	}
+	want := scan(false)
+	if len(want.Findings) != 1 || want.Findings[0].Origin.Path != "big-secret.txt" {
+		t.Fatalf("the uncached scan found %d findings", len(want.Findings))
+	}
+	if first := scan(true); first.Stats.Cached != 0 {
+		t.Fatalf("a cold cache knew %d items", first.Stats.Cached)
+	} else {
+		same("first", first, want)
+	}
+	second := scan(true)
+	same("second", second, want)
+	if second.Stats.Cached != 3 { // small.txt, big.txt, big.bin; not big-secret.txt
+		t.Fatalf("second scan: %d items known clean, want 3", second.Stats.Cached)
+	}
+	// a large file that changed is read again (here: a secret added)
+	f, err := os.OpenFile(filepath.Join(root, "big.txt"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("PGPASSWORD=Zx8appendedQ4w\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	time.Sleep(2100 * time.Millisecond)
+	third := scan(true)
+	if third.Stats.Cached != 2 || len(third.Findings) != 2 {
+		t.Fatalf("after an edit: %d known clean (want 2), %d findings (want 2)", third.Stats.Cached, len(third.Findings))
+	}
+	same("third", third, scan(false))
+}
