@@ -16,11 +16,27 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/credscan/credscan"
+	scancache "github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/scanners/chunk"
 )
+
+type versionKey struct{}
+
+// WithVersion says, to Chunks, that the archive it reads is the file
+// whose version (as the directory source names it by its status) is v:
+// with a scan cache pass in ctx too, each member is named by v and its
+// place in the archive, and a member the cache knows clean under that
+// name is counted from its entry without being decompressed.
+func WithVersion(ctx context.Context, v string) context.Context {
+	if v == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, versionKey{}, v)
+}
 
 // Limits bound what archives are opened and how far they may expand.
 type Limits struct {
@@ -108,13 +124,49 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 	}
 	whole := func() io.Reader { return io.NewSectionReader(ra, 0, size) }
 	budget := &bombBudget{max: min(l.MaxBytes, max(size, 1)*l.MaxRatio)}
-	member := func(name string, rc io.Reader, n int64) error {
+	// the members of a file the cache can name by version (not those of
+	// an archive inside it): member i is version v!i of its path
+	pass, version := scancache.PassFrom(ctx), ""
+	if v, ok := ctx.Value(versionKey{}).(string); ok && depth == 0 && pass != nil {
+		version = v
+	}
+	memberOrigin := func(name string) credscan.Origin {
 		mo := o
 		mo.Path = o.Path + "!" + strings.TrimPrefix(path.Clean("/"+name), "/")
+		return mo
+	}
+	// known says member i (of n bytes) is known clean: it is counted from
+	// its entry, and not read
+	known := func(i int, name string, n int64) (bool, error) {
+		mo := memberOrigin(name)
+		if version == "" || Kind(mo.Path) != "" {
+			return false, nil
+		}
+		e, ok := pass.Lookup(pass.Config().Version(string(mo.Kind), mo.Path, version+"!"+strconv.Itoa(i)))
+		if !ok {
+			return false, nil
+		}
+		if !budget.take(n) {
+			return true, &bombError{o: o, limit: budget.max}
+		}
+		return true, yield(credscan.Chunk{Origin: mo, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
+	}
+	member := func(i int, name string, rc io.Reader, n int64) error {
+		mo := memberOrigin(name)
 		if !budget.take(n) {
 			return &bombError{o: o, limit: budget.max}
 		}
-		return l.chunks(ctx, io.LimitReader(rc, n), n, mo, depth+1, yield)
+		y := yield
+		if version != "" && Kind(mo.Path) == "" {
+			mv := version + "!" + strconv.Itoa(i)
+			y = func(ch credscan.Chunk, err error) error {
+				if err == nil && ch.Origin.Path == mo.Path {
+					ch.Version = mv // entered under it when clean
+				}
+				return yield(ch, err)
+			}
+		}
+		return l.chunks(ctx, io.LimitReader(rc, n), n, mo, depth+1, y)
 	}
 	// unopenable: said, then read as the bytes it is
 	broken := func(err error) error {
@@ -129,8 +181,14 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 		if err != nil {
 			return broken(err)
 		}
-		for _, f := range zr.File {
+		for i, f := range zr.File {
 			if f.FileInfo().IsDir() {
+				continue
+			}
+			if ok, err := known(i, f.Name, int64(f.UncompressedSize64)); ok {
+				if err != nil {
+					return memberErr(err, yield)
+				}
 				continue
 			}
 			rc, err := f.Open()
@@ -140,7 +198,7 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 				}
 				continue
 			}
-			err = member(f.Name, rc, int64(f.UncompressedSize64))
+			err = member(i, f.Name, rc, int64(f.UncompressedSize64))
 			rc.Close()
 			if err != nil {
 				return memberErr(err, yield)
@@ -171,7 +229,13 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 			if h.Typeflag != tar.TypeReg {
 				continue
 			}
-			if err := member(h.Name, tr, h.Size); err != nil {
+			if ok, err := known(i, h.Name, h.Size); ok {
+				if err != nil {
+					return memberErr(err, yield)
+				}
+				continue // (its bytes are skipped, not hashed nor scanned)
+			}
+			if err := member(i, h.Name, tr, h.Size); err != nil {
 				return memberErr(err, yield)
 			}
 		}

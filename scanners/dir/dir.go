@@ -440,11 +440,13 @@ func (s *Scanner) scanFile(ctx context.Context, j job, o credscan.Origin, buf *[
 	if err != nil {
 		return &credscan.ItemError{Origin: o, Err: fmt.Errorf("stat: %w", unwrapPath(err))}
 	}
+	opened := "" // the version read
 	if pass != nil {
 		// the open file's status names the version read (looked up again
 		// only when it is not the one looked up above: the file changed
 		// since); the engine enters it under that version
 		if v := fh.Version(s.started.Add(-2 * time.Second)); v != "" {
+			opened = v
 			if v != ver {
 				s.noteVersion(path, v)
 				if ok, err := knownClean(v); ok {
@@ -463,7 +465,9 @@ func (s *Scanner) scanFile(ctx context.Context, j job, o credscan.Origin, buf *[
 		}
 	}
 	if archive.Kind(path) != "" {
-		return archive.Default.Chunks(ctx, fh, size, o, yield) // each member an item
+		// each member an item (named by the file's version and its place,
+		// for the cache)
+		return archive.Default.Chunks(archive.WithVersion(ctx, opened), fh, size, o, yield)
 	}
 	if size <= s.sizes.Whole {
 		data := *buf

@@ -3,14 +3,21 @@
 package dir_test
 
 import (
+	"archive/tar"
+	"archive/zip"
 	"bytes"
+	"compress/gzip"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners/dir"
@@ -116,4 +123,142 @@ func TestLargeFilesEnteredByVersion(t *testing.T) {
 		t.Fatalf("after an edit: %d known clean (want 2), %d findings (want 2)", third.Stats.Cached, len(third.Findings))
 	}
 	same("third", third, scan(false))
+}
+
+// writeArchives writes a.zip and a.tar.gz under root, each with members
+// (name → content) in the order given.
+func writeArchives(t *testing.T, root string, members [][2]string) {
+	t.Helper()
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	var tb bytes.Buffer
+	gz := gzip.NewWriter(&tb)
+	tw := tar.NewWriter(gz)
+	for _, m := range members {
+		w, err := zw.Create(m[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(m[1])); err != nil {
+			t.Fatal(err)
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: m[0], Mode: 0o644, Size: int64(len(m[1])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(m[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []interface{ Close() error }{zw, tw, gz} {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range map[string][]byte{"a.zip": zb.Bytes(), "a.tar.gz": tb.Bytes()} {
+		if err := os.WriteFile(filepath.Join(root, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An archive's members are named by the archive file's version and their
+// place in it: a member the cache knows clean is counted from its entry
+// and not decompressed (nor hashed) on the next scan; one with a finding
+// is read again, as are all of them once the archive changes. Members
+// too large to read whole are entered too. The reports are the uncached
+// scan's.
+func TestArchiveMembersKnownByVersion(t *testing.T) {
+	root := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 5))
+	text := func(n int) string {
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			fmt.Fprintf(&b, "entry %d = %x\n", i, rng.Uint64())
+		}
+		return b.String()
+	}
+	members := [][2]string{
+		{"conf/app.yaml", "name: app\nport: 8080\n"},
+		{"conf/db.properties", "spring.datasource.url=jdbc:postgresql://arp-db.prod.internal/arp\nspring.datasource.username=arp_app\nspring.datasource.password=Qw7zipK9x2mP\n"},
+		{"data/big.txt", text(3 << 20)}, // read in parts
+		{"README.md", "# nothing here\n"},
+	}
+	writeArchives(t, root, members)
+	time.Sleep(2100 * time.Millisecond)
+	dirCache := t.TempDir()
+	skipped := 0 // members the source counted from the cache, not decompressed
+	scan := func(cached bool) *engine.Results {
+		t.Helper()
+		d, err := dir.New([]string{root}, dir.WithChunking(256<<10, 16<<10, 1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		skipped = 0
+		src := countingSource{d, func(ch credscan.Chunk) {
+			if ch.Cached != nil && ch.Data == nil && strings.Contains(ch.Origin.Path, "!") {
+				skipped++
+			}
+		}}
+		e := scantest.Engine(t, engine.RulesDB)
+		var st *cache.Store
+		if cached {
+			if st, err = cache.Open(dirCache, 0, nil); err != nil {
+				t.Fatal(err)
+			}
+			e.SetCache(st, cache.NewConfig("archive-test"))
+		}
+		res := scantest.Scan(t, e, src)
+		if st != nil {
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return res
+	}
+	check := func(round string, got *engine.Results, cachedItems int64, notRead int) {
+		t.Helper()
+		if skipped != notRead {
+			t.Fatalf("%s: %d members not decompressed, want %d", round, skipped, notRead)
+		}
+		want := scan(false)
+		g, w := got.Stats, want.Stats
+		g.Cached, w.Cached = 0, 0
+		if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", w) || len(got.Findings) != len(want.Findings) || len(want.Findings) != 2 {
+			t.Fatalf("%s: stats %+v, %d findings; uncached: %+v, %d findings", round, g, len(got.Findings), w, len(want.Findings))
+		}
+		for i := range got.Findings {
+			if a, b := got.Findings[i], want.Findings[i]; a.Origin != b.Origin || a.Fingerprint != b.Fingerprint {
+				t.Fatalf("%s: finding %d at %v, uncached at %v", round, i, a.Origin, b.Origin)
+			}
+		}
+		if got.Stats.Cached != cachedItems {
+			t.Fatalf("%s: %d items known clean, want %d", round, got.Stats.Cached, cachedItems)
+		}
+	}
+	check("first", scan(true), 0, 0)
+	check("second", scan(true), 6, 6) // three clean members of each archive
+	// the archives rewritten, members in another order: decompressed
+	// again (their content is known clean: not scanned)
+	slices.Reverse(members)
+	writeArchives(t, root, members)
+	time.Sleep(2100 * time.Millisecond)
+	check("rewritten", scan(true), 6, 0)
+	check("again", scan(true), 6, 6)
+}
+
+// countingSource passes a source's chunks on, showing each to see.
+type countingSource struct {
+	src interface {
+		Chunks(context.Context, func(credscan.Chunk, error) error) error
+	}
+	see func(credscan.Chunk)
+}
+
+func (c countingSource) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	return c.src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+		if err == nil {
+			c.see(ch)
+		}
+		return yield(ch, err)
+	})
 }
