@@ -844,26 +844,30 @@ func (e *Engine) toFindings(ch credscan.Chunk, lines *rules.Lines, db, gl []rule
 		if !ch.Owns(lines.Start(idx) + max(c.Col-1, 0)) {
 			continue
 		}
-		text := string(lines.Bytes(idx))
 		if strings.TrimSpace(c.Secret) == "" {
 			continue
 		}
+		// the line as text, once per line (a minified file's line of
+		// megabytes may hold hundreds of findings)
 		marker, ok := marked[c.Line]
-		if !ok {
-			marker = SuppressedBy(text)
-			marked[c.Line] = marker
+		red, redOK := redacted[c.Line]
+		if !ok || !redOK {
+			text := string(lines.Bytes(idx))
+			if !ok {
+				marker = SuppressedBy(text)
+				marked[c.Line] = marker
+			}
+			if !redOK {
+				m := masks[c.Line]
+				red = redact.Line(text, m.spans, m.secrets)
+				redacted[c.Line] = red
+			}
 		}
 		o := ch.Origin
 		o.Line = c.Line
 		col := c.Col
 		if idx == 0 && col > 0 {
 			col += ch.LineOffset // columns count from the line's start
-		}
-		m := masks[c.Line]
-		red, ok := redacted[c.Line]
-		if !ok {
-			red = redact.Line(text, m.spans, m.secrets)
-			redacted[c.Line] = red
 		}
 		f := &credscan.Finding{
 			RuleID:      c.RuleID,
