@@ -20,6 +20,7 @@ import (
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/scantest"
+	"github.com/credscan/credscan/scanners"
 	"github.com/credscan/credscan/scanners/dir"
 	"github.com/credscan/credscan/scanners/engine"
 )
@@ -61,38 +62,10 @@ func TestLargeFilesEnteredByVersion(t *testing.T) {
 	dirCache := t.TempDir()
 	scan := func(cached bool) *engine.Results {
 		t.Helper()
-		src, err := dir.New([]string{root}, dir.WithChunking(256<<10, 16<<10, 1<<20))
-		if err != nil {
-			t.Fatal(err)
+		if !cached {
+			return scanParts(t, root, "", nil)
 		}
-		e := scantest.Engine(t, engine.RulesDB)
-		var st *cache.Store
-		if cached {
-			if st, err = cache.Open(dirCache, 0, nil); err != nil {
-				t.Fatal(err)
-			}
-			e.SetCache(st, cache.NewConfig("large-test"))
-		}
-		res := scantest.Scan(t, e, src)
-		if st != nil {
-			if err := st.Close(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return res
-	}
-	same := func(round string, got, want *engine.Results) {
-		t.Helper()
-		g, w := got.Stats, want.Stats
-		g.Cached, w.Cached = 0, 0
-		if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", w) || len(got.Findings) != len(want.Findings) {
-			t.Fatalf("%s: stats %+v, %d findings; uncached: %+v, %d findings", round, g, len(got.Findings), w, len(want.Findings))
-		}
-		for i := range got.Findings {
-			if a, b := got.Findings[i], want.Findings[i]; a.Origin != b.Origin || a.Fingerprint != b.Fingerprint {
-				t.Fatalf("%s: finding %d at %v, uncached at %v", round, i, a.Origin, b.Origin)
-			}
-		}
+		return scanParts(t, root, dirCache, nil)
 	}
 	want := scan(false)
 	if len(want.Findings) != 1 || want.Findings[0].Origin.Path != "big-secret.txt" {
@@ -101,10 +74,10 @@ func TestLargeFilesEnteredByVersion(t *testing.T) {
 	if first := scan(true); first.Stats.Cached != 0 {
 		t.Fatalf("a cold cache knew %d items", first.Stats.Cached)
 	} else {
-		same("first", first, want)
+		sameReport(t, "first", first, want)
 	}
 	second := scan(true)
-	same("second", second, want)
+	sameReport(t, "second", second, want)
 	if second.Stats.Cached != 3 { // small.txt, big.txt, big.bin; not big-secret.txt
 		t.Fatalf("second scan: %d items known clean, want 3", second.Stats.Cached)
 	}
@@ -122,7 +95,7 @@ func TestLargeFilesEnteredByVersion(t *testing.T) {
 	if third.Stats.Cached != 2 || len(third.Findings) != 2 {
 		t.Fatalf("after an edit: %d known clean (want 2), %d findings (want 2)", third.Stats.Cached, len(third.Findings))
 	}
-	same("third", third, scan(false))
+	sameReport(t, "third", third, scan(false))
 }
 
 // writeArchives writes a.zip and a.tar.gz under root, each with members
@@ -189,31 +162,16 @@ func TestArchiveMembersKnownByVersion(t *testing.T) {
 	skipped := 0 // members the source counted from the cache, not decompressed
 	scan := func(cached bool) *engine.Results {
 		t.Helper()
-		d, err := dir.New([]string{root}, dir.WithChunking(256<<10, 16<<10, 1<<20))
-		if err != nil {
-			t.Fatal(err)
-		}
 		skipped = 0
-		src := countingSource{d, func(ch credscan.Chunk) {
+		see := func(ch credscan.Chunk) {
 			if ch.Cached != nil && ch.Data == nil && strings.Contains(ch.Origin.Path, "!") {
 				skipped++
 			}
-		}}
-		e := scantest.Engine(t, engine.RulesDB)
-		var st *cache.Store
-		if cached {
-			if st, err = cache.Open(dirCache, 0, nil); err != nil {
-				t.Fatal(err)
-			}
-			e.SetCache(st, cache.NewConfig("archive-test"))
 		}
-		res := scantest.Scan(t, e, src)
-		if st != nil {
-			if err := st.Close(); err != nil {
-				t.Fatal(err)
-			}
+		if !cached {
+			return scanParts(t, root, "", see)
 		}
-		return res
+		return scanParts(t, root, dirCache, see)
 	}
 	check := func(round string, got *engine.Results, cachedItems int64, notRead int) {
 		t.Helper()
@@ -221,15 +179,9 @@ func TestArchiveMembersKnownByVersion(t *testing.T) {
 			t.Fatalf("%s: %d members not decompressed, want %d", round, skipped, notRead)
 		}
 		want := scan(false)
-		g, w := got.Stats, want.Stats
-		g.Cached, w.Cached = 0, 0
-		if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", w) || len(got.Findings) != len(want.Findings) || len(want.Findings) != 2 {
-			t.Fatalf("%s: stats %+v, %d findings; uncached: %+v, %d findings", round, g, len(got.Findings), w, len(want.Findings))
-		}
-		for i := range got.Findings {
-			if a, b := got.Findings[i], want.Findings[i]; a.Origin != b.Origin || a.Fingerprint != b.Fingerprint {
-				t.Fatalf("%s: finding %d at %v, uncached at %v", round, i, a.Origin, b.Origin)
-			}
+		sameReport(t, round, got, want)
+		if len(want.Findings) != 2 {
+			t.Fatalf("%s: %d findings, want the two archives' passwords", round, len(want.Findings))
 		}
 		if got.Stats.Cached != cachedItems {
 			t.Fatalf("%s: %d items known clean, want %d", round, got.Stats.Cached, cachedItems)
@@ -244,6 +196,52 @@ func TestArchiveMembersKnownByVersion(t *testing.T) {
 	time.Sleep(2100 * time.Millisecond)
 	check("rewritten", scan(true), 6, 0)
 	check("again", scan(true), 6, 6)
+}
+
+// scanParts scans root with the DB rules, files read whole up to 1 MB and
+// in 256 KB parts past that, through the scan cache in cacheDir when it
+// is not "", showing each chunk the source yields to see (when set).
+func scanParts(t *testing.T, root, cacheDir string, see func(credscan.Chunk)) *engine.Results {
+	t.Helper()
+	d, err := dir.New([]string{root}, dir.WithChunking(256<<10, 16<<10, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src scanners.Source = d
+	if see != nil {
+		src = countingSource{d, see}
+	}
+	e := scantest.Engine(t, engine.RulesDB)
+	var st *cache.Store
+	if cacheDir != "" {
+		if st, err = cache.Open(cacheDir, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		e.SetCache(st, cache.NewConfig("parts-test"))
+	}
+	res := scantest.Scan(t, e, src)
+	if st != nil {
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res
+}
+
+// sameReport fails unless got reports what want does: the stats (but
+// the cache's count) and the findings, by place and fingerprint.
+func sameReport(t *testing.T, round string, got, want *engine.Results) {
+	t.Helper()
+	g, w := got.Stats, want.Stats
+	g.Cached, w.Cached = 0, 0
+	if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", w) || len(got.Findings) != len(want.Findings) {
+		t.Fatalf("%s: stats %+v, %d findings; uncached: %+v, %d findings", round, g, len(got.Findings), w, len(want.Findings))
+	}
+	for i := range got.Findings {
+		if a, b := got.Findings[i], want.Findings[i]; a.Origin != b.Origin || a.Fingerprint != b.Fingerprint {
+			t.Fatalf("%s: finding %d at %v, uncached at %v", round, i, a.Origin, b.Origin)
+		}
+	}
 }
 
 // countingSource passes a source's chunks on, showing each to see.
