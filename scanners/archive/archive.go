@@ -130,19 +130,24 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 	if v, ok := ctx.Value(versionKey{}).(string); ok && depth == 0 && pass != nil {
 		version = v
 	}
-	memberOrigin := func(name string) credscan.Origin {
-		mo := o
+	// member i named name: its origin, and its version ("" when the
+	// cache cannot name it: no version, or an archive inside)
+	memberOf := func(i int, name string) (mo credscan.Origin, mv string) {
+		mo = o
 		mo.Path = o.Path + "!" + strings.TrimPrefix(path.Clean("/"+name), "/")
-		return mo
+		if version != "" && Kind(mo.Path) == "" {
+			mv = version + "!" + strconv.Itoa(i)
+		}
+		return mo, mv
 	}
 	// known says member i (of n bytes) is known clean: it is counted from
 	// its entry, and not read
 	known := func(i int, name string, n int64) (bool, error) {
-		mo := memberOrigin(name)
-		if version == "" || Kind(mo.Path) != "" {
+		mo, mv := memberOf(i, name)
+		if mv == "" {
 			return false, nil
 		}
-		e, ok := pass.Lookup(pass.Config().Version(string(mo.Kind), mo.Path, version+"!"+strconv.Itoa(i)))
+		e, ok := pass.Lookup(pass.Config().Version(string(mo.Kind), mo.Path, mv))
 		if !ok {
 			return false, nil
 		}
@@ -152,13 +157,12 @@ func (l Limits) chunks(ctx context.Context, r io.Reader, size int64, o credscan.
 		return true, yield(credscan.Chunk{Origin: mo, StartLine: 1, Whole: true, Cached: &credscan.CachedItem{Bytes: e.Bytes, Binary: e.Binary}}, nil)
 	}
 	member := func(i int, name string, rc io.Reader, n int64) error {
-		mo := memberOrigin(name)
+		mo, mv := memberOf(i, name)
 		if !budget.take(n) {
 			return &bombError{o: o, limit: budget.max}
 		}
 		y := yield
-		if version != "" && Kind(mo.Path) == "" {
-			mv := version + "!" + strconv.Itoa(i)
+		if mv != "" {
 			y = func(ch credscan.Chunk, err error) error {
 				if err == nil && ch.Origin.Path == mo.Path {
 					ch.Version = mv // entered under it when clean

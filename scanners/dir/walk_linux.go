@@ -183,10 +183,10 @@ func (fw *fdWalk) read(fd int, path string, ents []entry) ([]entry, error) {
 // whole path p when fd is -1), following links as openFile does: "" when
 // it is not a regular file or its status names none.
 func (fw *fdWalk) version(fd int, name, p string) string {
-	var st unix.Stat_t
 	if fd < 0 {
-		fd, name = unix.AT_FDCWD, p
+		return pathVersion(p, fw.before)
 	}
+	var st unix.Stat_t
 	if err := fstatat(fd, name, &st, 0); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return ""
 	}
