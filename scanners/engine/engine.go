@@ -734,6 +734,9 @@ func (e *Engine) gitleaks(ctx context.Context, ch credscan.Chunk, s *scratch) []
 				continue
 			}
 			text := windowText(&s.lines, ch.Data, i, j)
+			if un.textGate != nil && !un.textGate(text) {
+				continue
+			}
 			key := e.quiet.key(u, path, text)
 			if e.quiet.has(key) {
 				continue // the same unit found nothing in the same text before

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"regexp/syntax"
 	"strings"
 
@@ -25,7 +26,7 @@ const genericRegex = `(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credentia
 // passwd and password.
 var genericKeywords = []string{"access", "auth", "api", "credential", "creds", "key", "passw", "secret", "token"}
 
-var betweenClass, opClass, valueClass, valueMust [256]bool
+var betweenClass, opClass, valueClass, valueMust, preValue, valueEnd [256]bool
 
 func init() {
 	for c := 0; c < 256; c++ {
@@ -36,6 +37,11 @@ func init() {
 		opClass[c] = b == '=' || b == '>' || b == ':' || b == '|' || b == '?' || b == ','
 		valueClass[c] = word || b == '.' || b == '=' || b == '-' || b == '+' || b == '/'
 		valueMust[c] = '0' <= b && b <= '9' || b == '=' || b == '+' || b == '/'
+		// what may stand between an operator's first character and the
+		// value (the rest of the operator, then [\x60'"\s=]), and what may
+		// follow a value ([\x60'"\s;], or a backslash of \n or \r)
+		preValue[c] = space || b == '`' || b == '\'' || b == '"' || b == '=' || b == ':' || b == '|' || b == '>'
+		valueEnd[c] = space || b == '`' || b == '\'' || b == '"' || b == ';' || b == '\\'
 	}
 }
 
@@ -137,23 +143,38 @@ func genericGate(data []byte, from, to int) (end int, ok bool) {
 
 // genericValue looks, after a accel.Keyword ending at e, for an operator within
 // 23 characters of the expression's "between" classes, then for a value
-// starting within 10 characters of it.
+// right after it: the expression allows only the rest of an operator
+// (":::=", "||", "=>", "?=") and up to five of [\x60'"\s=] between the
+// operator's first character and the value. The value starts with one of
+// [\w.=-], runs to the end of its characters (what may follow it,
+// [\x60'"\s;], a backslash or the end of the text, is none of them), and
+// needs 12 of them and a digit, "=", "+" or "/".
 func genericValue(data []byte, e int) (int, bool) {
 	n := len(data)
 	for q := e; q < n && q <= e+23; q++ {
 		c := data[q]
 		if opClass[c] {
-			for s := q + 1; s < n && s <= q+10; s++ {
-				if !valueClass[data[s]] {
-					continue
+			for s := q + 1; s < n && s <= q+1+3+5; s++ {
+				v := data[s]
+				if !valueClass[v] {
+					if preValue[v] {
+						continue
+					}
+					break
+				}
+				if v == '+' || v == '/' {
+					break // no value starts so
 				}
 				r, must := s, false
 				for r < n && valueClass[data[r]] {
 					must = must || valueMust[data[r]]
 					r++
 				}
-				if must && r-s >= 12 {
+				if must && r-s >= 12 && (r == n || valueEnd[data[r]]) {
 					return r, true
+				}
+				if v != '=' {
+					break // a value starting later would start inside this one
 				}
 			}
 		}
@@ -267,3 +288,106 @@ func assignmentGate(ids []string) func(data []byte, from, to int) (int, bool) {
 		return 0, false
 	}
 }
+
+// gitleaks' curl rules wake on every line that says "curl" (docs, test
+// scripts, Dockerfiles), and their expressions, which may run over up to
+// eleven line breaks with lazy or greedy wildcards, are among the
+// costliest to run. A match needs the word curl, then (within eleven line
+// breaks) a blank or line break, the rule's flag, "=" or up to five
+// blanks, and what the rule's value starts with: for the header rule a
+// quote and the first letter of Authorization, X-…, Api…, Key or Token;
+// for the user rule a quote or one of [\w$@.-]. curlGate checks that on a
+// window's text, which is all the expression sees, so the window keeps
+// the same bounds as without it (a greedy expression may match further
+// in a longer text) and is only not run when it cannot match.
+const (
+	curlHeaderRegex = `\bcurl\b(?:.*?|.*?(?:[\r\n]{1,2}.*?){1,5})[ \t\n\r](?:-H|--header)(?:=|[ \t]{0,5})(?:"(?i)(?:Authorization:[ \t]{0,5}(?:Basic[ \t]([a-z0-9+/]{8,}={0,3})|(?:Bearer|(?:Api-)?Token)[ \t]([\w=~@.+/-]{8,})|([\w=~@.+/-]{8,}))|(?:(?:X-(?:[a-z]+-)?)?(?:Api-?)?(?:Key|Token)):[ \t]{0,5}([\w=~@.+/-]{8,}))"|'(?i)(?:Authorization:[ \t]{0,5}(?:Basic[ \t]([a-z0-9+/]{8,}={0,3})|(?:Bearer|(?:Api-)?Token)[ \t]([\w=~@.+/-]{8,})|([\w=~@.+/-]{8,}))|(?:(?:X-(?:[a-z]+-)?)?(?:Api-?)?(?:Key|Token)):[ \t]{0,5}([\w=~@.+/-]{8,}))')(?:\B|\s|\z)`
+	curlUserRegex   = `\bcurl\b(?:.*|.*(?:[\r\n]{1,2}.*){1,5})[ \t\n\r](?:-u|--user)(?:=|[ \t]{0,5})("(:[^"]{3,}|[^:"]{3,}:|[^:"]{3,}:[^"]{3,})"|'([^:']{3,}:[^']{3,})'|((?:"[^"]{3,}"|'[^']{3,}'|[\w$@.-]+):(?:"[^"]{3,}"|'[^']{3,}'|[\w${}@.-]+)))(?:\s|\z)`
+)
+
+// textGate returns the window check of a rule (see curlGate), or nil.
+func textGate(r config.Rule) func(text []byte) bool {
+	if r.Regex == nil || r.Path != nil {
+		return nil
+	}
+	switch r.Regex.String() {
+	case curlHeaderRegex:
+		return curlGate([]string{"-H", "--header"}, func(text []byte, s int) bool {
+			if s+1 >= len(text) || text[s] != '"' && text[s] != '\'' {
+				return false
+			}
+			switch accel.Fold[text[s+1]] {
+			case 'a', 'x', 'k', 't':
+				return true
+			}
+			return false
+		})
+	case curlUserRegex:
+		return curlGate([]string{"-u", "--user"}, func(text []byte, s int) bool {
+			c := text[s]
+			return c == '"' || c == '\'' || c == '$' || c == '@' || c == '.' || c == '-' || alnum[c] || c == '_'
+		})
+	}
+	return nil
+}
+
+// curlLineBreaks is how many line breaks a curl rule's match may cross
+// before its flag: five times [\r\n]{1,2}, then the blank before the flag.
+const curlLineBreaks = 11
+
+func curlGate(flags []string, value func(text []byte, s int) bool) func(text []byte) bool {
+	return func(text []byte) bool {
+		for off := 0; off < len(text); {
+			k := bytes.Index(text[off:], []byte("curl"))
+			if k < 0 {
+				return false
+			}
+			p := off + k
+			off = p + 1
+			if p > 0 && wordByte(text[p-1]) || p+4 < len(text) && wordByte(text[p+4]) {
+				continue // not \bcurl\b
+			}
+			breaks := 0
+			for q := p + 4; q+1 < len(text); q++ {
+				c := text[q]
+				if (c == ' ' || c == '\t' || c == '\n' || c == '\r') && text[q+1] == '-' && curlFlag(text, q+1, flags, value) {
+					return true
+				}
+				if c == '\n' {
+					if breaks++; breaks >= curlLineBreaks {
+						break
+					}
+				}
+			}
+		}
+		return false
+	}
+}
+
+// curlFlag says whether one of flags starts at p, followed by "=" or up
+// to five blanks and what value accepts.
+func curlFlag(text []byte, p int, flags []string, value func(text []byte, s int) bool) bool {
+	for _, f := range flags {
+		if !bytes.HasPrefix(text[p:], []byte(f)) {
+			continue
+		}
+		s := p + len(f)
+		if s < len(text) && text[s] == '=' {
+			if s+1 < len(text) && value(text, s+1) {
+				return true
+			}
+		}
+		for b := 0; s < len(text) && b <= 5; b++ {
+			if value(text, s) {
+				return true
+			}
+			if text[s] != ' ' && text[s] != '\t' {
+				break
+			}
+			s++
+		}
+	}
+	return false
+}
+
+func wordByte(c byte) bool { return alnum[c] || c == '_' }

@@ -298,6 +298,10 @@ type glUnit struct {
 	// stoppers, when set (for a gated rule), are the ASCII bytes no match
 	// of its expression can hold: see pieceWindows
 	stoppers *[128]bool
+	// textGate, when set, says whether a window's text may hold a match of
+	// the unit's one rule at all; a window it turns away is not run (see
+	// curlGate)
+	textGate func(text []byte) bool
 }
 
 // Long lines (minified code, data URIs, lock files) are where regular
@@ -618,6 +622,7 @@ func (un *glUnit) build() {
 	}
 	r := un.members[0]
 	un.gate = ruleGate(r, un.span)
+	un.textGate = textGate(r)
 	if un.span <= 1 && !un.multiline {
 		un.anchors = windowAnchors(r, un.cfg)
 	}

@@ -628,3 +628,160 @@ func TestGatedOutLosesNothing(t *testing.T) {
 	}
 	t.Logf("a gated unit dropped on %d of 300 lines; decoded findings on %d", dropped, found)
 }
+
+// The generic gate passes every line a generic-api-key finding starts on,
+// whatever stands around the rule's keywords, operators and values
+// (blanks, quotes, line breaks, slashes, values too short, too plain or
+// cut by what cannot follow them); and it turns lines away, among them
+// the JSON keys whose values are paths (etcd's robustness test data).
+func TestGenericGateMissesNoFinding(t *testing.T) {
+	g, err := newGLDetector("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := g.unitOf["generic-api-key"]
+	if !ok {
+		t.Fatal("no generic-api-key unit")
+	}
+	un := g.unit(u)
+	if un.gate == nil {
+		t.Fatal("generic-api-key has no gate")
+	}
+	for _, line := range []string{
+		`{"Key":"/registry/pods/default/068rn","Value":{"Value":"2","Hash":0},"ModRevision":3}`,
+		`	apiKey := strings.TrimSpace(os.Getenv("API_KEY_2"))`,
+		`token: +abcdef0123456789`,
+	} {
+		if _, ok := un.gate([]byte(line), 0, len(line)); ok {
+			t.Errorf("the gate passes %q", line)
+		}
+	}
+	filler := fillerLines(t)
+	r := rand.New(rand.NewPCG(29, uint64(len(filler))))
+	ctx := context.Background()
+	keywords := []string{"access", "auth", "api", "API", "Api", "credential", "creds", "key", "passwd", "password", "secret", "token", "KEY", "Token"}
+	found, turned := 0, 0
+	for trial := 0; trial < 3000; trial++ {
+		var b strings.Builder
+		for k := 0; k < 12; k++ {
+			b.WriteString(filler[r.IntN(len(filler))])
+			b.WriteString(pick(r, " \n", 1))
+			b.WriteString(pick(r, "ab_.-/", r.IntN(4)) + keywords[r.IntN(len(keywords))] + pick(r, " \t_-.aZ9'\"\n", r.IntN(6)))
+			b.WriteString([]string{"=", ">", ":=", "::=", ":::=", "||", ":", "=>", "?=", ",", "(", "", "+", "/"}[r.IntN(14)])
+			b.WriteString(pick(r, " '\"`=\n/+(:|>", r.IntN(7)))
+			b.WriteString(pick(r, []string{"abcdef0123456789", "abcdefghijklmnopqrstuvwxyz0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=", "abcdefXYZ", "abc0123+/", "a1_.-=", "A1b2/+=", "xyz"}[r.IntN(8)], 6+r.IntN(40)))
+			b.WriteString(pick(r, "'\" ;\n`\\/),:+", r.IntN(3)))
+		}
+		data := []byte(b.String())
+		for _, f := range glDetect(ctx, un.plain.get(), "", string(data), 1) {
+			if f.RuleID != "generic-api-key" {
+				continue
+			}
+			found++
+			ls := 0
+			for l := 1; l < f.StartLine; l++ {
+				ls += bytes.IndexByte(data[ls:], '\n') + 1
+			}
+			le := len(data)
+			if k := bytes.IndexByte(data[ls:], '\n'); k >= 0 {
+				le = ls + k
+			}
+			if _, ok := un.gate(data, ls, le); !ok {
+				t.Fatalf("trial %d: the gate turns away line %d, where a finding starts (column %d, %d bytes)", trial, f.StartLine, f.StartColumn, len(f.Match))
+			}
+		}
+		for ls := 0; ls < len(data); {
+			le := bytes.IndexByte(data[ls:], '\n')
+			if le < 0 {
+				le = len(data)
+			} else {
+				le += ls
+			}
+			if _, ok := un.gate(data, ls, le); !ok {
+				turned++
+			}
+			ls = le + 1
+		}
+	}
+	t.Logf("%d findings, all on lines the gate passed; %d lines turned away", found, turned)
+	if found < 600 || turned < 1000 {
+		t.Fatal("too little compared")
+	}
+}
+
+// A window the curl gate turns away holds no match of gitleaks' curl
+// rules: random curl commands (flags, quotes, headers, users, blank lines
+// between the word and the flag, near misses) are run through each rule
+// and the gate must pass every text a rule finds something in; and it
+// turns most texts away.
+func TestCurlGateMissesNoMatch(t *testing.T) {
+	g, err := newGLDetector("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := fillerLines(t)
+	r := rand.New(rand.NewPCG(31, uint64(len(filler))))
+	ctx := context.Background()
+	for _, id := range []string{"curl-auth-header", "curl-auth-user"} {
+		u, ok := g.unitOf[id]
+		if !ok {
+			t.Fatalf("no %s unit", id)
+		}
+		un := g.unit(u)
+		if un.textGate == nil {
+			t.Fatalf("%s has no text gate", id)
+		}
+		found, turned := 0, 0
+		for trial := 0; trial < 20000; trial++ {
+			var b strings.Builder
+			for k := 0; k < 1+r.IntN(2); k++ {
+				b.WriteString(filler[r.IntN(len(filler))] + "\n")
+				b.WriteString([]string{"curl", "curl", "Curl", "xcurl", "curl_", "$ curl"}[r.IntN(6)])
+				b.WriteString(pick(r, " \t-Lsk", r.IntN(8)))
+				for n := r.IntN(4); n > 0; n-- {
+					l := filler[r.IntN(len(filler))]
+					b.WriteString(pick(r, "\n\r \\", 1+r.IntN(3)) + l[:r.IntN(min(10, len(l)))])
+				}
+				b.WriteString(pick(r, " \t\n\r", 1))
+				flags := []string{"-H", "--header", "-h", "--head"}
+				if id == "curl-auth-user" {
+					flags = []string{"-u", "--user", "-U", "--use"}
+				}
+				b.WriteString(flags[r.IntN(len(flags))])
+				b.WriteString([]string{"", " ", "=", "  ", "\t", "      ", " = "}[r.IntN(7)])
+				q := []string{`"`, `'`, ``, `(`}[r.IntN(4)]
+				b.WriteString(q)
+				b.WriteString([]string{"Authorization: Bearer ", "authorization: basic ", "Authorization: ", "X-Api-Key: ", "x-auth-token:", "Token: ", "Key:", "Content-Type: ", "admin:", "user:", ":", "api-", "", "Accept: "}[r.IntN(14)])
+				b.WriteString(pick(r, "abcdefXYZ0123456789+/=_.-", 2+r.IntN(16)))
+				if r.IntN(3) == 0 {
+					b.WriteString(pick(r, ":@$", 1) + pick(r, "abcdefXYZ0123456789", r.IntN(8)))
+				}
+				if r.IntN(4) != 0 {
+					b.WriteString(q)
+				}
+				b.WriteString(pick(r, `"' `+"\n", r.IntN(3)))
+			}
+			text := b.String()
+			n := 0
+			for _, f := range glDetect(ctx, un.plain.get(), "", text, 1) {
+				if f.RuleID == id {
+					n++
+				}
+			}
+			pass := un.textGate([]byte(text))
+			if n > 0 {
+				found++
+				if !pass {
+					t.Fatalf("%s: trial %d: the gate turns away a text holding %d matches", id, trial, n)
+				}
+			}
+			if !pass {
+				turned++
+			}
+		}
+		t.Logf("%s: %d texts with matches, all passed; %d of 20000 turned away", id, found, turned)
+		if found < 200 || turned < 5000 {
+			t.Fatalf("%s: too little compared", id)
+		}
+	}
+}
