@@ -195,24 +195,21 @@ func matchLines(a, b []uint64) []lineRun {
 	}
 	am, bm := a[p:len(a)-s], b[p:len(b)-s]
 	if len(am) > 0 && len(bm) > 0 {
-		first, _ := firstPool.Get().(map[uint64]int32)
-		if first == nil {
-			first = make(map[uint64]int32, len(am))
+		t, _ := tablePool.Get().(*lineTable)
+		if t == nil {
+			t = new(lineTable)
 		}
 		defer func() {
-			if len(first) <= 1<<16 { // a large one would cost more to clear than to make
-				clear(first)
-				firstPool.Put(first)
+			if cap(t.keys) <= 1<<19 {
+				tablePool.Put(t)
 			}
 		}()
-		next := make([]int32, len(am))
+		// first: where each line of am first stands; next[i]: where the
+		// line at i stands next (-1: nowhere)
+		t.reset(len(am))
+		next := t.next[:len(am)]
 		for i := len(am) - 1; i >= 0; i-- {
-			if j, ok := first[am[i]]; ok {
-				next[i] = j
-			} else {
-				next[i] = -1
-			}
-			first[am[i]] = int32(i)
+			next[i] = t.upsert(am[i], int32(i))
 		}
 		cur := -1 // the open run's index in runs
 		ca := int32(0)
@@ -222,8 +219,8 @@ func matchLines(a, b []uint64) []lineRun {
 				ca++
 				continue
 			}
-			j, ok := first[h]
-			if !ok {
+			j := t.get(h)
+			if j < 0 {
 				cur = -1
 				continue
 			}
@@ -244,8 +241,65 @@ func matchLines(a, b []uint64) []lineRun {
 	return runs
 }
 
-// firstPool holds matchLines' maps of line hashes, for reuse.
-var firstPool sync.Pool
+// lineTable maps line hashes to the first line they stand on, by open
+// addressing: the hashes are maphash's, so their low bits spread evenly.
+// It holds at most half as many lines as slots. (A Go map hashes them
+// again and was most of matchLines' time on large, often edited files.)
+type lineTable struct {
+	keys []uint64
+	vals []int32 // line + 1; 0 for an empty slot
+	mask uint64
+	next []int32 // matchLines' chains, kept for reuse
+}
+
+// reset empties the table for n lines.
+func (t *lineTable) reset(n int) {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(t.keys) < size {
+		t.keys = make([]uint64, size)
+		t.vals = make([]int32, size)
+	} else {
+		t.keys, t.vals = t.keys[:size], t.vals[:size]
+		clear(t.vals)
+	}
+	t.mask = uint64(size - 1)
+	if cap(t.next) < n {
+		t.next = make([]int32, n)
+	}
+}
+
+// upsert sets h's line to i and returns the line it had (-1: none).
+func (t *lineTable) upsert(h uint64, i int32) int32 {
+	for k := h & t.mask; ; k = (k + 1) & t.mask {
+		switch v := t.vals[k]; {
+		case v == 0:
+			t.keys[k], t.vals[k] = h, i+1
+			return -1
+		case t.keys[k] == h:
+			t.vals[k] = i + 1
+			return v - 1
+		}
+	}
+}
+
+// get returns h's line (-1: none).
+func (t *lineTable) get(h uint64) int32 {
+	for k := h & t.mask; ; k = (k + 1) & t.mask {
+		switch v := t.vals[k]; {
+		case v == 0:
+			return -1
+		case t.keys[k] == h:
+			return v - 1
+		}
+	}
+}
+
+// tablePool holds matchLines' tables for reuse; one larger than 4 MB is
+// dropped (a file of a million lines is rare and would pin it).
+var tablePool = sync.Pool{}
 
 // delta is how a scanned blob relates to its base.
 type delta struct {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -423,5 +424,111 @@ func TestUnreadableBase(t *testing.T) {
 	fs := find(res, "a.env", "postgres-uri")
 	if len(fs) != 1 || fs[0].Origin.Commit != c1 {
 		t.Errorf("a.env: %v, want the secret attributed to the first commit", fs)
+	}
+}
+
+// matchLinesMap is matchLines as it was with a Go map, the reference the
+// open-addressing table must agree with.
+func matchLinesMap(a, b []uint64) []lineRun {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	var runs []lineRun
+	if p > 0 {
+		runs = append(runs, lineRun{0, 0, int32(p)})
+	}
+	am, bm := a[p:len(a)-s], b[p:len(b)-s]
+	if len(am) > 0 && len(bm) > 0 {
+		first, _ := mapPool.Get().(map[uint64]int32)
+		if first == nil {
+			first = make(map[uint64]int32, len(am))
+		}
+		defer func() {
+			if len(first) <= 1<<16 { // a large one would cost more to clear than to make
+				clear(first)
+				mapPool.Put(first)
+			}
+		}()
+		next := make([]int32, len(am))
+		for i := len(am) - 1; i >= 0; i-- {
+			if j, ok := first[am[i]]; ok {
+				next[i] = j
+			} else {
+				next[i] = -1
+			}
+			first[am[i]] = int32(i)
+		}
+		cur := -1 // the open run's index in runs
+		ca := int32(0)
+		for i, h := range bm {
+			if cur >= 0 && ca < int32(len(am)) && am[ca] == h {
+				runs[cur].n++
+				ca++
+				continue
+			}
+			j, ok := first[h]
+			if !ok {
+				cur = -1
+				continue
+			}
+			for k, c := 0, j; k < 64 && c >= 0; k, c = k+1, next[c] {
+				if c >= ca {
+					j = c
+					break
+				}
+			}
+			runs = append(runs, lineRun{int32(p + i), int32(p) + j, 1})
+			cur = len(runs) - 1
+			ca = j + 1
+		}
+	}
+	if s > 0 {
+		runs = append(runs, lineRun{int32(len(b) - s), int32(len(a) - s), int32(s)})
+	}
+	return runs
+}
+
+var mapPool sync.Pool
+
+// matchLines gives the same runs as with a Go map, over random versions
+// (lines repeated often, moved, deleted, inserted; tables reused across
+// sizes).
+func TestMatchLinesTableAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(37, 41))
+	compared := 0
+	for trial := 0; trial < 3000; trial++ {
+		alphabet := 1 + r.IntN(200)
+		a := make([]uint64, r.IntN(400))
+		for i := range a {
+			a[i] = uint64(r.IntN(alphabet)) * 0x9e3779b97f4a7c15
+		}
+		b := append([]uint64(nil), a...)
+		for e := r.IntN(12); e > 0 && len(b) > 0; e-- {
+			k := r.IntN(len(b))
+			switch r.IntN(4) {
+			case 0:
+				b = append(b[:k], b[k+1:]...)
+			case 1:
+				b = append(b[:k], append([]uint64{uint64(r.IntN(2*alphabet)) * 0x9e3779b97f4a7c15}, b[k:]...)...)
+			case 2:
+				b[k] = uint64(r.IntN(2*alphabet)) * 0x9e3779b97f4a7c15
+			case 3:
+				j := r.IntN(len(b))
+				b[k], b[j] = b[j], b[k]
+			}
+		}
+		want, got := matchLinesMap(a, b), matchLines(a, b)
+		if !slices.Equal(want, got) {
+			t.Fatalf("trial %d: %d and %d lines: runs %v, want %v", trial, len(a), len(b), got, want)
+		}
+		compared += len(got)
+	}
+	if compared < 10000 {
+		t.Fatalf("only %d runs compared", compared)
 	}
 }
