@@ -305,12 +305,86 @@ const (
 	curlUserRegex   = `\bcurl\b(?:.*|.*(?:[\r\n]{1,2}.*){1,5})[ \t\n\r](?:-u|--user)(?:=|[ \t]{0,5})("(:[^"]{3,}|[^:"]{3,}:|[^:"]{3,}:[^"]{3,})"|'([^:']{3,}:[^']{3,})'|((?:"[^"]{3,}"|'[^']{3,}'|[\w$@.-]+):(?:"[^"]{3,}"|'[^']{3,}'|[\w${}@.-]+)))(?:\s|\z)`
 )
 
+// twilioRegex is gitleaks' twilio-api-key expression. Its keyword "sk"
+// wakes every line saying task, disk, mask or risk, but a key is an
+// upper-case "SK" and 32 hex digits, which twilioGate checks.
+const twilioRegex = `SK[0-9a-fA-F]{32}`
+
+func twilioGate(data []byte, from, to int) (int, bool) {
+	line := data[from:to]
+	for i := 0; i+34 <= len(line); i++ {
+		if line[i] != 'S' || line[i+1] != 'K' {
+			continue
+		}
+		j := i + 2
+		for j < i+34 && hexDigit[line[j]] {
+			j++
+		}
+		if j == i+34 {
+			return to, true
+		}
+	}
+	return 0, false
+}
+
+var hexDigit [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		hexDigit[c] = '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	}
+}
+
+// kubernetesSecretRegex is gitleaks' kubernetes-secret-yaml expression:
+// both of its branches need "kind:" and "secret" as a word after it
+// (blanks and a quote between), and "data:", in any case. Its keyword
+// "secret" wakes far more YAML than Secret manifests.
+const kubernetesSecretRegex = `(?i)(?:\bkind:[ \t]*["']?\bsecret\b["']?(?s:.){0,200}?\bdata:(?s:.){0,100}?\s+([\w.-]+:(?:[ \t]*(?:\||>[-+]?)\s+)?[ \t]*(?:["']?[a-z0-9+/]{10,}={0,3}["']?|\{\{[ \t\w"|$:=,.-]+}}|""|''))|\bdata:(?s:.){0,100}?\s+([\w.-]+:(?:[ \t]*(?:\||>[-+]?)\s+)?[ \t]*(?:["']?[a-z0-9+/]{10,}={0,3}["']?|\{\{[ \t\w"|$:=,.-]+}}|""|''))(?s:.){0,200}?\bkind:[ \t]*["']?\bsecret\b["']?)`
+
+// kubernetesSecretGate says whether text holds "data:" and a "kind:"
+// naming a secret, in any case.
+func kubernetesSecretGate(text []byte) bool {
+	if indexFold(text, "data:") < 0 {
+		return false
+	}
+	for off := 0; ; {
+		k := indexFold(text[off:], "kind:")
+		if k < 0 {
+			return false
+		}
+		p := off + k + len("kind:")
+		off = p
+		for p < len(text) && (text[p] == ' ' || text[p] == '\t') {
+			p++
+		}
+		if p < len(text) && (text[p] == '"' || text[p] == '\'') {
+			p++
+		}
+		if accel.HasPrefixFold(text[p:], "secret") {
+			return true
+		}
+	}
+}
+
+// indexFold is the offset of the first lower in b, in any case (-1:
+// none).
+func indexFold(b []byte, lower string) int {
+	for i := 0; i+len(lower) <= len(b); i++ {
+		if accel.Fold[b[i]] == lower[0] && accel.HasPrefixFold(b[i:], lower) {
+			return i
+		}
+	}
+	return -1
+}
+
 // textGate returns the window check of a rule (see curlGate), or nil.
 func textGate(r config.Rule) func(text []byte) bool {
-	if r.Regex == nil || r.Path != nil {
-		return nil
+	if r.Regex == nil {
+		return nil // a rule of paths alone
 	}
 	switch r.Regex.String() {
+	case kubernetesSecretRegex:
+		return kubernetesSecretGate
 	case curlHeaderRegex:
 		return curlGate([]string{"-H", "--header"}, func(text []byte, s int) bool {
 			if s+1 >= len(text) || text[s] != '"' && text[s] != '\'' {

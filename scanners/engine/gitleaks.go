@@ -760,6 +760,8 @@ func ruleGate(r config.Rule, span int) func(data []byte, from, to int) (int, boo
 		return genericGate
 	case r.Regex.String() == vaultRegex:
 		return vaultGate
+	case r.Regex.String() == twilioRegex:
+		return twilioGate
 	}
 	if ids := assignmentIDs(r.Regex.String()); ids != nil {
 		return assignmentGate(ids)

@@ -785,3 +785,78 @@ func TestCurlGateMissesNoMatch(t *testing.T) {
 		}
 	}
 }
+
+// The twilio and Kubernetes Secret gates pass every text their rule
+// matches in: random text around near misses (lower-case "sk", short or
+// non-hex keys; Secret manifests with the kind or data missing, quoted,
+// in other cases, in either order).
+func TestTwilioAndSecretGatesMissNoMatch(t *testing.T) {
+	g, err := newGLDetector("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(43, 47))
+	ctx := context.Background()
+	type gated struct {
+		id, path string
+		make     func() string
+		pass     func(un *glUnit, text string) bool
+	}
+	hexish := "0123456789abcdefABCDEFgxz"
+	cases := []gated{
+		{"twilio-api-key", "", func() string {
+			return pick(r, "ab ", r.IntN(6)) + []string{"SK", "SK", "sk", "Sk", "TASK", "S K"}[r.IntN(6)] + pick(r, []string{"0123456789abcdefABCDEF", hexish}[r.IntN(2)], 28+r.IntN(8)) + pick(r, " \n", 1)
+		}, func(un *glUnit, text string) bool {
+			for ls := 0; ls < len(text); {
+				le := strings.IndexByte(text[ls:], '\n')
+				if le < 0 {
+					le = len(text)
+				} else {
+					le += ls
+				}
+				if _, ok := un.gate([]byte(text), ls, le); ok {
+					return true
+				}
+				ls = le + 1
+			}
+			return false
+		}},
+		{"kubernetes-secret-yaml", "x.yaml", func() string {
+			kind := []string{"kind: Secret", "Kind: 'secret'", "kind:\t\"Secret\"", "kind: ConfigMap", "kind: secrets", "kind:Secret", "KIND: SECRET"}[r.IntN(7)]
+			data := []string{"data:", "DATA:", "stringData:", "metadata:", "data :"}[r.IntN(5)]
+			entry := "\n  " + pick(r, "abc.-_", 1+r.IntN(8)) + ": " + pick(r, "abcdefXYZ0123456789+/", 6+r.IntN(20)) + "\n"
+			parts := []string{kind + "\n", data + entry}
+			if r.IntN(2) == 0 {
+				parts[0], parts[1] = parts[1], parts[0]
+			}
+			return "apiVersion: v1\n" + parts[0] + pick(r, "ab \n", r.IntN(40)) + parts[1]
+		}, func(un *glUnit, text string) bool { return un.textGate([]byte(text)) }},
+	}
+	for _, c := range cases {
+		un := g.unit(g.unitOf[c.id])
+		found, turned := 0, 0
+		for trial := 0; trial < 4000; trial++ {
+			text := c.make()
+			n := 0
+			for _, f := range glDetect(ctx, un.plain.get(), c.path, text, 1) {
+				if f.RuleID == c.id {
+					n++
+				}
+			}
+			pass := c.pass(un, text)
+			if n > 0 && !pass {
+				t.Fatalf("%s: trial %d: the gate turns away a text holding %d matches", c.id, trial, n)
+			}
+			if n > 0 {
+				found++
+			}
+			if !pass {
+				turned++
+			}
+		}
+		t.Logf("%s: %d texts with matches, all passed; %d of 4000 turned away", c.id, found, turned)
+		if found < 200 || turned < 1000 {
+			t.Fatalf("%s: too little compared", c.id)
+		}
+	}
+}
