@@ -39,6 +39,7 @@ type lineInfo struct {
 	hashes   []uint64 // nil when the blob was not read whole, or over budget
 	released bool     // every version matched with it was (or gave up)
 	byLine   bool     // the engine read the blob line by line (set before done)
+	format   rules.Format // the blob's format (set before done)
 	// own is the slice the blob's hashes were made in: given back for
 	// reuse once both the blob's own scan (ownDone) and the versions
 	// matched with it (released) are done with it
@@ -297,6 +298,44 @@ func (t *lineTable) get(h uint64) int32 {
 	}
 }
 
+// changedSpans returns the byte ranges of the lines of data (n of them)
+// that no run covers, each line with its line break, neighbours merged.
+func changedSpans(data []byte, runs []lineRun, n int) [][2]int {
+	var spans [][2]int
+	line, off := 0, 0 // line starts at off
+	// skip moves past the lines up to (not including) line to
+	skip := func(to int) {
+		for ; line < to && off < len(data); line++ {
+			k := bytes.IndexByte(data[off:], '\n')
+			if k < 0 {
+				off = len(data)
+				break
+			}
+			off += k + 1
+		}
+		line = to
+	}
+	for k := 0; k <= len(runs); k++ {
+		end := n // the changed lines reach up to the next run
+		if k < len(runs) {
+			end = int(runs[k].b)
+		}
+		if line < end {
+			from := off
+			skip(end)
+			if n := len(spans); n > 0 && spans[n-1][1] == from {
+				spans[n-1][1] = off
+			} else {
+				spans = append(spans, [2]int{from, off})
+			}
+		}
+		if k < len(runs) {
+			skip(int(runs[k].b + runs[k].n))
+		}
+	}
+	return spans
+}
+
 // tablePool holds matchLines' tables for reuse; one larger than 4 MB is
 // dropped (a file of a million lines is rare and would pin it).
 var tablePool = sync.Pool{}
@@ -381,24 +420,40 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		return scanInMemory(ctx, data, o, yield)
 	}
 	f := rules.DetectFormat(j.path)
-	byLine := !f.WholeFile() && (!f.Structured() || !rules.ReadsWhole(f, data))
+	hashes := lineHashes(data)
+	var ah []uint64
+	if j.base != nil {
+		ah = j.base.wait(ctx)
+	}
+	var runs []lineRun
+	if ah != nil {
+		runs = matchLines(ah, hashes)
+	}
+	byLine := !f.WholeFile()
+	if byLine && f.Structured() {
+		if ah != nil && j.base.byLine && j.base.format == f {
+			// the base was read line by line, and what ReadsWhole looks
+			// for lies within a line: only the lines the base lacks can
+			// hold it
+			byLine = !rules.ReadsWholeIn(f, data, changedSpans(data, runs, len(hashes)))
+		} else {
+			byLine = !rules.ReadsWhole(f, data)
+		}
+	}
 	whole := func(ch credscan.Chunk, err error) error {
 		if err == nil && ch.Whole && ch.StartLine == 1 && f.Structured() {
 			ch.ByLine = byLine // (asked once)
 		}
 		return yield(ch, err)
 	}
-	hashes := lineHashes(data)
 	if j.keep != nil {
-		j.keep.byLine = byLine
+		j.keep.byLine, j.keep.format = byLine, f
 	}
 	j.keep.finish(hashes)
 	var d *delta
-	if j.base != nil {
-		if ah := j.base.wait(ctx); ah != nil {
-			d = &delta{base: j.baseHash, runs: matchLines(ah, hashes), na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq,
-				lineBased: byLine && j.base.byLine}
-		}
+	if ah != nil {
+		d = &delta{base: j.baseHash, runs: runs, na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq,
+			lineBased: byLine && j.base.byLine}
 	}
 	if j.keep == nil {
 		putHashes(hashes) // matched, never published

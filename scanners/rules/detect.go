@@ -88,8 +88,51 @@ func ReadsWhole(f Format, data []byte) bool {
 	return f.Structured() && (parseAlways || mayAssemble(f, data) || f == FormatYAML && containsFold(data, "kind: secret"))
 }
 
+// ReadsWholeIn is ReadsWhole for a version of a document in format f that
+// shares all but the lines in spans (byte ranges of whole lines, each
+// with its line break) with a version ReadsWhole turned down: what
+// ReadsWhole looks for lies each within one line (TestReadsWholeIsLineLocal),
+// so only those lines can hold it.
+func ReadsWholeIn(f Format, data []byte, spans [][2]int) bool {
+	if !f.Structured() {
+		return false
+	}
+	if parseAlways {
+		return true
+	}
+	for _, s := range spans {
+		if ReadsWhole(f, data[s[0]:s[1]]) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold says whether b holds lowerNeedle (lower-case ASCII) in any
+// ASCII case.
 func containsFold(b []byte, lowerNeedle string) bool {
-	return strings.Contains(strings.ToLower(string(b)), lowerNeedle)
+	first := lowerNeedle[0]
+	for i := 0; i+len(lowerNeedle) <= len(b); i++ {
+		if lowerFold(b[i]) != first {
+			continue
+		}
+		k := 1
+		for k < len(lowerNeedle) && lowerFold(b[i+k]) == lowerNeedle[k] {
+			k++
+		}
+		if k == len(lowerNeedle) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerFold lower-cases an ASCII letter and leaves every other byte.
+func lowerFold(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // scanLine runs the line detectors on line i. kv says whether key/value

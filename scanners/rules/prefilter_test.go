@@ -89,3 +89,67 @@ func TestPasswordWordGate(t *testing.T) {
 		t.Fatalf("only %d password words made", hits)
 	}
 }
+
+// What ReadsWhole looks for lies within a line: a document reads whole
+// exactly when one of its lines (with its line break), taken alone, does.
+// So a version whose earlier version it shares lines with need only be
+// checked on the lines it does not share (ReadsWholeIn). Checked on Go's
+// structured files and on random lines built from what ReadsWhole reacts
+// to (password words, terminators, escapes and URLs, block scalars, kind:
+// secret), in every structured format.
+func TestReadsWholeIsLineLocal(t *testing.T) {
+	type doc struct {
+		f    Format
+		data string
+	}
+	var docs []doc
+	goroot, _ := exec.Command("go", "env", "GOROOT").Output()
+	filepath.WalkDir(filepath.Join(strings.TrimSpace(string(goroot)), "src"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || len(docs) >= 2000 {
+			return nil
+		}
+		if f := DetectFormat(p); f.Structured() {
+			if b, err := os.ReadFile(p); err == nil && len(b) < 1<<20 {
+				docs = append(docs, doc{f, string(b)})
+			}
+		}
+		return nil
+	})
+	r := rand.New(rand.NewPCG(53, 59))
+	pieces := []string{"password", "Passwd", "db_pass", "dbPWD", "secret", "userPassword", "passphrase", "bypass", "pw", "key", "name",
+		":", "=", "==", " : ", "\": ", "' :", "\t", " ", "\r", "\"", "'", "://", `:\/\/`, "jdbc:", "\\", "&", ": |", ": >", "kind: secret", "KIND: Secret", "x", "-", "{", "}"}
+	formats := []Format{FormatJSON, FormatYAML, FormatXML, FormatCompose, DetectFormat("a.properties"), DetectFormat("a.toml"), DetectFormat("a.ini")}
+	for trial := 0; trial < 4000; trial++ {
+		var b strings.Builder
+		for n := 1 + r.IntN(6); n > 0; n-- {
+			for k := r.IntN(8); k > 0; k-- {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			if r.IntN(5) != 0 {
+				b.WriteByte('\n')
+			}
+		}
+		docs = append(docs, doc{formats[r.IntN(len(formats))], b.String()})
+	}
+	reads, lines := 0, 0
+	for i, d := range docs {
+		whole := ReadsWhole(d.f, []byte(d.data))
+		any := false
+		for _, l := range strings.SplitAfter(d.data, "\n") {
+			if l != "" && ReadsWhole(d.f, []byte(l)) {
+				any = true
+			}
+			lines++
+		}
+		if whole != any {
+			t.Fatalf("document %d (format %d, %d bytes): ReadsWhole %v on the whole, %v on its lines", i, d.f, len(d.data), whole, any)
+		}
+		if whole {
+			reads++
+		}
+	}
+	t.Logf("%d documents (%d lines), %d read whole", len(docs), lines, reads)
+	if reads < 500 || len(docs)-reads < 500 {
+		t.Fatal("too little compared")
+	}
+}
