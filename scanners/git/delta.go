@@ -36,9 +36,9 @@ type lineInfo struct {
 	refs     atomic.Int32
 	kept     *keptBytes
 	mu       sync.Mutex
-	hashes   []uint64 // nil when the blob was not read whole, or over budget
-	released bool     // every version matched with it was (or gave up)
-	byLine   bool     // the engine read the blob line by line (set before done)
+	hashes   []uint64     // nil when the blob was not read whole, or over budget
+	released bool         // every version matched with it was (or gave up)
+	byLine   bool         // the engine read the blob line by line (set before done)
 	format   rules.Format // the blob's format (set before done)
 	// own is the slice the blob's hashes were made in: given back for
 	// reuse once both the blob's own scan (ownDone) and the versions
