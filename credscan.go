@@ -109,6 +109,10 @@ type Chunk struct {
 	// structured document, holds nothing its structure would assemble: it
 	// is read line by line, and Unchanged holds for every rule as in text.
 	ByLine bool
+	// LineStarts, when set, are the offsets in Data where its lines start
+	// (the first 0; a line break at the end starts no line), as the source
+	// found them while reading: the scan need not look for them again.
+	LineStarts []int
 	// Version, when set, names the item's version as its source tells it
 	// without reading it (a file's device, inode, size and times): the
 	// scan cache enters it with the content when the item is clean.

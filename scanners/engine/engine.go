@@ -384,7 +384,7 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		// found in the other version, and the source carries it over. A
 		// structured document is read whole, unless it holds nothing to
 		// assemble.
-		s.lines.Reset(ch.Data)
+		s.indexLines(ch)
 		linesReady = true
 		s.settled = credscan.SettledLines(ch.Unchanged, credscan.SettledMargin, s.settled)
 		s.groups = e.unsettledGroups(ch, &s.lines, s.settled, s.groups)
@@ -412,7 +412,7 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		return
 	}
 	if !linesReady {
-		s.lines.Reset(ch.Data)
+		s.indexLines(ch)
 	}
 	var cands []rules.Candidate
 	var pr rules.Result
@@ -513,6 +513,15 @@ func (e *Engine) neededUnits(ch credscan.Chunk, lines *rules.Lines, db, gl []rul
 // sameFindings says a and b are the same findings in the same order.
 func sameFindings(a, b []*credscan.Finding) bool {
 	return slices.EqualFunc(a, b, func(x, y *credscan.Finding) bool { return reflect.DeepEqual(*x, *y) })
+}
+
+// indexLines indexes the lines of ch, as its source found them if it says.
+func (s *scratch) indexLines(ch credscan.Chunk) {
+	if ch.LineStarts != nil {
+		s.lines.Use(ch.Data, ch.LineStarts)
+		return
+	}
+	s.lines.Reset(ch.Data)
 }
 
 // unsettledGroups is accel.Matcher.scan on the lines of ch that are not

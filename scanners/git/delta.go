@@ -154,6 +154,17 @@ func putHashes(h []uint64) {
 // lineHashes hashes each line of data (lines end at '\n'; a last line
 // without one counts).
 func lineHashes(data []byte) []uint64 {
+	h, _ := lineIndex(data, false)
+	return h
+}
+
+// startsPool holds slices of line starts given back for reuse.
+var startsPool sync.Pool
+
+// lineIndex hashes each line of data and, when starts is set, returns
+// where the lines start as rules.Lines.Reset finds them (for the engine,
+// which then need not look for them again; put back with putStarts).
+func lineIndex(data []byte, starts bool) ([]uint64, []int) {
 	n := bytes.Count(data, []byte{'\n'}) + 1
 	var out []uint64
 	if p, _ := hashPool.Get().(*[]uint64); p != nil && cap(*p) >= n {
@@ -161,16 +172,34 @@ func lineHashes(data []byte) []uint64 {
 	} else {
 		out = make([]uint64, 0, n)
 	}
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
+	var st []int
+	if starts {
+		if p, _ := startsPool.Get().(*[]int); p != nil && cap(*p) >= n {
+			st = (*p)[:0]
+		} else {
+			st = make([]int, 0, n)
+		}
+		st = append(st, 0)
+	}
+	for off := 0; off < len(data); {
+		i := bytes.IndexByte(data[off:], '\n')
 		if i < 0 {
-			out = append(out, maphash.Bytes(lineSeed, data))
+			out = append(out, maphash.Bytes(lineSeed, data[off:]))
 			break
 		}
-		out = append(out, maphash.Bytes(lineSeed, data[:i]))
-		data = data[i+1:]
+		out = append(out, maphash.Bytes(lineSeed, data[off:off+i]))
+		off += i + 1
+		if starts && off < len(data) {
+			st = append(st, off)
+		}
 	}
-	return out
+	return out, st
+}
+
+func putStarts(st []int) {
+	if cap(st) > 0 && cap(st) <= 1<<20 {
+		startsPool.Put(&st)
+	}
 }
 
 // lineRun says lines [b, b+n) of a version equal lines [a, a+n) of its
@@ -298,39 +327,31 @@ func (t *lineTable) get(h uint64) int32 {
 	}
 }
 
-// changedSpans returns the byte ranges of the lines of data (n of them)
+// changedSpans returns the byte ranges of the lines (starting at starts)
 // that no run covers, each line with its line break, neighbours merged.
-func changedSpans(data []byte, runs []lineRun, n int) [][2]int {
+func changedSpans(data []byte, runs []lineRun, starts []int) [][2]int {
 	var spans [][2]int
-	line, off := 0, 0 // line starts at off
-	// skip moves past the lines up to (not including) line to
-	skip := func(to int) {
-		for ; line < to && off < len(data); line++ {
-			k := bytes.IndexByte(data[off:], '\n')
-			if k < 0 {
-				off = len(data)
-				break
-			}
-			off += k + 1
+	at := func(line int) int { // where line starts (the end: len(data))
+		if line < len(starts) {
+			return starts[line]
 		}
-		line = to
+		return len(data)
 	}
+	line := 0
 	for k := 0; k <= len(runs); k++ {
-		end := n // the changed lines reach up to the next run
+		end := len(starts) // the changed lines reach up to the next run
 		if k < len(runs) {
 			end = int(runs[k].b)
 		}
 		if line < end {
-			from := off
-			skip(end)
-			if n := len(spans); n > 0 && spans[n-1][1] == from {
-				spans[n-1][1] = off
+			if n := len(spans); n > 0 && spans[n-1][1] == at(line) {
+				spans[n-1][1] = at(end)
 			} else {
-				spans = append(spans, [2]int{from, off})
+				spans = append(spans, [2]int{at(line), at(end)})
 			}
 		}
 		if k < len(runs) {
-			skip(int(runs[k].b + runs[k].n))
+			line = int(runs[k].b + runs[k].n)
 		}
 	}
 	return spans
@@ -420,7 +441,8 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		return scanInMemory(ctx, data, o, yield)
 	}
 	f := rules.DetectFormat(j.path)
-	hashes := lineHashes(data)
+	hashes, starts := lineIndex(data, true)
+	defer putStarts(starts)
 	var ah []uint64
 	if j.base != nil {
 		ah = j.base.wait(ctx)
@@ -435,14 +457,19 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 			// the base was read line by line, and what ReadsWhole looks
 			// for lies within a line: only the lines the base lacks can
 			// hold it
-			byLine = !rules.ReadsWholeIn(f, data, changedSpans(data, runs, len(hashes)))
+			byLine = !rules.ReadsWholeIn(f, data, changedSpans(data, runs, starts))
 		} else {
 			byLine = !rules.ReadsWhole(f, data)
 		}
 	}
 	whole := func(ch credscan.Chunk, err error) error {
-		if err == nil && ch.Whole && ch.StartLine == 1 && f.Structured() {
-			ch.ByLine = byLine // (asked once)
+		if err == nil && ch.Whole && ch.StartLine == 1 {
+			if f.Structured() {
+				ch.ByLine = byLine // (asked once)
+			}
+			if ch.Overlap == 0 && len(ch.Data) == len(data) {
+				ch.LineStarts = starts
+			}
 		}
 		return yield(ch, err)
 	}
@@ -467,6 +494,9 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	}
 	return scanInMemory(ctx, data, o, func(ch credscan.Chunk, err error) error {
 		if err == nil && ch.Whole && ch.Skip == "" && ch.StartLine == 1 && ch.Overlap == 0 {
+			if len(ch.Data) == len(data) {
+				ch.LineStarts = starts
+			}
 			ch.Unchanged = unchanged
 			ch.ByLine = d.lineBased && f.Structured()
 			ch.Base = j.baseHash.String()

@@ -1,6 +1,7 @@
 package git
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
@@ -19,6 +20,7 @@ import (
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners/engine"
+	"github.com/credscan/credscan/scanners/rules"
 )
 
 func TestMatchLines(t *testing.T) {
@@ -530,5 +532,84 @@ func TestMatchLinesTableAgrees(t *testing.T) {
 	}
 	if compared < 10000 {
 		t.Fatalf("only %d runs compared", compared)
+	}
+}
+
+// The line starts the source hands the engine are those rules.Lines
+// finds: empty data, a last line with and without a break, empty lines,
+// carriage returns.
+func TestLineIndexStartsAreLines(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 73))
+	for trial := 0; trial < 2000; trial++ {
+		b := make([]byte, r.IntN(60))
+		for i := range b {
+			b[i] = "ab\n\r \n"[r.IntN(6)]
+		}
+		data := b
+		hashes, starts := lineIndex(data, true)
+		var l rules.Lines
+		l.Reset(data)
+		var u rules.Lines
+		u.Use(data, starts)
+		if l.Len() != u.Len() || l.Len() != len(hashes) && len(data) > 0 {
+			t.Fatalf("%q: %d lines, %d with the source's starts, %d hashes", data, l.Len(), u.Len(), len(hashes))
+		}
+		for i := 0; i < l.Len(); i++ {
+			if l.Start(i) != u.Start(i) || !bytes.Equal(l.Bytes(i), u.Bytes(i)) {
+				t.Fatalf("%q: line %d starts at %d, the source says %d", data, i, l.Start(i), u.Start(i))
+			}
+		}
+	}
+}
+
+// changedSpans covers exactly the lines no run covers, with their breaks.
+func TestChangedSpans(t *testing.T) {
+	r := rand.New(rand.NewPCG(79, 83))
+	for trial := 0; trial < 2000; trial++ {
+		var b strings.Builder
+		for n := r.IntN(30); n > 0; n-- {
+			b.WriteString(strings.Repeat("x", r.IntN(4)))
+			if n > 1 || r.IntN(2) == 0 {
+				b.WriteByte('\n')
+			}
+		}
+		data := []byte(b.String())
+		hashes, starts := lineIndex(data, true)
+		if len(data) == 0 {
+			starts = nil
+		}
+		var runs []lineRun
+		covered := make([]bool, len(hashes))
+		for l := 0; l < len(hashes); {
+			n := r.IntN(4)
+			if r.IntN(2) == 0 && n > 0 && l+n <= len(hashes) {
+				runs = append(runs, lineRun{b: int32(l), n: int32(n)})
+				for k := l; k < l+n; k++ {
+					covered[k] = true
+				}
+			}
+			l += max(n, 1)
+		}
+		want := make([]bool, len(data))
+		for l := range hashes {
+			if !covered[l] {
+				end := len(data)
+				if l+1 < len(starts) {
+					end = starts[l+1]
+				}
+				for k := starts[l]; k < end; k++ {
+					want[k] = true
+				}
+			}
+		}
+		got := make([]bool, len(data))
+		for _, s := range changedSpans(data, runs, starts) {
+			for k := s[0]; k < s[1]; k++ {
+				got[k] = true
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d: %q with runs %v: spans cover %v, want %v", trial, data, runs, got, want)
+		}
 	}
 }

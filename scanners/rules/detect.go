@@ -1,8 +1,8 @@
 package rules
 
 import (
-	"bytes"
 	"context"
+	"encoding/binary"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,7 +55,7 @@ func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *R
 		p.netrc(f, lines, r)
 		return
 	}
-	if bytes.Contains(f.Data, []byte("pgpass")) || bytes.Contains(f.Data, []byte("PGPASS")) {
+	if mentionsPgpass(f.Data) {
 		p.scriptPgpass(f, lines, r)
 	}
 	f.fenced = nil
@@ -86,6 +86,39 @@ var parseAlways = false
 // a line depends on the lines around it only as in text.
 func ReadsWhole(f Format, data []byte) bool {
 	return f.Structured() && (parseAlways || mayAssemble(f, data) || f == FormatYAML && containsFold(data, "kind: secret"))
+}
+
+// mentionsPgpass says whether data holds "pgpass" or "PGPASS", in one
+// pass over eight bytes at a time for a "g" or "G" (the needle's rarest
+// letter in text), each checked in place. (Two bytes.Contains, each
+// stopping at every "p", were a twelfth of a history scan's CPU.)
+func mentionsPgpass(data []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	at := func(k int) bool { // data[k] is g or G
+		if k < 1 || k+5 > len(data) {
+			return false
+		}
+		w := string(data[k-1 : k+5])
+		return w == "pgpass" || w == "PGPASS"
+	}
+	i := 1
+	for ; i+8 <= len(data); i += 8 {
+		v := (binary.LittleEndian.Uint64(data[i:]) | 0x20*ones) ^ 'g'*ones
+		if (v-ones)&^v&highs == 0 {
+			continue // no byte is g or G
+		}
+		for k := i; k < i+8; k++ {
+			if data[k]|0x20 == 'g' && at(k) {
+				return true
+			}
+		}
+	}
+	for ; i < len(data); i++ {
+		if data[i]|0x20 == 'g' && at(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadsWholeIn is ReadsWhole for a version of a document in format f that

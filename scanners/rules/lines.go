@@ -25,6 +25,13 @@ func (l *Lines) Reset(data []byte) {
 	}
 }
 
+// Use indexes data by starts, the offsets where its lines start as Reset
+// would find them (copied: the caller keeps starts).
+func (l *Lines) Use(data []byte, starts []int) {
+	l.data = data
+	l.starts = append(l.starts[:0], starts...)
+}
+
 // Len is the number of lines.
 func (l *Lines) Len() int {
 	if len(l.data) == 0 {

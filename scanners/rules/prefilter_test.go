@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -151,5 +152,31 @@ func TestReadsWholeIsLineLocal(t *testing.T) {
 	t.Logf("%d documents (%d lines), %d read whole", len(docs), lines, reads)
 	if reads < 500 || len(docs)-reads < 500 {
 		t.Fatal("too little compared")
+	}
+}
+
+// mentionsPgpass agrees with looking for "pgpass" and "PGPASS" with
+// bytes.Contains, wherever they sit (word edges, the ends of the data)
+// among near misses.
+func TestMentionsPgpass(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 67))
+	parts := []string{"pgpass", "PGPASS", "PgPass", "pgpas", "gpass", "pg pass", "g", "G", "p", "ass", "x", "\n", "héllo", "\x00"}
+	yes := 0
+	for trial := 0; trial < 20000; trial++ {
+		var b strings.Builder
+		for n := r.IntN(12); n > 0; n-- {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		data := []byte(b.String())
+		want := bytes.Contains(data, []byte("pgpass")) || bytes.Contains(data, []byte("PGPASS"))
+		if got := mentionsPgpass(data); got != want {
+			t.Fatalf("trial %d: mentionsPgpass(%q) = %v, want %v", trial, data, got, want)
+		}
+		if want {
+			yes++
+		}
+	}
+	if yes < 5000 || yes > 15000 {
+		t.Fatalf("%d of 20000 texts mention it: the test has no teeth", yes)
 	}
 }
