@@ -35,8 +35,11 @@ func sniff(b []byte) content {
 	case bytes.HasPrefix(b, []byte{0xfe, 0xff}) && hasZero:
 		return contentUTF16BE
 	}
-	if c, ok := utf16Shape(w); ok {
-		return c
+	// (without a zero byte past the first pair, no 9 pairs in 10 hold one)
+	if hasZero {
+		if c, ok := utf16Shape(w); ok {
+			return c
+		}
 	}
 	i := 0
 	for i < len(b) && b[i] == 0 {

@@ -1,0 +1,58 @@
+package chunk
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// sniff skips the UTF-16 shape count when no zero byte follows the first
+// pair: it decides as counting always would, on texts, UTF-16 of either
+// order, binary and short inputs.
+func TestSniffSkipsTheShapeWithoutZeros(t *testing.T) {
+	always := func(b []byte) content { // sniff as it was
+		w := b[:min(len(b), binarySniff)]
+		hasZero := len(w) > 2 && bytes.IndexByte(w[2:], 0) >= 0
+		switch {
+		case bytes.HasPrefix(b, []byte{0xff, 0xfe}) && !bytes.HasPrefix(b, []byte{0xff, 0xfe, 0, 0}) && hasZero:
+			return contentUTF16LE
+		case bytes.HasPrefix(b, []byte{0xfe, 0xff}) && hasZero:
+			return contentUTF16BE
+		}
+		if c, ok := utf16Shape(w); ok {
+			return c
+		}
+		i := 0
+		for i < len(b) && b[i] == 0 {
+			i++
+		}
+		if bytes.IndexByte(b[i:min(len(b), i+binarySniff)], 0) >= 0 {
+			return contentBinary
+		}
+		return contentText
+	}
+	r := rand.New(rand.NewPCG(89, 97))
+	seen := map[content]int{}
+	for trial := 0; trial < 20000; trial++ {
+		b := make([]byte, r.IntN(40))
+		zeros := r.IntN(3)
+		for i := range b {
+			switch {
+			case zeros == 1 && i%2 == 1, zeros == 2 && i%2 == 0:
+				b[i] = 0
+			case r.IntN(50) == 0:
+				b[i] = byte(r.IntN(3)) // a stray zero, one or two
+			default:
+				b[i] = "ab \n\xff\xfe"[r.IntN(6)]
+			}
+		}
+		want := always(b)
+		if got := sniff(b); got != want {
+			t.Fatalf("trial %d: sniff(%q) = %v, want %v", trial, b, got, want)
+		}
+		seen[want]++
+	}
+	if len(seen) < 4 {
+		t.Fatalf("only %d kinds of content sniffed: %v", len(seen), seen)
+	}
+}
