@@ -62,6 +62,10 @@ type Engine struct {
 	m     *accel.Matcher
 	pool  sync.Pool
 	quiet quietWindows
+	// noPgpass holds the git blobs read whole that name no pgpass file: a
+	// later version matched with one need only be looked at where it
+	// differs
+	noPgpass blobSet
 	// ready is closed once the rules above are loaded (see New); built
 	// holds what went wrong then
 	ready chan struct{}
@@ -70,6 +74,54 @@ type Engine struct {
 	known atomic.Pointer[KnownSet]
 	// cache, when set, skips what is known clean (SetCache)
 	cache atomic.Pointer[cacheSetting]
+}
+
+// blobSet is a set of blob names that forgets everything when full.
+type blobSet struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+}
+
+const maxBlobSet = 1 << 18 // about 20 MB
+
+func (b *blobSet) has(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.seen[name]
+	return ok
+}
+
+func (b *blobSet) add(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen == nil || len(b.seen) >= maxBlobSet {
+		b.seen = make(map[string]struct{})
+	}
+	b.seen[name] = struct{}{}
+}
+
+// pgpass says whether ch names a pgpass file (rules.MentionsPgpass). A
+// git blob read whole is looked at only where it differs from its base
+// when that names none (what is looked for lies within a line), and
+// remembered when it names none.
+func (e *Engine) pgpass(ch credscan.Chunk, lines *rules.Lines) bool {
+	// (LineStarts: the source says Data is the blob as stored, not
+	// decoded from UTF-16, so that Unchanged's lines are Data's)
+	blob := ch.Origin.Kind == credscan.KindGit && ch.Whole && ch.StartLine == 1 && ch.Overlap == 0 && ch.Origin.Blob != "" && ch.LineStarts != nil
+	var found bool
+	if blob && ch.Unchanged != nil && len(ch.Unchanged) == lines.Len() && ch.Base != "" && e.noPgpass.has(ch.Base) {
+		for i := 0; i < lines.Len() && !found; i++ {
+			if !ch.Unchanged[i] {
+				found = rules.MentionsPgpass(lines.Bytes(i))
+			}
+		}
+	} else {
+		found = rules.MentionsPgpass(ch.Data)
+	}
+	if blob && !found {
+		e.noPgpass.add(ch.Origin.Blob)
+	}
+	return found
 }
 
 // quietWindows remembers windows in which a gitleaks unit found nothing
@@ -407,6 +459,13 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	if e.gl != nil && e.gl.maxDecode > 0 {
 		needLines = true // lines that may decode must be found
 	}
+	pgpass, pgpassKnown := false, false
+	if !needLines && e.pack != nil && linesReady {
+		// a script's .pgpass lines are found from the line that names
+		// the file, which may be settled (see rules.Pack.Scan)
+		pgpass, pgpassKnown = e.pgpass(ch, &s.lines), true
+		needLines = pgpass
+	}
 	if !needLines {
 		res.Count(ch)
 		return
@@ -423,6 +482,10 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 				s.hits = append(s.hits, i)
 			}
 		}
+		if !pgpassKnown {
+			pgpass = e.pgpass(ch, &s.lines)
+		}
+		f.PgpassKnown, f.Pgpass = true, pgpass
 		e.pack.Scan(ctx, f, &s.lines, s.hits, &pr)
 		cands = pr.Candidates
 		for _, ref := range pr.References {

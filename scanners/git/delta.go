@@ -537,7 +537,10 @@ func (s *Scanner) carried(fs []*credscan.Finding) []*credscan.Finding {
 		to := l.hash.String()
 		var unchanged []bool
 		for _, f := range byBlob[l.d.base.String()] {
-			if f.Database && !l.d.lineBased {
+			if f.Database && (!l.d.lineBased || f.RuleID == rules.Pgpass) {
+				// (a .pgpass line a script writes is found, on any line,
+				// from the line that names the file, up to 200 lines
+				// before it: the version's own scan finds every one)
 				continue
 			}
 			if line, ok := l.d.carry(f.Origin.Line); ok {

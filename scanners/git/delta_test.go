@@ -613,3 +613,76 @@ func TestChangedSpans(t *testing.T) {
 		}
 	}
 }
+
+// Scripts that write .pgpass lines (echo, heredocs) come and go in a
+// file's versions, far from and near to its other changes: matching each
+// version with the one before (which looks for a pgpass name only on the
+// lines a version adds, when its base names none) finds what reading
+// every version whole finds.
+func TestDeltaPgpassScripts(t *testing.T) {
+	e := scantest.Engine(t, "")
+	// a heredoc's file turns into .pgpass: the line it writes, far below,
+	// is a finding of the newer version only
+	var filler []string
+	for i := range 20 {
+		filler = append(filler, fmt.Sprintf("run_step %d", i))
+	}
+	script := func(file string) string {
+		ls := append(append(append([]string{}, filler[:5]...), "cat > $HOME/"+file+" <<EOF"), filler...)
+		ls = append(append(ls, "db.internal:5432:*:app:Hd0cPgpassW0rd", "EOF"), filler...)
+		return strings.Join(ls, "\n") + "\nexport PGPASSWORD=Zq8vTrailing1\n" // (carried)
+	}
+	b := newRepo(t)
+	b.Commit("Dev", map[string]string{"scripts/setup.sh": script(".netrc")})
+	b.Commit("Dev", map[string]string{"scripts/setup.sh": script(".pgpass")})
+	b.Commit("Dev", map[string]string{"scripts/setup.sh": "# setup\n" + script(".pgpass")})
+	deltaAgainstWhole(t, e, b.Dir, "a heredoc turned into .pgpass")
+	for seed := uint64(1); seed <= 6; seed++ {
+		r := rand.New(rand.NewPCG(seed, 101))
+		alnum := alnumFrom(r)
+		filler := func() string {
+			return fmt.Sprintf("run_step %d --flag=%d # setup", r.IntN(90), r.IntN(9))
+		}
+		var ls []string
+		for range 60 {
+			ls = append(ls, filler())
+		}
+		b := newRepo(t)
+		for range 25 {
+			ls = slices.Clone(ls)
+			switch r.IntN(6) {
+			case 0: // an echo of a .pgpass line appears
+				ls = slices.Insert(ls, r.IntN(len(ls)+1), `echo "db-`+alnum(3)+`.internal:5432:app:svc:`+alnum(14)+`" >> ~/.pgpass`)
+			case 1: // a heredoc that writes one, its body long
+				at := r.IntN(len(ls) + 1)
+				body := []string{"cat > $HOME/.pgpass <<EOF"}
+				for range 3 + r.IntN(20) {
+					body = append(body, filler())
+				}
+				body = append(body, "db.internal:5432:*:app:"+alnum(16), "EOF")
+				ls = slices.Insert(ls, at, body...)
+			case 2: // a heredoc's file changes (either way), or a line naming pgpass goes
+				for i, l := range ls {
+					switch {
+					case strings.HasPrefix(l, "cat > $HOME/.netrc"):
+						ls[i] = "cat > $HOME/.pgpass <<EOF"
+					case strings.Contains(l, "pgpass") && r.IntN(2) == 0:
+						ls[i] = "cat > $HOME/.netrc <<EOF"
+					case strings.Contains(l, "pgpass"):
+						ls = slices.Delete(ls, i, i+1)
+					default:
+						continue
+					}
+					break
+				}
+			case 3:
+				ls = slices.Insert(ls, r.IntN(len(ls)+1), "export PGPASSWORD="+alnum(18))
+			default: // elsewhere
+				ls[r.IntN(len(ls))] = filler()
+			}
+			b.Commit("Dev", map[string]string{"scripts/setup.sh": strings.Join(ls, "\n") + "\n"})
+		}
+		matched, carried := deltaAgainstWhole(t, e, b.Dir, fmt.Sprintf("seed %d", seed))
+		t.Logf("seed %d: %d blobs scanned as later versions, %d findings carried", seed, matched, carried)
+	}
+}

@@ -22,6 +22,10 @@ type File struct {
 	// holds nothing its structure would assemble: it is read line by line
 	// without asking again.
 	ByLine bool
+	// PgpassKnown says Pgpass tells whether Data names a pgpass file
+	// (MentionsPgpass), as the caller found it: the pack does not look
+	// again.
+	PgpassKnown, Pgpass bool
 
 	fenced []bool // per line of a document: inside a fenced code block
 }
@@ -56,7 +60,7 @@ func (p *Pack) Scan(ctx context.Context, f *File, lines *Lines, hits []int, r *R
 		p.netrc(f, lines, r)
 		return
 	}
-	if mentionsPgpass(f.Data) {
+	if f.Pgpass || !f.PgpassKnown && MentionsPgpass(f.Data) {
 		p.scriptPgpass(f, lines, r)
 	}
 	f.fenced = nil
@@ -89,12 +93,12 @@ func ReadsWhole(f Format, data []byte) bool {
 	return f.Structured() && (parseAlways || mayAssemble(f, data) || f == FormatYAML && containsFold(data, "kind: secret"))
 }
 
-// mentionsPgpass says whether data holds "pgpass" or "PGPASS". It looks
+// MentionsPgpass says whether data holds "pgpass" or "PGPASS". It looks
 // eight bytes at a time for a p or P followed by a g or G, a pair rare in
 // text and in base64 alike, and checks each in place. (Two
 // bytes.Contains, each stopping at every "p", were a twelfth of a history
 // scan's CPU.)
-func mentionsPgpass(data []byte) bool {
+func MentionsPgpass(data []byte) bool {
 	const low, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
 	// zero marks the bytes of v that are 0 (exactly: no borrow between bytes)
 	zero := func(v uint64) uint64 { return ^((v&low + low) | v | low) }

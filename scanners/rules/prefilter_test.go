@@ -169,8 +169,8 @@ func TestMentionsPgpass(t *testing.T) {
 		}
 		data := []byte(b.String())
 		want := bytes.Contains(data, []byte("pgpass")) || bytes.Contains(data, []byte("PGPASS"))
-		if got := mentionsPgpass(data); got != want {
-			t.Fatalf("trial %d: mentionsPgpass(%q) = %v, want %v", trial, data, got, want)
+		if got := MentionsPgpass(data); got != want {
+			t.Fatalf("trial %d: MentionsPgpass(%q) = %v, want %v", trial, data, got, want)
 		}
 		if want {
 			yes++
