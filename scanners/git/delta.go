@@ -40,6 +40,11 @@ type lineInfo struct {
 	released bool         // every version matched with it was (or gave up)
 	byLine   bool         // the engine read the blob line by line (set before done)
 	format   rules.Format // the blob's format (set before done)
+	// pem says the blob holds a private key's BEGIN marker (pemMarker),
+	// when pemKnown; fences counts its code fences when it is a
+	// document, else -1 (set before done)
+	pem, pemKnown bool
+	fences        int
 	// own is the slice the blob's hashes were made in: given back for
 	// reuse once both the blob's own scan (ownDone) and the versions
 	// matched with it (released) are done with it
@@ -357,6 +362,43 @@ func changedSpans(data []byte, runs []lineRun, starts []int) [][2]int {
 	return spans
 }
 
+// pemMarker says whether data holds "-----BEGIN" in any case: the
+// keyword of gitleaks' rules whose windows run on to an END line however
+// far (see the engine's multiline units).
+func pemMarker(data []byte) bool {
+	for off := 0; ; {
+		k := bytes.Index(data[off:], []byte("-----"))
+		if k < 0 {
+			return false
+		}
+		off += k + 5
+		if off+5 <= len(data) && bytes.EqualFold(data[off:off+5], []byte("begin")) {
+			return true
+		}
+	}
+}
+
+// sameFences says whether a document's code fences are its base's, so
+// that every line the two share sits in a code block in both or in
+// neither: no line the version does not share is a fence, the base has
+// as many, and the shared lines keep their order.
+func sameFences(data []byte, spans [][2]int, runs []lineRun, fences, baseFences int) bool {
+	if fences != baseFences {
+		return false
+	}
+	for _, sp := range spans {
+		if rules.Fences(data[sp[0]:sp[1]]) > 0 {
+			return false
+		}
+	}
+	for k := 1; k < len(runs); k++ {
+		if runs[k].a < runs[k-1].a+runs[k-1].n {
+			return false
+		}
+	}
+	return true
+}
+
 // tablePool holds matchLines' tables for reuse; one larger than 4 MB is
 // dropped (a file of a million lines is rare and would pin it).
 var tablePool = sync.Pool{}
@@ -473,10 +515,34 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		}
 		return yield(ch, err)
 	}
+	// what some rules find on a line may depend on lines far from it: a
+	// private key's BEGIN line on the key's every line, a document's
+	// lines on every code fence above them. A version that has a key, or
+	// whose fences differ from its base's, is read whole.
+	var spans [][2]int
+	if ah != nil {
+		spans = changedSpans(data, runs, starts)
+	}
+	pem := false
+	if ah != nil && j.base.pemKnown && !j.base.pem {
+		for _, sp := range spans { // (the marker lies within a line)
+			pem = pem || pemMarker(data[sp[0]:sp[1]])
+		}
+	} else {
+		pem = pemMarker(data)
+	}
+	fences := -1
+	if rules.IsDoc(j.path) {
+		fences = rules.Fences(data)
+	}
 	if j.keep != nil {
 		j.keep.byLine, j.keep.format = byLine, f
+		j.keep.pem, j.keep.pemKnown, j.keep.fences = pem, true, fences
 	}
 	j.keep.finish(hashes)
+	if ah != nil && (pem || fences >= 0 && !sameFences(data, spans, runs, fences, j.base.fences)) {
+		ah = nil
+	}
 	var d *delta
 	if ah != nil {
 		d = &delta{base: j.baseHash, runs: runs, na: int32(len(ah)), nb: int32(len(hashes)), seq: j.seq,

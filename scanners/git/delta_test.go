@@ -686,3 +686,49 @@ func TestDeltaPgpassScripts(t *testing.T) {
 		t.Logf("seed %d: %d blobs scanned as later versions, %d findings carried", seed, matched, carried)
 	}
 }
+
+// A private key longer than the lines a change reaches: a version that
+// changes a line of it far below its BEGIN line holds another key, and the
+// key of the newer version must not be carried to the older one's BEGIN
+// line. Likewise a Markdown code fence opened or closed far above a line:
+// whether the line sits in a code block changes what the DB pack reads
+// there.
+func TestDeltaLongBlocks(t *testing.T) {
+	e := scantest.Engine(t, "")
+	r := rand.New(rand.NewPCG(7, 7))
+	alnum := alnumFrom(r)
+	var body []string
+	for range 38 {
+		body = append(body, base64.StdEncoding.EncodeToString([]byte(alnum(48))))
+	}
+	key := func(body []string) string {
+		return "-----BEGIN RSA PRIVATE KEY-----\n" + strings.Join(body, "\n") + "\n-----END RSA PRIVATE KEY-----\n"
+	}
+	tail := "\n" + strings.Repeat("# notes\n", 20) + "export PGPASSWORD=Zq8vTrailing1\n" // (carried)
+	changed := slices.Clone(body)
+	changed[30] = base64.StdEncoding.EncodeToString([]byte(alnum(48)))
+	b := newRepo(t)
+	b.Commit("Dev", map[string]string{"deploy/key.pem.txt": key(body) + tail, "deploy/notes.txt": "v1\n" + tail})
+	b.Commit("Dev", map[string]string{"deploy/key.pem.txt": key(changed) + tail, "deploy/notes.txt": "v2\n" + tail})
+	b.Commit("Dev", map[string]string{"deploy/key.pem.txt": "# the key\n" + key(changed) + tail, "deploy/notes.txt": "v3\n" + tail})
+	deltaAgainstWhole(t, e, b.Dir, "a long private key")
+
+	var doc []string
+	for i := range 64 {
+		doc = append(doc, fmt.Sprintf("Some text about step %d.", i))
+	}
+	sample := "DB_PASSWORD = Xv9dQ2mLp4Rt"
+	withFence := func(open bool) string {
+		ls := slices.Clone(doc)
+		ls[30] = sample
+		if open {
+			ls[2], ls[60] = "```ini", "```"
+		}
+		return strings.Join(ls, "\n") + "\n" + strings.Repeat("More text.\n", 20) + "export PGPASSWORD=Zq8vTrailing1\n"
+	}
+	b = newRepo(t)
+	b.Commit("Dev", map[string]string{"docs/setup.md": withFence(false)})
+	b.Commit("Dev", map[string]string{"docs/setup.md": withFence(true)})
+	b.Commit("Dev", map[string]string{"docs/setup.md": "# Setup\n" + withFence(true)})
+	deltaAgainstWhole(t, e, b.Dir, "a code fence far above")
+}

@@ -119,3 +119,26 @@ func fenceRun(t []byte) string {
 	}
 	return string(t[:n])
 }
+
+// IsDoc says whether the DB pack reads p as documentation, where whether
+// a line sits in a fenced code block (which depends on every fence above
+// it) changes what it finds there.
+func IsDoc(p string) bool { return isDoc(p) }
+
+// Fences counts the lines of data that open or close a fenced code block
+// (``` or ~~~, three or more, after blanks and quote marks).
+func Fences(data []byte) int {
+	n := 0
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if fenceRun(bytes.TrimLeft(line, " \t>")) != "" {
+			n++
+		}
+	}
+	return n
+}
