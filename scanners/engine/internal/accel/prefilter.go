@@ -37,14 +37,24 @@ type Keyword struct {
 
 // Matcher finds case-insensitive ASCII keywords and marks the lines that
 // hold them. It reads every byte once: a bigram of the folded bytes is
-// looked up in a 128 KiB table, and only bigrams that start a Keyword are
-// compared further. Once a line has woken every group it skips to the next
-// line. A Matcher is immutable and safe for concurrent use.
+// looked up in a 128 KiB table, and only bigrams that start a Keyword, and
+// are followed by a byte that follows them in one, are compared further
+// (common bigrams such as "pa" or "se" start a keyword; what follows them
+// in text mostly does not continue one). Once a line has woken every
+// group it skips to the next line. A Matcher is immutable and safe for
+// concurrent use.
 type Matcher struct {
 	bucket [1 << 16]uint16 // bigram → 1 + index into buckets, 0 when none
 	lists  [][]Keyword
+	third  []byteSet // per bucket: the folded bytes that may come third
 	all    uint8
 }
+
+// byteSet is a set of bytes.
+type byteSet [4]uint64
+
+func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
 
 func NewMatcher(kws map[string]uint8) *Matcher {
 	m := &Matcher{}
@@ -56,9 +66,15 @@ func NewMatcher(kws map[string]uint8) *Matcher {
 		k := uint16(kw[0])<<8 | uint16(kw[1])
 		if m.bucket[k] == 0 {
 			m.lists = append(m.lists, nil)
+			m.third = append(m.third, byteSet{})
 			m.bucket[k] = uint16(len(m.lists))
 		}
 		i := m.bucket[k] - 1
+		if len(kw) == 2 {
+			m.third[i] = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		} else {
+			m.third[i].add(kw[2]) // (lower case: what Fold gives)
+		}
 		merged := false
 		for j := range m.lists[i] {
 			if m.lists[i][j].lower == kw {
@@ -91,7 +107,7 @@ func (m *Matcher) Scan(data []byte, lineGroups []uint8) []uint8 {
 			break
 		}
 		b := m.bucket[uint16(Fold[c])<<8|uint16(Fold[data[i+1]])]
-		if b == 0 {
+		if b == 0 || i+2 < n && !m.third[b-1].has(Fold[data[i+2]]) {
 			continue
 		}
 		for _, kw := range m.lists[b-1] {

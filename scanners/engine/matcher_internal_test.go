@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/credscan/credscan"
+	"github.com/credscan/credscan/scanners/engine/internal/accel"
+)
+
+// matcherEngine is an engine with all rules, loaded.
+func matcherEngine(tb testing.TB) *Engine {
+	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e, err := New(Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := e.wait(); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// goText is up to max bytes of Go's source tree under dir: real text.
+func goText(tb testing.TB, dir string, max int) []byte {
+	var data []byte
+	_ = filepath.WalkDir(filepath.Join(runtime.GOROOT(), "src", dir), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && len(data) < max {
+			if f, err := os.ReadFile(p); err == nil {
+				data = append(data, f...)
+			}
+		}
+		return nil
+	})
+	if len(data) == 0 {
+		tb.Skip("no Go source tree")
+	}
+	return data
+}
+
+// The keyword matcher with the engine's own keywords marks each line of
+// real text with the groups of the keywords it holds (a plain search per
+// keyword), in any case.
+func TestMatcherMarksWhatTheKeywordsHold(t *testing.T) {
+	e := matcherEngine(t)
+	kws := map[string]uint8{}
+	for _, k := range e.pack.Keywords() {
+		kws[k] |= accel.GroupDB
+	}
+	for _, k := range e.gl.keywords {
+		kws[k] |= accel.GroupGitleaks
+	}
+	data := goText(t, "net/http", 3<<20)
+	// flip the case of every seventh letter: keywords match in any case
+	for i := 0; i < len(data); i += 7 {
+		if c := data[i]; 'a' <= c && c <= 'z' {
+			data[i] = c - 'a' + 'A'
+		}
+	}
+	got := e.m.Scan(data, nil)
+	lines := bytes.SplitAfter(data, []byte{'\n'})
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	if len(got) != len(lines) {
+		t.Fatalf("%d lines marked, want %d", len(got), len(lines))
+	}
+	woke := 0
+	for i, l := range lines {
+		low := strings.ToLower(string(l))
+		want := uint8(0)
+		for k, g := range kws {
+			if len(k) >= 2 && strings.Contains(low, k) {
+				want |= g
+			}
+		}
+		if got[i] != want {
+			t.Fatalf("line %d: groups %b, want %b", i+1, got[i], want)
+		}
+		if want != 0 {
+			woke++
+		}
+	}
+	if woke == 0 || woke == len(lines) {
+		t.Fatalf("%d of %d lines woke a group: the text does not test the matcher", woke, len(lines))
+	}
+}
+
+// BenchmarkMatcher is the keyword matcher with the engine's keywords on
+// Go's net tree.
+func BenchmarkMatcher(b *testing.B) {
+	e := matcherEngine(b)
+	data := goText(b, "net", 8<<20)
+	b.SetBytes(int64(len(data)))
+	var groups []uint8
+	for b.Loop() {
+		groups = e.m.Scan(data, groups)
+	}
+}
