@@ -3,8 +3,8 @@ package engine
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -31,7 +31,11 @@ func matcherEngine(tb testing.TB) *Engine {
 // goText is up to max bytes of Go's source tree under dir: real text.
 func goText(tb testing.TB, dir string, max int) []byte {
 	var data []byte
-	_ = filepath.WalkDir(filepath.Join(runtime.GOROOT(), "src", dir), func(p string, d os.DirEntry, err error) error {
+	root, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		tb.Skipf("go env GOROOT: %v", err)
+	}
+	_ = filepath.WalkDir(filepath.Join(strings.TrimSpace(string(root)), "src", dir), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && len(data) < max {
 			if f, err := os.ReadFile(p); err == nil {
 				data = append(data, f...)

@@ -3,9 +3,6 @@ package accel
 import (
 	"bytes"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -62,40 +59,5 @@ func TestMatcherScanIsTheReference(t *testing.T) {
 		if !slices.Equal(buf, want) {
 			t.Fatalf("trial %d: %q: got %v, want %v", trial, data, buf, want)
 		}
-	}
-}
-
-// benchText is Go's own source tree, a few MB of real text.
-func benchText(b *testing.B) []byte {
-	var data []byte
-	root := filepath.Join(runtime.GOROOT(), "src", "net")
-	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && len(data) < 8<<20 {
-			if f, err := os.ReadFile(p); err == nil {
-				data = append(data, f...)
-			}
-		}
-		return nil
-	})
-	if len(data) == 0 {
-		b.Skip("no Go source tree")
-	}
-	return data
-}
-
-func BenchmarkMatcherScan(b *testing.B) {
-	kws := map[string]uint8{}
-	for _, k := range []string{"password", "passwd", "pwd", "secret", "token", "key", "api", "postgres", "jdbc",
-		"mysql", "user", "auth", "bearer", "aws", "ghp_", "xox", "sk_live", "private", "credential", "pgpass"} {
-		kws[k] = GroupGitleaks
-	}
-	kws["password"] |= GroupDB
-	kws["postgres"] |= GroupDB
-	m := NewMatcher(kws)
-	data := benchText(b)
-	b.SetBytes(int64(len(data)))
-	var buf []uint8
-	for b.Loop() {
-		buf = m.Scan(data, buf)
 	}
 }
