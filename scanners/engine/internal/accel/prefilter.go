@@ -44,10 +44,45 @@ type Keyword struct {
 // group it skips to the next line. A Matcher is immutable and safe for
 // concurrent use.
 type Matcher struct {
-	bucket [1 << 16]uint16 // bigram → 1 + index into buckets, 0 when none
-	lists  [][]Keyword
-	third  []byteSet // per bucket: the folded bytes that may come third
+	starts bigrams
+	lists  [][]Keyword // per bucket
 	all    uint8
+}
+
+// bigrams finds where a keyword may start: at a folded bigram that starts
+// one, followed by a byte that may come third in one of them. Each such
+// bigram has a bucket, numbered from 1.
+type bigrams struct {
+	bucket [1 << 16]uint16 // bigram → its bucket, 0 when none
+	third  []byteSet       // per bucket - 1: the bytes that may come third
+}
+
+// add gives the bucket of kw (lower case, at least two bytes) and whether
+// it is new.
+func (t *bigrams) add(kw string) (b uint16, isNew bool) {
+	k := uint16(kw[0])<<8 | uint16(kw[1])
+	if t.bucket[k] == 0 {
+		t.third = append(t.third, byteSet{})
+		t.bucket[k] = uint16(len(t.third))
+		isNew = true
+	}
+	b = t.bucket[k]
+	if len(kw) == 2 {
+		t.third[b-1] = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+	} else {
+		t.third[b-1].add(kw[2]) // (lower case: what Fold gives)
+	}
+	return b, isNew
+}
+
+// at gives the bucket of the keywords that may start at data[i] (which
+// must have a byte after it), or 0.
+func (t *bigrams) at(data []byte, i int) uint16 {
+	b := t.bucket[uint16(Fold[data[i]])<<8|uint16(Fold[data[i+1]])]
+	if b == 0 || i+2 < len(data) && !t.third[b-1].has(Fold[data[i+2]]) {
+		return 0
+	}
+	return b
 }
 
 // byteSet is a set of bytes.
@@ -63,18 +98,11 @@ func NewMatcher(kws map[string]uint8) *Matcher {
 		if len(kw) < 2 {
 			continue
 		}
-		k := uint16(kw[0])<<8 | uint16(kw[1])
-		if m.bucket[k] == 0 {
+		b, isNew := m.starts.add(kw)
+		if isNew {
 			m.lists = append(m.lists, nil)
-			m.third = append(m.third, byteSet{})
-			m.bucket[k] = uint16(len(m.lists))
 		}
-		i := m.bucket[k] - 1
-		if len(kw) == 2 {
-			m.third[i] = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
-		} else {
-			m.third[i].add(kw[2]) // (lower case: what Fold gives)
-		}
+		i := b - 1
 		merged := false
 		for j := range m.lists[i] {
 			if m.lists[i][j].lower == kw {
@@ -106,8 +134,8 @@ func (m *Matcher) Scan(data []byte, lineGroups []uint8) []uint8 {
 		if i+1 >= n {
 			break
 		}
-		b := m.bucket[uint16(Fold[c])<<8|uint16(Fold[data[i+1]])]
-		if b == 0 || i+2 < n && !m.third[b-1].has(Fold[data[i+2]]) {
+		b := m.starts.at(data, i)
+		if b == 0 {
 			continue
 		}
 		for _, kw := range m.lists[b-1] {
@@ -144,8 +172,8 @@ func HasPrefixFold(b []byte, lower string) bool {
 
 // KwIndex finds which keywords, and so which units, a line holds.
 type KwIndex struct {
-	bucket [1 << 16]uint16 // bigram → 1 + index into lists, 0 when none
-	lists  [][]KwUnits
+	starts bigrams
+	lists  [][]KwUnits // per bucket
 }
 
 type KwUnits struct {
@@ -153,6 +181,7 @@ type KwUnits struct {
 	units []int
 }
 
+// NewKWIndex indexes kws, lower-case keywords.
 func NewKWIndex(kws map[string][]int) *KwIndex {
 	k := &KwIndex{}
 	var names []string
@@ -164,13 +193,11 @@ func NewKWIndex(kws map[string][]int) *KwIndex {
 		if len(kw) < 2 {
 			continue
 		}
-		b := uint16(kw[0])<<8 | uint16(kw[1])
-		if k.bucket[b] == 0 {
+		b, isNew := k.starts.add(kw)
+		if isNew {
 			k.lists = append(k.lists, nil)
-			k.bucket[b] = uint16(len(k.lists))
 		}
-		i := k.bucket[b] - 1
-		k.lists[i] = append(k.lists[i], KwUnits{lower: kw, units: kws[kw]})
+		k.lists[b-1] = append(k.lists[b-1], KwUnits{lower: kw, units: kws[kw]})
 	}
 	return k
 }
@@ -179,7 +206,7 @@ func NewKWIndex(kws map[string][]int) *KwIndex {
 // come more than once), until f returns true; it reports whether f did.
 func (k *KwIndex) Each(line []byte, f func(units []int) (stop bool)) bool {
 	for i := 0; i+1 < len(line); i++ {
-		b := k.bucket[uint16(Fold[line[i]])<<8|uint16(Fold[line[i+1]])]
+		b := k.starts.at(line, i)
 		if b == 0 {
 			continue
 		}
@@ -196,7 +223,7 @@ func (k *KwIndex) Each(line []byte, f func(units []int) (stop bool)) bool {
 // ascending (an offset where several start comes once).
 func (k *KwIndex) Positions(line []byte, dst []int) []int {
 	for i := 0; i+1 < len(line); i++ {
-		b := k.bucket[uint16(Fold[line[i]])<<8|uint16(Fold[line[i+1]])]
+		b := k.starts.at(line, i)
 		if b == 0 {
 			continue
 		}

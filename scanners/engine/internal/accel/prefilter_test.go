@@ -61,3 +61,46 @@ func TestMatcherScanIsTheReference(t *testing.T) {
 		}
 	}
 }
+
+// KwIndex.Each meets every keyword a line holds and Positions gives
+// every offset where one starts, as a plain search does.
+func TestKwIndexIsTheReference(t *testing.T) {
+	kws := map[string][]int{"password": {0}, "passwd": {1, 2}, "pa": {3}, "token": {4}, "ab": {5}, "x": {6},
+		"db_": {7}, "é": {8}, "-----begin": {9}}
+	k := NewKWIndex(kws)
+	alphabet := []string{"pa", "PA", "ss", "word", "Password", "passwd", "tok", "en", "TOKEN", "a", "b", "AB", "x",
+		" ", "=", "\x80", "\xff", "db", "_", "DB_", "é", "-----", "BEGIN", "-"}
+	r := rand.New(rand.NewPCG(18, 4))
+	for trial := range 20000 {
+		var b strings.Builder
+		for range r.IntN(30) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		line := []byte(b.String())
+		low := asciiLower(string(line))
+		var wantUnits []int
+		var wantPos []int
+		for i := range low {
+			at := false
+			for kw, us := range kws {
+				if len(kw) >= 2 && strings.HasPrefix(low[i:], kw) {
+					wantUnits = append(wantUnits, us...)
+					at = true
+				}
+			}
+			if at {
+				wantPos = append(wantPos, i)
+			}
+		}
+		var gotUnits []int
+		k.Each(line, func(us []int) bool { gotUnits = append(gotUnits, us...); return false })
+		slices.Sort(gotUnits)
+		slices.Sort(wantUnits)
+		if !slices.Equal(gotUnits, wantUnits) {
+			t.Fatalf("trial %d: %q: units %v, want %v", trial, line, gotUnits, wantUnits)
+		}
+		if got := k.Positions(line, nil); !slices.Equal(got, wantPos) {
+			t.Fatalf("trial %d: %q: positions %v, want %v", trial, line, got, wantPos)
+		}
+	}
+}
