@@ -522,23 +522,31 @@ func TestAssignmentGateMissesNoMatch(t *testing.T) {
 				t.Fatalf("trial %d: %s: the gate turns away the line a match starts on (match at %d-%d of %d bytes)", trial, g.id, m[0], m[1], len(data))
 			}
 		}
-		for ls := 0; ls < len(data); {
-			le := bytes.IndexByte(data[ls:], '\n')
-			if le < 0 {
-				le = len(data)
-			} else {
-				le += ls
-			}
-			if _, ok := g.gate(data, ls, le); !ok {
-				turned++
-			}
-			ls = le + 1
-		}
+		turned += linesTurnedAway(data, func(ls, le int) bool { _, ok := g.gate(data, ls, le); return ok })
 	}
 	t.Logf("%d matches, all on lines the gate passed; %d lines turned away", matches, turned)
 	if matches < 1000 || turned < 1000 {
 		t.Fatal("too little compared")
 	}
+}
+
+// linesTurnedAway counts the lines of data (from ls to le, its line break
+// excluded) that pass turns away.
+func linesTurnedAway(data []byte, pass func(ls, le int) bool) int {
+	turned := 0
+	for ls := 0; ls < len(data); {
+		le := bytes.IndexByte(data[ls:], '\n')
+		if le < 0 {
+			le = len(data)
+		} else {
+			le += ls
+		}
+		if !pass(ls, le) {
+			turned++
+		}
+		ls = le + 1
+	}
+	return turned
 }
 
 // findingKeys is what the window tests compare of the findings keep passes
@@ -690,18 +698,7 @@ func TestGenericGateMissesNoFinding(t *testing.T) {
 				t.Fatalf("trial %d: the gate turns away line %d, where a finding starts (column %d, %d bytes)", trial, f.StartLine, f.StartColumn, len(f.Match))
 			}
 		}
-		for ls := 0; ls < len(data); {
-			le := bytes.IndexByte(data[ls:], '\n')
-			if le < 0 {
-				le = len(data)
-			} else {
-				le += ls
-			}
-			if _, ok := un.gate(data, ls, le); !ok {
-				turned++
-			}
-			ls = le + 1
-		}
+		turned += linesTurnedAway(data, func(ls, le int) bool { _, ok := un.gate(data, ls, le); return ok })
 	}
 	t.Logf("%d findings, all on lines the gate passed; %d lines turned away", found, turned)
 	if found < 600 || turned < 1000 {

@@ -12,13 +12,14 @@ import (
 	"github.com/credscan/credscan/scanners/engine/internal/accel"
 )
 
-// matcherEngine is an engine with all rules, loaded.
-func matcherEngine(tb testing.TB) *Engine {
+// loadedEngine is New(o) with a test fingerprint key, its rules loaded.
+func loadedEngine(tb testing.TB, o Options) *Engine {
 	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e, err := New(Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 1})
+	o.Fingerprinter = fp
+	e, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func goText(tb testing.TB, dir string, max int) []byte {
 // real text with the groups of the keywords it holds (a plain search per
 // keyword), in any case.
 func TestMatcherMarksWhatTheKeywordsHold(t *testing.T) {
-	e := matcherEngine(t)
+	e := loadedEngine(t, Options{MaxDecodeDepth: 5, Workers: 1})
 	kws := map[string]uint8{}
 	for _, k := range e.pack.Keywords() {
 		kws[k] |= accel.GroupDB
@@ -100,7 +101,7 @@ func TestMatcherMarksWhatTheKeywordsHold(t *testing.T) {
 // BenchmarkMatcher is the keyword matcher with the engine's keywords on
 // Go's net tree.
 func BenchmarkMatcher(b *testing.B) {
-	e := matcherEngine(b)
+	e := loadedEngine(b, Options{MaxDecodeDepth: 5, Workers: 1})
 	data := goText(b, "net", 8<<20)
 	b.SetBytes(int64(len(data)))
 	var groups []uint8

@@ -13,21 +13,8 @@ import (
 // pack's, is kept. (TestHintedScanIsTheScan checks that the hinted scans
 // report what whole ones do.)
 func TestDominatedUnitsLeaveTheHint(t *testing.T) {
-	fp, err := credscan.NewFingerprinter([]byte("test-key-0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Options{Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.wait(); err != nil {
-		t.Fatal(err)
-	}
-	glOnly, err := New(Options{Rules: RulesGitleaks, Fingerprinter: fp, MaxDecodeDepth: 5, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := loadedEngine(t, Options{MaxDecodeDepth: 5, Workers: 1})
+	glOnly := loadedEngine(t, Options{Rules: RulesGitleaks, MaxDecodeDepth: 5, Workers: 1})
 	generic := uint64(1) << (e.gl.unitOf["generic-api-key"] % 64)
 	for _, c := range []struct {
 		name, text string
