@@ -22,6 +22,9 @@ import (
 var (
 	PauseTimeout = 30 * time.Second // PAUSE waits for running transactions
 	DrainTimeout = 10 * time.Second // no server connection running or logging in
+	// LoginsSettle bounds the wait, before PAUSE, for no server login in
+	// flight (see settleLogins); past it, PAUSE goes ahead.
+	LoginsSettle = 2 * time.Second
 )
 
 // appsOfRole are the apps that hold the role's credentials: the apps the
@@ -302,6 +305,9 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 			return res, u.abort(ctx, nil, fromFile, err)
 		}
 		defer func() { b.Close() }()
+		if err := r.settleLogins(ctx, b); err != nil {
+			return res, u.abort(ctx, b, fromFile, err)
+		}
 		pctx, cancel := timeout(ctx, PauseTimeout)
 		err = b.Pause(pctx, db)
 		cancel()
@@ -390,6 +396,32 @@ func stepsDetail(steps []Event) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// settleLogins waits, up to LoginsSettle, until no server connection of
+// the broker's database is logging in. PAUSE closes a server login in
+// flight, and PgBouncer (1.18 at least: disconnect_server) then marks the
+// pool's logins as failing: after RESUME, with the pool emptied by the
+// pause, it refuses clients ("server login has been failing",
+// server_login_retry) until a login succeeds, and tries none for
+// server_login_retry. A login that starts between this check and PAUSE
+// still can be closed: the window is one round trip on the admin console.
+func (r *Rotator) settleLogins(ctx context.Context, b *pgbouncer.Admin) error {
+	deadline := time.Now().Add(LoginsSettle)
+	for {
+		servers, err := b.Servers(ctx)
+		if err != nil {
+			return err
+		}
+		if len(pgbouncer.LoggingIn(servers, r.cfg.Broker.Database)) == 0 || time.Now().After(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // drained waits until no server connection of the broker's database is

@@ -268,6 +268,18 @@ func Busy(servers []Server, db string) []Server {
 	return out
 }
 
+// LoggingIn are db's server connections still logging in (SHOW SERVERS
+// lists them as "new": PgBouncer's new_server_list).
+func LoggingIn(servers []Server, db string) []Server {
+	var out []Server
+	for _, s := range servers {
+		if s.Database == db && (s.State == "new" || s.State == "login") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Points says where the entry name of dbs points (host, port), ok false
 // when there is no such entry.
 func Points(dbs []Database, name string) (Database, bool) {
