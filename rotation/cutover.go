@@ -398,30 +398,36 @@ func stepsDetail(steps []Event) string {
 	return strings.Join(parts, ", ")
 }
 
-// settleLogins waits, up to LoginsSettle, until no server connection of
-// the broker's database is logging in. PAUSE closes a server login in
-// flight, and PgBouncer (1.18 at least: disconnect_server) then marks the
-// pool's logins as failing: after RESUME, with the pool emptied by the
-// pause, it refuses clients ("server login has been failing",
-// server_login_retry) until a login succeeds, and tries none for
-// server_login_retry. A login that starts between this check and PAUSE
-// still can be closed: the window is one round trip on the admin console.
+// settleLogins waits, up to LoginsSettle, until the broker's database is
+// quiet (no server logging in, no client waiting for one: pgbouncer.Quiet)
+// on two checks in a row. PAUSE closes a server login in flight, and
+// PgBouncer (1.18 at least: disconnect_server) then marks the pool's
+// logins as failing: after RESUME, with the pool emptied by the pause, it
+// refuses clients ("server login has been failing", server_login_retry)
+// until a login succeeds, and tries none for server_login_retry. A login
+// that starts between the last check and PAUSE still can be closed.
 func (r *Rotator) settleLogins(ctx context.Context, b *pgbouncer.Admin) error {
 	deadline := time.Now().Add(LoginsSettle)
-	for {
-		servers, err := b.Servers(ctx)
+	quiet := 0
+	for quiet < 2 && time.Now().Before(deadline) {
+		pools, err := b.Pools(ctx)
 		if err != nil {
 			return err
 		}
-		if len(pgbouncer.LoggingIn(servers, r.cfg.Broker.Database)) == 0 || time.Now().After(deadline) {
-			return nil
+		if pgbouncer.Quiet(pools, r.cfg.Broker.Database) {
+			quiet++
+		} else {
+			quiet = 0
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+		if quiet < 2 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 	}
+	return nil
 }
 
 // drained waits until no server connection of the broker's database is

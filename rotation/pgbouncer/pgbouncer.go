@@ -162,6 +162,38 @@ func (a *Admin) Servers(ctx context.Context) ([]Server, error) {
 	return out, nil
 }
 
+// Pool is one pool's counts (SHOW POOLS): clients waiting for a server,
+// servers idle and logging in.
+type Pool struct {
+	Database, User             string
+	ClWaiting, SvIdle, SvLogin int
+}
+
+// Pools lists the pools.
+func (a *Admin) Pools(ctx context.Context) ([]Pool, error) {
+	rows, err := a.show(ctx, "POOLS")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Pool, 0, len(rows))
+	for _, r := range rows {
+		n := func(k string) int { v, _ := strconv.Atoi(r[k]); return v }
+		out = append(out, Pool{Database: r["database"], User: r["user"], ClWaiting: n("cl_waiting"), SvIdle: n("sv_idle"), SvLogin: n("sv_login")})
+	}
+	return out, nil
+}
+
+// Quiet says whether no pool of db is logging a server in or has a
+// client waiting for one (which would make PgBouncer log one in).
+func Quiet(pools []Pool, db string) bool {
+	for _, p := range pools {
+		if p.Database == db && (p.SvLogin > 0 || p.ClWaiting > 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // Databases lists the database entries.
 func (a *Admin) Databases(ctx context.Context) ([]Database, error) {
 	rows, err := a.show(ctx, "DATABASES")
@@ -262,18 +294,6 @@ func Busy(servers []Server, db string) []Server {
 	var out []Server
 	for _, s := range servers {
 		if s.Database == db && s.State != "idle" && s.State != "used" && s.State != "tested" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// LoggingIn are db's server connections still logging in (SHOW SERVERS
-// lists them as "new": PgBouncer's new_server_list).
-func LoggingIn(servers []Server, db string) []Server {
-	var out []Server
-	for _, s := range servers {
-		if s.Database == db && (s.State == "new" || s.State == "login") {
 			out = append(out, s)
 		}
 	}
