@@ -317,7 +317,7 @@ func twilioGate(data []byte, from, to int) (int, bool) {
 			continue
 		}
 		j := i + 2
-		for j < i+34 && hexDigit[line[j]] {
+		for j < i+34 && accel.IsHex(line[j]) {
 			j++
 		}
 		if j == i+34 {
@@ -325,14 +325,6 @@ func twilioGate(data []byte, from, to int) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-var hexDigit [256]bool
-
-func init() {
-	for c := 0; c < 256; c++ {
-		hexDigit[c] = '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-	}
 }
 
 // kubernetesSecretRegex is gitleaks' kubernetes-secret-yaml expression:
@@ -399,7 +391,7 @@ func textGate(r config.Rule) func(text []byte) bool {
 	case curlUserRegex:
 		return curlGate([]string{"-u", "--user"}, func(text []byte, s int) bool {
 			c := text[s]
-			return c == '"' || c == '\'' || c == '$' || c == '@' || c == '.' || c == '-' || alnum[c] || c == '_'
+			return c == '"' || c == '\'' || c == '$' || c == '@' || c == '.' || c == '-' || wordByte(c)
 		})
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -27,11 +26,11 @@ import (
 // fillerLines are real source lines, to build long lines from.
 func fillerLines(t *testing.T) []string {
 	t.Helper()
-	root, err := exec.Command("go", "env", "GOROOT").Output()
+	root, err := goRoot()
 	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
+		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(root)), "src", "net", "http", "*.go"))
+	files, _ := filepath.Glob(filepath.Join(root, "src", "net", "http", "*.go"))
 	var out []string
 	for _, f := range files {
 		b, err := os.ReadFile(f)

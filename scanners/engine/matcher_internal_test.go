@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,14 +30,23 @@ func loadedEngine(tb testing.TB, o Options) *Engine {
 	return e
 }
 
+// goRoot is the Go tree of the go command on PATH.
+func goRoot() (string, error) {
+	root, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOROOT: %v", err)
+	}
+	return strings.TrimSpace(string(root)), nil
+}
+
 // goText is up to max bytes of Go's source tree under dir: real text.
 func goText(tb testing.TB, dir string, max int) []byte {
 	var data []byte
-	root, err := exec.Command("go", "env", "GOROOT").Output()
+	root, err := goRoot()
 	if err != nil {
-		tb.Skipf("go env GOROOT: %v", err)
+		tb.Skip(err)
 	}
-	_ = filepath.WalkDir(filepath.Join(strings.TrimSpace(string(root)), "src", dir), func(p string, d os.DirEntry, err error) error {
+	_ = filepath.WalkDir(filepath.Join(root, "src", dir), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && len(data) < max {
 			if f, err := os.ReadFile(p); err == nil {
 				data = append(data, f...)

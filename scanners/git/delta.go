@@ -490,8 +490,10 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		ah = j.base.wait(ctx)
 	}
 	var runs []lineRun
+	var spans [][2]int // the lines the base lacks
 	if ah != nil {
 		runs = matchLines(ah, hashes)
+		spans = changedSpans(data, runs, starts)
 	}
 	byLine := !f.WholeFile()
 	if byLine && f.Structured() {
@@ -499,7 +501,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 			// the base was read line by line, and what ReadsWhole looks
 			// for lies within a line: only the lines the base lacks can
 			// hold it
-			byLine = !rules.ReadsWholeIn(f, data, changedSpans(data, runs, starts))
+			byLine = !rules.ReadsWholeIn(f, data, spans)
 		} else {
 			byLine = !rules.ReadsWhole(f, data)
 		}
@@ -519,10 +521,6 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	// private key's BEGIN line on the key's every line, a document's
 	// lines on every code fence above them. A version that has a key, or
 	// whose fences differ from its base's, is read whole.
-	var spans [][2]int
-	if ah != nil {
-		spans = changedSpans(data, runs, starts)
-	}
 	pem := false
 	if ah != nil && j.base.pemKnown && !j.base.pem {
 		for _, sp := range spans { // (the marker lies within a line)

@@ -88,8 +88,7 @@ func fencedLines(lines *Lines) []bool {
 	out := make([]bool, lines.Len())
 	var fence string // the opening fence's run of ` or ~
 	for i := range out {
-		t := bytes.TrimLeft(lines.Bytes(i), " \t>")
-		run := fenceRun(t)
+		t, run := fenceLine(lines.Bytes(i))
 		switch {
 		case fence == "" && run != "":
 			fence = run
@@ -103,6 +102,13 @@ func fencedLines(lines *Lines) []bool {
 		}
 	}
 	return out
+}
+
+// fenceLine is a line without the blanks and quote marks it starts with,
+// and the run of three or more ` or ~ it then starts with, or "".
+func fenceLine(line []byte) (t []byte, run string) {
+	t = bytes.TrimLeft(line, " \t>")
+	return t, fenceRun(t)
 }
 
 // fenceRun is the run of three or more ` or ~ a line starts with, or "".
@@ -136,7 +142,7 @@ func Fences(data []byte) int {
 		} else {
 			data = nil
 		}
-		if fenceRun(bytes.TrimLeft(line, " \t>")) != "" {
+		if _, run := fenceLine(line); run != "" {
 			n++
 		}
 	}

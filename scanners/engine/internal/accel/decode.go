@@ -13,6 +13,9 @@ import (
 
 var b64Class, hexClass, likelyB64 [256]bool
 
+// IsHex says whether c is a hexadecimal digit, in either case.
+func IsHex(c byte) bool { return hexClass[c] }
+
 func init() {
 	for c := 0; c < 256; c++ {
 		b := byte(c)
