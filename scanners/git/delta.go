@@ -163,12 +163,9 @@ func lineHashes(data []byte) []uint64 {
 	return h
 }
 
-// startsPool holds slices of line starts given back for reuse.
-var startsPool sync.Pool
-
 // lineIndex hashes each line of data and, when starts is set, returns
 // where the lines start as rules.Lines.Reset finds them (for the engine,
-// which then need not look for them again; put back with putStarts).
+// which then need not look for them again).
 func lineIndex(data []byte, starts bool) ([]uint64, []int) {
 	n := bytes.Count(data, []byte{'\n'}) + 1
 	var out []uint64
@@ -179,12 +176,7 @@ func lineIndex(data []byte, starts bool) ([]uint64, []int) {
 	}
 	var st []int
 	if starts {
-		if p, _ := startsPool.Get().(*[]int); p != nil && cap(*p) >= n {
-			st = (*p)[:0]
-		} else {
-			st = make([]int, 0, n)
-		}
-		st = append(st, 0)
+		st = make([]int, 1, n)
 	}
 	for off := 0; off < len(data); {
 		i := bytes.IndexByte(data[off:], '\n')
@@ -199,12 +191,6 @@ func lineIndex(data []byte, starts bool) ([]uint64, []int) {
 		}
 	}
 	return out, st
-}
-
-func putStarts(st []int) {
-	if cap(st) > 0 && cap(st) <= 1<<20 {
-		startsPool.Put(&st)
-	}
 }
 
 // lineRun says lines [b, b+n) of a version equal lines [a, a+n) of its
@@ -483,8 +469,9 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		return scanInMemory(ctx, data, o, yield)
 	}
 	f := rules.DetectFormat(j.path)
+	// (starts go with the chunks and are not pooled: the engine may
+	// read them after yield returns)
 	hashes, starts := lineIndex(data, true)
-	defer putStarts(starts)
 	var ah []uint64
 	if j.base != nil {
 		ah = j.base.wait(ctx)
