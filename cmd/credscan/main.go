@@ -150,14 +150,10 @@ func visibleLines(s string) string {
 }
 
 // gitEnv applies the environment's switches for history scans to o:
-// $CREDSCAN_GIT_OBJECTS=go-git reads objects with go-git alone,
-// $CREDSCAN_GIT_SPOOL=off makes git answer through a pipe.
+// $CREDSCAN_GIT_OBJECTS=go-git reads objects with go-git alone.
 func gitEnv(o *gitsrc.Options) {
 	if os.Getenv("CREDSCAN_GIT_OBJECTS") == "go-git" {
 		o.Git = gitsrc.GoGit
-	}
-	if os.Getenv("CREDSCAN_GIT_SPOOL") == "off" {
-		o.NoSpool = true
 	}
 }
 

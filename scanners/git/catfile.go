@@ -27,8 +27,7 @@ import (
 // catFile is a `git cat-file --batch` process: git inflates objects and
 // resolves delta chains with its own delta-base cache, and the blobs never
 // go through go-git's object cache (which hashes every object it caches).
-// On Linux git writes its answers to a spool file in memory rather than
-// to a pipe (see spool).
+// git writes its answers to a pipe grown to pipeSize (see pipeSize).
 // Only used when a git binary is on the PATH (as is git log, which lists
 // the history; see streamLog).
 type catFile struct {
@@ -40,13 +39,18 @@ type catFile struct {
 	out    *bufio.Reader
 	stdin  io.Closer
 	stderr *limitedWriter
-	spool  *spool        // where git writes its answers (nil: a pipe)
-	exited chan struct{} // closed once git has exited (with a spool)
-	// what the scan's options say of the spool
-	noSpool bool
-	limits  Limits
-	pauses  *atomic.Int64
+	answer *os.File // the pipe's reading end
 }
+
+// pipeSize is the buffer asked for the pipe git answers through (Linux's
+// largest for an unprivileged process by default). With the default
+// 64 KiB, git and the reader woke each other every 64 KiB: 183,000
+// context switches and 4.4 s of system time on prometheus/prometheus'
+// history. Earlier git wrote to an unlinked file in /dev/shm instead, as
+// fast as this pipe on the synthetic benchmark history and cobra but 1.2x
+// slower on prometheus, where writing and freeing 2.5 GB of tmpfs pages
+// cost 8 s more system time (docs/performance.md).
+const pipeSize = 1 << 20
 
 // gitBinary is the git binary of Options.Git: the one named, else the one
 // on the PATH ("" when there is none, or when GoGit asks for go-git).
@@ -72,8 +76,8 @@ func gitCommand(ctx context.Context, git, gitDir string, args ...string) *exec.C
 	return cmd
 }
 
-func newCatFile(git, gitDir string, noSpool bool, l Limits, pauses *atomic.Int64) (*catFile, error) {
-	c := &catFile{git: git, gitDir: gitDir, noSpool: noSpool, limits: l, pauses: pauses}
+func newCatFile(git, gitDir string) (*catFile, error) {
+	c := &catFile{git: git, gitDir: gitDir}
 	return c, c.start()
 }
 
@@ -89,37 +93,24 @@ func (c *catFile) start() error {
 	}
 	c.stderr = &limitedWriter{n: 4096}
 	cmd.Stderr = c.stderr
-	var out io.Reader
-	w, r, err := openSpool(c.noSpool)
-	if err == nil {
-		cmd.Stdout = w
-		cmd.SysProcAttr = spoolProcAttr()
-	} else if out, err = cmd.StdoutPipe(); err != nil {
+	r, w, err := os.Pipe()
+	if err != nil {
+		stdin.Close()
 		return err
 	}
+	growPipe(w)
+	cmd.Stdout = w
 	err = cmd.Start()
-	if w != nil {
-		w.Close() // git's
-		if err != nil {
-			r.Close()
-		}
-	}
+	w.Close() // git's
 	if err != nil {
+		r.Close()
+		stdin.Close()
 		return fmt.Errorf("starting git cat-file: %w", err)
 	}
-	c.cmd, c.stdin = cmd, stdin
+	c.cmd, c.stdin, c.answer = cmd, stdin, r
 	c.proc.Store(cmd.Process)
 	c.in = bufio.NewWriter(stdin)
-	if r != nil {
-		c.exited = make(chan struct{})
-		go func() {
-			_ = cmd.Wait()
-			close(c.exited)
-		}()
-		c.spool = newSpool(r, cmd.Process, c.exited, c.limits, c.pauses)
-		out = c.spool
-	}
-	c.out = bufio.NewReaderSize(out, 256<<10)
+	c.out = bufio.NewReaderSize(r, 256<<10)
 	return nil
 }
 
@@ -135,13 +126,8 @@ func (c *catFile) kill() {
 
 // wait waits for git to exit (after it was told to, or killed).
 func (c *catFile) wait() {
-	if c.spool != nil {
-		c.spool.resume()
-		<-c.exited
-		_ = c.spool.f.Close()
-	} else {
-		_ = c.cmd.Wait()
-	}
+	_ = c.answer.Close() // a killed git's unread answers
+	_ = c.cmd.Wait()
 	c.cmd = nil
 }
 
@@ -240,7 +226,7 @@ type blobItem struct {
 }
 
 func (s *Scanner) startPipeline(ctx context.Context, cancel context.CancelFunc, git string, workers int, yield func(credscan.Chunk, error) error, errc chan error) (*pipeline, error) {
-	cf, err := newCatFile(git, s.gitDir, s.o.NoSpool, s.o.Limits, &s.spoolPauses)
+	cf, err := newCatFile(git, s.gitDir)
 	if err != nil {
 		return nil, err
 	}

@@ -65,9 +65,6 @@ type Options struct {
 	// Git is the git binary that lists the history and reads the blobs:
 	// "" finds one on the PATH; GoGit reads everything with go-git.
 	Git string
-	// NoSpool makes git cat-file answer through a pipe rather than a
-	// spool file in memory (Linux only).
-	NoSpool bool
 	// Limits bound what a scan holds in memory; zero fields take the
 	// defaults.
 	Limits Limits
@@ -78,10 +75,6 @@ const GoGit = "go-git"
 
 // Limits bound the memory a history scan holds.
 type Limits struct {
-	// git cat-file is paused while SpoolHigh bytes of its answers wait
-	// unread, until fewer than SpoolLow do; read parts of the spool are
-	// cut out in steps of SpoolCut (defaults 32, 8 and 8 MiB).
-	SpoolHigh, SpoolLow, SpoolCut int64
 	// ReadAhead bounds the bytes of blobs read ahead of the workers
 	// (default 8 MiB).
 	ReadAhead int64
@@ -96,9 +89,6 @@ func (l Limits) withDefaults() Limits {
 			*v = d
 		}
 	}
-	def(&l.SpoolHigh, 32<<20)
-	def(&l.SpoolLow, 8<<20)
-	def(&l.SpoolCut, 8<<20)
 	def(&l.ReadAhead, 8<<20)
 	def(&l.LineHashes, keepBudget)
 	return l
@@ -127,8 +117,6 @@ type Scanner struct {
 	recording *recorder
 	graphN    int
 	graphRead bool
-	// spoolPauses counts how often git was paused for unread answers
-	spoolPauses atomic.Int64
 	// planned counts the blobs planned, listed says the plan is complete
 	// (Size)
 	planned atomic.Int64
