@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"hash/maphash"
+	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -41,10 +43,10 @@ type lineInfo struct {
 	byLine   bool         // the engine read the blob line by line (set before done)
 	format   rules.Format // the blob's format (set before done)
 	// pem says the blob holds a private key's BEGIN marker (pemMarker),
-	// when pemKnown; fences counts its code fences when it is a
-	// document, else -1 (set before done)
+	// when pemKnown; blocks are its lines in fenced code blocks when it is
+	// a document (rules.CodeBlocks; set before done)
 	pem, pemKnown bool
-	fences        int
+	blocks        [][2]int32
 	// own is the slice the blob's hashes were made in: given back for
 	// reuse once both the blob's own scan (ownDone) and the versions
 	// matched with it (released) are done with it
@@ -364,25 +366,42 @@ func pemMarker(data []byte) bool {
 	}
 }
 
-// sameFences says whether a document's code fences are its base's, so
-// that every line the two share sits in a code block in both or in
-// neither: no line the version does not share is a fence, the base has
-// as many, and the shared lines keep their order.
-func sameFences(data []byte, spans [][2]int, runs []lineRun, fences, baseFences int) bool {
-	if fences != baseFences {
-		return false
-	}
-	for _, sp := range spans {
-		if rules.Fences(data[sp[0]:sp[1]]) > 0 {
-			return false
-		}
-	}
-	for k := 1; k < len(runs); k++ {
-		if runs[k].a < runs[k-1].a+runs[k-1].n {
-			return false
+// sameBlocks says whether every line a version shares with its base
+// (runs) sits in a fenced code block in both or in neither (blocks and
+// baseBlocks: rules.CodeBlocks of each). Fences the version adds or drops
+// matter only where they move a shared line in or out of a block: a
+// CHANGELOG that gains a release with an example keeps every older line
+// where it was, however its repeated lines were matched.
+func sameBlocks(runs []lineRun, blocks, baseBlocks [][2]int32) bool {
+	for _, r := range runs {
+		for pos := int32(0); pos < r.n; {
+			inB, nextB := blockAt(blocks, r.b+pos)
+			inA, nextA := blockAt(baseBlocks, r.a+pos)
+			if inB != inA {
+				return false
+			}
+			pos = min(nextB-r.b, nextA-r.a) // where either may change
 		}
 	}
 	return true
+}
+
+// blockAt says whether line x lies in one of blocks (sorted, disjoint),
+// and gives the next line where that may change.
+func blockAt(blocks [][2]int32, x int32) (in bool, next int32) {
+	k, _ := slices.BinarySearchFunc(blocks, x, func(b [2]int32, x int32) int {
+		if b[1] <= x {
+			return -1
+		}
+		return 1
+	})
+	switch {
+	case k == len(blocks):
+		return false, math.MaxInt32
+	case blocks[k][0] <= x:
+		return true, blocks[k][1]
+	}
+	return false, blocks[k][0]
 }
 
 // tablePool holds matchLines' tables for reuse; one larger than 4 MB is
@@ -507,7 +526,8 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	// what some rules find on a line may depend on lines far from it: a
 	// private key's BEGIN line on the key's every line, a document's
 	// lines on every code fence above them. A version that has a key, or
-	// whose fences differ from its base's, is read whole.
+	// where a line it shares with its base sits in a code block in one
+	// and not the other, is read whole.
 	pem := false
 	if ah != nil && j.base.pemKnown && !j.base.pem {
 		for _, sp := range spans { // (the marker lies within a line)
@@ -516,16 +536,17 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	} else {
 		pem = pemMarker(data)
 	}
-	fences := -1
-	if rules.IsDoc(j.path) {
-		fences = rules.Fences(data)
+	doc := rules.IsDoc(j.path)
+	var blocks [][2]int32
+	if doc {
+		blocks = rules.CodeBlocks(data)
 	}
 	if j.keep != nil {
 		j.keep.byLine, j.keep.format = byLine, f
-		j.keep.pem, j.keep.pemKnown, j.keep.fences = pem, true, fences
+		j.keep.pem, j.keep.pemKnown, j.keep.blocks = pem, true, blocks
 	}
 	j.keep.finish(hashes)
-	if ah != nil && (pem || fences >= 0 && !sameFences(data, spans, runs, fences, j.base.fences)) {
+	if ah != nil && (pem || doc && !sameBlocks(runs, blocks, j.base.blocks)) {
 		ah = nil
 	}
 	var d *delta

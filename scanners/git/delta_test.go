@@ -500,6 +500,52 @@ var mapPool sync.Pool
 // matchLines gives the same runs as with a Go map, over random versions
 // (lines repeated often, moved, deleted, inserted; tables reused across
 // sizes).
+// sameBlocks agrees with comparing, line by line, whether each shared
+// line is in a block in the version and in its base.
+func TestSameBlocksIsLineByLine(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 6))
+	randBlocks := func(n int32) ([][2]int32, []bool) {
+		in := make([]bool, n)
+		var bs [][2]int32
+		for i := int32(0); i < n; {
+			j := i + 1 + r.Int32N(6)
+			if r.IntN(3) == 0 {
+				bs = append(bs, [2]int32{i, min(j, n)})
+				for k := i; k < min(j, n); k++ {
+					in[k] = true
+				}
+			}
+			i = j + 1 + r.Int32N(4) // blocks are apart: a fence line between
+		}
+		return bs, in
+	}
+	for trial := range 5000 {
+		na, nb := 1+r.Int32N(40), 1+r.Int32N(40)
+		ablocks, ain := randBlocks(na)
+		bblocks, bin := randBlocks(nb)
+		var runs []lineRun
+		for b := int32(0); b < nb; {
+			n := 1 + r.Int32N(8)
+			n = min(n, nb-b)
+			a := r.Int32N(na)
+			n = min(n, na-a)
+			if r.IntN(4) > 0 {
+				runs = append(runs, lineRun{b: b, a: a, n: n})
+			}
+			b += n + r.Int32N(3)
+		}
+		want := true
+		for _, rn := range runs {
+			for k := int32(0); k < rn.n; k++ {
+				want = want && bin[rn.b+k] == ain[rn.a+k]
+			}
+		}
+		if got := sameBlocks(runs, bblocks, ablocks); got != want {
+			t.Fatalf("trial %d: runs %v, blocks %v, base blocks %v: sameBlocks %v, want %v", trial, runs, bblocks, ablocks, got, want)
+		}
+	}
+}
+
 func TestMatchLinesTableAgrees(t *testing.T) {
 	r := rand.New(rand.NewPCG(37, 41))
 	compared := 0
@@ -731,4 +777,31 @@ func TestDeltaLongBlocks(t *testing.T) {
 	b.Commit("Dev", map[string]string{"docs/setup.md": withFence(true)})
 	b.Commit("Dev", map[string]string{"docs/setup.md": "# Setup\n" + withFence(true)})
 	deltaAgainstWhole(t, e, b.Dir, "a code fence far above")
+
+	// A CHANGELOG: each version adds a release at the top, some with an
+	// example in a code block, and its many repeated lines (blank lines,
+	// "* [BUGFIX]") match out of order. Every older line stays in or out
+	// of its block: the versions are matched, not read whole.
+	release := func(v int, example bool) string {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "## %d.0.0\n\n", v)
+		for i := range 4 {
+			fmt.Fprintf(&sb, "* [BUGFIX] Fix %d.%d.\n* [BUGFIX]\n\n", v, i)
+		}
+		if example {
+			fmt.Fprintf(&sb, "```ini\nDB_PASSWORD = Xv9dQ2mLp4R%d\n```\n\n", v)
+		}
+		return sb.String()
+	}
+	b = newRepo(t)
+	log := ""
+	for v := 1; v <= 6; v++ {
+		log = release(v, v%2 == 0) + log
+		b.Commit("Dev", map[string]string{"CHANGELOG.md": "# Changelog\n\n" + log})
+	}
+	// and a version that opens a block above the older releases, unclosed
+	b.Commit("Dev", map[string]string{"CHANGELOG.md": "# Changelog\n\n```\n" + log})
+	if matched, _ := deltaAgainstWhole(t, e, b.Dir, "a CHANGELOG"); matched != 5 {
+		t.Errorf("%d versions of the CHANGELOG matched with another, want 5 (all but the first and the one that opens a block)", matched)
+	}
 }

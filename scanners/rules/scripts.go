@@ -86,19 +86,56 @@ func isDoc(p string) bool {
 // fencedLines marks the lines inside fenced code blocks (``` or ~~~).
 func fencedLines(lines *Lines) []bool {
 	out := make([]bool, lines.Len())
-	var fence string // the opening fence's run of ` or ~
+	var s fenceState
 	for i := range out {
-		t, run := fenceLine(lines.Bytes(i))
-		switch {
-		case fence == "" && run != "":
-			fence = run
-		case fence != "" && run != "" && run[0] == fence[0] && len(run) >= len(fence) && len(bytes.TrimSpace(t[len(run):])) == 0:
-			// as CommonMark closes a block: the same character, at least
-			// as many, and nothing after (a "```yaml" inside a block is
-			// a line of it)
-			fence = ""
-		default:
-			out[i] = fence != ""
+		out[i] = s.in(lines.Bytes(i))
+	}
+	return out
+}
+
+// fenceState follows a document's fenced code blocks line by line.
+type fenceState struct {
+	fence string // the open block's fence (its run of ` or ~), or ""
+}
+
+// in says whether line (without its line break) sits inside a fenced
+// code block, and moves past it.
+func (s *fenceState) in(line []byte) bool {
+	t, run := fenceLine(line)
+	switch {
+	case s.fence == "" && run != "":
+		s.fence = run
+	case s.fence != "" && run != "" && run[0] == s.fence[0] && len(run) >= len(s.fence) && len(bytes.TrimSpace(t[len(run):])) == 0:
+		// as CommonMark closes a block: the same character, at least as
+		// many, and nothing after (a "```yaml" inside a block is a line
+		// of it)
+		s.fence = ""
+	default:
+		return s.fence != ""
+	}
+	return false
+}
+
+// CodeBlocks returns the runs of lines of data (0-based, [from, to)) that
+// sit inside fenced code blocks, as the DB pack reads a document: whether
+// a line does changes what the pack finds there.
+func CodeBlocks(data []byte) [][2]int32 {
+	var out [][2]int32
+	var s fenceState
+	for i := int32(0); len(data) > 0; i++ {
+		line := data
+		if k := bytes.IndexByte(data, '\n'); k >= 0 {
+			line, data = data[:k], data[k+1:]
+		} else {
+			data = nil
+		}
+		if !s.in(bytes.TrimSuffix(line, []byte("\r"))) {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1][1] == i {
+			out[n-1][1] = i + 1
+		} else {
+			out = append(out, [2]int32{i, i + 1})
 		}
 	}
 	return out
@@ -130,21 +167,3 @@ func fenceRun(t []byte) string {
 // a line sits in a fenced code block (which depends on every fence above
 // it) changes what it finds there.
 func IsDoc(p string) bool { return isDoc(p) }
-
-// Fences counts the lines of data that open or close a fenced code block
-// (``` or ~~~, three or more, after blanks and quote marks).
-func Fences(data []byte) int {
-	n := 0
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		if _, run := fenceLine(line); run != "" {
-			n++
-		}
-	}
-	return n
-}
