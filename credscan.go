@@ -6,6 +6,7 @@ package credscan
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -113,6 +114,13 @@ type Chunk struct {
 	// (the first 0; a line break at the end starts no line), as the source
 	// found them while reading: the scan need not look for them again.
 	LineStarts []int
+	// LineGroups, when set, holds GroupedBy's byte for each line of Data
+	// (see LineGrouper; as many as LineStarts), as the source found them:
+	// copied from another version for the lines the two share, so that
+	// only the others were looked at. A scan uses them only when it is
+	// GroupedBy's.
+	LineGroups []uint8
+	GroupedBy  LineGrouper
 	// Version, when set, names the item's version as its source tells it
 	// without reading it (a file's device, inode, size and times): the
 	// scan cache enters it with the content when the item is clean.
@@ -551,4 +559,30 @@ type Stats struct {
 	Encrypted   map[string]int `json:"encrypted,omitempty"` // per app: settings that hold ciphertext or name their secret store
 	Hardcoded   map[string]int `json:"hardcoded"`           // per app: findings
 	Problems    []string       `json:"problems,omitempty"`
+}
+
+// A LineGrouper gives each line of an item a byte that says which of a
+// scan's rules the keywords on it wake. The byte is a function of the
+// line's bytes alone (no keyword spans a line break), so a source that
+// knows two versions share a line may copy its byte from one to the
+// other instead of looking at the line again. A scan puts its grouper in
+// the context it reads a source with (WithLineGrouper).
+type LineGrouper interface {
+	// LineGroups returns one byte per line of data (lines end at '\n';
+	// a last line without one counts), in dst when it has the capacity;
+	// nil when the grouper cannot tell (the scan's rules failed to load).
+	LineGroups(data []byte, dst []uint8) []uint8
+}
+
+type lineGrouperKey struct{}
+
+// WithLineGrouper returns ctx carrying g for the sources read with it.
+func WithLineGrouper(ctx context.Context, g LineGrouper) context.Context {
+	return context.WithValue(ctx, lineGrouperKey{}, g)
+}
+
+// LineGrouperFrom returns the LineGrouper ctx carries, or nil.
+func LineGrouperFrom(ctx context.Context) LineGrouper {
+	g, _ := ctx.Value(lineGrouperKey{}).(LineGrouper)
+	return g
 }

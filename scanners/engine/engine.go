@@ -74,6 +74,29 @@ type Engine struct {
 	known atomic.Pointer[KnownSet]
 	// cache, when set, skips what is known clean (SetCache)
 	cache atomic.Pointer[cacheSetting]
+	// grouper is the credscan.LineGrouper Scan gives its sources
+	grouper *grouper
+}
+
+// grouper gives lines the engine's keyword groups (accel.Matcher): the
+// git source finds them for the lines a version does not share with the
+// one before, and copies the others'.
+type grouper struct{ e *Engine }
+
+func (g *grouper) LineGroups(data []byte, dst []uint8) []uint8 {
+	if g.e.wait() != nil {
+		return nil
+	}
+	return g.e.m.Scan(data, dst)
+}
+
+// givenGroups returns the keyword groups the source found for ch's
+// lines, when they are this engine's and there is one per line, else nil.
+func (e *Engine) givenGroups(ch credscan.Chunk) []uint8 {
+	if g, ok := ch.GroupedBy.(*grouper); !ok || g != e.grouper || len(ch.LineGroups) != len(ch.LineStarts) || len(ch.LineStarts) == 0 {
+		return nil
+	}
+	return ch.LineGroups
 }
 
 // blobSet is a set of blob names that forgets everything when full.
@@ -219,6 +242,7 @@ func New(o Options) (*Engine, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{o: o, ready: make(chan struct{})}
+	e.grouper = &grouper{e}
 	switch o.Rules {
 	case RulesAll, RulesDB, RulesGitleaks:
 	default:
@@ -354,7 +378,7 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		e.ScanChunk(ctx, ch, res)
 		return nil
 	}
-	err := src.Chunks(ctx, func(ch credscan.Chunk, err error) error {
+	err := src.Chunks(credscan.WithLineGrouper(ctx, e.grouper), func(ch credscan.Chunk, err error) error {
 		if err != nil {
 			res.AddError(err)
 			e.o.Logger.Warn("skipped item", "error", err.Error())
@@ -439,7 +463,18 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		s.indexLines(ch)
 		linesReady = true
 		s.settled = credscan.SettledLines(ch.Unchanged, credscan.SettledMargin, s.settled)
-		s.groups = e.unsettledGroups(ch, &s.lines, s.settled, s.groups)
+		if given := e.givenGroups(ch); given != nil && len(given) == s.lines.Len() {
+			s.groups = append(s.groups[:0], given...)
+			for i, settled := range s.settled {
+				if settled && i < len(s.groups) {
+					s.groups[i] = 0 // (as unsettledGroups leaves them)
+				}
+			}
+		} else {
+			s.groups = e.unsettledGroups(ch, &s.lines, s.settled, s.groups)
+		}
+	} else if given := e.givenGroups(ch); given != nil {
+		s.groups = append(s.groups[:0], given...)
 	} else {
 		s.groups = e.m.Scan(ch.Data, s.groups)
 	}

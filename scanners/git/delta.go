@@ -33,15 +33,19 @@ const contextLines = 6 // past the furthest a window of gitleaks' rules reaches 
 // path are matched against, from when it is read until the last of them
 // has been matched.
 type lineInfo struct {
-	once     sync.Once
-	done     chan struct{}
-	refs     atomic.Int32
-	kept     *keptBytes
-	mu       sync.Mutex
-	hashes   []uint64     // nil when the blob was not read whole, or over budget
-	released bool         // every version matched with it was (or gave up)
-	byLine   bool         // the engine read the blob line by line (set before done)
-	format   rules.Format // the blob's format (set before done)
+	once   sync.Once
+	done   chan struct{}
+	refs   atomic.Int32
+	kept   *keptBytes
+	mu     sync.Mutex
+	hashes []uint64 // nil when the blob was not read whole, or over budget
+	// groups are the blob's line groups (credscan.LineGrouper) by
+	// groupedBy, nil when hashes are (set by finish)
+	groups    []uint8
+	groupedBy credscan.LineGrouper
+	released  bool         // every version matched with it was (or gave up)
+	byLine    bool         // the engine read the blob line by line (set before done)
+	format    rules.Format // the blob's format (set before done)
 	// pem says the blob holds a private key's BEGIN marker (pemMarker),
 	// when pemKnown; blocks are its lines in fenced code blocks when it is
 	// a document (rules.CodeBlocks; set before done)
@@ -71,36 +75,43 @@ func newLineInfo(refs int, kept *keptBytes) *lineInfo {
 	return li
 }
 
-// finish publishes the hashes (nil: none); later calls do nothing.
-func (li *lineInfo) finish(h []uint64) {
+// finish publishes the hashes (nil: none) and with them the line groups
+// g made (see lineGroups); later calls do nothing.
+func (li *lineInfo) finish(h []uint64, groups []uint8, g credscan.LineGrouper) {
 	if li == nil {
 		return
 	}
 	li.once.Do(func() {
 		li.mu.Lock()
 		li.own = h
-		if size := int64(8 * len(h)); li.released || h != nil && li.kept.n.Add(size) > li.kept.budget {
+		if size := int64(8*len(h) + len(groups)); li.released || h != nil && li.kept.n.Add(size) > li.kept.budget {
 			if !li.released {
 				li.kept.n.Add(-size)
 			}
 			h = nil
 		}
 		li.hashes = h
+		if h != nil && groups != nil {
+			li.groups, li.groupedBy = groups, g
+		}
 		li.mu.Unlock()
 		close(li.done)
 	})
 }
 
 // wait returns the hashes once they are published (nil if the scan ends
-// first).
-func (li *lineInfo) wait(ctx context.Context) []uint64 {
+// first), and the line groups made by g, if any.
+func (li *lineInfo) wait(ctx context.Context, g credscan.LineGrouper) ([]uint64, []uint8) {
 	select {
 	case <-li.done:
 		li.mu.Lock()
 		defer li.mu.Unlock()
-		return li.hashes
+		if li.groupedBy != g || g == nil {
+			return li.hashes, nil
+		}
+		return li.hashes, li.groups
 	case <-ctx.Done():
-		return nil
+		return nil, nil
 	}
 }
 
@@ -120,8 +131,8 @@ func (li *lineInfo) release() {
 	if li != nil && li.refs.Add(-1) == 0 {
 		li.mu.Lock()
 		li.released = true
-		li.kept.n.Add(-int64(8 * len(li.hashes)))
-		li.hashes = nil
+		li.kept.n.Add(-int64(8*len(li.hashes) + len(li.groups)))
+		li.hashes, li.groups = nil, nil
 		li.giveBack()
 		li.mu.Unlock()
 	}
@@ -469,7 +480,7 @@ func (d *delta) carry(a int) (int, bool) {
 // drop ends a job, once it was scanned or given up: the versions matched
 // with it no longer wait on it, and its base is released.
 func (j blobJob) drop() {
-	j.keep.finish(nil)
+	j.keep.finish(nil, nil, nil)
 	j.keep.ownerDone()
 	j.base.release()
 }
@@ -481,7 +492,7 @@ func (j blobJob) drop() {
 func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credscan.Origin, yield func(credscan.Chunk, error) error) error {
 	if archive.Kind(o.Path) != "" {
 		// an archive's members are items of their own: no lines to match
-		j.keep.finish(nil)
+		j.keep.finish(nil, nil, nil)
 		return scanInMemory(ctx, data, o, yield)
 	}
 	if j.base == nil && !j.keep.wanted() {
@@ -491,15 +502,21 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	// (starts go with the chunks and are not pooled: the engine may
 	// read them after yield returns)
 	hashes, starts := lineIndex(data, true)
+	g := credscan.LineGrouperFrom(ctx)
 	var ah []uint64
+	var ag []uint8 // the base's line groups by g
 	if j.base != nil {
-		ah = j.base.wait(ctx)
+		ah, ag = j.base.wait(ctx, g)
 	}
 	var runs []lineRun
 	var spans [][2]int // the lines the base lacks
 	if ah != nil {
 		runs = matchLines(ah, hashes)
 		spans = changedSpans(data, runs, starts)
+	}
+	var groups []uint8
+	if g != nil && len(data) > 0 {
+		groups = lineGroups(g, data, starts, runs, spans, ag)
 	}
 	byLine := !f.WholeFile()
 	if byLine && f.Structured() {
@@ -519,6 +536,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 			}
 			if ch.Overlap == 0 && len(ch.Data) == len(data) {
 				ch.LineStarts = starts
+				ch.LineGroups, ch.GroupedBy = groups, g
 			}
 		}
 		return yield(ch, err)
@@ -545,7 +563,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		j.keep.byLine, j.keep.format = byLine, f
 		j.keep.pem, j.keep.pemKnown, j.keep.blocks = pem, true, blocks
 	}
-	j.keep.finish(hashes)
+	j.keep.finish(hashes, groups, g)
 	if ah != nil && (pem || doc && !sameBlocks(runs, blocks, j.base.blocks)) {
 		ah = nil
 	}
@@ -568,6 +586,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		if err == nil && ch.Whole && ch.Skip == "" && ch.StartLine == 1 && ch.Overlap == 0 {
 			if len(ch.Data) == len(data) {
 				ch.LineStarts = starts
+				ch.LineGroups, ch.GroupedBy = groups, g
 			}
 			ch.Unchanged = unchanged
 			ch.ByLine = d.lineBased && f.Structured()
@@ -578,6 +597,36 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		}
 		return yield(ch, err)
 	})
+}
+
+// lineGroups gives each line of data (starting at starts) its byte by g:
+// copied from the base's (base, when given) for the lines a run shares
+// with it, found for the others (spans: the lines no run covers). nil
+// when g cannot tell.
+func lineGroups(g credscan.LineGrouper, data []byte, starts []int, runs []lineRun, spans [][2]int, base []uint8) []uint8 {
+	if base == nil {
+		out := g.LineGroups(data, make([]uint8, 0, len(starts)))
+		if len(out) != len(starts) {
+			return nil
+		}
+		return out
+	}
+	out := make([]uint8, len(starts))
+	for _, r := range runs {
+		if int(r.a+r.n) > len(base) {
+			return nil // (not the base's groups)
+		}
+		copy(out[r.b:r.b+r.n], base[r.a:r.a+r.n])
+	}
+	var sub []uint8
+	for _, sp := range spans {
+		first, _ := slices.BinarySearch(starts, sp[0]) // (spans start lines)
+		if sub = g.LineGroups(data[sp[0]:sp[1]], sub); sub == nil || first+len(sub) > len(out) {
+			return nil
+		}
+		copy(out[first:], sub)
+	}
+	return out
 }
 
 // carried adds, to the findings of each blob matched with a base, what

@@ -805,3 +805,75 @@ func TestDeltaLongBlocks(t *testing.T) {
 		t.Errorf("%d versions of the CHANGELOG matched with another, want 5 (all but the first and the one that opens a block)", matched)
 	}
 }
+
+// lineGroupsOf is a credscan.LineGrouper for tests: a line's byte is the
+// sum of its bytes.
+type lineGroupsOf struct{}
+
+func (lineGroupsOf) LineGroups(data []byte, dst []uint8) []uint8 {
+	dst = dst[:0]
+	var sum uint8
+	for i, c := range data {
+		if c == '\n' {
+			dst = append(dst, sum)
+			sum = 0
+			continue
+		}
+		sum += c
+		if i == len(data)-1 {
+			dst = append(dst, sum)
+		}
+	}
+	return dst
+}
+
+// lineGroups gives every line of a version what the grouper gives it,
+// whether copied from the base's for the lines a run shares or found.
+func TestLineGroupsCopiedAreFound(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 7))
+	var g lineGroupsOf
+	words := []string{"a", "b", "password", "", "x y", "\r"}
+	version := func(base []string) []string {
+		v := slices.Clone(base)
+		for range r.IntN(5) {
+			switch k := r.IntN(len(v) + 1); r.IntN(3) {
+			case 0:
+				v = slices.Insert(v, k, words[r.IntN(len(words))]+words[r.IntN(len(words))])
+			case 1:
+				if k < len(v) {
+					v = slices.Delete(v, k, k+1)
+				}
+			default:
+				if k < len(v) {
+					v[k] += "z"
+				}
+			}
+		}
+		return v
+	}
+	join := func(ls []string, end bool) []byte {
+		s := strings.Join(ls, "\n")
+		if end {
+			s += "\n"
+		}
+		return []byte(s)
+	}
+	for trial := range 2000 {
+		var a []string
+		for range r.IntN(30) {
+			a = append(a, words[r.IntN(len(words))])
+		}
+		ad, bd := join(a, r.IntN(2) == 0), join(version(a), r.IntN(2) == 0)
+		if len(ad) == 0 || len(bd) == 0 {
+			continue
+		}
+		ah, _ := lineIndex(ad, false)
+		bh, starts := lineIndex(bd, true)
+		runs := matchLines(ah, bh)
+		base := g.LineGroups(ad, nil)
+		got := lineGroups(g, bd, starts, runs, changedSpans(bd, runs, starts), base)
+		if want := g.LineGroups(bd, nil); !slices.Equal(got, want) {
+			t.Fatalf("trial %d: %q after %q: groups %v, want %v", trial, bd, ad, got, want)
+		}
+	}
+}
