@@ -104,3 +104,7 @@ func decodeUTF16(data []byte, c content) []byte {
 func utf16Reader(r io.Reader, c content) io.Reader {
 	return transform.NewReader(r, utf16Decoder(c))
 }
+
+// IsText says whether Whole hands data over as it is: neither binary nor
+// UTF-16.
+func IsText(data []byte) bool { return sniff(data) == contentText }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/credscan/credscan"
 )
 
 // sniff skips the UTF-16 shape count when no zero byte follows the first
@@ -54,5 +56,21 @@ func TestSniffSkipsTheShapeWithoutZeros(t *testing.T) {
 	}
 	if len(seen) < 4 {
 		t.Fatalf("only %d kinds of content sniffed: %v", len(seen), seen)
+	}
+}
+
+// IsText is true exactly when Whole hands the bytes over as they are.
+func TestIsTextIsWholeAsIs(t *testing.T) {
+	for _, data := range [][]byte{[]byte("plain\n"), {0xff, 0xfe, 'a', 0, '\n', 0}, []byte("a\x00b"), {0, 0, 'x', '\n'}, {}} {
+		var got []byte
+		skip := ""
+		_ = Whole(data, credscan.Origin{}, func(ch credscan.Chunk, err error) error {
+			got, skip = ch.Data, ch.Skip
+			return nil
+		})
+		asIs := skip == "" && string(got) == string(data)
+		if IsText(data) != asIs {
+			t.Errorf("% x: IsText %v, Whole hands it over as it is: %v", data, IsText(data), asIs)
+		}
 	}
 }

@@ -463,7 +463,7 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 		s.indexLines(ch)
 		linesReady = true
 		s.settled = credscan.SettledLines(ch.Unchanged, credscan.SettledMargin, s.settled)
-		if given := e.givenGroups(ch); given != nil && len(given) == s.lines.Len() {
+		if given := e.givenGroups(ch); given != nil { // (one per line of s.lines)
 			s.groups = append(s.groups[:0], given...)
 			for i, settled := range s.settled {
 				if settled && i < len(s.groups) {

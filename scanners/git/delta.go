@@ -14,6 +14,7 @@ import (
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/scanners/archive"
+	"github.com/credscan/credscan/scanners/chunk"
 	"github.com/credscan/credscan/scanners/rules"
 )
 
@@ -515,7 +516,8 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		spans = changedSpans(data, runs, starts)
 	}
 	var groups []uint8
-	if g != nil && len(data) > 0 {
+	if g != nil && len(data) > 0 && chunk.IsText(data) {
+		// (a binary or UTF-16 version's chunk carries other bytes, or none)
 		groups = lineGroups(g, data, starts, runs, spans, ag)
 	}
 	byLine := !f.WholeFile()

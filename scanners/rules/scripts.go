@@ -101,7 +101,8 @@ type fenceState struct {
 // in says whether line (without its line break) sits inside a fenced
 // code block, and moves past it.
 func (s *fenceState) in(line []byte) bool {
-	t, run := fenceLine(line)
+	t := bytes.TrimLeft(line, " \t>") // (blanks and quote marks)
+	run := fenceRun(t)
 	switch {
 	case s.fence == "" && run != "":
 		s.fence = run
@@ -139,13 +140,6 @@ func CodeBlocks(data []byte) [][2]int32 {
 		}
 	}
 	return out
-}
-
-// fenceLine is a line without the blanks and quote marks it starts with,
-// and the run of three or more ` or ~ it then starts with, or "".
-func fenceLine(line []byte) (t []byte, run string) {
-	t = bytes.TrimLeft(line, " \t>")
-	return t, fenceRun(t)
 }
 
 // fenceRun is the run of three or more ` or ~ a line starts with, or "".
