@@ -113,6 +113,7 @@ type Chunk struct {
 	// LineStarts, when set, are the offsets in Data where its lines start
 	// (the first 0; a line break at the end starts no line), as the source
 	// found them while reading: the scan need not look for them again.
+	// Like Data, they are only valid during the call that receives them.
 	LineStarts []int
 	// LineGroups, when set, holds GroupedBy's byte for each line of Data
 	// (see LineGrouper; as many as LineStarts), as the source found them:

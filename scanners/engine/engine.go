@@ -363,6 +363,7 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		}
 		size += len(ch.Data)
 		ch.Data = bytes.Clone(ch.Data) // (the source reuses its buffer)
+		ch.LineStarts = slices.Clone(ch.LineStarts)
 		early = append(early, ch)
 		return true
 	}

@@ -170,6 +170,18 @@ func putHashes(h []uint64) {
 	}
 }
 
+// startsPool holds line start slices given back (putStarts) once the
+// chunks that carried them were scanned (Chunk.LineStarts, like Data, is
+// valid only during the call that receives it): they were a quarter of
+// what a history scan allocated.
+var startsPool sync.Pool
+
+func putStarts(st []int) {
+	if cap(st) > 0 && cap(st) <= 1<<20 {
+		startsPool.Put(&st)
+	}
+}
+
 // lineHashes hashes each line of data (lines end at '\n'; a last line
 // without one counts).
 func lineHashes(data []byte) []uint64 {
@@ -190,7 +202,12 @@ func lineIndex(data []byte, starts bool) ([]uint64, []int) {
 	}
 	var st []int
 	if starts {
-		st = make([]int, 1, n)
+		if p, _ := startsPool.Get().(*[]int); p != nil && cap(*p) >= n {
+			st = (*p)[:1]
+			st[0] = 0
+		} else {
+			st = make([]int, 1, n)
+		}
 	}
 	for off := 0; off < len(data); {
 		i := bytes.IndexByte(data[off:], '\n')
@@ -500,9 +517,8 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		return scanInMemory(ctx, data, o, yield)
 	}
 	f := rules.DetectFormat(j.path)
-	// (starts go with the chunks and are not pooled: the engine may
-	// read them after yield returns)
 	hashes, starts := lineIndex(data, true)
+	defer putStarts(starts) // (the chunks that carry them are scanned by then)
 	g := credscan.LineGrouperFrom(ctx)
 	var ah []uint64
 	var ag []uint8 // the base's line groups by g

@@ -1,0 +1,84 @@
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// parseLog reads what git log writes, merges diffed against each parent,
+// the same through a reader whose buffer is shorter than a field (its
+// fields are read in place) as through a large one, and as a plain split
+// of the output reads it; a truncated output or a raw line it does not
+// know is an error.
+func TestParseLogReadsGitLog(t *testing.T) {
+	repo := newRepo(t)
+	repo.Commit("Dev", map[string]string{"a.txt": "one\n", "dir/b.yml": "k: v\n"})
+	repo.Checkout("side", true)
+	repo.Commit("Side Author With A Long Name", map[string]string{"side/" + strings.Repeat("long-name-", 8) + ".txt": "x\n"})
+	repo.Checkout("master", false)
+	repo.Commit("Dev", map[string]string{"a.txt": "two\n"})
+	repo.Merge("Dev", "side", map[string]string{"dir/b.yml": "k: merged\n"})
+	repo.Commit("Dev", map[string]string{"a.txt": "three\n"})
+	out, err := exec.Command("git", "-C", repo.Dir, "log", "--all", "--raw", "--diff-merges=separate", "--root",
+		"--no-renames", "--no-abbrev", "--no-color", "-z", logFormat).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(data []byte, size int) (string, error) {
+		var b strings.Builder
+		err := parseLog(bufio.NewReaderSize(bytes.NewReader(data), size), func(c *commitInfo) {
+			b.WriteString("commit " + c.hash + " " + c.author + "\n")
+		}, func(c *commitInfo, e rawEntry) {
+			b.WriteString(c.hash + " " + e.hash.String() + " " + e.path + "\n")
+		})
+		return b.String(), err
+	}
+	big, err := parse(out, 256<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := parse(out, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small != big {
+		t.Fatalf("a 16-byte buffer reads\n%s\na large one\n%s", small, big)
+	}
+	// the reference: the output split at its NULs
+	var want strings.Builder
+	fields := strings.Split(string(out), "\x00")
+	var cur string
+	for i := 0; i < len(fields); i++ {
+		f := strings.TrimLeft(fields[i], "\n")
+		switch {
+		case f == "":
+		case f[0] == ':':
+			m := strings.Fields(f[1:])
+			i++
+			if m[4] != "D" {
+				want.WriteString(cur + " " + m[3] + " " + fields[i] + "\n")
+			}
+		default:
+			h := strings.Fields(f)[0]
+			i++
+			if h != cur {
+				cur = h
+				want.WriteString("commit " + h + " " + fields[i] + "\n")
+			}
+		}
+	}
+	if big != want.String() {
+		t.Fatalf("parseLog reads\n%s\nthe output holds\n%s", big, want.String())
+	}
+	if !strings.Contains(big, "Side Author With A Long Name") || strings.Count(big, "commit ") != 5 {
+		t.Fatalf("not every commit read:\n%s", big)
+	}
+	for _, bad := range [][]byte{out[:len(out)-20], bytes.Replace(out, []byte(" M\x00"), []byte(" M X\x00"), 1)} {
+		if _, err := parse(bad, 16); err == nil {
+			t.Errorf("no error for a damaged output")
+		}
+	}
+}
