@@ -248,3 +248,52 @@ func decodingEngine(t *testing.T) *engine.Engine {
 	}
 	return e
 }
+
+// startsReused is files whose chunks carry their line starts in one
+// slice that the source writes over once yield returns, as the git source
+// reuses it: a chunk the engine keeps aside while its rules load keeps
+// its own copy, as it does of Data.
+type startsReused files
+
+func (fs startsReused) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	var st []int
+	for _, p := range slices.Sorted(func(f func(string) bool) {
+		for p := range fs {
+			if !f(p) {
+				return
+			}
+		}
+	}) {
+		b := fs[p]
+		st = append(st[:0], 0)
+		for i, c := range b {
+			if c == '\n' && i+1 < len(b) {
+				st = append(st, i+1)
+			}
+		}
+		ch := credscan.Chunk{Origin: credscan.Origin{Kind: credscan.KindDir, App: "app", Path: p}, Data: b, StartLine: 1, Whole: true, LineStarts: st}
+		if err := yield(ch, nil); err != nil {
+			return err
+		}
+		for i := range st {
+			st[i] = 0 // (what the next item's would be)
+		}
+	}
+	return ctx.Err()
+}
+
+// A scan started while the rules load reports what one started after
+// does when the source reuses its chunks' line starts.
+func TestScanWhileRulesLoadLineStarts(t *testing.T) {
+	src := startsReused(hintCorpus(t))
+	early := summary(scantest.Scan(t, decodingEngine(t), src))
+	e := decodingEngine(t)
+	e.RuleDescriptions() // waits for the rules
+	late := summary(scantest.Scan(t, e, src))
+	if late != early {
+		t.Fatalf("a scan started while the rules loaded differs:\n%s", diffLines(late, early))
+	}
+	if !strings.Contains(late, ":") {
+		t.Fatal("nothing found")
+	}
+}
