@@ -2,6 +2,7 @@ package accel
 
 import (
 	"encoding/base64"
+	"math/bits"
 	"strings"
 )
 
@@ -71,10 +72,16 @@ func ProbeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 	found := false
 	percent := false
 	for i := 0; i < n; i++ {
-		// skip eight bytes at a time while none is '%', '\\' or '+'
-		for i+8 <= n && !HasSpecial(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
-			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
-			i += 8
+		// skip eight bytes at a time to the first '%', '\\' or '+' (text
+		// dense in them, a generated file's escaped bytes, went byte by
+		// byte from the start of each word that held one)
+		for i+8 <= n {
+			k := specialAt(uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56)
+			i += k
+			if k < 8 {
+				break
+			}
 		}
 		if i >= n {
 			break
@@ -227,6 +234,15 @@ func AllPrintable(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// specialAt is the index of w's first byte (the lowest) that is '%', '\\'
+// or '+', 8 when none is. (Each zero test may mark a byte above a true
+// match, never one below: the lowest mark is exact.)
+func specialAt(w uint64) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return bits.TrailingZeros64(zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones))) / 8
 }
 
 // HasSpecial reports whether any byte of w is '%', '\\' or '+' (the bytes

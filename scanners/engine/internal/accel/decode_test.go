@@ -1,9 +1,14 @@
 package accel
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,5 +116,184 @@ func TestInertUnicode(t *testing.T) {
 		if got := InertUnicode([]byte(esc)); got != want {
 			t.Errorf("%s: %v, want %v", esc, got, want)
 		}
+	}
+}
+
+// probeDecodeByByte is ProbeDecode as it was, its escape loop going byte
+// by byte from the start of each word that held an escape's first byte:
+// the reference the word-skipping loop must match, visit for visit, and
+// the benchmark's peer.
+func probeDecodeByByte(s []byte, visit func(decoded []byte, from, to int) bool) bool {
+	n := len(s)
+	found := false
+	percent := false
+	for i := 0; i < n; i++ {
+		// skip eight bytes at a time while none is '%', '\\' or '+'
+		for i+8 <= n && !HasSpecial(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= n {
+			break
+		}
+		switch c := s[i]; c {
+		case '%':
+			if i+2 < n && hexClass[s[i+1]] && hexClass[s[i+2]] {
+				if Printable(hexVal(s[i+1])<<4 | hexVal(s[i+2])) {
+					found = true
+					if visit(nil, i, i+3) {
+						return true
+					}
+				}
+				percent = true
+			}
+		case '\\':
+			if i+1 < n && (s[i+1]|0x20) == 'u' && Hex4(s[i+2:]) {
+				found = true
+				if visit(nil, i, i+6) {
+					return true
+				}
+			}
+		case '+':
+			if i > 0 && s[i-1] == 'U' && Hex4(s[i+1:]) {
+				found = true
+				if visit(nil, i-1, i+5) {
+					return true
+				}
+			}
+		}
+	}
+	// a run of 16 base64 characters or more, the shortest that may
+	// decode, holds one of every 16th byte: only those are looked at, and
+	// the runs around them measured (most words are shorter)
+	for from, p := 0, 15; p < n; p += 16 {
+		if !b64Class[s[p]] {
+			continue
+		}
+		i, j := p, p+1
+		for i > from && b64Class[s[i-1]] {
+			i--
+		}
+		for j < n && b64Class[s[j]] {
+			j++
+		}
+		k := j
+		for k < n && k < j+2 && s[k] == '=' {
+			k++
+		}
+		from = k
+		p = k + 15 - k%16 - 16 // the loop goes on from the first 16th byte at or after k
+		if j-i < 16 {
+			continue
+		}
+		f, stop := SegmentsDecode(s, i, j, k, visit)
+		found = found || f
+		if stop {
+			return true
+		}
+		if percent {
+			for q := i + 1; q < j; q++ {
+				if q >= 3 && s[q-3] == '%' && hexClass[s[q-2]] && hexClass[s[q-1]] {
+					f, stop := SegmentsDecode(s, q, j, k, visit)
+					found = found || f
+					if stop {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return found
+}
+
+// segmentsOf is what probe shows of s, in order, stopping it at the
+// stopAt-th segment (0: never), and what it returns.
+func segmentsOf(probe func([]byte, func([]byte, int, int) bool) bool, s []byte, stopAt int) string {
+	var b strings.Builder
+	seen := 0
+	ret := probe(s, func(dec []byte, from, to int) bool {
+		seen++
+		fmt.Fprintf(&b, "%d-%d:%x ", from, to, dec)
+		return seen == stopAt
+	})
+	fmt.Fprintf(&b, "→ %v", ret)
+	return b.String()
+}
+
+// The escape loop finds each escape where going byte by byte did, and
+// ProbeDecode shows the same segments in the same order and stops where
+// it did: lines dense in '%', '\', '+' and what follows them, every
+// length around a word, and the lines of Go's sources, generated
+// escaped bytes (time/tzdata) included.
+func TestProbeDecodeEscapesByWord(t *testing.T) {
+	check := func(s []byte) {
+		t.Helper()
+		for _, stopAt := range []int{0, 1, 3} {
+			if got, want := segmentsOf(ProbeDecode[[]byte], s, stopAt), segmentsOf(probeDecodeByByte, s, stopAt); got != want {
+				t.Fatalf("a line of %d bytes (stop at %d): %s, byte by byte %s", len(s), stopAt, got, want)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{"%", "%4", "%41", "%0a", `\`, `\u`, `\u0041`, `\U00`, "U+", "U+0041", "+", "41", "x", " ", "=", "\\x1f", "\\x8b", "Zm9vYmFyYmF6cXV4cXV1eA", "0123456789abcdef0123456789abcdef"}
+	for n := 0; n < 100000; n++ {
+		var b strings.Builder
+		for k := r.IntN(30); k > 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		check([]byte(b.String()))
+	}
+	for _, line := range goLines(t) {
+		check(line)
+	}
+}
+
+// goLines are the lines of Go's net/http and net/url sources and of
+// time/tzdata's generated file of escaped bytes.
+func goLines(tb testing.TB) [][]byte {
+	tb.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		tb.Fatalf("go env GOROOT: %v", err)
+	}
+	src := filepath.Join(strings.TrimSpace(string(out)), "src")
+	var lines [][]byte
+	for _, dir := range []string{"net/http", "net/url", "time/tzdata"} {
+		files, _ := filepath.Glob(filepath.Join(src, dir, "*.go"))
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			lines = append(lines, bytes.Split(data, []byte("\n"))...)
+		}
+	}
+	if len(lines) < 1000 {
+		tb.Fatalf("only %d lines of Go sources", len(lines))
+	}
+	return lines
+}
+
+// BenchmarkProbeDecode probes each line of Go's sources (goLines) as the
+// decoding passes' probe does, with ProbeDecode and its byte-by-byte
+// predecessor.
+func BenchmarkProbeDecode(b *testing.B) {
+	lines := goLines(b)
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	for _, c := range []struct {
+		name  string
+		probe func([]byte, func([]byte, int, int) bool) bool
+	}{{"words", ProbeDecode[[]byte]}, {"byte-by-byte", probeDecodeByByte}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				for _, l := range lines {
+					c.probe(l, func([]byte, int, int) bool { return false })
+				}
+			}
+		})
 	}
 }
