@@ -238,7 +238,7 @@ func (p *Pack) scanText(f *File, i int, text string, off int, r *Result, spans [
 	if strings.Contains(lower, "://") || strings.Contains(lower, "jdbc:") {
 		spans = p.uris(text, lower, lineNo, off, r, spans)
 	}
-	if strings.Contains(lower, "pdo") {
+	if mayPDO(lower) {
 		p.pdo(text, lineNo, off, r)
 	}
 	if strings.Contains(lower, "mysql") {
@@ -342,6 +342,36 @@ func (p *Pack) emitDSN(rule string, parsed *dsn.Parsed, s string, base, lineNo i
 }
 
 var pdoRe = regexp.MustCompile(`(?i)new\s+\\?PDO\s*\(\s*(['"])([^'"]*)['"]\s*,\s*(['"])([^'"]*)['"]\s*,\s*(['"])((?:\\.|[^\\'"])*)['"]`)
+
+// mayPDO says whether lower (a line, lower-cased) holds what every match
+// of pdoRe starts with: "new", white space, maybe a backslash, "pdo". (A
+// "pdo" anywhere ran the expression over the whole line: on a generated
+// file's long lines of escaped bytes, a twentieth of a history scan.)
+func mayPDO(lower string) bool {
+	for at := 0; ; {
+		i := strings.Index(lower[at:], "pdo")
+		if i < 0 {
+			return false
+		}
+		j := at + i
+		at = j + 1
+		if j > 0 && lower[j-1] == '\\' {
+			j--
+		}
+		k := j
+		for k > 0 && isRESpace(lower[k-1]) {
+			k--
+		}
+		if k < j && strings.HasSuffix(lower[:k], "new") {
+			return true
+		}
+	}
+}
+
+// isRESpace says whether c is in regexp's \s: [\t\n\f\r ].
+func isRESpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
 
 // pdo finds new PDO("pgsql:…", "user", "password") in text, which starts
 // at byte off of its line.

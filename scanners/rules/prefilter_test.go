@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/credscan/credscan/scanners/dsn"
 )
 
 // Differential: on real structured files (Go's source tree: JSON, YAML,
@@ -178,5 +181,55 @@ func TestMentionsPgpass(t *testing.T) {
 	}
 	if yes < 5000 || yes > 15000 {
 		t.Fatalf("%d of 20000 texts mention it: the test has no teeth", yes)
+	}
+}
+
+// mayPDO passes every line pdoRe matches: random lines built from what
+// its matches are made of (case mixed, white space of every kind \s
+// holds, backslashes, near misses), and it turns down most lines that
+// only hold "pdo". The letters it looks for have no case outside ASCII,
+// which the expression's (?i) would also match.
+func TestMayPDONeverMisses(t *testing.T) {
+	for _, c := range "newpdo" {
+		for f := unicode.SimpleFold(c); f != c; f = unicode.SimpleFold(f) {
+			if f > unicode.MaxASCII {
+				t.Fatalf("%c folds to %U: mayPDO's lower-casing would miss it", c, f)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	pieces := []string{"new", "NEW", "New", "nEw", " ", "\t", "\n", "\f", "\r", "\v", `\`, "PDO", "pdo", "Pdo", "(", "'pgsql:host=db'", `"u"`, "'pw'", ",", "x", "renew", "pdos"}
+	matched, turnedDown := 0, 0
+	for n := 0; n < 200000; n++ {
+		var b strings.Builder
+		for k := r.IntN(6); k > 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		if r.IntN(2) == 0 {
+			// a call, each part of it written one of several ways, some of
+			// them wrong
+			pick := func(alts ...string) string { return alts[r.IntN(len(alts))] }
+			b.WriteString(pick("new", "NEW", "New", "ne w", "knew", "") + pick(" ", "\t", "\n\t", "\f", "\r", "\v", "", "  ") +
+				pick("", `\`, `\\`) + pick("PDO", "pdo", "PdO", "PD0") + pick("", " ", "\t") + "(" +
+				pick("'pgsql:host=db;dbname=arp'", `"mysql:host=db"`) + pick(", ", ",") + pick(`"app"`, "'app'") + ", " + pick("'s3cr3t'", `"p\"w"`, "pw"))
+		}
+		for k := r.IntN(4); k > 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		may := mayPDO(dsn.LowerASCII(s))
+		if pdoRe.MatchString(s) {
+			matched++
+			if !may {
+				// (named without its password)
+				shown := strings.NewReplacer("s3cr3t", "…", `p\"w`, "…").Replace(s)
+				t.Fatalf("pdoRe matches %q, mayPDO says no", shown)
+			}
+		} else if !may && strings.Contains(dsn.LowerASCII(s), "pdo") {
+			turnedDown++
+		}
+	}
+	if matched == 0 || turnedDown == 0 {
+		t.Fatalf("%d lines matched, %d turned down: the generator misses a case", matched, turnedDown)
 	}
 }
