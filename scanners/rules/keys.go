@@ -35,27 +35,28 @@ var dbWords = map[string]bool{
 // '_', '-', ' ', '/', ':' and camelCase boundaries; "PGPASSWORD" becomes
 // ["pg", "password"].
 func splitKey(k string) []string {
+	// (segments are k's own bytes, which strings.ToLower copies only when
+	// they hold an upper-case letter: a builder and a copy for each were
+	// most of the structured documents' assembly time)
 	var segs []string
-	cur := strings.Builder{}
-	flush := func() {
-		if cur.Len() > 0 && !allDigits(cur.String()) {
-			segs = append(segs, strings.ToLower(cur.String()))
+	start := 0
+	flush := func(end int) {
+		if seg := k[start:end]; seg != "" && !allDigits(seg) {
+			segs = append(segs, strings.ToLower(seg))
 		}
-		cur.Reset()
+		start = end
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		switch {
 		case c == '.' || c == '_' || c == '-' || c == ' ' || c == '/' || c == ':' || c == '[' || c == ']' || c == '$' || c == '@' || c == '#':
-			flush()
+			flush(i)
+			start = i + 1
 		case 'A' <= c && c <= 'Z' && i > 0 && 'a' <= k[i-1] && k[i-1] <= 'z':
-			flush()
-			cur.WriteByte(c)
-		default:
-			cur.WriteByte(c)
+			flush(i)
 		}
 	}
-	flush()
+	flush(len(k))
 	if len(segs) == 1 && strings.HasPrefix(segs[0], "pg") && len(segs[0]) > 2 {
 		switch rest := segs[0][2:]; rest {
 		case "password", "user", "host", "hostaddr", "port", "database", "passfile", "service":

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -231,5 +232,55 @@ func TestMayPDONeverMisses(t *testing.T) {
 	}
 	if matched == 0 || turnedDown == 0 {
 		t.Fatalf("%d lines matched, %d turned down: the generator misses a case", matched, turnedDown)
+	}
+}
+
+// splitKeyByBuilder is splitKey as it was, a builder for each segment:
+// the reference.
+func splitKeyByBuilder(k string) []string {
+	var segs []string
+	cur := strings.Builder{}
+	flush := func() {
+		if cur.Len() > 0 && !allDigits(cur.String()) {
+			segs = append(segs, strings.ToLower(cur.String()))
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '.' || c == '_' || c == '-' || c == ' ' || c == '/' || c == ':' || c == '[' || c == ']' || c == '$' || c == '@' || c == '#':
+			flush()
+		case 'A' <= c && c <= 'Z' && i > 0 && 'a' <= k[i-1] && k[i-1] <= 'z':
+			flush()
+			cur.WriteByte(c)
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	if len(segs) == 1 && strings.HasPrefix(segs[0], "pg") && len(segs[0]) > 2 {
+		switch rest := segs[0][2:]; rest {
+		case "password", "user", "host", "hostaddr", "port", "database", "passfile", "service":
+			segs = []string{"pg", rest}
+		}
+	}
+	return segs
+}
+
+// splitKey splits every key as the builder did: keys made of separators,
+// camelCase, digits, upper case, bytes outside ASCII and PG names.
+func TestSplitKeyIsByBuilder(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 17))
+	pieces := []string{".", "_", "-", " ", "/", ":", "[0]", "]", "$", "@", "#", "db", "DB", "Password", "password", "PG", "pg", "PASSWORD", "user", "Host", "12", "3", "x", "Ä", "é", "spring", "dataSource", "URL", "aB", "Ab"}
+	for n := 0; n < 100000; n++ {
+		var b strings.Builder
+		for k := r.IntN(8); k > 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		k := b.String()
+		if got, want := splitKey(k), splitKeyByBuilder(k); !slices.Equal(got, want) {
+			t.Fatalf("splitKey(%q) = %q, the builder gave %q", k, got, want)
+		}
 	}
 }
