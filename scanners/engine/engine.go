@@ -133,10 +133,24 @@ func (e *Engine) pgpass(ch credscan.Chunk, lines *rules.Lines) bool {
 	blob := ch.Origin.Kind == credscan.KindGit && ch.Whole && ch.StartLine == 1 && ch.Overlap == 0 && ch.Origin.Blob != "" && ch.LineStarts != nil
 	var found bool
 	if blob && ch.Unchanged != nil && len(ch.Unchanged) == lines.Len() && ch.Base != "" && e.noPgpass.has(ch.Base) {
-		for i := 0; i < lines.Len() && !found; i++ {
-			if !ch.Unchanged[i] {
-				found = rules.MentionsPgpass(lines.Bytes(i))
+		// (each stretch of changed lines in one look: the name lies
+		// within a line)
+		n := lines.Len()
+		for i := 0; i < n && !found; {
+			if ch.Unchanged[i] {
+				i++
+				continue
 			}
+			j := i + 1
+			for j < n && !ch.Unchanged[j] {
+				j++
+			}
+			end := len(ch.Data)
+			if j < n {
+				end = lines.Start(j)
+			}
+			found = rules.MentionsPgpass(ch.Data[lines.Start(i):end])
+			i = j
 		}
 	} else {
 		found = rules.MentionsPgpass(ch.Data)
