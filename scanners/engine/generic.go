@@ -26,6 +26,20 @@ const genericRegex = `(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credentia
 // passwd and password.
 var genericKeywords = []string{"access", "auth", "api", "credential", "creds", "key", "passw", "secret", "token"}
 
+// genericByFirst holds, for each byte, the generic keywords that start
+// with it in either case (most bytes start none, and no keyword starts
+// another with the same first letter, so at most one of a byte's matches
+// at a place: their order does not matter).
+var genericByFirst [256][]string
+
+func init() {
+	for _, kw := range genericKeywords {
+		for _, c := range []byte{kw[0], kw[0] - 'a' + 'A'} {
+			genericByFirst[c] = append(genericByFirst[c], kw)
+		}
+	}
+}
+
 var betweenClass, opClass, valueClass, valueMust, preValue, valueEnd [256]bool
 
 func init() {
@@ -124,12 +138,11 @@ func isDefaultGeneric(r config.Rule) bool {
 // value it found ends (the value may sit on a later line).
 func genericGate(data []byte, from, to int) (end int, ok bool) {
 	for p := from; p < to; p++ {
-		switch accel.Fold[data[p]] {
-		case 'a', 'c', 'k', 'p', 's', 't':
-		default:
+		kws := genericByFirst[data[p]]
+		if kws == nil {
 			continue
 		}
-		for _, kw := range genericKeywords {
+		for _, kw := range kws {
 			if !accel.HasPrefixFold(data[p:], kw) {
 				continue
 			}
