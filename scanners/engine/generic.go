@@ -102,11 +102,22 @@ func vaultGate(data []byte, from, to int) (int, bool) {
 // litGate returns a gate that passes lines holding one of lits (lower
 // case), the literals a rule's expression cannot match without.
 func litGate(lits []string) func(data []byte, from, to int) (int, bool) {
+	var first [256][]string // the literals a byte starts, in either case
+	for _, l := range lits {
+		if l == "" {
+			return func(_ []byte, _, to int) (int, bool) { return to, true } // (every line holds it)
+		}
+		for c := range 256 {
+			if accel.Fold[c] == l[0] {
+				first[c] = append(first[c], l)
+			}
+		}
+	}
 	return func(data []byte, from, to int) (int, bool) {
 		line := data[from:to]
 		for i := range line {
-			for _, l := range lits {
-				if accel.Fold[line[i]] == l[0] && accel.HasPrefixFold(line[i:], l) {
+			for _, l := range first[line[i]] {
+				if accel.HasPrefixFold(line[i:], l) {
 					return to, true
 				}
 			}
