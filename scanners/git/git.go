@@ -155,6 +155,47 @@ type occurrence struct {
 	pos    int // place in the walk (go-git's plan)
 }
 
+// addOcc adds oc to a blob's occurrences os, where earliestPerPath will
+// keep only the earliest at each path: an occurrence at the same path
+// that is as early as oc (in ranks' order, which the listing's commits
+// already tell) makes it add nothing, and a later one gives way to it.
+// (A merge diffed against each parent lists most of its blobs again: on
+// etcd's history, five occurrences for each one kept.) A blob at many
+// paths gets oc appended as it comes.
+func addOcc(os []occurrence, oc occurrence) []occurrence {
+	if len(os) > maxOccScan {
+		return append(os, oc)
+	}
+	for i := range os {
+		if os[i].path == oc.path {
+			if !listedEarlier(oc.commit, os[i].commit) {
+				return os
+			}
+			// (oc goes last, as it came: occurrences of one commit stay in
+			// the order git listed them, which earliestPerPath keeps)
+			os = append(os[:i], os[i+1:]...)
+			break
+		}
+	}
+	return append(os, oc)
+}
+
+// maxOccScan bounds the occurrences addOcc looks through.
+const maxOccScan = 16
+
+// listedEarlier says whether a comes before b in ranks' order: by
+// committer time, a merge after the commits of the same second, then the
+// later listed first.
+func listedEarlier(a, b *commitInfo) bool {
+	if a.committed != b.committed {
+		return a.committed < b.committed
+	}
+	if a.parents != b.parents {
+		return a.parents < b.parents
+	}
+	return a.listed > b.listed
+}
+
 type commitInfo struct {
 	hash   string
 	author string
@@ -831,7 +872,7 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 			}
 			subs[e.path] = true
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
+			occ[e.hash] = addOcc(occ[e.hash], occurrence{path: e.path, commit: c})
 			p.handAt(e.hash, e.path, c, false)
 		}
 	})

@@ -3,6 +3,8 @@ package git
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"testing"
@@ -79,6 +81,47 @@ func TestParseLogReadsGitLog(t *testing.T) {
 	for _, bad := range [][]byte{out[:len(out)-20], bytes.Replace(out, []byte(" M\x00"), []byte(" M X\x00"), 1)} {
 		if _, err := parse(bad, 16); err == nil {
 			t.Errorf("no error for a damaged output")
+		}
+	}
+}
+
+// addOcc keeps what earliestPerPath keeps of every occurrence: commits
+// listed in random order with committer times that tie, merges and
+// commits dated before others listed after them, blobs at one path or
+// many (past maxOccScan), each occurrence listed once or again.
+func TestAddOccKeepsTheEarliest(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 23))
+	for trial := 0; trial < 2000; trial++ {
+		commits := make([]*commitInfo, 1+r.IntN(30))
+		list := make([]listedCommit, len(commits))
+		for i := range commits {
+			commits[i] = &commitInfo{hash: fmt.Sprint(i), committed: int64(r.IntN(5)), parents: 1 + r.IntN(2), listed: i}
+			list[i] = listedCommit{committed: commits[i].committed, parents: commits[i].parents}
+		}
+		for i, rank := range ranks(list) {
+			commits[i].order = rank
+		}
+		paths := 1 + r.IntN(3)
+		if r.IntN(4) == 0 {
+			paths = maxOccScan + 1 + r.IntN(8)
+		}
+		var all, kept []occurrence
+		for _, c := range commits { // (in listing order, as git log gives them)
+			for k := r.IntN(4); k > 0; k-- {
+				oc := occurrence{path: fmt.Sprint("p", r.IntN(paths)), commit: c}
+				all = append(all, oc)
+				kept = addOcc(kept, oc)
+			}
+		}
+		show := func(os []occurrence) string {
+			var b strings.Builder
+			for _, oc := range earliestPerPath(os) {
+				fmt.Fprintf(&b, "%s@%s ", oc.path, oc.commit.hash)
+			}
+			return b.String()
+		}
+		if got, want := show(kept), show(all); got != want {
+			t.Fatalf("trial %d: addOcc keeps %s, every occurrence gives %s", trial, got, want)
 		}
 	}
 }
