@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"regexp/syntax"
+	"slices"
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/config"
@@ -26,18 +27,24 @@ const genericRegex = `(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credentia
 // passwd and password.
 var genericKeywords = []string{"access", "auth", "api", "credential", "creds", "key", "passw", "secret", "token"}
 
-// genericByFirst holds, for each byte, the generic keywords that start
-// with it in either case (most bytes start none, and no keyword starts
-// another with the same first letter, so at most one of a byte's matches
-// at a place: their order does not matter).
-var genericByFirst [256][]string
+// genericByFirst holds, for each byte, the generic keywords it starts
+// (most bytes start none, and no keyword starts another with the same
+// first letter, so at most one of a byte's matches at a place: their
+// order does not matter).
+var genericByFirst = byFirstByte(genericKeywords)
 
-func init() {
-	for _, kw := range genericKeywords {
-		for _, c := range []byte{kw[0], kw[0] - 'a' + 'A'} {
-			genericByFirst[c] = append(genericByFirst[c], kw)
+// byFirstByte returns, for each byte, the words of words (lower case, not
+// empty) whose first letter it is in either case.
+func byFirstByte(words []string) *[256][]string {
+	var t [256][]string
+	for _, w := range words {
+		for c := range 256 {
+			if accel.Fold[c] == w[0] {
+				t[c] = append(t[c], w)
+			}
 		}
 	}
+	return &t
 }
 
 var betweenClass, opClass, valueClass, valueMust, preValue, valueEnd [256]bool
@@ -102,17 +109,10 @@ func vaultGate(data []byte, from, to int) (int, bool) {
 // litGate returns a gate that passes lines holding one of lits (lower
 // case), the literals a rule's expression cannot match without.
 func litGate(lits []string) func(data []byte, from, to int) (int, bool) {
-	var first [256][]string // the literals a byte starts, in either case
-	for _, l := range lits {
-		if l == "" {
-			return func(_ []byte, _, to int) (int, bool) { return to, true } // (every line holds it)
-		}
-		for c := range 256 {
-			if accel.Fold[c] == l[0] {
-				first[c] = append(first[c], l)
-			}
-		}
+	if slices.Contains(lits, "") {
+		return func(_ []byte, _, to int) (int, bool) { return to, true } // (every line holds it)
 	}
+	first := byFirstByte(lits)
 	return func(data []byte, from, to int) (int, bool) {
 		line := data[from:to]
 		for i := range line {

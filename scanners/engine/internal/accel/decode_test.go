@@ -2,6 +2,7 @@ package accel
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -206,14 +207,18 @@ func probeDecodeByByte(s []byte, visit func(decoded []byte, from, to int) bool) 
 	return found
 }
 
-// segmentsOf is what probe shows of s, in order, stopping it at the
-// stopAt-th segment (0: never), and what it returns.
+// segmentsOf is what probe shows of s, in order (each decoded segment by
+// its place, length and hash), stopping it at the stopAt-th segment (0:
+// never), and what it returns.
 func segmentsOf(probe func([]byte, func([]byte, int, int) bool) bool, s []byte, stopAt int) string {
 	var b strings.Builder
 	seen := 0
 	ret := probe(s, func(dec []byte, from, to int) bool {
 		seen++
-		fmt.Fprintf(&b, "%d-%d:%x ", from, to, dec)
+		// (decoded bytes by a hash, never as they are: a source's key
+		// material would show in a failure)
+		sum := sha256.Sum256(dec)
+		fmt.Fprintf(&b, "%d-%d:%d:%x ", from, to, len(dec), sum[:8])
 		return seen == stopAt
 	})
 	fmt.Fprintf(&b, "→ %v", ret)
