@@ -10,13 +10,14 @@ var passwordWords = []string{"password", "passwd", "passphrase", "pass", "pswd",
 // mayAssemble says whether a structured document of format f may hold
 // something its structural parse reports that the line rules do not: a
 // key (or, in YAML, a value at a line's end: a Kubernetes env var's name)
-// that ends in a password word, written where a key stands, or a URL
-// written with escapes (backslashes, XML entities, a YAML block scalar).
-// It errs on the side of parsing: a document it passes over has nothing
-// to assemble, such as a lock file whose only keyword lines are its
-// thousands of "resolved": "https://…" entries.
+// that ends in a password word, written where a key stands (in JSON: with
+// a value that is not an object or an array), or a URL written with
+// escapes (backslashes, XML entities, a YAML block scalar whose key may
+// name a URL). It errs on the side of parsing: a document it passes over
+// has nothing to assemble, such as a lock file whose only keyword lines
+// are its thousands of "resolved": "https://…" entries.
 func mayAssemble(f Format, b []byte) bool {
-	if (f == FormatYAML || f == FormatCompose) && (bytes.Contains(b, []byte(": |")) || bytes.Contains(b, []byte(": >"))) {
+	if (f == FormatYAML || f == FormatCompose) && (blockMayAssemble(b, ": |") || blockMayAssemble(b, ": >")) {
 		return true
 	}
 	lineStart, checked := 0, -1
@@ -144,7 +145,20 @@ func keyTerminator(f Format, b []byte, i int) bool {
 	c := b[i]
 	switch f {
 	case FormatJSON:
-		return (c == '"' || c == '\'') && next(i+1) == ':' || c == ':'
+		colon := -1
+		switch {
+		case c == ':':
+			colon = i
+		case c == '"' || c == '\'':
+			if j := bytes.IndexByte(b[i+1:], ':'); j >= 0 && next(i+1) == ':' {
+				colon = i + 1 + j
+			}
+		}
+		// a key whose value opens an object or an array (on its line)
+		// holds no value jsonWalk makes an entry of: the keys inside are
+		// looked at on their own
+		v := next(colon + 1)
+		return colon >= 0 && v != '{' && v != '['
 	case FormatYAML, FormatCompose:
 		switch c {
 		case ':', '\n', '\r':
@@ -181,4 +195,50 @@ func urlOnLine(b []byte, s int) bool {
 	}
 	line := b[s:e]
 	return bytes.Contains(line, []byte("://")) || bytes.Contains(line, []byte(`:\/\/`)) || bytes.Contains(line, []byte("jdbc:")) || bytes.Contains(line, []byte("JDBC:"))
+}
+
+// blockMayAssemble says whether a YAML block scalar introduced by marker
+// (": |" or ": >") in b may hold what the assembler reads: a URL, whose
+// folded or kept lines the line rules do not see as one value. That takes
+// a key with a role (keyRole: a URL, or a password, a host … beside one);
+// a key it cannot isolate on the marker's line counts as one. A block
+// scalar under any other key (a description, an embedded document, a
+// lock file's deprecation notice) yields an entry the assembler passes
+// over.
+func blockMayAssemble(b []byte, marker string) bool {
+	for i := 0; ; {
+		k := bytes.Index(b[i:], []byte(marker))
+		if k < 0 {
+			return false
+		}
+		k += i
+		if blockKeyMatters(b[bytes.LastIndexByte(b[:k], '\n')+1 : k]) {
+			return true
+		}
+		i = k + len(marker)
+	}
+}
+
+// blockKeyMatters says whether key, the text of a line before a block
+// scalar's ": ", may be a key with a role: anything but a plain key (after
+// indentation and sequence dashes, optionally quoted) whose role is none.
+func blockKeyMatters(key []byte) bool {
+	key = bytes.TrimLeft(key, " \t")
+	for len(key) >= 2 && key[0] == '-' && (key[1] == ' ' || key[1] == '\t') {
+		key = bytes.TrimLeft(key[1:], " \t")
+	}
+	key = bytes.TrimRight(key, " \t")
+	if n := len(key); n >= 2 && (key[0] == '"' || key[0] == '\'') && key[n-1] == key[0] {
+		key = key[1 : n-1]
+	}
+	if len(key) == 0 {
+		return true
+	}
+	for _, c := range key {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ' ') {
+			return true
+		}
+	}
+	role, _ := keyRole(string(key))
+	return role != RoleNone
 }

@@ -47,6 +47,13 @@ func TestMayAssembleLosesNothing(t *testing.T) {
 		"values.yaml|db:\n  url: >\n    postgres://app:F0lded9x@arp-db/arp\n",
 		"robo3t.json|{\"connections\": [{\"serverHost\": \"mongo1\", \"credentials\": [{\"userName\": \"robo\", \"userPassword\": \"Robo3tPw9\"}]}]}",
 		"my.cnf|[client]\nuser=u\npassword=MyCnfPw9x\n",
+		// keys that are password words over an object or an array, and
+		// block scalars under keys with no role, are not parsed for
+		"compute-api.json|{\"schemas\": {\"sharedSecret\": {\"type\": \"string\", \"url\": \"postgres://app:Js0nObj9x@arp-db/arp\"},\n \"password\": [\"Arr4yPw9x\"], \"oauth2ClientSecret\": {\"host\": \"arp-db\", \"user\": \"app\"}}}",
+		"nested.json|{\"sharedSecret\": {\"db\": {\"password\": \"Nest3dPw9\", \"host\": \"arp-db\"}}}",
+		"openapi.yaml|paths:\n  /q:\n    description: |\n      postgres://app:Bl0ckDesc9@arp-db/arp\n      user: app\n    value: >\n      jdbc:postgresql://arp-db/arp?user=app\n",
+		"values.yaml|db:\n  url: |\n    postgres://app:Bl0ckUrl9@arp-db/arp\n  notes: >-\n    host=arp-db\n",
+		"pnpm-lock.yaml|packages:\n  /x@1.0.0:\n    deprecated: |-\n      use postgres://app:Depr3c9x@arp-db/arp instead\n    resolution: {integrity: sha512-abc, tarball: https://registry.example/x.tgz}\n",
 	} {
 		p, d, _ := strings.Cut(c, "|")
 		docs = append(docs, struct{ path, data string }{p, d})
@@ -68,6 +75,40 @@ func TestMayAssembleLosesNothing(t *testing.T) {
 		compared++
 	}
 	t.Logf("%d documents compared", compared)
+}
+
+// What mayAssemble passes over and what it does not, line by line: a
+// JSON key that is a password word over an object or an array, and a
+// YAML block scalar under a key with no role, hold nothing to assemble.
+func TestMayAssembleLines(t *testing.T) {
+	json, yaml := DetectFormat("a.json"), DetectFormat("a.yaml")
+	for _, c := range []struct {
+		f    Format
+		line string
+		want bool
+	}{
+		{json, `"sharedSecret": {`, false},
+		{json, `  "oauth2ClientSecret":{"type": "string"}`, false},
+		{json, `"password": [`, false},
+		{json, `"password": "x"`, true},
+		{json, `"password": 5`, true},
+		{json, `"password":`, true}, // the value on the next line: counted
+		{json, `'dbPass' : null`, true},
+		{yaml, `    description: |`, false},
+		{yaml, `- deprecated: >-`, false},
+		{yaml, `  "value": |`, false},
+		{yaml, `  url: |`, true},
+		{yaml, `  - jdbcUrl: >`, true},
+		{yaml, `  host: |`, true},
+		{yaml, `  "db.url": |`, true},
+		{yaml, `? : |`, true},     // no key to read: counted
+		{yaml, `a: b: |`, true},   // not a plain key: counted
+		{yaml, `x: "a: |"`, true}, // the marker in a quoted value: counted
+	} {
+		if got := mayAssemble(c.f, []byte(c.line+"\n")); got != c.want {
+			t.Errorf("format %d, %q: mayAssemble %v, want %v", c.f, c.line, got, c.want)
+		}
+	}
 }
 
 // endsInPasswordWord's two-letter gate turns away only what the words
@@ -122,7 +163,7 @@ func TestReadsWholeIsLineLocal(t *testing.T) {
 	})
 	r := rand.New(rand.NewPCG(53, 59))
 	pieces := []string{"password", "Passwd", "db_pass", "dbPWD", "secret", "userPassword", "passphrase", "bypass", "pw", "key", "name",
-		":", "=", "==", " : ", "\": ", "' :", "\t", " ", "\r", "\"", "'", "://", `:\/\/`, "jdbc:", "\\", "&", ": |", ": >", "kind: secret", "KIND: Secret", "x", "-", "{", "}"}
+		":", "=", "==", " : ", "\": ", "' :", "\t", " ", "\r", "\"", "'", "://", `:\/\/`, "jdbc:", "\\", "&", ": |", ": >", "kind: secret", "KIND: Secret", "x", "-", "{", "}", "[", "url", "description", "- "}
 	formats := []Format{FormatJSON, FormatYAML, FormatXML, FormatCompose, DetectFormat("a.properties"), DetectFormat("a.toml"), DetectFormat("a.ini")}
 	for trial := 0; trial < 4000; trial++ {
 		var b strings.Builder
