@@ -1,6 +1,10 @@
 package rules
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/credscan/credscan/scanners/dsn"
+)
 
 // passwordWords end a key the assembler reads as a password or a generic
 // secret (keyRole: …password, …passwd, …pass, …pwd, …pw, …pswd,
@@ -184,8 +188,12 @@ func keyTerminator(f Format, b []byte, i int) bool {
 	return false
 }
 
-// urlOnLine says whether the line that starts at s holds a URL or a JDBC
-// URL (its escapes may hide a password the line rules read as written).
+// urlOnLine says whether the line that starts at s holds a database URL
+// or a JDBC URL (its escapes may hide a password the line rules read as
+// written). The assembler reads a URL only from a value that starts with
+// a database scheme (parseAnyDSN, dsn.ParseURI): a line whose every "://"
+// follows another scheme (the https:// of a description) holds none. A
+// scheme written with an escape counts as one.
 func urlOnLine(b []byte, s int) bool {
 	e := bytes.IndexByte(b[s:], '\n')
 	if e < 0 {
@@ -194,7 +202,35 @@ func urlOnLine(b []byte, s int) bool {
 		e += s
 	}
 	line := b[s:e]
-	return bytes.Contains(line, []byte("://")) || bytes.Contains(line, []byte(`:\/\/`)) || bytes.Contains(line, []byte("jdbc:")) || bytes.Contains(line, []byte("JDBC:"))
+	return dbSchemeBefore(line, "://") || dbSchemeBefore(line, `:\/\/`) || bytes.Contains(line, []byte("jdbc:")) || bytes.Contains(line, []byte("JDBC:"))
+}
+
+// dbSchemeBefore says whether sep ("://", or JSON's ":\/\/") follows, in
+// line, a database scheme (dsn.SchemeDriver), or a scheme written with an
+// escape (a backslash, an XML entity's ';' or '&' just before it).
+func dbSchemeBefore(line []byte, sep string) bool {
+	for i := 0; ; {
+		k := bytes.Index(line[i:], []byte(sep))
+		if k < 0 {
+			return false
+		}
+		k += i
+		j := k
+		for j > 0 && schemeChar(line[j-1]) {
+			j--
+		}
+		if j > 0 && (line[j-1] == '\\' || line[j-1] == ';' || line[j-1] == '&') {
+			return true
+		}
+		if _, ok := dsn.SchemeDriver(string(line[j:k])); ok {
+			return true
+		}
+		i = k + len(sep)
+	}
+}
+
+func schemeChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
 }
 
 // blockMayAssemble says whether a YAML block scalar introduced by marker

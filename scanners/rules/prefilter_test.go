@@ -53,6 +53,7 @@ func TestMayAssembleLosesNothing(t *testing.T) {
 		"nested.json|{\"sharedSecret\": {\"db\": {\"password\": \"Nest3dPw9\", \"host\": \"arp-db\"}}}",
 		"openapi.yaml|paths:\n  /q:\n    description: |\n      postgres://app:Bl0ckDesc9@arp-db/arp\n      user: app\n    value: >\n      jdbc:postgresql://arp-db/arp?user=app\n",
 		"values.yaml|db:\n  url: |\n    postgres://app:Bl0ckUrl9@arp-db/arp\n  notes: >-\n    host=arp-db\n",
+		"api.json|{\"description\": \"the \\\"x\\\" field: https://cloud.example.com/docs\",\n \"url\": \"postgres://app:Pl4inUrl9@arp-db/arp\", \"dsn\": \"postgres:\\/\\/app:Esc4ped7@arp-db\\/arp\"}",
 		"pnpm-lock.yaml|packages:\n  /x@1.0.0:\n    deprecated: |-\n      use postgres://app:Depr3c9x@arp-db/arp instead\n    resolution: {integrity: sha512-abc, tarball: https://registry.example/x.tgz}\n",
 	} {
 		p, d, _ := strings.Cut(c, "|")
@@ -94,6 +95,15 @@ func TestMayAssembleLines(t *testing.T) {
 		{json, `"password": 5`, true},
 		{json, `"password":`, true}, // the value on the next line: counted
 		{json, `'dbPass' : null`, true},
+		{json, `"description": "the \"x\" field, see https://cloud.example.com/docs"`, false},
+		{json, `"url": "postgres:\/\/app:pw@h\/arp"`, true},
+		{json, `"url": "Postgres://app:p\"w@h/arp"`, true},
+		{json, `"url": "\u0070ostgres://app:pw@h/arp"`, true}, // an escaped scheme: counted
+		{json, `"url": "mysql+pymysql://app:pw@h/arp", "note": "\"x\""`, true},
+		{json, `"url": "jdbc:postgresql://h/arp?password=p\u0021"`, true},
+		{DetectFormat("a.xml"), `<a href="https://example.com/?a=1&amp;b=2"/>`, false},
+		{DetectFormat("a.xml"), `<r url="postgres://app:p&amp;w@h/arp"/>`, true},
+		{DetectFormat("a.xml"), `<r url="post&#103;res://app:p&amp;w@h/arp"/>`, true},
 		{yaml, `    description: |`, false},
 		{yaml, `- deprecated: >-`, false},
 		{yaml, `  "value": |`, false},
@@ -163,7 +173,7 @@ func TestReadsWholeIsLineLocal(t *testing.T) {
 	})
 	r := rand.New(rand.NewPCG(53, 59))
 	pieces := []string{"password", "Passwd", "db_pass", "dbPWD", "secret", "userPassword", "passphrase", "bypass", "pw", "key", "name",
-		":", "=", "==", " : ", "\": ", "' :", "\t", " ", "\r", "\"", "'", "://", `:\/\/`, "jdbc:", "\\", "&", ": |", ": >", "kind: secret", "KIND: Secret", "x", "-", "{", "}", "[", "url", "description", "- "}
+		":", "=", "==", " : ", "\": ", "' :", "\t", " ", "\r", "\"", "'", "://", `:\/\/`, "jdbc:", "\\", "&", ": |", ": >", "kind: secret", "KIND: Secret", "x", "-", "{", "}", "[", "url", "description", "- ", "postgres", "https", "mysql+x", "&amp;"}
 	formats := []Format{FormatJSON, FormatYAML, FormatXML, FormatCompose, DetectFormat("a.properties"), DetectFormat("a.toml"), DetectFormat("a.ini")}
 	for trial := 0; trial < 4000; trial++ {
 		var b strings.Builder
