@@ -207,7 +207,7 @@ func urlOnLine(b []byte, s int) bool {
 
 // dbSchemeBefore says whether sep ("://", or JSON's ":\/\/") follows, in
 // line, a database scheme (dsn.SchemeDriver), or a scheme written with an
-// escape (a backslash, an XML entity's ';' or '&' just before it).
+// escape (\u, \x …, an XML entity's ';' or '&' just before it).
 func dbSchemeBefore(line []byte, sep string) bool {
 	for i := 0; ; {
 		k := bytes.Index(line[i:], []byte(sep))
@@ -219,15 +219,29 @@ func dbSchemeBefore(line []byte, sep string) bool {
 		for j > 0 && schemeChar(line[j-1]) {
 			j--
 		}
-		if j > 0 && (line[j-1] == '\\' || line[j-1] == ';' || line[j-1] == '&') {
+		scheme := line[j:k]
+		if j > 0 && line[j-1] == '\\' {
+			// an escape that stands for a byte no scheme holds (JSON's and
+			// YAML's \n, \t …): the scheme is what follows it
+			if len(scheme) == 0 || !bytes.ContainsRune([]byte(inertEscapes), rune(scheme[0])) {
+				return true
+			}
+			scheme = scheme[1:]
+		}
+		if j > 0 && (line[j-1] == ';' || line[j-1] == '&') {
 			return true
 		}
-		if _, ok := dsn.SchemeDriver(string(line[j:k])); ok {
+		if _, ok := dsn.SchemeDriver(string(scheme)); ok {
 			return true
 		}
 		i = k + len(sep)
 	}
 }
+
+// inertEscapes are the letters after a backslash that JSON and YAML
+// decode to a control byte or a space (YAML's \N, \L, \P, \_ to Unicode
+// breaks and spaces): never a scheme's.
+const inertEscapes = "abtnvfre0NLP_"
 
 func schemeChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'

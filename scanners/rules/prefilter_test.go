@@ -99,6 +99,10 @@ func TestMayAssembleLines(t *testing.T) {
 		{json, `"url": "postgres:\/\/app:pw@h\/arp"`, true},
 		{json, `"url": "Postgres://app:p\"w@h/arp"`, true},
 		{json, `"url": "\u0070ostgres://app:pw@h/arp"`, true}, // an escaped scheme: counted
+		{json, `"url": "\x70ostgres://app:pw@h/arp"`, true},
+		{json, `"description": "For example:\nhttps://example.com/x \"y\""`, false},
+		{json, `"url": "\npostgres://app:p\"w@h/arp"`, true},
+		{DetectFormat("a.properties"), `url=\postgres://app:pw@h/arp\`, true},
 		{json, `"url": "mysql+pymysql://app:pw@h/arp", "note": "\"x\""`, true},
 		{json, `"url": "jdbc:postgresql://h/arp?password=p\u0021"`, true},
 		{DetectFormat("a.xml"), `<a href="https://example.com/?a=1&amp;b=2"/>`, false},
