@@ -103,6 +103,17 @@ func ProbeDecode[T ~string | ~[]byte](s T, visit func(decoded []byte, from, to i
 				if visit(nil, i, i+6) {
 					return true
 				}
+			} else if i+3 < n && s[i+1] == 'x' {
+				// a run of \xHH escapes (a generated file's bytes, one
+				// special byte in four) holds no escape the decoder
+				// reads: four bytes at a time to the first that may
+				j := i
+				for j+3 < n && s[j] == '\\' && s[j+1] == 'x' && !special[s[j+2]] && !special[s[j+3]] {
+					j += 4
+				}
+				if j > i {
+					i = j - 1 // (the loop goes on from j)
+				}
 			}
 		case '+':
 			if i > 0 && s[i-1] == 'U' && Hex4(s[i+1:]) {
@@ -235,6 +246,9 @@ func AllPrintable(b []byte) bool {
 	}
 	return true
 }
+
+// special marks '%', '\\' and '+', the bytes specialAt looks for.
+var special = [256]bool{'%': true, '\\': true, '+': true}
 
 // specialAt is the index of w's first byte (the lowest) that is '%', '\\'
 // or '+', 8 when none is. (Each zero test may mark a byte above a true

@@ -240,7 +240,7 @@ func TestProbeDecodeEscapesByWord(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	pieces := []string{"%", "%4", "%41", "%0a", `\`, `\u`, `\u0041`, `\U00`, "U+", "U+0041", "+", "41", "x", " ", "=", "\\x1f", "\\x8b", "Zm9vYmFyYmF6cXV4cXV1eA", "0123456789abcdef0123456789abcdef"}
+	pieces := []string{"%", "%4", "%41", "%0a", `\`, `\u`, `\u0041`, `\U00`, "U+", "U+0041", "+", "41", "x", " ", "=", "\\x1f", "\\x8b", `\x`, `\x%`, `\x4`, `\xU`, `\x\x`, "Zm9vYmFyYmF6cXV4cXV1eA", "0123456789abcdef0123456789abcdef"}
 	for n := 0; n < 100000; n++ {
 		var b strings.Builder
 		for k := r.IntN(30); k > 0; k-- {
@@ -283,22 +283,37 @@ func goLines(tb testing.TB) [][]byte {
 // decoding passes' probe does, with ProbeDecode and its byte-by-byte
 // predecessor.
 func BenchmarkProbeDecode(b *testing.B) {
-	lines := goLines(b)
-	n := 0
-	for _, l := range lines {
-		n += len(l) + 1
+	all := goLines(b)
+	// the generated file's lines of escaped bytes alone too
+	var escaped [][]byte
+	for _, l := range all {
+		if len(l) > 4096 && bytes.Count(l, []byte(`\x`)) > len(l)/16 {
+			escaped = append(escaped, l)
+		}
 	}
-	for _, c := range []struct {
+	if len(escaped) == 0 {
+		b.Fatal("no line of escaped bytes in time/tzdata")
+	}
+	for _, set := range []struct {
 		name  string
-		probe func([]byte, func([]byte, int, int) bool) bool
-	}{{"words", ProbeDecode[[]byte]}, {"byte-by-byte", probeDecodeByByte}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(n))
-			for b.Loop() {
-				for _, l := range lines {
-					c.probe(l, func([]byte, int, int) bool { return false })
+		lines [][]byte
+	}{{"go", all}, {"escaped", escaped}} {
+		n := 0
+		for _, l := range set.lines {
+			n += len(l) + 1
+		}
+		for _, c := range []struct {
+			name  string
+			probe func([]byte, func([]byte, int, int) bool) bool
+		}{{"words", ProbeDecode[[]byte]}, {"byte-by-byte", probeDecodeByByte}} {
+			b.Run(set.name+"/"+c.name, func(b *testing.B) {
+				b.SetBytes(int64(n))
+				for b.Loop() {
+					for _, l := range set.lines {
+						c.probe(l, func([]byte, int, int) bool { return false })
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
