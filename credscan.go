@@ -122,6 +122,10 @@ type Chunk struct {
 	// GroupedBy's.
 	LineGroups []uint8
 	GroupedBy  LineGrouper
+	// Pgpass, when PgpassKnown, says whether Data names a pgpass file
+	// ("pgpass" or "PGPASS", rules.MentionsPgpass), as the source found it
+	// (set only with LineStarts: Data is the item as stored).
+	PgpassKnown, Pgpass bool
 	// Version, when set, names the item's version as its source tells it
 	// without reading it (a file's device, inode, size and times): the
 	// scan cache enters it with the content when the item is clean.

@@ -123,16 +123,19 @@ func (b *blobSet) add(name string) {
 	b.seen[name] = struct{}{}
 }
 
-// pgpass says whether ch names a pgpass file (rules.MentionsPgpass). A
-// git blob read whole is looked at only where it differs from its base
-// when that names none (what is looked for lies within a line), and
-// remembered when it names none.
+// pgpass says whether ch names a pgpass file (rules.MentionsPgpass), as
+// its source says when it does (Chunk.PgpassKnown). Otherwise a git blob
+// read whole is looked at only where it differs from its base when that
+// names none (what is looked for lies within a line), and remembered when
+// it names none.
 func (e *Engine) pgpass(ch credscan.Chunk, lines *rules.Lines) bool {
 	// (LineStarts: the source says Data is the blob as stored, not
 	// decoded from UTF-16, so that Unchanged's lines are Data's)
 	blob := ch.Origin.Kind == credscan.KindGit && ch.Whole && ch.StartLine == 1 && ch.Overlap == 0 && ch.Origin.Blob != "" && ch.LineStarts != nil
 	var found bool
-	if blob && ch.Unchanged != nil && len(ch.Unchanged) == lines.Len() && ch.Base != "" && e.noPgpass.has(ch.Base) {
+	if ch.PgpassKnown && ch.LineStarts != nil {
+		found = ch.Pgpass // (the source looked)
+	} else if blob && ch.Unchanged != nil && len(ch.Unchanged) == lines.Len() && ch.Base != "" && e.noPgpass.has(ch.Base) {
 		// (each stretch of changed lines in one look: the name lies
 		// within a line)
 		n := lines.Len()

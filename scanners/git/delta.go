@@ -52,6 +52,9 @@ type lineInfo struct {
 	// a document (rules.CodeBlocks; set before done)
 	pem, pemKnown bool
 	blocks        [][2]int32
+	// pgpass says the blob names a pgpass file (rules.MentionsPgpass),
+	// when pgpassKnown (set before done)
+	pgpass, pgpassKnown bool
 	// own is the slice the blob's hashes were made in: given back for
 	// reuse once both the blob's own scan (ownDone) and the versions
 	// matched with it (released) are done with it
@@ -547,6 +550,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 			byLine = !rules.ReadsWhole(f, data)
 		}
 	}
+	var pgpass bool // (found below, before any chunk is yielded)
 	whole := func(ch credscan.Chunk, err error) error {
 		if err == nil && ch.Whole && ch.StartLine == 1 {
 			if f.Structured() {
@@ -555,6 +559,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 			if ch.Overlap == 0 && len(ch.Data) == len(data) {
 				ch.LineStarts = starts
 				ch.LineGroups, ch.GroupedBy = groups, g
+				ch.PgpassKnown, ch.Pgpass = true, pgpass
 			}
 		}
 		return yield(ch, err)
@@ -572,6 +577,18 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	} else {
 		pem = pemMarker(data)
 	}
+	// the same for the name of a pgpass file, which the DB pack asks of
+	// every version (the engine, which would look itself, may scan a
+	// version before it has seen its base)
+	if ah != nil && j.base.pgpassKnown && !j.base.pgpass {
+		for _, sp := range spans {
+			if pgpass = rules.MentionsPgpass(data[sp[0]:sp[1]]); pgpass {
+				break
+			}
+		}
+	} else {
+		pgpass = rules.MentionsPgpass(data)
+	}
 	doc := rules.IsDoc(j.path)
 	var blocks [][2]int32
 	if doc {
@@ -580,6 +597,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	if j.keep != nil {
 		j.keep.byLine, j.keep.format = byLine, f
 		j.keep.pem, j.keep.pemKnown, j.keep.blocks = pem, true, blocks
+		j.keep.pgpass, j.keep.pgpassKnown = pgpass, true
 	}
 	j.keep.finish(hashes, groups, g)
 	if ah != nil && (pem || doc && !sameBlocks(runs, blocks, j.base.blocks)) {
@@ -605,6 +623,7 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 			if len(ch.Data) == len(data) {
 				ch.LineStarts = starts
 				ch.LineGroups, ch.GroupedBy = groups, g
+				ch.PgpassKnown, ch.Pgpass = true, pgpass
 			}
 			ch.Unchanged = unchanged
 			ch.ByLine = d.lineBased && f.Structured()
