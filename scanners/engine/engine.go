@@ -62,10 +62,6 @@ type Engine struct {
 	m     *accel.Matcher
 	pool  sync.Pool
 	quiet quietWindows
-	// noPgpass holds the git blobs read whole that name no pgpass file: a
-	// later version matched with one need only be looked at where it
-	// differs
-	noPgpass blobSet
 	// ready is closed once the rules above are loaded (see New); built
 	// holds what went wrong then
 	ready chan struct{}
@@ -99,69 +95,14 @@ func (e *Engine) givenGroups(ch credscan.Chunk) []uint8 {
 	return ch.LineGroups
 }
 
-// blobSet is a set of blob names that forgets everything when full.
-type blobSet struct {
-	mu   sync.Mutex
-	seen map[string]struct{}
-}
-
-const maxBlobSet = 1 << 18 // about 20 MB
-
-func (b *blobSet) has(name string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.seen[name]
-	return ok
-}
-
-func (b *blobSet) add(name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.seen == nil || len(b.seen) >= maxBlobSet {
-		b.seen = make(map[string]struct{})
-	}
-	b.seen[name] = struct{}{}
-}
-
 // pgpass says whether ch names a pgpass file (rules.MentionsPgpass), as
-// its source says when it does (Chunk.PgpassKnown). Otherwise a git blob
-// read whole is looked at only where it differs from its base when that
-// names none (what is looked for lies within a line), and remembered when
-// it names none.
-func (e *Engine) pgpass(ch credscan.Chunk, lines *rules.Lines) bool {
-	// (LineStarts: the source says Data is the blob as stored, not
-	// decoded from UTF-16, so that Unchanged's lines are Data's)
-	blob := ch.Origin.Kind == credscan.KindGit && ch.Whole && ch.StartLine == 1 && ch.Overlap == 0 && ch.Origin.Blob != "" && ch.LineStarts != nil
-	var found bool
+// its source says when it looked (Chunk.PgpassKnown: a history scan
+// looks, in a version, only at the lines its base lacks).
+func (e *Engine) pgpass(ch credscan.Chunk) bool {
 	if ch.PgpassKnown && ch.LineStarts != nil {
-		found = ch.Pgpass // (the source looked)
-	} else if blob && ch.Unchanged != nil && len(ch.Unchanged) == lines.Len() && ch.Base != "" && e.noPgpass.has(ch.Base) {
-		// (each stretch of changed lines in one look: the name lies
-		// within a line)
-		n := lines.Len()
-		for i := 0; i < n && !found; {
-			if ch.Unchanged[i] {
-				i++
-				continue
-			}
-			j := i + 1
-			for j < n && !ch.Unchanged[j] {
-				j++
-			}
-			end := len(ch.Data)
-			if j < n {
-				end = lines.Start(j)
-			}
-			found = rules.MentionsPgpass(ch.Data[lines.Start(i):end])
-			i = j
-		}
-	} else {
-		found = rules.MentionsPgpass(ch.Data)
+		return ch.Pgpass
 	}
-	if blob && !found {
-		e.noPgpass.add(ch.Origin.Blob)
-	}
-	return found
+	return rules.MentionsPgpass(ch.Data)
 }
 
 // quietWindows remembers windows in which a gitleaks unit found nothing
@@ -516,7 +457,7 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	if !needLines && e.pack != nil && linesReady {
 		// a script's .pgpass lines are found from the line that names
 		// the file, which may be settled (see rules.Pack.Scan)
-		pgpass, pgpassKnown = e.pgpass(ch, &s.lines), true
+		pgpass, pgpassKnown = e.pgpass(ch), true
 		needLines = pgpass
 	}
 	if !needLines {
@@ -536,7 +477,7 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 			}
 		}
 		if !pgpassKnown {
-			pgpass = e.pgpass(ch, &s.lines)
+			pgpass = e.pgpass(ch)
 		}
 		f.PgpassKnown, f.Pgpass = true, pgpass
 		e.pack.Scan(ctx, f, &s.lines, s.hits, &pr)
