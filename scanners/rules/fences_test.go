@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -38,5 +39,47 @@ func TestCodeBlocksIsFencedLines(t *testing.T) {
 				t.Fatalf("trial %d: %q: line %d in a block: CodeBlocks %v, fencedLines %v", trial, data, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// fenceInByTrim is fenceState.in as it was, cutting the line's blanks
+// and quote marks with bytes.TrimLeft before anything else.
+func (s *fenceState) fenceInByTrim(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t>")
+	run := fenceRun(t)
+	switch {
+	case s.fence == "" && run != "":
+		s.fence = run
+	case s.fence != "" && run != "" && run[0] == s.fence[0] && len(run) >= len(s.fence) && len(bytes.TrimSpace(t[len(run):])) == 0:
+		s.fence = ""
+	default:
+		return s.fence != ""
+	}
+	return false
+}
+
+// fenceState.in's shortcuts (a line that starts no fence of the open
+// block's character leaves the state as it is) agree with trimming every
+// line and reading its run, on random documents of fences and near misses.
+func TestFenceShortcuts(t *testing.T) {
+	pieces := []string{"```", "```yaml", "~~~", "````", "~~~~ sh", "  ```", "> ```", "\t~~~", "``", "text", "> > ~~~",
+		"", " ", ">", "```  ", "```\r", "~~~\r", "`` `", "~`~", "  ~~~~~~", "x```"}
+	r := rand.New(rand.NewPCG(23, 7))
+	inside := 0
+	for trial := range 5000 {
+		var fast, ref fenceState
+		for k := range r.IntN(40) {
+			line := []byte(pieces[r.IntN(len(pieces))] + pieces[r.IntN(len(pieces))])
+			got, want := fast.in(line), ref.fenceInByTrim(line)
+			if got != want || fast.fence != ref.fence {
+				t.Fatalf("trial %d, line %d %q: in %v (fence %q), by trimming %v (fence %q)", trial, k, line, got, fast.fence, want, ref.fence)
+			}
+			if got {
+				inside++
+			}
+		}
+	}
+	if inside < 10000 {
+		t.Fatalf("only %d lines inside blocks: the documents do not test the shortcuts", inside)
 	}
 }

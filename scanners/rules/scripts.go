@@ -101,7 +101,18 @@ type fenceState struct {
 // in says whether line (without its line break) sits inside a fenced
 // code block, and moves past it.
 func (s *fenceState) in(line []byte) bool {
-	t := bytes.TrimLeft(line, " \t>") // (blanks and quote marks)
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '>') {
+		i++ // (blanks and quote marks)
+	}
+	t := line[i:]
+	// most lines start no fence: they leave the state as it is
+	switch {
+	case s.fence == "" && (len(t) == 0 || t[0] != '`' && t[0] != '~'):
+		return false
+	case s.fence != "" && (len(t) == 0 || t[0] != s.fence[0]):
+		return true
+	}
 	run := fenceRun(t)
 	switch {
 	case s.fence == "" && run != "":
