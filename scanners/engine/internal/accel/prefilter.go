@@ -45,9 +45,16 @@ type Keyword struct {
 // concurrent use.
 type Matcher struct {
 	starts bigrams
-	lists  [][]Keyword // per bucket
-	all    uint8
+	// raw is starts' bucket table by the bigram as written, not folded
+	// (every case of a keyword's first two bytes), read with one 16-bit
+	// load; a bigram that starts with a line break holds lineBreak
+	raw   [1 << 16]uint16
+	lists [][]Keyword // per bucket
+	all   uint8
 }
+
+// lineBreak marks, in Matcher.raw, the bigrams that start with '\n'.
+const lineBreak = 1<<16 - 1
 
 // bigrams finds where a keyword may start: at a folded bigram that starts
 // one, followed by a byte that may come third in one of them. Each such
@@ -115,6 +122,17 @@ func NewMatcher(kws map[string]uint8) *Matcher {
 		}
 		m.all |= g
 	}
+	for k := range m.raw {
+		a, b := byte(k), byte(k>>8) // (little-endian: data[i] is the low byte)
+		if a == '\n' {
+			m.raw[k] = lineBreak
+		} else {
+			m.raw[k] = m.starts.bucket[uint16(Fold[a])<<8|uint16(Fold[b])]
+		}
+	}
+	if len(m.starts.third) >= lineBreak {
+		panic("accel: too many keyword bigrams")
+	}
 	return m
 }
 
@@ -124,18 +142,17 @@ func (m *Matcher) Scan(data []byte, lineGroups []uint8) []uint8 {
 	lineGroups = lineGroups[:0]
 	line := uint8(0)
 	n := len(data)
-	for i := 0; i < n; i++ {
-		c := data[i]
-		if c == '\n' {
+	for i := 0; i+1 < n; i++ {
+		b := m.raw[uint16(data[i])|uint16(data[i+1])<<8]
+		if b == 0 {
+			continue
+		}
+		if b == lineBreak {
 			lineGroups = append(lineGroups, line)
 			line = 0
 			continue
 		}
-		if i+1 >= n {
-			break
-		}
-		b := m.starts.at(data, i)
-		if b == 0 {
+		if i+2 < n && !m.starts.third[b-1].has(Fold[data[i+2]]) {
 			continue
 		}
 		for _, kw := range m.lists[b-1] {
@@ -152,7 +169,9 @@ func (m *Matcher) Scan(data []byte, lineGroups []uint8) []uint8 {
 			i += j - 1 // the loop's i++ lands on '\n'
 		}
 	}
-	if n > 0 && data[n-1] != '\n' {
+	if n > 0 {
+		// the last line: ended by the last byte, which the loop does
+		// not reach, or by the end of data
 		lineGroups = append(lineGroups, line)
 	}
 	return lineGroups
