@@ -45,16 +45,9 @@ type Keyword struct {
 // concurrent use.
 type Matcher struct {
 	starts bigrams
-	// raw is starts' bucket table by the bigram as written, not folded
-	// (every case of a keyword's first two bytes), read with one 16-bit
-	// load; a bigram that starts with a line break holds lineBreak
-	raw   [1 << 16]uint16
-	lists [][]Keyword // per bucket
-	all   uint8
+	lists  [][]Keyword // per bucket
+	all    uint8
 }
-
-// lineBreak marks, in Matcher.raw, the bigrams that start with '\n'.
-const lineBreak = 1<<16 - 1
 
 // bigrams finds where a keyword may start: at a folded bigram that starts
 // one, followed by a byte that may come third in one of them. Each such
@@ -62,6 +55,28 @@ const lineBreak = 1<<16 - 1
 type bigrams struct {
 	bucket [1 << 16]uint16 // bigram → its bucket, 0 when none
 	third  []byteSet       // per bucket - 1: the bytes that may come third
+	// raw is bucket by the bigram as written, not folded (every case of
+	// a keyword's first two bytes), read with one 16-bit load; a bigram
+	// that starts with a line break holds lineBreak (set by finish)
+	raw [1 << 16]uint16
+}
+
+// lineBreak marks, in bigrams.raw, the bigrams that start with '\n'.
+const lineBreak = 1<<16 - 1
+
+// finish fills raw, once every keyword is added.
+func (t *bigrams) finish() {
+	if len(t.third) >= lineBreak {
+		panic("accel: too many keyword bigrams")
+	}
+	for k := range t.raw {
+		a, b := byte(k), byte(k>>8) // (little-endian: data[i] is the low byte)
+		if a == '\n' {
+			t.raw[k] = lineBreak
+		} else {
+			t.raw[k] = t.bucket[uint16(Fold[a])<<8|uint16(Fold[b])]
+		}
+	}
 }
 
 // add gives the bucket of kw (lower case, at least two bytes) and whether
@@ -85,8 +100,8 @@ func (t *bigrams) add(kw string) (b uint16, isNew bool) {
 // at gives the bucket of the keywords that may start at data[i] (which
 // must have a byte after it), or 0.
 func (t *bigrams) at(data []byte, i int) uint16 {
-	b := t.bucket[uint16(Fold[data[i]])<<8|uint16(Fold[data[i+1]])]
-	if b == 0 || i+2 < len(data) && !t.third[b-1].has(Fold[data[i+2]]) {
+	b := t.raw[uint16(data[i])|uint16(data[i+1])<<8]
+	if b == 0 || b == lineBreak || i+2 < len(data) && !t.third[b-1].has(Fold[data[i+2]]) {
 		return 0
 	}
 	return b
@@ -122,17 +137,7 @@ func NewMatcher(kws map[string]uint8) *Matcher {
 		}
 		m.all |= g
 	}
-	for k := range m.raw {
-		a, b := byte(k), byte(k>>8) // (little-endian: data[i] is the low byte)
-		if a == '\n' {
-			m.raw[k] = lineBreak
-		} else {
-			m.raw[k] = m.starts.bucket[uint16(Fold[a])<<8|uint16(Fold[b])]
-		}
-	}
-	if len(m.starts.third) >= lineBreak {
-		panic("accel: too many keyword bigrams")
-	}
+	m.starts.finish()
 	return m
 }
 
@@ -143,7 +148,7 @@ func (m *Matcher) Scan(data []byte, lineGroups []uint8) []uint8 {
 	line := uint8(0)
 	n := len(data)
 	for i := 0; i+1 < n; i++ {
-		b := m.raw[uint16(data[i])|uint16(data[i+1])<<8]
+		b := m.starts.raw[uint16(data[i])|uint16(data[i+1])<<8]
 		if b == 0 {
 			continue
 		}
@@ -218,6 +223,7 @@ func NewKWIndex(kws map[string][]int) *KwIndex {
 		}
 		k.lists[b-1] = append(k.lists[b-1], KwUnits{lower: kw, units: kws[kw]})
 	}
+	k.starts.finish()
 	return k
 }
 
