@@ -209,12 +209,7 @@ func urlOnLine(b []byte, s int) bool {
 // line, a database scheme (dsn.SchemeDriver), or a scheme written with an
 // escape (\u, \x …, an XML entity's ';' or '&' just before it).
 func dbSchemeBefore(line []byte, sep string) bool {
-	for i := 0; ; {
-		k := bytes.Index(line[i:], []byte(sep))
-		if k < 0 {
-			return false
-		}
-		k += i
+	return anyAt(line, sep, func(k int) bool {
 		j := k
 		for j > 0 && schemeChar(line[j-1]) {
 			j--
@@ -231,10 +226,23 @@ func dbSchemeBefore(line []byte, sep string) bool {
 		if j > 0 && (line[j-1] == ';' || line[j-1] == '&') {
 			return true
 		}
-		if _, ok := dsn.SchemeDriver(string(scheme)); ok {
+		_, ok := dsn.SchemeDriver(string(scheme))
+		return ok
+	})
+}
+
+// anyAt says whether f holds at the offset of some occurrence of sep in
+// b, trying them in order.
+func anyAt(b []byte, sep string, f func(k int) bool) bool {
+	for i := 0; ; {
+		k := bytes.Index(b[i:], []byte(sep))
+		if k < 0 {
+			return false
+		}
+		if f(i + k) {
 			return true
 		}
-		i = k + len(sep)
+		i += k + len(sep)
 	}
 }
 
@@ -256,17 +264,9 @@ func schemeChar(c byte) bool {
 // lock file's deprecation notice) yields an entry the assembler passes
 // over.
 func blockMayAssemble(b []byte, marker string) bool {
-	for i := 0; ; {
-		k := bytes.Index(b[i:], []byte(marker))
-		if k < 0 {
-			return false
-		}
-		k += i
-		if blockKeyMatters(b[bytes.LastIndexByte(b[:k], '\n')+1 : k]) {
-			return true
-		}
-		i = k + len(marker)
-	}
+	return anyAt(b, marker, func(k int) bool {
+		return blockKeyMatters(b[bytes.LastIndexByte(b[:k], '\n')+1 : k])
+	})
 }
 
 // blockKeyMatters says whether key, the text of a line before a block
