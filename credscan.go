@@ -164,25 +164,30 @@ const SettledMargin = 7
 // says are settled, in one pass.
 func SettledLines(unchanged []bool, margin int, dst []bool) []bool {
 	n := len(unchanged)
-	dst = append(dst[:0], make([]bool, n)...)
-	// run: how many lines up to and including k are marked, back to the
-	// last one that is not
-	run := 0
-	for k := 0; k < n+margin; k++ {
-		if k < n {
-			if unchanged[k] {
-				run++
-			} else {
-				run = 0
-			}
-		} else {
-			run++ // past the end: as far as the item has lines
+	dst = slices.Grow(dst[:0], n)[:n]
+	clear(dst)
+	// each run of marked lines [s, e) settles its lines margin or more
+	// from its ends, where the item goes on past them
+	for s := 0; s < n; {
+		if !unchanged[s] {
+			s++
+			continue
 		}
-		// line i = k-margin is settled when lines [i-margin, k] are
-		// marked (those before the start count as marked)
-		if i := k - margin; i >= 0 && run >= min(k+1, 2*margin+1) {
+		e := s + 1
+		for e < n && unchanged[e] {
+			e++
+		}
+		lo, hi := s, e
+		if s > 0 {
+			lo += margin
+		}
+		if e < n {
+			hi -= margin
+		}
+		for i := lo; i < hi; i++ {
 			dst[i] = true
 		}
+		s = e
 	}
 	return dst
 }

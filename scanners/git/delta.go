@@ -470,11 +470,18 @@ func (d *delta) unchanged() []bool {
 	out := make([]bool, d.nb)
 	any := false
 	for _, r := range d.runs {
-		for b := r.b; b < r.b+r.n; b++ {
-			if d.stable(r, b) {
-				out[b] = true
-				any = true
-			}
+		// a run's stable lines are one stretch: contextLines in from each
+		// end, unless that end is the file's at the same place in both
+		lo, hi := r.b+contextLines, r.b+r.n-contextLines
+		if r.b == 0 && r.a == 0 {
+			lo = r.b
+		}
+		if r.b+r.n == d.nb && r.a+r.n == d.na {
+			hi = r.b + r.n
+		}
+		for b := lo; b < hi; b++ {
+			out[b] = true
+			any = true
 		}
 	}
 	if !any {

@@ -877,3 +877,51 @@ func TestLineGroupsCopiedAreFound(t *testing.T) {
 		}
 	}
 }
+
+// unchanged marks, run by run, exactly the lines stable says are: on
+// random pairs of versions (lines kept, dropped, added, moved).
+func TestUnchangedIsStable(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 73))
+	marked := 0
+	for trial := 0; trial < 3000; trial++ {
+		a := make([]uint64, r.IntN(80))
+		for i := range a {
+			a[i] = uint64(r.IntN(40))
+		}
+		var b []uint64
+		for _, x := range a {
+			switch r.IntN(10) {
+			case 0: // dropped
+			case 1:
+				b = append(b, uint64(100+r.IntN(5)), x)
+			default:
+				b = append(b, x)
+			}
+		}
+		d := &delta{runs: matchLines(a, b), na: int32(len(a)), nb: int32(len(b))}
+		got := d.unchanged()
+		want := make([]bool, len(b))
+		any := false
+		for _, run := range d.runs {
+			for k := run.b; k < run.b+run.n; k++ {
+				if d.stable(run, k) {
+					want[k], any = true, true
+				}
+			}
+		}
+		if !any {
+			want = nil
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d: runs %+v (%d and %d lines): unchanged %v, stable %v", trial, d.runs, len(a), len(b), got, want)
+		}
+		for _, x := range got {
+			if x {
+				marked++
+			}
+		}
+	}
+	if marked < 10000 {
+		t.Fatalf("only %d lines marked: the versions do not test it", marked)
+	}
+}
