@@ -259,14 +259,6 @@ func specialAt(w uint64) int {
 	return bits.TrailingZeros64(zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones))) / 8
 }
 
-// HasSpecial reports whether any byte of w is '%', '\\' or '+' (the bytes
-// that start a percent, \u or U+ escape).
-func HasSpecial(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	return zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones)) != 0
-}
-
 // InertUnicode says whether the unicode escape esc (\uXXXX or U+XXXX, as
 // ProbeDecode shows it) is of a control character other than white
 // space, which no character class of a rule's secret or key holds.

@@ -86,6 +86,15 @@ func FuzzMayDecode(f *testing.F) {
 	})
 }
 
+// HasSpecial reports whether any byte of w is '%', '\\' or '+' (the bytes
+// that start a percent, \u or U+ escape): the word test of
+// probeDecodeByByte, which specialAt replaced.
+func HasSpecial(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return zero(w^('%'*ones))|zero(w^('\\'*ones))|zero(w^('+'*ones)) != 0
+}
+
 func TestHasSpecial(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n < 200000; n++ {

@@ -53,42 +53,53 @@ type Matcher struct {
 // one, followed by a byte that may come third in one of them. Each such
 // bigram has a bucket, numbered from 1.
 type bigrams struct {
-	bucket [1 << 16]uint16 // bigram → its bucket, 0 when none
-	third  []byteSet       // per bucket - 1: the bytes that may come third
-	// raw is bucket by the bigram as written, not folded (every case of
-	// a keyword's first two bytes), read with one 16-bit load; a bigram
-	// that starts with a line break holds lineBreak (set by finish)
-	raw [1 << 16]uint16
+	// bucket is the bucket of a bigram as written (every case of a
+	// keyword's first two bytes), read with one 16-bit load, data[i] the
+	// low byte; 0 when none, lineBreak for a bigram that starts with a
+	// line break (set by finish)
+	bucket [1 << 16]uint16
+	third  []byteSet // per bucket - 1: the bytes that may come third
 }
 
-// lineBreak marks, in bigrams.raw, the bigrams that start with '\n'.
+// lineBreak marks, in bigrams.bucket, the bigrams that start with '\n'.
 const lineBreak = 1<<16 - 1
 
-// finish fills raw, once every keyword is added.
+// finish marks the bigrams that start with a line break, once every
+// keyword is added.
 func (t *bigrams) finish() {
 	if len(t.third) >= lineBreak {
 		panic("accel: too many keyword bigrams")
 	}
-	for k := range t.raw {
-		a, b := byte(k), byte(k>>8) // (little-endian: data[i] is the low byte)
-		if a == '\n' {
-			t.raw[k] = lineBreak
-		} else {
-			t.raw[k] = t.bucket[uint16(Fold[a])<<8|uint16(Fold[b])]
+	for b := range 256 {
+		t.bucket['\n'|uint16(b)<<8] = lineBreak
+	}
+}
+
+// foldsTo gives the bytes Fold turns into c: c and its upper case, c
+// alone, or none (an upper-case c).
+func foldsTo(c byte) []byte {
+	var out []byte
+	for x := range 256 {
+		if Fold[x] == c {
+			out = append(out, byte(x))
 		}
 	}
+	return out
 }
 
 // add gives the bucket of kw (lower case, at least two bytes) and whether
 // it is new.
 func (t *bigrams) add(kw string) (b uint16, isNew bool) {
-	k := uint16(kw[0])<<8 | uint16(kw[1])
-	if t.bucket[k] == 0 {
+	if b = t.bucket[uint16(kw[0])|uint16(kw[1])<<8]; b == 0 {
 		t.third = append(t.third, byteSet{})
-		t.bucket[k] = uint16(len(t.third))
-		isNew = true
+		b, isNew = uint16(len(t.third)), true
+		// every byte pair that folds to kw's first two
+		for _, x := range foldsTo(kw[0]) {
+			for _, y := range foldsTo(kw[1]) {
+				t.bucket[uint16(x)|uint16(y)<<8] = b
+			}
+		}
 	}
-	b = t.bucket[k]
 	if len(kw) == 2 {
 		t.third[b-1] = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
 	} else {
@@ -100,7 +111,7 @@ func (t *bigrams) add(kw string) (b uint16, isNew bool) {
 // at gives the bucket of the keywords that may start at data[i] (which
 // must have a byte after it), or 0.
 func (t *bigrams) at(data []byte, i int) uint16 {
-	b := t.raw[uint16(data[i])|uint16(data[i+1])<<8]
+	b := t.bucket[uint16(data[i])|uint16(data[i+1])<<8]
 	if b == 0 || b == lineBreak || i+2 < len(data) && !t.third[b-1].has(Fold[data[i+2]]) {
 		return 0
 	}
@@ -148,7 +159,7 @@ func (m *Matcher) Scan(data []byte, lineGroups []uint8) []uint8 {
 	line := uint8(0)
 	n := len(data)
 	for i := 0; i+1 < n; i++ {
-		b := m.starts.raw[uint16(data[i])|uint16(data[i+1])<<8]
+		b := m.starts.bucket[uint16(data[i])|uint16(data[i+1])<<8]
 		if b == 0 {
 			continue
 		}
