@@ -576,26 +576,12 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 	// lines on every code fence above them. A version that has a key, or
 	// where a line it shares with its base sits in a code block in one
 	// and not the other, is read whole.
-	pem := false
-	if ah != nil && j.base.pemKnown && !j.base.pem {
-		for _, sp := range spans { // (the marker lies within a line)
-			pem = pem || pemMarker(data[sp[0]:sp[1]])
-		}
-	} else {
-		pem = pemMarker(data)
-	}
+	// (the marker lies within a line)
+	pem := holds(data, spans, ah != nil && j.base.pemKnown && !j.base.pem, pemMarker)
 	// the same for the name of a pgpass file, which the DB pack asks of
 	// every version (the engine, which would look itself, may scan a
 	// version before it has seen its base)
-	if ah != nil && j.base.pgpassKnown && !j.base.pgpass {
-		for _, sp := range spans {
-			if pgpass = rules.MentionsPgpass(data[sp[0]:sp[1]]); pgpass {
-				break
-			}
-		}
-	} else {
-		pgpass = rules.MentionsPgpass(data)
-	}
+	pgpass = holds(data, spans, ah != nil && j.base.pgpassKnown && !j.base.pgpass, rules.MentionsPgpass)
 	doc := rules.IsDoc(j.path)
 	var blocks [][2]int32
 	if doc {
@@ -641,6 +627,21 @@ func (s *Scanner) scanBlob(ctx context.Context, data []byte, j blobJob, o credsc
 		}
 		return yield(ch, err)
 	})
+}
+
+// holds says whether has finds what it looks for (something that lies
+// within a line) in data: only in spans, the lines the base lacks, when
+// baseLacks says the base holds none.
+func holds(data []byte, spans [][2]int, baseLacks bool, has func([]byte) bool) bool {
+	if !baseLacks {
+		return has(data)
+	}
+	for _, sp := range spans {
+		if has(data[sp[0]:sp[1]]) {
+			return true
+		}
+	}
+	return false
 }
 
 // lineGroups gives each line of data (starting at starts) its byte by g:
