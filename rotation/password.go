@@ -183,7 +183,12 @@ func (r *Rotator) applyPassword(ctx context.Context, u *run, user string, pw cre
 		if err != nil {
 			return err
 		}
-		err = b.Reload(ctx)
+		// RELOAD closes a server login in flight as PAUSE does (the entry
+		// changed), with the same refusals after it
+		err = r.settleLogins(ctx, b)
+		if err == nil {
+			err = b.Reload(ctx)
+		}
 		b.Close()
 		if err != nil {
 			return err

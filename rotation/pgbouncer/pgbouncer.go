@@ -162,11 +162,12 @@ func (a *Admin) Servers(ctx context.Context) ([]Server, error) {
 	return out, nil
 }
 
-// Pool is one pool's counts (SHOW POOLS): clients waiting for a server,
-// servers idle and logging in.
+// Pool is one pool's counts (SHOW POOLS): clients connected (cl_active:
+// in transaction mode, linked to a server or not) and waiting for a
+// server, servers idle and logging in.
 type Pool struct {
-	Database, User             string
-	ClWaiting, SvIdle, SvLogin int
+	Database, User                       string
+	ClActive, ClWaiting, SvIdle, SvLogin int
 }
 
 // Pools lists the pools.
@@ -178,16 +179,18 @@ func (a *Admin) Pools(ctx context.Context) ([]Pool, error) {
 	out := make([]Pool, 0, len(rows))
 	for _, r := range rows {
 		n := func(k string) int { v, _ := strconv.Atoi(r[k]); return v }
-		out = append(out, Pool{Database: r["database"], User: r["user"], ClWaiting: n("cl_waiting"), SvIdle: n("sv_idle"), SvLogin: n("sv_login")})
+		out = append(out, Pool{Database: r["database"], User: r["user"], ClActive: n("cl_active"), ClWaiting: n("cl_waiting"), SvIdle: n("sv_idle"), SvLogin: n("sv_login")})
 	}
 	return out, nil
 }
 
-// Quiet says whether no pool of db is logging a server in or has a
-// client waiting for one (which would make PgBouncer log one in).
+// Quiet says whether no pool of db is logging a server in, has a client
+// waiting for one, or has connected clients and no idle server: each of
+// these makes PgBouncer log a server in now or at the next transaction
+// (a pool with an idle server serves the next one with it).
 func Quiet(pools []Pool, db string) bool {
 	for _, p := range pools {
-		if p.Database == db && (p.SvLogin > 0 || p.ClWaiting > 0) {
+		if p.Database == db && (p.SvLogin > 0 || p.ClWaiting > 0 || p.ClActive > 0 && p.SvIdle == 0) {
 			return false
 		}
 	}
