@@ -138,31 +138,33 @@ func segmentStart(b []byte, i int) bool {
 // keyTerminator says whether the byte at i, after a password word, ends a
 // key in format f.
 func keyTerminator(f Format, b []byte, i int) bool {
+	skip := func(j int) int { // where the first non-blank byte from j is
+		for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+			j++
+		}
+		return j
+	}
 	next := func(j int) byte { // the first non-blank byte from j, 0 at the end
-		for ; j < len(b); j++ {
-			if b[j] != ' ' && b[j] != '\t' {
-				return b[j]
-			}
+		if j = skip(j); j < len(b) {
+			return b[j]
 		}
 		return 0
 	}
 	c := b[i]
 	switch f {
 	case FormatJSON:
-		colon := -1
-		switch {
-		case c == ':':
-			colon = i
-		case c == '"' || c == '\'':
-			if j := bytes.IndexByte(b[i+1:], ':'); j >= 0 && next(i+1) == ':' {
-				colon = i + 1 + j
-			}
+		colon := i // a key's closing quote, or its colon
+		if c == '"' || c == '\'' {
+			colon = skip(i + 1)
+		}
+		if colon >= len(b) || b[colon] != ':' {
+			return false
 		}
 		// a key whose value opens an object or an array (on its line)
 		// holds no value jsonWalk makes an entry of: the keys inside are
 		// looked at on their own
 		v := next(colon + 1)
-		return colon >= 0 && v != '{' && v != '['
+		return v != '{' && v != '['
 	case FormatYAML, FormatCompose:
 		switch c {
 		case ':', '\n', '\r':
