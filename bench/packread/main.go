@@ -289,23 +289,12 @@ func apply(base, delta []byte) ([]byte, error) {
 			continue
 		}
 		var off, sz int
-		for b := range 4 {
-			if op&(1<<b) != 0 {
-				if len(delta) == 0 {
-					return nil, errCorrupt
-				}
-				off |= int(delta[0]) << (8 * b)
-				delta = delta[1:]
-			}
+		var ok bool
+		if off, delta, ok = copyField(delta, op, 0, 4); !ok {
+			return nil, errCorrupt
 		}
-		for b := range 3 {
-			if op&(0x10<<b) != 0 {
-				if len(delta) == 0 {
-					return nil, errCorrupt
-				}
-				sz |= int(delta[0]) << (8 * b)
-				delta = delta[1:]
-			}
+		if sz, delta, ok = copyField(delta, op, 4, 3); !ok {
+			return nil, errCorrupt
 		}
 		if sz == 0 {
 			sz = 0x10000
@@ -319,4 +308,20 @@ func apply(base, delta []byte) ([]byte, error) {
 		return nil, errCorrupt
 	}
 	return out, nil
+}
+
+// copyField reads a copy instruction's offset (bits 0-3 of op, n 4) or
+// size (bits 4-6, n 3): a little-endian value of which only the bytes
+// op's bits name follow, in order. ok is false when delta ends first.
+func copyField(delta []byte, op byte, first, n int) (v int, rest []byte, ok bool) {
+	for b := range n {
+		if op&(1<<(first+b)) != 0 {
+			if len(delta) == 0 {
+				return 0, delta, false
+			}
+			v |= int(delta[0]) << (8 * b)
+			delta = delta[1:]
+		}
+	}
+	return v, delta, true
 }
