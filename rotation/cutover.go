@@ -25,6 +25,9 @@ var (
 	// LoginsSettle bounds the wait, before PAUSE, for no server login in
 	// flight (see settleLogins); past it, PAUSE goes ahead.
 	LoginsSettle = 2 * time.Second
+	// LoginHoldMax bounds the pause's hold after PAUSE closed a server
+	// login in flight (see loginHold).
+	LoginHoldMax = 20 * time.Second
 )
 
 // appsOfRole are the apps that hold the role's credentials: the apps the
@@ -276,12 +279,12 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 		return res, err
 	}
 	// everything Vault must give is read before the broker pauses
-	var fromFile, toFile credscan.Secret
+	var fromFile, toFile, toFinal credscan.Secret
 	if r.cfg.Broker != nil {
-		if fromFile, err = pgbouncer.Render([]pgbouncer.Entry{r.entry(from, cFrom)}); err != nil {
+		if fromFile, err = r.render(from, cFrom, nil); err != nil {
 			return res, err
 		}
-		if toFile, err = pgbouncer.Render([]pgbouncer.Entry{r.entry(to, cTo)}); err != nil {
+		if toFile, err = r.render(to, cTo, nil); err != nil {
 			return res, err
 		}
 	}
@@ -305,16 +308,41 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 			return res, u.abort(ctx, nil, fromFile, err)
 		}
 		defer func() { b.Close() }()
+		minPool, err := r.minPoolOff(ctx, u, b, from, cFrom)
+		if err != nil {
+			return res, u.abort(ctx, b, fromFile, err)
+		}
+		if minPool > 0 {
+			// the switch's entry keeps min_pool_size 0; the abort's and
+			// the final one have the database's own again
+			zero := 0
+			if fromFile, err = r.render(from, cFrom, &minPool); err == nil {
+				if toFile, err = r.render(to, cTo, &zero); err == nil {
+					toFinal, err = r.render(to, cTo, &minPool)
+				}
+			}
+			if err != nil {
+				return res, u.abort(ctx, b, fromFile, err)
+			}
+		}
 		if err := r.settleLogins(ctx, b); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
 		pctx, cancel := timeout(ctx, PauseTimeout)
-		err = b.Pause(pctx, db)
+		paused := time.Now()
+		pools, err := b.PauseSeen(pctx, db)
 		cancel()
 		if err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
-		if err := u.step(ctx, StepPaused, "PAUSE "+db+": the broker holds new transactions"); err != nil {
+		what := "PAUSE " + db + ": the broker holds new transactions"
+		var holdUntil time.Time
+		if n := pgbouncer.Logins(pools, db); n > 0 {
+			var note string
+			holdUntil, note = r.loginHold(ctx, b, paused, n)
+			what += "; " + note
+		}
+		if err := u.step(ctx, StepPaused, what); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
 		if err := r.drained(ctx, b, from); err != nil {
@@ -330,17 +358,35 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 		if err := u.step(ctx, StepSwapped, fmt.Sprintf("%s points at %s", r.cfg.Broker.DatabasesFile, to)); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
-		if err := b.Reload(ctx); err != nil {
+		if d := time.Until(holdUntil); d > 0 {
+			select {
+			case <-ctx.Done():
+				return res, u.abort(ctx, b, fromFile, ctx.Err())
+			case <-time.After(d):
+			}
+		}
+		if err := b.ReloadResume(ctx, db); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
-		if err := u.step(ctx, StepReloaded, "RELOAD"); err != nil {
-			return res, u.abort(ctx, b, fromFile, err)
-		}
-		if err := b.Resume(ctx, db); err != nil {
+		if err := u.step(ctx, StepReloaded, "RELOAD, in one write with RESUME"); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
 		if err := u.step(ctx, StepResumed, "RESUME "+db+": clients go on, to "+string(to)); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
+		}
+		if toFinal.Reveal() != "" {
+			// the switch is done: a failure here is told, not undone
+			err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, toFinal)
+			if err == nil {
+				err = b.Reload(ctx)
+			}
+			what := fmt.Sprintf("min_pool_size of %s back to %d (RELOAD)", db, minPool)
+			if err != nil {
+				what = fmt.Sprintf("min_pool_size of %s is still 0: putting %d back failed: %v", db, minPool, err)
+				res.Notes = append(res.Notes, what)
+			}
+			u.note(what)
+			r.say("  %s", what)
 		}
 	}
 	v, err := r.point(ctx, from, to, pointerData)
@@ -435,6 +481,70 @@ func (r *Rotator) settleLogins(ctx context.Context, b *pgbouncer.Admin) error {
 	return nil
 }
 
+// render is the databases file with the one entry of side, with
+// min_pool_size minPool when it is set.
+func (r *Rotator) render(side Side, c credential, minPool *int) (credscan.Secret, error) {
+	e := r.entry(side, c)
+	e.MinPoolSize = minPool
+	return pgbouncer.Render([]pgbouncer.Entry{e})
+}
+
+// minPoolOff returns the database's min_pool_size at the broker and, when
+// it is not 0, sets it to 0 on the entry of from (RELOAD; a change of
+// min_pool_size alone closes no server connection). PgBouncer's
+// maintenance (every third of a second) logs servers in up to
+// min_pool_size even while the database is paused, and the pause closes
+// each of them at once: every pause longer than a third of a second then
+// marks the pool's logins as failing, and a client that asks after RESUME,
+// before a login succeeds, is refused (see pgbouncer.PauseSeen).
+func (r *Rotator) minPoolOff(ctx context.Context, u *run, b *pgbouncer.Admin, from Side, c credential) (int, error) {
+	dbs, err := b.Databases(ctx)
+	if err != nil {
+		return 0, err
+	}
+	d, ok := pgbouncer.Points(dbs, r.cfg.Broker.Database)
+	if !ok || d.MinPoolSize <= 0 {
+		return 0, nil
+	}
+	zero := 0
+	f, err := r.render(from, c, &zero)
+	if err != nil {
+		return 0, err
+	}
+	u.touched = true
+	if err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, f); err != nil {
+		return 0, err
+	}
+	if err := b.Reload(ctx); err != nil {
+		return 0, err
+	}
+	what := fmt.Sprintf("min_pool_size of %s is %d: 0 for the switch (RELOAD), or PgBouncer logs servers in while it is paused and the pause closes them", r.cfg.Broker.Database, d.MinPoolSize)
+	u.note(what)
+	r.say("  %s", what)
+	return d.MinPoolSize, nil
+}
+
+// loginHold is how long a cutover holds the pause when PAUSE closed n
+// server logins in flight (see pgbouncer.PauseSeen): until
+// server_login_retry has passed since the pause, so that the first
+// waiting client after RESUME starts a login at once, and only a client
+// arriving during that one login is refused, where without the hold every
+// client finding no server is, until server_login_retry has passed. At
+// most LoginHoldMax; the note says what was done.
+func (r *Rotator) loginHold(ctx context.Context, b *pgbouncer.Admin, paused time.Time, n int) (time.Time, string) {
+	retry, err := b.LoginRetry(ctx)
+	if err != nil {
+		retry = 15 * time.Second // PgBouncer's default
+	}
+	hold := retry + 100*time.Millisecond
+	what := fmt.Sprintf("it closed %d server login(s) in flight, after which PgBouncer refuses clients until a login succeeds: held for server_login_retry (%v)", n, retry)
+	if hold > LoginHoldMax {
+		hold = LoginHoldMax
+		what = fmt.Sprintf("it closed %d server login(s) in flight, after which PgBouncer refuses clients until a login succeeds: held %v, not server_login_retry (%v): lower it", n, LoginHoldMax, retry)
+	}
+	return paused.Add(hold), what
+}
+
 // drained waits until no server connection of the broker's database is
 // running a transaction or logging in (to either side).
 func (r *Rotator) drained(ctx context.Context, b *pgbouncer.Admin, from Side) error {
@@ -502,22 +612,17 @@ func (u *run) abort(_ context.Context, b *pgbouncer.Admin, fromFile credscan.Sec
 			}
 		}
 		if b != nil {
-			if op.Reached(StepSwapped) || op.Step == StepDrained {
+			if op.Reached(StepSwapped) || op.Step == StepDrained || u.touched {
 				// the file may have been replaced before the step was saved
 				if err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, fromFile); err != nil {
 					problems = append(problems, err.Error())
-				} else if err := b.Reload(ctx); err != nil {
-					if nb, err2 := r.broker(ctx); err2 == nil {
-						b = nb
-						if err := b.Reload(ctx); err != nil {
-							problems = append(problems, err.Error())
-						}
-					} else {
+					if err := resume(ctx, r, b); err != nil {
 						problems = append(problems, err.Error())
 					}
+				} else if err := reloadResume(ctx, r, b); err != nil {
+					problems = append(problems, err.Error())
 				}
-			}
-			if err := resume(ctx, r, b); err != nil {
+			} else if err := resume(ctx, r, b); err != nil {
 				problems = append(problems, err.Error())
 			}
 		}
@@ -547,20 +652,29 @@ func (u *run) abort(_ context.Context, b *pgbouncer.Admin, fromFile credscan.Sec
 
 // resume RESUMEs the broker's database; one that is not paused is fine.
 func resume(ctx context.Context, r *Rotator, b *pgbouncer.Admin) error {
-	err := b.Resume(ctx, r.cfg.Broker.Database)
-	if err != nil && strings.Contains(err.Error(), "not paused") {
-		return nil
-	}
-	if err != nil {
-		// the connection may be broken: one more try on a new one
+	return onBroker(ctx, r, b, func(a *pgbouncer.Admin) error { return a.Resume(ctx, r.cfg.Broker.Database) })
+}
+
+// reloadResume RELOADs and RESUMEs the broker's database in one write
+// (pgbouncer.ReloadResume); one that is not paused is fine.
+func reloadResume(ctx context.Context, r *Rotator, b *pgbouncer.Admin) error {
+	return onBroker(ctx, r, b, func(a *pgbouncer.Admin) error { return a.ReloadResume(ctx, r.cfg.Broker.Database) })
+}
+
+// onBroker runs do on b and, when it fails, once more on a new
+// connection (b's may be broken); a database that is not paused is fine.
+func onBroker(ctx context.Context, r *Rotator, b *pgbouncer.Admin, do func(*pgbouncer.Admin) error) error {
+	err := do(b)
+	if err != nil && !strings.Contains(err.Error(), "not paused") {
 		nb, err2 := r.broker(ctx)
 		if err2 != nil {
 			return err
 		}
 		defer nb.Close()
-		if err = nb.Resume(ctx, r.cfg.Broker.Database); err != nil && strings.Contains(err.Error(), "not paused") {
-			return nil
-		}
+		err = do(nb)
+	}
+	if err != nil && strings.Contains(err.Error(), "not paused") {
+		return nil
 	}
 	return err
 }

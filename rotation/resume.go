@@ -137,10 +137,7 @@ func (r *Rotator) converge(ctx context.Context, u *run, side Side) error {
 			return err
 		}
 		defer b.Close()
-		if err := b.Reload(ctx); err != nil {
-			return err
-		}
-		if err := resume(ctx, r, b); err != nil {
+		if err := reloadResume(ctx, r, b); err != nil {
 			return err
 		}
 		u.note("RELOAD, RESUME " + r.cfg.Broker.Database)

@@ -325,6 +325,7 @@ type run struct {
 	name    string
 	res     *Result
 	last    time.Time
+	touched bool // the broker's file was changed before the switch's swap
 }
 
 // begin takes the lease for op name: refused while another op is in

@@ -16,7 +16,7 @@ import (
 
 // PgBouncer is a throwaway PgBouncer (Debian's 1.18) on loopback:
 // transaction pooling, scram-sha-256 for clients (users in an auth file),
-// an admin console user, server_login_retry 1, connection logging, and
+// an admin console user, server_login_retry 1 (LoginRetry), connection logging, and
 // the [databases] section in DatabasesFile, %included from the ini, which
 // a cutover replaces.
 type PgBouncer struct {
@@ -43,6 +43,8 @@ type PgBouncerOptions struct {
 	Users map[string]string
 	// PoolSize is default_pool_size (default 20).
 	PoolSize int
+	// LoginRetry is server_login_retry in seconds (default 1).
+	LoginRetry int
 }
 
 // StartPgBouncer writes its configuration and starts it.
@@ -72,6 +74,9 @@ func StartPgBouncer(t testing.TB, o PgBouncerOptions) *PgBouncer {
 	if o.PoolSize == 0 {
 		o.PoolSize = 20
 	}
+	if o.LoginRetry == 0 {
+		o.LoginRetry = 1
+	}
 	var lastErr error
 	for range 3 {
 		port, err := freePort()
@@ -89,7 +94,7 @@ admin_users = %s
 pool_mode = transaction
 default_pool_size = %d
 max_client_conn = 500
-server_login_retry = 1
+server_login_retry = %d
 server_connect_timeout = 5
 query_wait_timeout = 30
 log_connections = 1
@@ -98,7 +103,7 @@ logfile = %s
 pidfile = %s
 ignore_startup_parameters = extra_float_digits
 %%include %s
-`, port, dir, filepath.Join(dir, "userlist.txt"), b.AdminUser, o.PoolSize, b.LogPath, filepath.Join(dir, "pgbouncer.pid"), b.DatabasesFile))
+`, port, dir, filepath.Join(dir, "userlist.txt"), b.AdminUser, o.PoolSize, o.LoginRetry, b.LogPath, filepath.Join(dir, "pgbouncer.pid"), b.DatabasesFile))
 		if lastErr = b.start(bin); lastErr == nil {
 			t.Cleanup(b.Stop)
 			return b

@@ -18,8 +18,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/rotation/postgres"
@@ -118,6 +121,9 @@ type Database struct {
 	Name, Host, DB, ForceUser string
 	Port                      int
 	Paused                    bool
+	// MinPoolSize is the min_pool_size in effect (the entry's, else
+	// PgBouncer's default).
+	MinPoolSize int
 }
 
 // show runs SHOW what and returns its rows as column → text.
@@ -176,12 +182,130 @@ func (a *Admin) Pools(ctx context.Context) ([]Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return poolsOf(rows), nil
+}
+
+func poolsOf(rows []map[string]string) []Pool {
 	out := make([]Pool, 0, len(rows))
 	for _, r := range rows {
 		n := func(k string) int { v, _ := strconv.Atoi(r[k]); return v }
 		out = append(out, Pool{Database: r["database"], User: r["user"], ClActive: n("cl_active"), ClWaiting: n("cl_waiting"), SvIdle: n("sv_idle"), SvLogin: n("sv_login")})
 	}
-	return out, nil
+	return out
+}
+
+// Logins is how many servers of db's pools are logging in.
+func Logins(pools []Pool, db string) int {
+	n := 0
+	for _, p := range pools {
+		if p.Database == db {
+			n += p.SvLogin
+		}
+	}
+	return n
+}
+
+// PauseSeen PAUSEs db (as Pause) and returns db's pools as they were at
+// the instant it paused: SHOW POOLS goes in the same write, and PgBouncer
+// answers commands that arrive together in one turn of its event loop,
+// where no server login starts or ends. A server logging in then is one
+// the pause closes (PgBouncer's per_loop_pause), and PgBouncer, 1.18 to
+// this day, then marks the pool's logins as failing: until a login
+// succeeds, a client that finds no server is refused ("server login has
+// been failing", server_login_retry), and no login starts for
+// server_login_retry. Logins(pools, db) > 0 says so.
+func (a *Admin) PauseSeen(ctx context.Context, db string) ([]Pool, error) {
+	res, err := a.batch(ctx, "SHOW POOLS", "PAUSE "+ident(db))
+	if err != nil {
+		return nil, err
+	}
+	return poolsOf(res[0]), nil
+}
+
+// ReloadResume RELOADs and RESUMEs db in one write, so that no turn of
+// PgBouncer's loop runs with db paused and its entry changed: in one, a
+// client logging in (the entry's first server not yet logged in) starts a
+// server login, which the pause closes at once, marking the pool's logins
+// as failing (see PauseSeen). Either error is returned; a RESUME of a
+// database that is not paused is one.
+func (a *Admin) ReloadResume(ctx context.Context, db string) error {
+	_, err := a.batch(ctx, "RELOAD", "RESUME "+ident(db))
+	return err
+}
+
+// LoginRetry is PgBouncer's server_login_retry (SHOW CONFIG): how long
+// after a failed server login it starts none.
+func (a *Admin) LoginRetry(ctx context.Context) (time.Duration, error) {
+	rows, err := a.show(ctx, "CONFIG")
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		if r["key"] == "server_login_retry" {
+			secs, err := strconv.ParseFloat(strings.TrimSuffix(r["value"], "s"), 64)
+			if err != nil || secs < 0 {
+				return 0, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer SHOW CONFIG: server_login_retry is %q", r["value"])
+			}
+			return time.Duration(secs * float64(time.Second)), nil
+		}
+	}
+	return 0, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer SHOW CONFIG has no server_login_retry")
+}
+
+// batch sends cmds in one write and reads each one's answer (rows as
+// column → text, as show). The first error is returned, naming its
+// command; the answers of all are read, so the connection stays usable.
+func (a *Admin) batch(ctx context.Context, cmds ...string) ([][]map[string]string, error) {
+	pc := a.conn.PgConn()
+	fe := pc.Frontend()
+	for _, c := range cmds {
+		fe.Send(&pgproto3.Query{String: c})
+	}
+	if nc := pc.Conn(); nc != nil {
+		if dl, ok := ctx.Deadline(); ok {
+			_ = nc.SetWriteDeadline(dl)
+			defer func() { _ = nc.SetWriteDeadline(time.Time{}) }()
+		}
+	}
+	what := strings.Join(cmds, " and ")
+	if err := fe.Flush(); err != nil {
+		_ = a.conn.Close(context.Background()) // a partial write leaves the protocol out of step
+		return nil, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer %s: %s", what, postgres.Describe(err))
+	}
+	out := make([][]map[string]string, len(cmds))
+	var fields []string
+	var first error
+	for i := 0; i < len(cmds); {
+		msg, err := pc.ReceiveMessage(ctx)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer %s: timed out", cmds[i])
+			}
+			return nil, credscan.Errorf(credscan.CodeUnavailable, "PgBouncer %s: %s", cmds[i], postgres.Describe(err))
+		}
+		switch m := msg.(type) {
+		case *pgproto3.RowDescription:
+			fields = fields[:0]
+			for _, f := range m.Fields {
+				fields = append(fields, string(f.Name))
+			}
+		case *pgproto3.DataRow:
+			row := make(map[string]string, len(m.Values))
+			for j, v := range m.Values {
+				if v != nil && j < len(fields) {
+					row[fields[j]] = string(v)
+				}
+			}
+			out[i] = append(out[i], row)
+		case *pgproto3.ErrorResponse:
+			if first == nil {
+				first = credscan.Errorf(credscan.CodeUnavailable, "PgBouncer %s: %s", cmds[i], postgres.Describe(pgconn.ErrorResponseToPgError(m)))
+			}
+		case *pgproto3.ReadyForQuery:
+			i++
+		}
+	}
+	return out, first
 }
 
 // Quiet says whether no pool of db is logging a server in, has a client
@@ -206,7 +330,8 @@ func (a *Admin) Databases(ctx context.Context) ([]Database, error) {
 	out := make([]Database, 0, len(rows))
 	for _, r := range rows {
 		port, _ := strconv.Atoi(r["port"])
-		out = append(out, Database{Name: r["name"], Host: r["host"], DB: r["database"], ForceUser: r["force_user"], Port: port, Paused: r["paused"] == "1"})
+		minPool, _ := strconv.Atoi(r["min_pool_size"])
+		out = append(out, Database{Name: r["name"], Host: r["host"], DB: r["database"], ForceUser: r["force_user"], Port: port, Paused: r["paused"] == "1", MinPoolSize: minPool})
 	}
 	return out, nil
 }
@@ -217,6 +342,9 @@ type Entry struct {
 	Name, Host, DB, User string
 	Port                 int
 	Password             credscan.Secret
+	// MinPoolSize, when set, is the entry's min_pool_size (otherwise
+	// PgBouncer's default applies).
+	MinPoolSize *int
 }
 
 // Render is the databases file for entries (it holds passwords: write it
@@ -230,7 +358,11 @@ func Render(entries []Entry) (credscan.Secret, error) {
 				return credscan.Secret{}, credscan.UsageError("a value of the databases entry %s has a line break", e.Name)
 			}
 		}
-		fmt.Fprintf(&b, "%s = host=%s port=%d dbname=%s user=%s password=%s\n", ident(e.Name), quote(e.Host), e.Port, quote(e.DB), quote(e.User), quote(e.Password.Reveal()))
+		fmt.Fprintf(&b, "%s = host=%s port=%d dbname=%s user=%s password=%s", ident(e.Name), quote(e.Host), e.Port, quote(e.DB), quote(e.User), quote(e.Password.Reveal()))
+		if e.MinPoolSize != nil {
+			fmt.Fprintf(&b, " min_pool_size=%d", *e.MinPoolSize)
+		}
+		b.WriteByte('\n')
 	}
 	return credscan.NewSecret(b.String()), nil
 }

@@ -64,6 +64,8 @@ type Config struct {
 	// Replicate: blue publishes orders and green subscribes (logical
 	// replication), and the manifest checks the lag at the cutover.
 	Replicate bool
+	// MinPoolSize is the broker entry's min_pool_size (0: not set).
+	MinPoolSize int
 }
 
 // NewWith starts the parts as c says.
@@ -90,8 +92,12 @@ func NewWith(t testing.TB, c Config) *Rig {
 			r.Blue.Port, r.Blue.SuperUser, r.Blue.SuperPassword))
 		readiness = "  readiness:\n    max_lag_bytes: 1048576\n    tables: [public.orders]\n"
 	}
+	entry := fmt.Sprintf("arp = host=127.0.0.1 port=%d dbname=arp user=%s password='%s'", r.Blue.Port, Role, r.Legacy)
+	if c.MinPoolSize > 0 {
+		entry += fmt.Sprintf(" min_pool_size=%d", c.MinPoolSize)
+	}
 	r.Broker = testenv.StartPgBouncer(t, testenv.PgBouncerOptions{
-		Databases: fmt.Sprintf("arp = host=127.0.0.1 port=%d dbname=arp user=%s password='%s'", r.Blue.Port, Role, r.Legacy),
+		Databases: entry,
 		Users:     map[string]string{Role: r.ClientPW},
 	})
 	r.Dir = t.TempDir()
