@@ -511,6 +511,14 @@ func (r *Rotator) minPoolOff(ctx context.Context, u *run, b *pgbouncer.Admin, fr
 	if err != nil {
 		return 0, err
 	}
+	// recorded first: a resume after a crash puts it back
+	u.st.Op.MinPoolSize = d.MinPoolSize
+	sctx, cancel := context.WithTimeout(ctx, StepSaveTimeout)
+	err = u.save(sctx)
+	cancel()
+	if err != nil {
+		return 0, err
+	}
 	u.touched = true
 	if err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, f); err != nil {
 		return 0, err

@@ -62,20 +62,7 @@ func TestSwitchWithMinPoolSize(t *testing.T) {
 	l := startLoads(rig)
 	defer l.stop()
 	time.Sleep(500 * time.Millisecond)
-	minPool := func() int {
-		t.Helper()
-		adm, err := pgbouncer.Dial(ctx, credscan.NewSecret(rig.Broker.AdminDSN()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer adm.Close()
-		dbs, err := adm.Databases(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _ := pgbouncer.Points(dbs, "arp")
-		return d.MinPoolSize
-	}
+	minPool := func() int { return brokerMinPool(t, rig) }
 	if n := minPool(); n != 3 {
 		t.Fatalf("the rig's entry has min_pool_size %d", n)
 	}
@@ -121,4 +108,75 @@ func TestSwitchWithMinPoolSize(t *testing.T) {
 	}
 	leakcheck.AssertNone(t, "the rotator's output", out.Bytes(), rig.Secrets()...)
 	consistent(t, rig, rot, rotation.Blue)
+}
+
+// brokerMinPool is the broker's min_pool_size for arp.
+func brokerMinPool(t *testing.T, rig *rotationtest.Rig) int {
+	t.Helper()
+	adm, err := pgbouncer.Dial(context.Background(), credscan.NewSecret(rig.Broker.AdminDSN()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	dbs, err := adm.Databases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := pgbouncer.Points(dbs, "arp")
+	return d.MinPoolSize
+}
+
+// The database's min_pool_size survives a switch that aborts (Vault sealed
+// while paused: the abort cannot save, resume finishes from the recorded
+// op) and the password rotations, which rewrite the entry.
+func TestMinPoolSizeKeptThroughAbortResumeAndRotation(t *testing.T) {
+	rig := rotationtest.NewWith(t, rotationtest.Config{Window: time.Second, MinPoolSize: 3})
+	ctx := context.Background()
+	plain := rig.Rotator(rig.Options())
+	for _, stage := range []func(context.Context) (*rotation.Result, error){plain.Verify, plain.ProvisionGreen, plain.Pointer} {
+		if res, err := stage(ctx); err != nil {
+			t.Fatalf("%s: %v", res.Stage, err)
+		}
+	}
+	rig.TickReadsFromVault()
+	o := rig.Options()
+	o.Hook = func(step string) {
+		if step == "cutover/paused" {
+			if brokerMinPool(t, rig) != 0 {
+				t.Error("min_pool_size is not 0 while the switch runs")
+			}
+			if err := rig.Client().Sys().Seal(); err != nil {
+				t.Errorf("sealing: %v", err)
+			}
+		}
+	}
+	if _, err := rig.Rotator(o).Cutover(ctx); err == nil || !strings.Contains(err.Error(), "back on blue") {
+		t.Fatalf("cutover with Vault sealed mid-way: %v", err)
+	}
+	if n := brokerMinPool(t, rig); n != 3 {
+		t.Errorf("after the abort min_pool_size is %d", n)
+	}
+	rig.Vault.Unseal()
+	st, err := plain.State(ctx)
+	if err != nil || st.Op == nil || st.Op.MinPoolSize != 3 {
+		t.Fatalf("the recorded op: %+v %v", st.Op, err)
+	}
+	if _, err := plain.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	consistent(t, rig, plain, rotation.Blue)
+	if n := brokerMinPool(t, rig); n != 3 {
+		t.Errorf("after resume min_pool_size is %d", n)
+	}
+	if _, err := plain.Cutover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{rotation.Alternating, rotation.Single} {
+		if _, err := plain.RotatePassword(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if n := brokerMinPool(t, rig); n != 3 {
+			t.Errorf("after the %s rotation min_pool_size is %d", s, n)
+		}
+	}
 }

@@ -172,28 +172,7 @@ func (r *Rotator) applyPassword(ctx context.Context, u *run, user string, pw cre
 		return err
 	}
 	if r.cfg.Broker != nil {
-		file, err := pgbouncer.Render([]pgbouncer.Entry{r.entry(Green, c)})
-		if err != nil {
-			return err
-		}
-		if err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, file); err != nil {
-			return err
-		}
-		b, err := r.broker(ctx)
-		if err != nil {
-			return err
-		}
-		// RELOAD closes a server login in flight as PAUSE does (the entry
-		// changed), with the same refusals after it
-		err = r.settleLogins(ctx, b)
-		if err == nil {
-			err = b.Reload(ctx)
-		}
-		b.Close()
-		if err != nil {
-			return err
-		}
-		if err := u.step(ctx, StepReloaded, "the broker logs in to green as "+user+" (RELOAD: server connections renew as they are released)"); err != nil {
+		if err := r.reloadAs(ctx, u, user, c); err != nil {
 			return err
 		}
 	}
@@ -201,4 +180,49 @@ func (r *Rotator) applyPassword(ctx context.Context, u *run, user string, pw cre
 		u.st.Pointer.GreenVersion = v
 	}
 	return nil
+}
+
+// reloadAs points the broker's entry at green as user with c (keeping the
+// database's min_pool_size) and RELOADs. A RELOAD that changes the entry's
+// user closes a server login in flight as PAUSE does, with the same
+// refusals after it: it waits for a quiet pool first, and says so when the
+// RELOAD closed one all the same.
+func (r *Rotator) reloadAs(ctx context.Context, u *run, user string, c credential) error {
+	b, err := r.broker(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	db := r.cfg.Broker.Database
+	var minPool *int
+	userChanges := true
+	if dbs, err := b.Databases(ctx); err == nil {
+		if d, ok := pgbouncer.Points(dbs, db); ok {
+			if d.MinPoolSize > 0 {
+				minPool = &d.MinPoolSize
+			}
+			userChanges = d.ForceUser != user
+		}
+	}
+	file, err := r.render(Green, c, minPool)
+	if err != nil {
+		return err
+	}
+	if err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, file); err != nil {
+		return err
+	}
+	if err := r.settleLogins(ctx, b); err != nil {
+		return err
+	}
+	pools, err := b.ReloadSeen(ctx)
+	if err != nil {
+		return err
+	}
+	what := "the broker logs in to green as " + user + " (RELOAD: server connections renew as they are released)"
+	if n := pgbouncer.Logins(pools, db); n > 0 && userChanges {
+		note := fmt.Sprintf("the RELOAD closed %d server login(s) in flight: PgBouncer may refuse a client that finds no server until a login succeeds (server_login_retry)", n)
+		what += "; " + note
+		u.res.Notes = append(u.res.Notes, note)
+	}
+	return u.step(ctx, StepReloaded, what)
 }

@@ -121,7 +121,11 @@ func (r *Rotator) converge(ctx context.Context, u *run, side Side) error {
 		return err
 	}
 	if r.cfg.Broker != nil {
-		want, err := pgbouncer.Render([]pgbouncer.Entry{r.entry(side, c)})
+		var minPool *int
+		if op := u.st.Op; op != nil && op.MinPoolSize > 0 {
+			minPool = &op.MinPoolSize // the switch had set it to 0
+		}
+		want, err := r.render(side, c, minPool)
 		if err != nil {
 			return err
 		}

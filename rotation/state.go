@@ -133,6 +133,9 @@ type Op struct {
 	// User is the role whose password a password rotation sets.
 	User     string `json:"user,omitempty"`
 	Strategy string `json:"strategy,omitempty"`
+	// MinPoolSize is the broker entry's min_pool_size, which a switch sets
+	// to 0 while it runs: the end of the switch, or resume, puts it back.
+	MinPoolSize int `json:"min_pool_size,omitempty"`
 }
 
 // Event is one line of the timeline.

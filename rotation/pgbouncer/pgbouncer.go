@@ -233,6 +233,18 @@ func (a *Admin) ReloadResume(ctx context.Context, db string) error {
 	return err
 }
 
+// ReloadSeen RELOADs and returns the pools as they were at that instant
+// (SHOW POOLS in the same write, as PauseSeen). A RELOAD that changes an
+// entry's host, port, database or user closes the servers of its pools
+// that are logging in, with PauseSeen's consequence.
+func (a *Admin) ReloadSeen(ctx context.Context) ([]Pool, error) {
+	res, err := a.batch(ctx, "SHOW POOLS", "RELOAD")
+	if err != nil {
+		return nil, err
+	}
+	return poolsOf(res[0]), nil
+}
+
 // LoginRetry is PgBouncer's server_login_retry (SHOW CONFIG): how long
 // after a failed server login it starts none.
 func (a *Admin) LoginRetry(ctx context.Context) (time.Duration, error) {
