@@ -47,6 +47,9 @@ func genericShape(v string) bool {
 	if digit == len(v) {
 		return false // a number
 	}
+	if versionSpec(v) {
+		return false // a dependency's version: "parse-passwd": "^1.0.0"
+	}
 	if space > 0 {
 		// a sentence: words of letters only
 		prose := true
@@ -113,4 +116,66 @@ func isIdentifier(v string) bool {
 		}
 	}
 	return true
+}
+
+// versionSpec says whether v is a version or a version range as package
+// manifests and lock files write them (npm, Cargo, pip, Composer): specs
+// such as ^1.0.0, ~2.3, >=1.2.0-rc.1, 1.x or v3.2.1, joined by spaces,
+// commas, " - " or "||". A spec is an optional operator and v, then at
+// least two dot-separated parts of digits (or x, X, *), then an optional
+// pre-release or build tag of lower case letters, digits, dots and dashes
+// (a password's upper case letter makes it no version).
+func versionSpec(v string) bool {
+	n := 0
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '|' }) {
+		if f == "-" {
+			continue
+		}
+		if !oneVersion(f) {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+func oneVersion(f string) bool {
+	f = strings.TrimLeft(f, "^~<>=!")
+	f = strings.TrimPrefix(f, "v")
+	parts := 0
+	i := 0
+	for i < len(f) {
+		j := i
+		for j < len(f) && '0' <= f[j] && f[j] <= '9' {
+			j++
+		}
+		if j == i && (f[i] == 'x' || f[i] == 'X' || f[i] == '*') {
+			j++
+		}
+		if j == i {
+			return false
+		}
+		parts++
+		i = j
+		if i+1 < len(f) && f[i] == '.' {
+			i++
+			continue
+		}
+		break
+	}
+	if parts < 2 {
+		return false
+	}
+	if i == len(f) {
+		return true
+	}
+	if f[i] != '-' && f[i] != '+' {
+		return false
+	}
+	for _, c := range []byte(f[i+1:]) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '+') {
+			return false
+		}
+	}
+	return i+1 < len(f)
 }

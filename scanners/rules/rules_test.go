@@ -278,3 +278,24 @@ func TestFrameworks(t *testing.T) {
 		{"comparison is a generic password", "a.go", "if dbPassword == \"Cmp4r3d9\" {\n", []want{{GenericPassword, "Cmp4r3d9", "", "", "", 0, 1}}, 0},
 	})
 }
+
+// A dependency's version is not a password: lock files name packages
+// that end in a password word ("parse-passwd": "^1.0.0"). A value with
+// an upper case letter, or in a database's context, still is.
+func TestGenericVersionSpecs(t *testing.T) {
+	for _, v := range []string{"^1.0.0", "~2.3", ">=1.2.0-rc.1", "1.x", "v3.2.1", "1.0.0", ">=1.2.3 <2.0.0", "^1.0.0 || ^2.0.0", "1.2.3 - 2.3.4", "~1.2.3-beta.2+build.5", "10.0.0.1"} {
+		if genericShape(v) {
+			t.Errorf("%q has a password's shape", v)
+		}
+	}
+	for _, v := range []string{"2024.01-Secret", "^1.0.0A", "1.2.3-Pw!", "S3cr3t^1.0", "10.20.30-", "v10.20.", "^1.0.0x9!", "12345.abcdef"} {
+		if !genericShape(v) {
+			t.Errorf("%q has no password's shape", v)
+		}
+	}
+	runCases(t, []ruleCase{
+		{"lock file dependency", "package-lock.json", "{\n  \"requires\": {\n    \"parse-passwd\": \"^1.0.0\"\n  }\n}\n", nil, 0},
+		{"db context keeps it", "app.json", "{\n  \"db\": {\"host\": \"db.internal\", \"user\": \"app\", \"password\": \"^1.0.0\"}\n}\n",
+			[]want{{ConfigCred, "^1.0.0", "app", "db.internal", "", 0, 2}}, 0},
+	})
+}
