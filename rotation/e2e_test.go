@@ -15,7 +15,6 @@ import (
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/loadgen"
 	"github.com/credscan/credscan/rotation"
-	"github.com/credscan/credscan/rotation/pgbouncer"
 	"github.com/credscan/credscan/rotation/rotationtest"
 	"github.com/credscan/credscan/tracker"
 )
@@ -56,19 +55,7 @@ func (l *loads) assertClean(t *testing.T, stages ...string) {
 
 func brokerPoints(t *testing.T, rig *rotationtest.Rig) (port int, paused bool) {
 	t.Helper()
-	adm, err := pgbouncer.Dial(context.Background(), credscan.NewSecret(rig.Broker.AdminDSN()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adm.Close()
-	dbs, err := adm.Databases(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, ok := pgbouncer.Points(dbs, "arp")
-	if !ok {
-		t.Fatal("no arp entry at the broker")
-	}
+	d := rig.BrokerEntry()
 	return d.Port, d.Paused
 }
 

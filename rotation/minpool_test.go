@@ -9,10 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/rotation"
-	"github.com/credscan/credscan/rotation/pgbouncer"
 	"github.com/credscan/credscan/rotation/rotationtest"
 )
 
@@ -113,17 +111,7 @@ func TestSwitchWithMinPoolSize(t *testing.T) {
 // brokerMinPool is the broker's min_pool_size for arp.
 func brokerMinPool(t *testing.T, rig *rotationtest.Rig) int {
 	t.Helper()
-	adm, err := pgbouncer.Dial(context.Background(), credscan.NewSecret(rig.Broker.AdminDSN()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adm.Close()
-	dbs, err := adm.Databases(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, _ := pgbouncer.Points(dbs, "arp")
-	return d.MinPoolSize
+	return rig.BrokerEntry().MinPoolSize
 }
 
 // The database's min_pool_size survives a switch that aborts (Vault sealed

@@ -13,11 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credscan/credscan"
 	"github.com/credscan/credscan/audit"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/rotation"
-	"github.com/credscan/credscan/rotation/pgbouncer"
 	"github.com/credscan/credscan/rotation/rotationtest"
 )
 
@@ -98,16 +96,7 @@ func TestRotateKilledAtEachStepThenResumed(t *testing.T) {
 		if st.Live == rotation.Green {
 			want = rig.Green.Port
 		}
-		adm, err := pgbouncer.Dial(context.Background(), credscan.NewSecret(rig.Broker.AdminDSN()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer adm.Close()
-		dbs, err := adm.Databases(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _ := pgbouncer.Points(dbs, "arp")
+		d := rig.BrokerEntry()
 		sec, err := rig.KV().Get(context.Background(), "arp/current/"+rotationtest.Role)
 		if err != nil {
 			t.Fatal(err)

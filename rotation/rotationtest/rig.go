@@ -27,6 +27,7 @@ import (
 	"github.com/credscan/credscan/manifest"
 	"github.com/credscan/credscan/policy/approval"
 	"github.com/credscan/credscan/rotation"
+	"github.com/credscan/credscan/rotation/pgbouncer"
 	"github.com/credscan/credscan/tracker"
 	"github.com/credscan/credscan/vaultsync"
 	"github.com/credscan/credscan/vaultsync/kv"
@@ -323,4 +324,24 @@ func (r *Rig) GreenPassword(user string) string {
 	}
 	s, _ := sec.Data["password"].(string)
 	return s
+}
+
+// BrokerEntry is the broker's arp entry, as SHOW DATABASES gives it.
+func (r *Rig) BrokerEntry() pgbouncer.Database {
+	r.t.Helper()
+	ctx := context.Background()
+	adm, err := pgbouncer.Dial(ctx, credscan.NewSecret(r.Broker.AdminDSN()))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer adm.Close()
+	dbs, err := adm.Databases(ctx)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	d, ok := pgbouncer.Points(dbs, "arp")
+	if !ok {
+		r.t.Fatal("no arp entry at the broker")
+	}
+	return d
 }
