@@ -279,7 +279,7 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 		return res, err
 	}
 	// everything Vault must give is read before the broker pauses
-	var fromFile, toFile, toFinal credscan.Secret
+	var fromFile, toFile credscan.Secret
 	if r.cfg.Broker != nil {
 		if fromFile, err = r.render(from, cFrom, nil); err != nil {
 			return res, err
@@ -313,17 +313,18 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 			return res, u.abort(ctx, b, fromFile, err)
 		}
 		if minPool > 0 {
-			// the switch's entry keeps min_pool_size 0; the abort's and
-			// the final one have the database's own again
+			// the switch's entry keeps min_pool_size 0; the abort's has
+			// the database's own again (assigned only once rendered: the
+			// abort writes it)
 			zero := 0
-			if fromFile, err = r.render(from, cFrom, &minPool); err == nil {
-				if toFile, err = r.render(to, cTo, &zero); err == nil {
-					toFinal, err = r.render(to, cTo, &minPool)
-				}
+			f, err := r.render(from, cFrom, &minPool)
+			if err == nil {
+				toFile, err = r.render(to, cTo, &zero)
 			}
 			if err != nil {
 				return res, u.abort(ctx, b, fromFile, err)
 			}
+			fromFile = f
 		}
 		if err := r.settleLogins(ctx, b); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
@@ -374,9 +375,12 @@ func (r *Rotator) switchTo(ctx context.Context, stage string, from, to Side, res
 		if err := u.step(ctx, StepResumed, "RESUME "+db+": clients go on, to "+string(to)); err != nil {
 			return res, u.abort(ctx, b, fromFile, err)
 		}
-		if toFinal.Reveal() != "" {
+		if minPool > 0 {
 			// the switch is done: a failure here is told, not undone
-			err := pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, toFinal)
+			final, err := r.render(to, cTo, &minPool)
+			if err == nil {
+				err = pgbouncer.WriteFile(r.cfg.Broker.DatabasesFile, final)
+			}
 			if err == nil {
 				err = b.Reload(ctx)
 			}
