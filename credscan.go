@@ -591,6 +591,33 @@ func WithLineGrouper(ctx context.Context, g LineGrouper) context.Context {
 	return context.WithValue(ctx, lineGrouperKey{}, g)
 }
 
+// A PathFilter says, from an item's path alone, that a scan's rules read
+// nothing of it (a package manager's lock file): its source may count it
+// as skipped without reading it. The scan skips such an item whether or
+// not its source asked (counted in Stats.Skipped under the same reason),
+// so asking changes what is read, never what is reported. A scan puts its
+// filter in the context it reads a source with (WithPathFilter), and none
+// when every byte must be read (the known-secret sweep).
+type PathFilter interface {
+	// SkipPath returns why no rule reads an item at path (slash-separated),
+	// or "" when some rule may; "" too while the filter cannot tell yet.
+	// It is safe for concurrent use.
+	SkipPath(path string) string
+}
+
+type pathFilterKey struct{}
+
+// WithPathFilter returns ctx carrying f for the sources read with it.
+func WithPathFilter(ctx context.Context, f PathFilter) context.Context {
+	return context.WithValue(ctx, pathFilterKey{}, f)
+}
+
+// PathFilterFrom returns the PathFilter ctx carries, or nil.
+func PathFilterFrom(ctx context.Context) PathFilter {
+	f, _ := ctx.Value(pathFilterKey{}).(PathFilter)
+	return f
+}
+
 // LineGrouperFrom returns the LineGrouper ctx carries, or nil.
 func LineGrouperFrom(ctx context.Context) LineGrouper {
 	g, _ := ctx.Value(lineGrouperKey{}).(LineGrouper)

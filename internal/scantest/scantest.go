@@ -115,3 +115,16 @@ func Scan(t testing.TB, e *engine.Engine, src scanners.Source) *engine.Results {
 	res.Finish()
 	return res
 }
+
+// Source is a source of chunks built by hand: it yields them in order.
+type Source []credscan.Chunk
+
+// Chunks implements scanners.Source.
+func (s Source) Chunks(ctx context.Context, yield func(credscan.Chunk, error) error) error {
+	for _, ch := range s {
+		if err := yield(ch, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}

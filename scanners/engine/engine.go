@@ -329,6 +329,7 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		if err := e.wait(); err != nil {
 			return err
 		}
+		ch = e.skipByPath(ch) // (before the cache: a skipped item is not entered)
 		if pass != nil && cached(ctx, pass, ch, res, func(s scanners.Sink, hint *cache.Hint) (cache.Hint, bool) {
 			return e.scanChunk(ctx, ch, s, hint)
 		}) {
@@ -337,7 +338,11 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		e.ScanChunk(ctx, ch, res)
 		return nil
 	}
-	err := src.Chunks(credscan.WithLineGrouper(ctx, e.grouper), func(ch credscan.Chunk, err error) error {
+	sctx := credscan.WithLineGrouper(ctx, e.grouper)
+	if e.known.Load() == nil {
+		sctx = credscan.WithPathFilter(sctx, e) // (the sweep reads every item)
+	}
+	err := src.Chunks(sctx, func(ch credscan.Chunk, err error) error {
 		if err != nil {
 			res.AddError(err)
 			e.o.Logger.Warn("skipped item", "error", err.Error())
@@ -371,6 +376,51 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 	return err
 }
 
+// SkipLockFile is the reason (Stats.Skipped) an item at a package
+// manager's lock file's path is not scanned (rules.LockFile).
+const SkipLockFile = "lock file"
+
+// SkipAllowlisted is the reason an item is not scanned when gitleaks'
+// rules alone run and its global allowlist skips the item's path.
+const SkipAllowlisted = "allowlisted path"
+
+// SkipPath implements credscan.PathFilter: an item at a package manager's
+// lock file's path (rules.LockFile) is read by no rule when the DB pack
+// runs and gitleaks' global allowlist skips the path too (its default
+// configuration does; a configuration of one's own may not). "" while the
+// rules load.
+func (e *Engine) SkipPath(path string) string {
+	if !e.isReady() {
+		return ""
+	}
+	return e.skipPath(path)
+}
+
+// skipPath is SkipPath once the rules are loaded.
+func (e *Engine) skipPath(path string) string {
+	switch {
+	case e.pack == nil && e.gl == nil:
+		return ""
+	case e.pack != nil && !rules.LockFile(path):
+		return ""
+	case e.gl != nil && e.gl.pathMode(path) != pathAllowed:
+		return ""
+	case e.pack == nil:
+		return SkipAllowlisted
+	}
+	return SkipLockFile
+}
+
+// skipByPath marks ch skipped (counted under the reason, its bytes still
+// read by the known-secret sweep) when no rule reads an item at its path,
+// whether or not its source asked SkipPath. The rules must be loaded.
+func (e *Engine) skipByPath(ch credscan.Chunk) credscan.Chunk {
+	if ch.Skip == "" && ch.Cached == nil && !ch.Derived {
+		ch.Skip = e.skipPath(ch.Origin.Path)
+	}
+	return ch
+}
+
 // ScanChunk runs the detectors over one chunk.
 func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.Sink) {
 	e.scanChunk(ctx, ch, res, nil)
@@ -396,6 +446,7 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	defer func() {
 		whole = hint == nil && ctx.Err() == nil && (e.gl == nil || !e.gl.keywordless)
 	}()
+	ch = e.skipByPath(ch)
 	if k := e.known.Load(); k != nil {
 		e.sweepChunk(ch, k, res) // every byte, binary items' too
 	}

@@ -96,7 +96,9 @@ func countRead(lc *credscan.Counts, ch credscan.Chunk) {
 			lc.Binary++
 		}
 	default:
-		lc.Skipped = map[string]int{ch.Skip: 1}
+		if ch.Offset == 0 { // (an item skipped in parts is one)
+			lc.Skipped = map[string]int{ch.Skip: 1}
+		}
 	}
 }
 

@@ -216,6 +216,9 @@ type blobJob struct {
 	key    scancache.Key
 	hasKey bool
 	known  *credscan.CachedItem
+	// skip, when set, says why no rule reads the blob at its path
+	// (credscan.PathFilter): it is counted as skipped, not read
+	skip string
 }
 
 type blobItem struct {

@@ -656,6 +656,10 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			_ = yield(credscan.Chunk{Origin: credscan.Origin{Kind: credscan.KindGit, App: s.o.App, Target: s.label}, StartLine: 1, Whole: true, Cached: j.known}, nil)
 			continue
 		}
+		if j.skip != "" {
+			_ = yield(credscan.Chunk{Origin: s.origin(j.path, j.hash), StartLine: 1, Whole: true, Skip: j.skip}, nil)
+			continue
+		}
 		if pass != nil {
 			lookup := func() (scancache.Entry, bool) {
 				if j.hasKey {
@@ -770,7 +774,7 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error), subm
 		s.deltas = map[plumbing.Hash]*delta{}
 	}
 	s.recording, s.Incremental = nil, false
-	p := &planner{s: s, submit: submit, handed: map[plumbing.Hash]bool{}, at: map[string]lastVersion{}}
+	p := &planner{s: s, submit: submit, handed: map[plumbing.Hash]bool{}, at: map[string]lastVersion{}, filter: credscan.PathFilterFrom(ctx)}
 	defer p.finish()
 	if git != "" {
 		if pass := scancache.PassFrom(ctx); pass != nil {
@@ -812,7 +816,8 @@ type planner struct {
 	handed map[plumbing.Hash]bool
 	at     map[string]lastVersion // path → the version handed last
 	n      int
-	rec    *recorder // what the listing records for the next scan, or nil
+	rec    *recorder           // what the listing records for the next scan, or nil
+	filter credscan.PathFilter // the scan's, or nil
 }
 
 type lastVersion struct {
@@ -836,6 +841,19 @@ func (p *planner) handAt(h plumbing.Hash, path string, c *commitInfo, whole bool
 	if p.rec != nil && c != nil {
 		j.key, j.hasKey = p.rec.pass.Config().Blob(h.String(), path), true
 		p.rec.handed[h] = handRec{listed: uint32(c.listed), key: j.key, path: path}
+	}
+	if p.filter != nil {
+		if j.skip = p.filter.SkipPath(path); j.skip != "" {
+			// no rule reads it: not read, nor matched. Every version of
+			// the path is skipped from here on; an older one will not
+			// come for the line hashes of the one handed before
+			if b, ok := p.at[path]; ok {
+				b.keep.release()
+				delete(p.at, path)
+			}
+			p.submit(j)
+			return
+		}
 	}
 	if !p.s.noDelta && !whole {
 		if b, ok := p.at[path]; ok {
