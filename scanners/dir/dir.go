@@ -221,6 +221,7 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 			safeStop(e)
 		}
 	}
+	filter := credscan.PathFilterFrom(ctx)
 	for w := 0; w < s.workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -238,6 +239,10 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 					continue
 				}
 				o := credscan.Origin{Kind: credscan.KindDir, App: s.app, Target: j.root, Path: j.rel}
+				if why := filterSkips(filter, o.Path); why != "" {
+					skip(o, why) // (here, not in the walk: a sweep's pass replays the walk and reads it)
+					continue
+				}
 				if err := s.scanFile(ctx, j, o, &buf, yield); err != nil {
 					var ie *credscan.ItemError
 					if errors.As(err, &ie) {
@@ -309,6 +314,14 @@ func (s *Scanner) Chunks(ctx context.Context, yield func(credscan.Chunk, error) 
 		return stopErr
 	}
 	return nil
+}
+
+// filterSkips is f.SkipPath(p), "" without a filter.
+func filterSkips(f credscan.PathFilter, p string) string {
+	if f == nil {
+		return ""
+	}
+	return f.SkipPath(p)
 }
 
 // walker is what a walk reports to: files to read (send: false when
