@@ -376,19 +376,20 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 	return err
 }
 
-// SkipLockFile is the reason (Stats.Skipped) an item at a package
-// manager's lock file's path is not scanned (rules.LockFile).
-const SkipLockFile = "lock file"
+// SkipDependencyFile is the reason (Stats.Skipped) an item at the path of
+// a package manager's lock file or a Go module file is not scanned
+// (rules.DependencyFile).
+const SkipDependencyFile = "dependency file"
 
 // SkipAllowlisted is the reason an item is not scanned when gitleaks'
 // rules alone run and its global allowlist skips the item's path.
 const SkipAllowlisted = "allowlisted path"
 
-// SkipPath implements credscan.PathFilter: an item at a package manager's
-// lock file's path (rules.LockFile) is read by no rule when the DB pack
-// runs and gitleaks' global allowlist skips the path too (its default
-// configuration does; a configuration of one's own may not). "" while the
-// rules load.
+// SkipPath implements credscan.PathFilter: an item at the path of a
+// package manager's lock file or a Go module file (rules.DependencyFile)
+// is read by no rule when the DB pack runs and gitleaks' global allowlist
+// skips the path too (its default configuration does; a configuration of
+// one's own may not). "" while the rules load.
 func (e *Engine) SkipPath(path string) string {
 	if !e.isReady() {
 		return ""
@@ -401,14 +402,14 @@ func (e *Engine) skipPath(path string) string {
 	switch {
 	case e.pack == nil && e.gl == nil:
 		return ""
-	case e.pack != nil && !rules.LockFile(path):
+	case e.pack != nil && !rules.DependencyFile(path):
 		return ""
 	case e.gl != nil && e.gl.pathMode(path) != pathAllowed:
 		return ""
 	case e.pack == nil:
 		return SkipAllowlisted
 	}
-	return SkipLockFile
+	return SkipDependencyFile
 }
 
 // skipByPath marks ch skipped (counted under the reason, its bytes still

@@ -63,16 +63,16 @@ func (l *lateFilter) SkipPath(p string) string {
 // the source asks (the engine skips them anyway): findings, items, bytes
 // and the reasons counted. Older versions of a lock file handed after one
 // was read (the filter could not tell yet) are skipped as well.
-func TestLockFilesNotRead(t *testing.T) {
+func TestDependencyFilesNotRead(t *testing.T) {
 	b := newRepo(t)
 	pw, pw2 := leakcheck.Secret(t), leakcheck.Secret(t)
 	lock := func(i int) string {
 		return fmt.Sprintf("{\n  \"name\": \"app\",\n  \"version\": \"1.%d.0\",\n  \"resolved\": \"postgres://arp_app:%s@arp-db.prod.internal:5432/arp\"\n}\n", i, pw2)
 	}
 	b.Commit("Alice", map[string]string{"a.env": uri(pw), "package-lock.json": lock(1), "web/yarn.lock": "# yarn\n" + uri(pw2)})
-	b.Commit("Bob", map[string]string{"package-lock.json": lock(2), "go.sum": "example.com/m v1.0.0 h1:abc=\n"})
+	b.Commit("Bob", map[string]string{"package-lock.json": lock(2), "go.sum": "example.com/m v1.0.0 h1:abc=\n", "go.mod": "module example.com/app\n"})
 	b.Commit("Carol", map[string]string{"package-lock.json": lock(3), "a.env": "# moved to Vault\n", "web/yarn.lock": "# yarn 2\n" + uri(pw2)})
-	const locks = 6 // three package-lock.json, two yarn.lock, one go.sum
+	const locks = 7 // three package-lock.json, two yarn.lock, go.sum, go.mod
 
 	e := scantest.Engine(t, "")
 	e.RuleDescriptions() // (waits for the rules: a filter answers "" while they load)
@@ -98,15 +98,15 @@ func TestLockFilesNotRead(t *testing.T) {
 				key := fmt.Sprintf("%s\nbytes %d, skipped %v", resultKey(res), res.Stats.Bytes, res.Stats.Skipped)
 				leakcheck.AssertNone(t, "the report", []byte(key), pw, pw2)
 				keys = append(keys, key)
-				if res.Stats.Skipped[engine.SkipLockFile] != locks {
-					t.Errorf("%d lock files counted as skipped, want %d: %+v", res.Stats.Skipped[engine.SkipLockFile], locks, res.Stats)
+				if res.Stats.Skipped[engine.SkipDependencyFile] != locks {
+					t.Errorf("%d lock files counted as skipped, want %d: %+v", res.Stats.Skipped[engine.SkipDependencyFile], locks, res.Stats)
 				}
 				if len(res.Findings) != 1 || res.Findings[0].Origin.Path != "a.env" {
 					t.Errorf("want a.env's finding alone:\n%s", key)
 				}
 				lockReads := 0
 				for p, n := range r.read {
-					if strings.HasSuffix(p, ".lock") || strings.HasSuffix(p, "-lock.json") || strings.HasSuffix(p, ".sum") {
+					if strings.HasSuffix(p, ".lock") || strings.HasSuffix(p, "-lock.json") || strings.HasPrefix(p, "go.") {
 						lockReads += n
 					}
 				}

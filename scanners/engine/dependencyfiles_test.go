@@ -26,7 +26,7 @@ func lockDoc(pw string) []byte {
 // when one does not (a gitleaks configuration without that allowlist, a
 // lock file gitleaks' defaults do not list). The known-secret sweep still
 // reads it.
-func TestLockFilesSkipped(t *testing.T) {
+func TestDependencyFilesSkipped(t *testing.T) {
 	pw := leakcheck.Secret(t)
 	ownConfig := filepath.Join(t.TempDir(), "gitleaks.toml")
 	if err := os.WriteFile(ownConfig, []byte("[[rules]]\nid = \"github-pat\"\nregex = '''ghp_[0-9a-zA-Z]{36}'''\nkeywords = [\"ghp_\"]\n"), 0o600); err != nil {
@@ -50,10 +50,11 @@ func TestLockFilesSkipped(t *testing.T) {
 		skip   string // "": scanned
 		findBy string // a rule that then finds something
 	}{
-		{"all rules, npm", scantest.Engine(t, ""), "web/ui/package-lock.json", engine.SkipLockFile, ""},
-		{"all rules, Go", scantest.Engine(t, ""), "go.sum", engine.SkipLockFile, ""},
-		{"DB pack, npm", scantest.Engine(t, engine.RulesDB), "package-lock.json", engine.SkipLockFile, ""},
-		{"DB pack, Cargo", scantest.Engine(t, engine.RulesDB), "Cargo.lock", engine.SkipLockFile, ""},
+		{"all rules, npm", scantest.Engine(t, ""), "web/ui/package-lock.json", engine.SkipDependencyFile, ""},
+		{"all rules, Go", scantest.Engine(t, ""), "go.sum", engine.SkipDependencyFile, ""},
+		{"all rules, a Go module", scantest.Engine(t, ""), "server/go.mod", engine.SkipDependencyFile, ""},
+		{"DB pack, npm", scantest.Engine(t, engine.RulesDB), "package-lock.json", engine.SkipDependencyFile, ""},
+		{"DB pack, Cargo", scantest.Engine(t, engine.RulesDB), "Cargo.lock", engine.SkipDependencyFile, ""},
 		{"gitleaks, npm", scantest.Engine(t, engine.RulesGitleaks), "package-lock.json", engine.SkipAllowlisted, ""},
 		{"gitleaks, an image", scantest.Engine(t, engine.RulesGitleaks), "img/logo.png", engine.SkipAllowlisted, ""},
 		// gitleaks' defaults read Cargo.lock: so does the DB pack beside them
@@ -105,7 +106,7 @@ func TestLockFilesSkipped(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Finish()
-		if len(res.Findings) != 1 || res.Findings[0].RuleID != rules.KnownSecret || res.Stats.Skipped[engine.SkipLockFile] != 1 {
+		if len(res.Findings) != 1 || res.Findings[0].RuleID != rules.KnownSecret || res.Stats.Skipped[engine.SkipDependencyFile] != 1 {
 			t.Errorf("want the known secret's copy and the item skipped by the rules: %d findings, stats %+v", len(res.Findings), res.Stats)
 		}
 		for _, f := range res.Findings {
@@ -126,7 +127,7 @@ func TestLockFilesSkipped(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Finish()
-		if res.Stats.Items != 1 || res.Stats.Skipped[engine.SkipLockFile] != 1 || len(res.Findings) != 0 {
+		if res.Stats.Items != 1 || res.Stats.Skipped[engine.SkipDependencyFile] != 1 || len(res.Findings) != 0 {
 			t.Errorf("want one item skipped: %d findings, stats %+v", len(res.Findings), res.Stats)
 		}
 	})

@@ -43,7 +43,7 @@ func (r *readNoting) Chunks(ctx context.Context, yield func(credscan.Chunk, erro
 // A directory's lock files are not opened when no rule reads them, and the
 // report is the one the engine gives when the walk reads them; the
 // known-secret sweep reads them, in its first pass and its replay.
-func TestLockFilesNotOpened(t *testing.T) {
+func TestDependencyFilesNotOpened(t *testing.T) {
 	pw := leakcheck.Secret(t)
 	d := t.TempDir()
 	dsn := "postgres://arp_app:" + pw + "@arp-db.prod.internal:5432/arp"
@@ -80,7 +80,7 @@ func TestLockFilesNotOpened(t *testing.T) {
 		if lockRead != strip {
 			t.Errorf("filter stripped %v: lock files read %v (%v)", strip, lockRead, r.read)
 		}
-		if res.Stats.Skipped[engine.SkipLockFile] != 3 || len(res.Findings) != 2 || res.Stats.Items != 5 {
+		if res.Stats.Skipped[engine.SkipDependencyFile] != 3 || len(res.Findings) != 2 || res.Stats.Items != 5 {
 			t.Errorf("want 5 items, the 3 lock files skipped and 2 findings:\n%s", key)
 		}
 	}
