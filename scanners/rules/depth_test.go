@@ -16,7 +16,7 @@ func deepDocs(depth int) map[string]string {
 		"deep.json": `{"url": "postgres://arp_app:Qw7deepK9x2@arp-db.prod.internal/arp", "password": "${DB_PASSWORD}", "x": ` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + "}\n",
 		"deep.xml":  "<a url=\"postgres://arp_app:Qw7deepK9x2@arp-db.prod.internal/arp\" password=\"${DB_PASSWORD}\">" + strings.Repeat("<b>", depth) + strings.Repeat("</b>", depth) + "</a>\n",
 		// yaml.v3 stops at 10,000 levels itself; below that, ours
-		"deep.yaml": "url: postgres://arp_app:Qw7deepK9x2@arp-db.prod.internal/arp\npassword: ${DB_PASSWORD}\nx: " + strings.Repeat("[", min(depth, 9000)) + strings.Repeat("]", min(depth, 9000)) + "\n# " + cred + "\n",
+		"deep.yaml": "url: postgres://arp_app:Qw7deepK9x2@arp-db.prod.internal/arp\npassword: ${DB_PASSWORD} # from the environment\nx: " + strings.Repeat("[", min(depth, 9000)) + strings.Repeat("]", min(depth, 9000)) + "\n# " + cred + "\n",
 	}
 }
 

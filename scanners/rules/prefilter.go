@@ -44,9 +44,51 @@ func mayAssemble(f Format, b []byte) bool {
 		if i < 2 || !wordEnd[b[i-1]] || !endsInPasswordWord(b[:i]) {
 			continue
 		}
-		if keyTerminator(f, b, i) {
+		if keyTerminator(f, b, i) && !((f == FormatYAML || f == FormatCompose) && referenceAfter(b, i)) {
 			return true
 		}
+	}
+	return false
+}
+
+// referenceAfter says whether, in YAML, the key that ends at b[i] (at a
+// closing quote, a blank or its colon) holds a value that is, to the end
+// of its line, one reference to a secret store or the environment:
+// ${{ … }} (a GitHub Actions expression: `password: ${{ secrets.X }}`) or
+// ${NAME}, optionally quoted. The assembler reads such a password as a
+// reference, as the line rules do, and never reports it: a workflow's
+// `docker_hub_password: ${{ secrets.… }}` does not make it parse the
+// workflow whole (a third of prometheus' YAML parses). Anything else on
+// the line (a comment, a second value) leaves the document to the parse.
+func referenceAfter(b []byte, i int) bool {
+	j := i
+	for j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == ' ' || b[j] == '\t') {
+		j++
+	}
+	if j >= len(b) || b[j] != ':' {
+		return false
+	}
+	j++
+	e := bytes.IndexByte(b[j:], '\n')
+	if e < 0 {
+		e = len(b)
+	} else {
+		e += j
+	}
+	v := bytes.Trim(b[j:e], " \t\r")
+	if n := len(v); n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n-1] == v[0] {
+		v = v[1 : n-1]
+	}
+	if len(v) > 5 && bytes.HasPrefix(v, []byte("${{")) && bytes.HasSuffix(v, []byte("}}")) {
+		return !bytes.ContainsAny(v[3:len(v)-2], "{}\"'#")
+	}
+	if len(v) > 3 && v[0] == '$' && v[1] == '{' && v[len(v)-1] == '}' {
+		for _, c := range v[2 : len(v)-1] {
+			if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }

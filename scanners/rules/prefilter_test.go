@@ -54,6 +54,15 @@ func TestMayAssembleLosesNothing(t *testing.T) {
 		"openapi.yaml|paths:\n  /q:\n    description: |\n      postgres://app:Bl0ckDesc9@arp-db/arp\n      user: app\n    value: >\n      jdbc:postgresql://arp-db/arp?user=app\n",
 		"values.yaml|db:\n  url: |\n    postgres://app:Bl0ckUrl9@arp-db/arp\n  notes: >-\n    host=arp-db\n",
 		"api.json|{\"description\": \"the \\\"x\\\" field: https://cloud.example.com/docs\",\n \"url\": \"postgres://app:Pl4inUrl9@arp-db/arp\", \"dsn\": \"postgres:\\/\\/app:Esc4ped7@arp-db\\/arp\"}",
+		// a password that is a reference, and the same key with a value
+		// that is not one
+		"ci.yml|jobs:\n  publish:\n    steps:\n      - uses: ./.github/actions/publish\n        with:\n          docker_hub_login: ${{ secrets.docker_hub_login }}\n          docker_hub_password: ${{ secrets.docker_hub_password }}\n          quay_io_password: \"${{ secrets.quay }}\"\n",
+		"compose.yaml|services:\n  db:\n    environment:\n      POSTGRES_USER: app\n      POSTGRES_PASSWORD: ${DB_PASSWORD}\n      host: arp-db\n",
+		"values.yaml|db:\n  host: arp-db\n  user: app\n  password: ${DB_PASSWORD}\n  url: postgres://app:${DB_PASSWORD}@arp-db/arp\n",
+		"values.yaml|db:\n  host: arp-db\n  user: app\n  password: ${{ secrets.x }} R3fN0t9x\n",
+		"values.yaml|db:\n  host: arp-db\n  user: app\n  password: ${DB}R3fN0t9y\n",
+		"values.yaml|db:\n  host: arp-db\n  user: app\n  password: '${{ secrets.x }}' # R3fN0t9z\n",
+		"config.yml|spring:\n  datasource:\n    url: jdbc:postgresql://arp-db:5432/arp\n    username: arp_app\n    password: ${SPRING_PW}\n  mail:\n    password: Spr1ngM4il\n",
 		"pnpm-lock.yaml|packages:\n  /x@1.0.0:\n    deprecated: |-\n      use postgres://app:Depr3c9x@arp-db/arp instead\n    resolution: {integrity: sha512-abc, tarball: https://registry.example/x.tgz}\n",
 	} {
 		p, d, _ := strings.Cut(c, "|")
@@ -118,6 +127,20 @@ func TestMayAssembleLines(t *testing.T) {
 		{yaml, `? : |`, true},     // no key to read: counted
 		{yaml, `a: b: |`, true},   // not a plain key: counted
 		{yaml, `x: "a: |"`, true}, // the marker in a quoted value: counted
+		// a password that is one reference to the end of its line
+		{yaml, `          docker_hub_password: ${{ secrets.docker_hub_password }}`, false},
+		{yaml, `  "password": "${{ secrets.x }}"`, false},
+		{yaml, "  POSTGRES_PASSWORD: ${DB_PASSWORD}\r", false},
+		{yaml, `  password : '${PW}'  `, false},
+		{yaml, `  password: ${{ secrets.x }} # rotated`, true},
+		{yaml, `  password: ${{ secrets.x }}Pw9`, true},
+		{yaml, `  password: ${{ format('{0}', secrets.x) }}`, true},
+		{yaml, `  password: ${DB_PASSWORD:-Def4ult9}`, true},
+		{yaml, `  password: ${DB}${PW}`, true},
+		{yaml, `  password: "${PW}'`, true},
+		{yaml, `  password:`, true},
+		{yaml, `  password: ${}`, true},
+		{json, `"password": "${PW}"`, true}, // (JSON's keys are not looked past)
 	} {
 		if got := mayAssemble(c.f, []byte(c.line+"\n")); got != c.want {
 			t.Errorf("format %d, %q: mayAssemble %v, want %v", c.f, c.line, got, c.want)
