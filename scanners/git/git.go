@@ -132,6 +132,8 @@ type Scanner struct {
 	// Incremental says that the last pass over the history listed only
 	// the commits new since the scan cache's record of it (see incPlan).
 	Incremental bool
+	// listedAgain are the old commits an incremental pass listed again
+	listedAgain []plumbing.Hash
 	// Warnings say what of the history could not be scanned as it was
 	// (a shallow clone); they hold no content.
 	Warnings []string
@@ -838,22 +840,23 @@ func (p *planner) handAt(h plumbing.Hash, path string, c *commitInfo, whole bool
 	j := blobJob{hash: h, path: path, seq: p.n}
 	p.n++
 	p.s.planned.Add(1)
+	if p.filter != nil {
+		j.skip = p.filter.SkipPath(path)
+	}
 	if p.rec != nil && c != nil {
 		j.key, j.hasKey = p.rec.pass.Config().Blob(h.String(), path), true
-		p.rec.handed[h] = handRec{listed: uint32(c.listed), key: j.key, path: path}
+		p.rec.handed[h] = handRec{listed: uint32(c.listed), key: j.key, path: path, skip: j.skip}
 	}
-	if p.filter != nil {
-		if j.skip = p.filter.SkipPath(path); j.skip != "" {
-			// no rule reads it: not read, nor matched. Every version of
-			// the path is skipped from here on; an older one will not
-			// come for the line hashes of the one handed before
-			if b, ok := p.at[path]; ok {
-				b.keep.release()
-				delete(p.at, path)
-			}
-			p.submit(j)
-			return
+	if j.skip != "" {
+		// no rule reads it: not read, nor matched. Every version of the
+		// path is skipped from here on; an older one will not come for
+		// the line hashes of the one handed before
+		if b, ok := p.at[path]; ok {
+			b.keep.release()
+			delete(p.at, path)
 		}
+		p.submit(j)
+		return
 	}
 	if !p.s.noDelta && !whole {
 		if b, ok := p.at[path]; ok {

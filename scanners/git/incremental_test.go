@@ -1,6 +1,7 @@
 package git
 
 import (
+	"slices"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -48,7 +49,19 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 		}
 	}
 	const pgpass2 = "arp-db.prod.internal:5432:arp:arp_ro:Pgp4ss-Late-38z\n"
+	// commits that change only dependency files (no rule reads them): an
+	// incremental pass does not list them again
+	var depOnly []string
+	deps := func(author string) {
+		depOnly = append(depOnly, r.Commit(author, map[string]string{
+			"go.sum":                fmt.Sprintf("example.com/m v1.%d.0 h1:abc=\n", n),
+			"web/package-lock.json": fmt.Sprintf("{\"version\": \"1.%d.0\"}\n", n),
+		}))
+		n++
+	}
+	deps("alice")
 	commits("alice", 3)
+	deps("alice")
 	r.Commit("alice", map[string]string{"notes/hosts.txt": pgpass}) // clean at this path
 	commits("alice", 12)
 	// a branch whose commits are older than the first scan's newest, merged
@@ -101,11 +114,16 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 		if s.Incremental != wantIncremental {
 			t.Fatalf("%s: incremental listing %v, want %v", what, s.Incremental, wantIncremental)
 		}
-		if g, w := resultKey(got)+fmt.Sprint(got.Stats.Bytes, got.Stats.Binary), resultKey(want)+fmt.Sprint(want.Stats.Bytes, want.Stats.Binary); g != w {
+		if g, w := resultKey(got)+fmt.Sprint(got.Stats.Bytes, got.Stats.Binary, got.Stats.Skipped), resultKey(want)+fmt.Sprint(want.Stats.Bytes, want.Stats.Binary, want.Stats.Skipped); g != w {
 			t.Fatalf("%s: the cached scan differs from a whole one:\n%s\n---\n%s", what, g, w)
 		}
-		if s.Commits == 0 || len(got.Findings) == 0 {
-			t.Fatalf("%s: %d commits, %d findings", what, s.Commits, len(got.Findings))
+		if s.Commits == 0 || len(got.Findings) == 0 || got.Stats.Skipped[engine.SkipDependencyFile] < 2*len(depOnly) {
+			t.Fatalf("%s: %d commits, %d findings, %v skipped", what, s.Commits, len(got.Findings), got.Stats.Skipped)
+		}
+		for _, h := range s.listedAgain {
+			if slices.Contains(depOnly, h.String()) {
+				t.Fatalf("%s: commit %s, which changes only dependency files, was listed again", what, h)
+			}
 		}
 		t.Logf("%s: %d commits, %d of %d blobs from the cache, %d findings", what, s.Commits, got.Stats.Cached, got.Stats.Items, len(got.Findings))
 		if testing.Verbose() {
@@ -148,6 +166,7 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Merge("alice", "late", nil)
+	deps("carol")
 	r.Commit("carol", map[string]string{"config/.pgpass": pgpass}) // the recorded clean blob, where it is not
 	r.Commit("carol", map[string]string{"deploy/old.env": "DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Incr-pw-001-xQ\n"})
 	commits("alice", 5)
@@ -226,6 +245,7 @@ func TestHistoryRecordEncoding(t *testing.T) {
 	h.blobs = []histBlob{
 		{hash: [20]byte{1}, hand: 0, clean: true, key: scancache.Key{9}, occ: []uint32{0, 2}},
 		{hash: [20]byte{2}, hand: 1, handOcc: 1, occ: []uint32{1}},
+		{hash: [20]byte{3}, hand: 2, skip: "dependency file", occ: []uint32{2}},
 	}
 	data := h.encode()
 	got, err := decodeHistory(data)
