@@ -1,11 +1,11 @@
 package git
 
 import (
-	"slices"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
