@@ -335,7 +335,7 @@ func (e *Engine) Scan(ctx context.Context, src scanners.Source, res scanners.Sin
 		}) {
 			return nil
 		}
-		e.ScanChunk(ctx, ch, res)
+		e.scanChunk(ctx, ch, res, nil)
 		return nil
 	}
 	sctx := credscan.WithLineGrouper(ctx, e.grouper)
@@ -424,7 +424,10 @@ func (e *Engine) skipByPath(ch credscan.Chunk) credscan.Chunk {
 
 // ScanChunk runs the detectors over one chunk.
 func (e *Engine) ScanChunk(ctx context.Context, ch credscan.Chunk, res scanners.Sink) {
-	e.scanChunk(ctx, ch, res, nil)
+	if e.wait() != nil {
+		return
+	}
+	e.scanChunk(ctx, e.skipByPath(ch), res, nil)
 }
 
 // scanChunk is ScanChunk with the gitleaks units run narrowed to those
@@ -447,7 +450,6 @@ func (e *Engine) scanChunk(ctx context.Context, ch credscan.Chunk, res scanners.
 	defer func() {
 		whole = hint == nil && ctx.Err() == nil && (e.gl == nil || !e.gl.keywordless)
 	}()
-	ch = e.skipByPath(ch)
 	if k := e.known.Load(); k != nil {
 		e.sweepChunk(ch, k, res) // every byte, binary items' too
 	}
