@@ -381,13 +381,17 @@ func Group(findings []*Finding) []*Credential {
 			byKey[k] = c
 		}
 		c.Findings = append(c.Findings, f)
-		if f.DB.Richness() > c.DB.Richness() {
-			c.DB = f.DB
-		}
 	}
 	out := make([]*Credential, 0, len(byKey))
 	for _, c := range byKey {
 		SortFindings(c.Findings)
+		// the richest identity, the first in that order among equals: not
+		// the first to arrive, which the scan's workers decide
+		for _, f := range c.Findings {
+			if f.DB.Richness() > c.DB.Richness() {
+				c.DB = f.DB
+			}
+		}
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool {
