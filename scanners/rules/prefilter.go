@@ -58,7 +58,7 @@ func mayAssemble(f Format, b []byte) bool {
 // ${NAME}, optionally quoted. The assembler reads such a password as a
 // reference, as the line rules do, and never reports it: a workflow's
 // `docker_hub_password: ${{ secrets.… }}` does not make it parse the
-// workflow whole (a third of prometheus' YAML parses). Anything else on
+// workflow whole (three fifths of prometheus' YAML parsing). Anything else on
 // the line (a comment, a second value) leaves the document to the parse.
 func referenceAfter(b []byte, i int) bool {
 	j := i
