@@ -3,12 +3,14 @@ package git
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/credscan/credscan"
+	scancache "github.com/credscan/credscan/cache"
 	"github.com/credscan/credscan/internal/leakcheck"
 	"github.com/credscan/credscan/internal/scantest"
 	"github.com/credscan/credscan/scanners/engine"
@@ -30,7 +32,9 @@ func (r *readRecorder) Chunks(ctx context.Context, yield func(credscan.Chunk, er
 	case r.strip:
 		ctx = credscan.WithPathFilter(ctx, nil)
 	case r.late > 0 && f != nil:
-		ctx = credscan.WithPathFilter(ctx, &lateFilter{f: f, left: r.late})
+		lf := &lateFilter{f: f, left: r.late}
+		defer lf.loaded.Store(true) // (by the time the pass ends, as the engine's rules are)
+		ctx = credscan.WithPathFilter(ctx, lf)
 	}
 	return r.s.Chunks(ctx, func(ch credscan.Chunk, err error) error {
 		if err == nil && ch.Skip == "" && ch.Cached == nil {
@@ -42,17 +46,18 @@ func (r *readRecorder) Chunks(ctx context.Context, yield func(credscan.Chunk, er
 	})
 }
 
-// lateFilter answers "" for the first left paths f skips, as a filter
-// whose rules still load does.
+// lateFilter answers "" for the first left paths f skips while the
+// source is read, as a filter whose rules still load does.
 type lateFilter struct {
-	f    credscan.PathFilter
-	left int32
-	n    atomic.Int32
+	f      credscan.PathFilter
+	left   int32
+	n      atomic.Int32
+	loaded atomic.Bool
 }
 
 func (l *lateFilter) SkipPath(p string) string {
 	why := l.f.SkipPath(p)
-	if why != "" && l.n.Add(1) <= l.left {
+	if why != "" && !l.loaded.Load() && l.n.Add(1) <= l.left {
 		return ""
 	}
 	return why
@@ -123,5 +128,61 @@ func TestDependencyFilesNotRead(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Dependency files handed while the rules loaded (read, then skipped by
+// the engine) are recorded as skipped all the same: the next scan counts
+// them without listing their commits again.
+func TestDependencyFilesRecordedWhenLate(t *testing.T) {
+	if workingGit() == "" {
+		t.Skip("no git")
+	}
+	b := newRepo(t)
+	pw := leakcheck.Secret(t)
+	b.Commit("Alice", map[string]string{"a.env": uri(pw)})
+	var depOnly []string
+	for i := range 4 {
+		depOnly = append(depOnly, b.Commit("Bob", map[string]string{"go.sum": fmt.Sprintf("example.com/m v1.%d.0 h1:abc=\n", i)}))
+	}
+	b.Commit("Carol", map[string]string{"a.env": "# moved to Vault\n"})
+	st, err := scancache.Open(t.TempDir(), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := scantest.Engine(t, "")
+	e.SetCache(st, scancache.NewConfig("test"))
+	e.RuleDescriptions()
+	var keys []string
+	for i, late := range []int32{100, 0} { // the first scan's filter tells nothing
+		s, err := Open(context.Background(), b.Dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &readRecorder{s: s, late: late, read: map[string]int{}}
+		res := engine.NewResults()
+		if err := e.Scan(context.Background(), r, res); err != nil {
+			t.Fatal(err)
+		}
+		res.Findings = s.Attribute(res.Findings)
+		res.Finish()
+		s.Close()
+		keys = append(keys, fmt.Sprintf("%s\nbytes %d, skipped %v", resultKey(res), res.Stats.Bytes, res.Stats.Skipped))
+		if i == 0 && r.read["go.sum"] != len(depOnly) {
+			t.Fatalf("the first scan read go.sum %d times, want %d (its filter answering late)", r.read["go.sum"], len(depOnly))
+		}
+		if i == 1 {
+			if !s.Incremental {
+				t.Fatal("the second scan did not list incrementally")
+			}
+			for _, h := range s.listedAgain {
+				if slices.Contains(depOnly, h.String()) {
+					t.Errorf("commit %s, which changes only go.sum, was listed again", h)
+				}
+			}
+		}
+	}
+	if keys[0] != keys[1] {
+		t.Errorf("the cached scan differs:\n%s\n---\n%s", keys[1], keys[0])
 	}
 }

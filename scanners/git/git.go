@@ -780,7 +780,7 @@ func (s *Scanner) plan(ctx context.Context, git string, report func(error), subm
 	defer p.finish()
 	if git != "" {
 		if pass := scancache.PassFrom(ctx); pass != nil {
-			p.rec = &recorder{pass: pass, git: git, handed: map[plumbing.Hash]handRec{}, subs: map[string]uint32{}}
+			p.rec = &recorder{pass: pass, git: git, filter: p.filter, handed: map[plumbing.Hash]handRec{}, subs: map[string]uint32{}}
 			ok, err := s.incPlan(ctx, git, from, stop, pass, p)
 			if ctx.Err() != nil {
 				return ctx.Err()

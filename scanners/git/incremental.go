@@ -318,8 +318,9 @@ func ranks(list []listedCommit) []int {
 type recorder struct {
 	pass   *scancache.Pass
 	git    string
-	prev   []byte          // the record read, when the listing was incremental
-	order  []plumbing.Hash // the whole listing's commit IDs
+	filter credscan.PathFilter // the scan's, or nil
+	prev   []byte              // the record read, when the listing was incremental
+	order  []plumbing.Hash     // the whole listing's commit IDs
 	handed map[plumbing.Hash]handRec
 	old    []histBlob // recorded blobs counted without being listed, re-indexed
 	subs   map[string]uint32
@@ -354,6 +355,11 @@ func (s *Scanner) record(rec *recorder) {
 	}
 	for hash, r := range rec.handed {
 		x := histBlob{hash: hash, hand: r.listed, occ: occOf(hash)}
+		if r.skip == "" && rec.filter != nil {
+			// handed while the rules loaded (the filter could not tell
+			// yet): the engine skipped it all the same
+			r.skip = rec.filter.SkipPath(r.path)
+		}
 		switch {
 		case r.skip != "":
 			x.skip = r.skip
