@@ -208,6 +208,8 @@ type commitInfo struct {
 	committed int64
 	parents   int
 	listed    int
+	// parentIDs are the parents' IDs (git log's listing only)
+	parentIDs []plumbing.Hash
 }
 
 // Open opens a local repository (work tree or bare) or clones a URL into a
@@ -882,10 +884,7 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 	var commits []*commitInfo
 	occ := map[plumbing.Hash][]occurrence{}
 	subs := map[string]bool{}
-	err := s.streamLog(ctx, git, from, stop, func(c *commitInfo) {
-		c.listed = len(commits)
-		commits = append(commits, c)
-	}, func(c *commitInfo, e rawEntry) {
+	entry := func(c *commitInfo, e rawEntry) {
 		switch e.mode {
 		case filemode.Submodule:
 			if !subs[e.path] && p.rec != nil {
@@ -896,9 +895,35 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 			occ[e.hash] = addOcc(occ[e.hash], occurrence{path: e.path, commit: c})
 			p.handAt(e.hash, e.path, c, false)
 		}
-	})
+	}
+	err := s.streamLog(ctx, git, from, stop, func(c *commitInfo) {
+		c.listed = len(commits)
+		commits = append(commits, c)
+	}, entry)
 	if err != nil {
 		return err
+	}
+	// the merges whose own diffs may hold an earliest occurrence, listed
+	// against each parent (see mergeDiffs)
+	list := make([]listedCommit, len(commits))
+	for i, c := range commits {
+		list[i] = listedCommit{hash: plumbing.NewHash(c.hash), committed: c.committed, parents: c.parents, parentIDs: c.parentIDs}
+	}
+	if skewed := skewedMerges(list, len(stop) > 0); len(skewed) > 0 {
+		s.o.Logger.Debug("merges dated before an ancestor, listed against each parent", "repo", s.label, "merges", len(skewed))
+		ids := make([]plumbing.Hash, len(skewed))
+		byHash := make(map[string]*commitInfo, len(skewed))
+		for i, k := range skewed {
+			ids[i], byHash[commits[k].hash] = list[k].hash, commits[k]
+		}
+		err := s.runLog(ctx, git, []string{"--no-walk=unsorted", "--diff-merges=separate"}, ids, nil, func(*commitInfo) {}, func(c *commitInfo, e rawEntry) {
+			if m := byHash[c.hash]; m != nil {
+				entry(m, e)
+			}
+		})
+		if err != nil {
+			return err
+		}
 	}
 	if p.rec != nil {
 		p.rec.order = make([]plumbing.Hash, len(commits))
@@ -911,10 +936,6 @@ func (s *Scanner) logPlan(ctx context.Context, git string, from, stop []plumbing
 	}
 	s.noteShallow(s.shallowCommits())
 	// oldest first (see ranks)
-	list := make([]listedCommit, len(commits))
-	for i, c := range commits {
-		list[i] = listedCommit{committed: c.committed, parents: c.parents}
-	}
 	for i, r := range ranks(list) {
 		commits[i].order = r
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"strconv"
@@ -49,6 +50,73 @@ type listedCommit struct {
 	hash      plumbing.Hash
 	committed int64
 	parents   int
+	parentIDs []plumbing.Hash
+}
+
+// skewedMerges returns the places in list of the merges dated no later
+// than one of their ancestors in it, or with a parent outside it when
+// partial (a listing cut by --since: what the parent brings is not
+// listed). A merge's combined diff leaves out the (path, blob) pairs a
+// parent holds; such a pair is listed where it came in, which ranks
+// before the merge (ranks: committer time) unless that commit is dated
+// at the merge's second or after it. These merges' own diffs against each
+// parent are listed too, so that the earliest occurrence of every pair is
+// the one the merge's separate diffs gave.
+func skewedMerges(list []listedCommit, partial bool) []int {
+	at := make(map[plumbing.Hash]int, len(list))
+	for i, c := range list {
+		at[c.hash] = i
+	}
+	const unknown = math.MinInt64
+	latest := make([]int64, len(list)) // the latest date among a commit's ancestors
+	done := make([]bool, len(list))
+	var stack []int
+	for i := range list {
+		if done[i] {
+			continue
+		}
+		stack = append(stack[:0], i)
+		for len(stack) > 0 {
+			k := stack[len(stack)-1]
+			ready := true
+			for _, p := range list[k].parentIDs {
+				if j, ok := at[p]; ok && !done[j] {
+					stack = append(stack, j)
+					ready = false
+				}
+			}
+			if !ready {
+				continue
+			}
+			stack = stack[:len(stack)-1]
+			if done[k] {
+				continue
+			}
+			m := int64(unknown)
+			for _, p := range list[k].parentIDs {
+				if j, ok := at[p]; ok {
+					m = max(m, list[j].committed, latest[j])
+				}
+			}
+			latest[k], done[k] = m, true
+		}
+	}
+	var out []int
+	for i, c := range list {
+		if c.parents < 2 {
+			continue
+		}
+		outside := false
+		for _, p := range c.parentIDs {
+			if _, ok := at[p]; !ok {
+				outside = true
+			}
+		}
+		if latest[i] >= c.committed || partial && outside {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // histBlob is a blob of the recorded history.
@@ -76,7 +144,9 @@ type history struct {
 	subs  []uint32 // the commits that first listed each submodule path
 }
 
-const histVersion = 3
+// histVersion 4: merges listed by their combined diffs (mergeDiffs), the
+// first listing of a blob and of a submodule path moved with them
+const histVersion = 4
 
 func idOf(h plumbing.Hash) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
@@ -269,7 +339,11 @@ func (s *Scanner) revList(ctx context.Context, git string, from []plumbing.Hash,
 			perr = errors.New("git rev-list: unexpected output")
 			break
 		}
-		list = append(list, listedCommit{hash: plumbing.NewHash(w[1]), committed: ts, parents: len(w) - 2})
+		ids := make([]plumbing.Hash, 0, len(w)-2)
+		for _, p := range w[2:] {
+			ids = append(ids, plumbing.NewHash(p))
+		}
+		list = append(list, listedCommit{hash: plumbing.NewHash(w[1]), committed: ts, parents: len(w) - 2, parentIDs: ids})
 	}
 	if perr == nil {
 		perr = sc.Err()
@@ -462,6 +536,14 @@ func (s *Scanner) incPlan(ctx context.Context, git string, from, stop []plumbing
 			return false, nil
 		}
 		entries[i] = e
+	}
+	for _, k := range skewedMerges(list, false) {
+		if !isOld[k] {
+			// its own diffs would be listed too (see skewedMerges): rare
+			// enough to list the history whole
+			s.o.Logger.Debug("a new merge is dated before one of its ancestors: the history is listed whole", "repo", s.label)
+			return false, nil
+		}
 	}
 	rank := ranks(list)
 	byHash := map[plumbing.Hash]int{} // the commits listed

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -176,6 +177,19 @@ func TestIncrementalListingIsTheListing(t *testing.T) {
 	r.Checkout("master", false)
 	same("after new commits", true)
 	same("unchanged again", true)
+
+	// a new merge dated before the branch commit it brings in (a clock
+	// ahead): its own diffs are listed too (skewedMerges), which the
+	// incremental listing leaves to a whole one
+	r.Checkout("ahead", true)
+	now := r.When
+	r.When = r.When.Add(1000 * time.Hour)
+	r.Commit("frank", map[string]string{"ahead/.env": "DB_HOST=arp-db.prod.internal\nDB_USER=arp_app\nDB_PASSWORD=Incr-pw-001-xQ\n"})
+	r.When = now
+	r.Checkout("master", false)
+	r.Merge("alice", "ahead", nil)
+	same("a new merge dated before its branch", false)
+	same("after it", true)
 
 	// a branch deleted: the record is not the tail of the listing
 	if err := os.Remove(filepath.Join(r.Dir, ".git", "refs", "heads", "hotfix")); err != nil {

@@ -41,9 +41,21 @@ func (s *Scanner) streamLog(ctx context.Context, git string, from, stop []plumbi
 	return s.runLog(ctx, git, nil, from, stop, commit, entry)
 }
 
+// mergeDiffs is how git log lists a merge's files: only those the merge
+// holds in a version none of its parents holds at that path (a combined
+// diff). Every other (path, blob) pair of the merge's tree is a parent's,
+// listed where it came in, as for any commit. Merges diffed against each
+// parent (separate) listed most of their files again: on etcd's history
+// git wrote 56 MB instead of 14 and used 1.22 s of CPU instead of 0.93,
+// and the scan 9.31 s of CPU instead of 8.25 (prometheus: 12.40 s
+// against 11.32 s). What the merge's own diffs added was never a
+// blob's earliest occurrence unless the merge is dated before the commit
+// that brought the pair in; repairOcc lists those merges as before.
+const mergeDiffs = "combined"
+
 // runLog is streamLog with more options for git log (--no-walk).
 func (s *Scanner) runLog(ctx context.Context, git string, opts []string, from, stop []plumbing.Hash, commit func(*commitInfo), entry func(*commitInfo, rawEntry)) error {
-	args := append([]string{"log", "--stdin", "--raw", "--diff-merges=separate", "--root",
+	args := append([]string{"log", "--stdin", "--raw", "--diff-merges=" + mergeDiffs, "--root",
 		"--no-renames", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", "--no-mailmap", "-z", logFormat}, opts...)
 	cmd := gitCommand(ctx, git, s.gitDir, args...)
 	cmd.Stdin = revsInput(from, stop)
@@ -84,8 +96,10 @@ func revsInput(from, stop []plumbing.Hash) io.Reader {
 }
 
 // parseLog reads `git log --raw -z` in logFormat: NUL-separated fields,
-// each commit's header and author (a merge's once per parent), then for
-// each file ":srcmode dstmode srcsha dstsha status" and its path. Fields
+// each commit's header and author (a merge's once per parent when its
+// diffs are separate), then for each file ":srcmode dstmode srcsha dstsha
+// status" and its path (a merge's combined diff: "::" and a mode and an
+// ID for each parent and the merge, see splitCombined). Fields
 // are read in place, without a string each (a merge diffed against every
 // parent lists most files again: 56 MB of fields on etcd's history).
 func parseLog(r *bufio.Reader, commit func(*commitInfo), entry func(*commitInfo, rawEntry)) error {
@@ -122,6 +136,26 @@ func parseLog(r *bufio.Reader, commit func(*commitInfo), entry func(*commitInfo,
 		}
 		switch {
 		case len(f) == 0:
+		case len(f) > 1 && f[0] == ':' && f[1] == ':':
+			// a merge's combined diff line: a mode for each parent and the
+			// merge, then as many IDs, then a status for each parent; the
+			// merge's are last
+			k := 0
+			for k < len(f) && f[k] == ':' {
+				k++
+			}
+			pf, perr := field()
+			if perr != nil {
+				return errors.New("git log: truncated output")
+			}
+			mode, h, ok := splitCombined(f[k:], k)
+			if cur == nil || !ok {
+				return errors.New("git log: unexpected combined diff line")
+			}
+			if mode == 0 {
+				continue // deleted by the merge
+			}
+			entry(cur, rawEntry{path: intern(paths, pf), hash: h, mode: filemode.FileMode(mode)})
 		case f[0] == ':':
 			if cur == nil || !splitRaw(f[1:], &meta) {
 				return errors.New("git log: unexpected raw diff line")
@@ -144,12 +178,7 @@ func parseLog(r *bufio.Reader, commit func(*commitInfo), entry func(*commitInfo,
 			if err != nil || !ok {
 				return errors.New("git log: unexpected raw diff line")
 			}
-			p, known := paths[string(pf)]
-			if !known {
-				p = string(pf)
-				paths[p] = p
-			}
-			entry(cur, rawEntry{path: p, hash: h, mode: filemode.FileMode(mode)})
+			entry(cur, rawEntry{path: intern(paths, pf), hash: h, mode: filemode.FileMode(mode)})
 		default:
 			c, err := parseCommitHeader(string(f))
 			if err != nil {
@@ -167,6 +196,34 @@ func parseLog(r *bufio.Reader, commit func(*commitInfo), entry func(*commitInfo,
 			commit(c)
 		}
 	}
+}
+
+// intern returns the one string of paths for the path b.
+func intern(paths map[string]string, b []byte) string {
+	p, known := paths[string(b)]
+	if !known {
+		p = string(b)
+		paths[p] = p
+	}
+	return p
+}
+
+// splitCombined reads a combined diff line's fields after its colons (one
+// per parent, n of them): n+1 modes, n+1 IDs, the status letters. It
+// returns the merge's mode and ID (mode 0: the merge deleted the file).
+func splitCombined(b []byte, n int) (mode uint64, h plumbing.Hash, ok bool) {
+	w := bytes.Fields(b)
+	if len(w) != 2*(n+1)+1 || len(w[len(w)-1]) != n {
+		return 0, h, false
+	}
+	mode, err := strconv.ParseUint(string(w[n]), 8, 32)
+	if err != nil || len(w[2*n+1]) != 2*len(h) {
+		return 0, h, false
+	}
+	if _, err := hex.Decode(h[:], w[2*n+1]); err != nil {
+		return 0, h, false
+	}
+	return mode, h, true
 }
 
 // splitRaw splits a raw diff line's fields (after its ':') at single
@@ -197,10 +254,12 @@ func parseCommitHeader(f string) (*commitInfo, error) {
 	if err1 != nil || err2 != nil {
 		return nil, bad
 	}
+	ids := make([]plumbing.Hash, 0, len(w)-3)
 	for _, p := range w[3:] {
 		if !plumbing.IsHash(p) {
 			return nil, bad
 		}
+		ids = append(ids, plumbing.NewHash(p))
 	}
-	return &commitInfo{hash: w[0], committed: ct, when: time.Unix(at, 0).UTC(), parents: len(w) - 3}, nil
+	return &commitInfo{hash: w[0], committed: ct, when: time.Unix(at, 0).UTC(), parents: len(w) - 3, parentIDs: ids}, nil
 }

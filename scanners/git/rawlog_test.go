@@ -3,15 +3,21 @@ package git
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// parseLog reads what git log writes, merges diffed against each parent,
-// the same through a reader whose buffer is shorter than a field (its
+// parseLog reads what git log writes, merges diffed against each parent
+// or by combined diffs, the same through a reader whose buffer is shorter than a field (its
 // fields are read in place) as through a large one, and as a plain split
 // of the output reads it; a truncated output or a raw line it does not
 // know is an error.
@@ -24,7 +30,27 @@ func TestParseLogReadsGitLog(t *testing.T) {
 	repo.Commit("Dev", map[string]string{"a.txt": "two\n"})
 	repo.Merge("Dev", "side", map[string]string{"dir/b.yml": "k: merged\n"})
 	repo.Commit("Dev", map[string]string{"a.txt": "three\n"})
-	out, err := exec.Command("git", "-C", repo.Dir, "log", "--all", "--raw", "--diff-merges=separate", "--root",
+	for _, merges := range []string{"separate", "combined"} {
+		big := parseGitLog(t, repo.Dir, merges)
+		if !strings.Contains(big, "Side Author With A Long Name") || strings.Count(big, "commit ") != 5 {
+			t.Fatalf("%s: not every commit read:\n%s", merges, big)
+		}
+		// the merge's own version of dir/b.yml, which neither parent
+		// holds, is listed once by its combined diff and against each
+		// parent by its separate ones (the first commit lists it too)
+		if n := strings.Count(big, " dir/b.yml\n"); n != map[string]int{"separate": 3, "combined": 2}[merges] {
+			t.Errorf("%s: dir/b.yml listed %d times:\n%s", merges, n, big)
+		}
+	}
+}
+
+// parseGitLog runs git log with merges diffed as merges says, checks that
+// parseLog reads it as a plain split of the output does (through a
+// reader whose buffer is shorter than a field too), and returns what it
+// read.
+func parseGitLog(t *testing.T, dir, merges string) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", dir, "log", "--all", "--raw", "--diff-merges="+merges, "--root",
 		"--no-renames", "--no-abbrev", "--no-color", "-z", logFormat).Output()
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +73,7 @@ func TestParseLogReadsGitLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	if small != big {
-		t.Fatalf("a 16-byte buffer reads\n%s\na large one\n%s", small, big)
+		t.Fatalf("%s: a 16-byte buffer reads\n%s\na large one\n%s", merges, small, big)
 	}
 	// the reference: the output split at its NULs
 	var want strings.Builder
@@ -57,6 +83,14 @@ func TestParseLogReadsGitLog(t *testing.T) {
 		f := strings.TrimLeft(fields[i], "\n")
 		switch {
 		case f == "":
+		case strings.HasPrefix(f, "::"):
+			// a combined diff: the merge's mode and ID come last of each
+			n := len(f) - len(strings.TrimLeft(f, ":"))
+			m := strings.Fields(f[n:])
+			i++
+			if m[n] != "000000" {
+				want.WriteString(cur + " " + m[2*n+1] + " " + fields[i] + "\n")
+			}
 		case f[0] == ':':
 			m := strings.Fields(f[1:])
 			i++
@@ -73,16 +107,21 @@ func TestParseLogReadsGitLog(t *testing.T) {
 		}
 	}
 	if big != want.String() {
-		t.Fatalf("parseLog reads\n%s\nthe output holds\n%s", big, want.String())
+		t.Fatalf("%s: parseLog reads\n%s\nthe output holds\n%s", merges, big, want.String())
 	}
-	if !strings.Contains(big, "Side Author With A Long Name") || strings.Count(big, "commit ") != 5 {
-		t.Fatalf("not every commit read:\n%s", big)
+	if merges == "combined" && !strings.Contains(string(out), "::") {
+		t.Fatalf("combined: no combined diff line in\n%q", out)
 	}
-	for _, bad := range [][]byte{out[:len(out)-20], bytes.Replace(out, []byte(" M\x00"), []byte(" M X\x00"), 1)} {
+	for _, bad := range [][]byte{out[:len(out)-20], bytes.Replace(out, []byte(" M\x00"), []byte(" M X\x00"), 1),
+		bytes.Replace(out, []byte(" MM\x00"), []byte(" MM X\x00"), 1), bytes.Replace(out, []byte("::"), []byte(":::"), 1)} {
+		if bytes.Equal(bad, out) {
+			continue
+		}
 		if _, err := parse(bad, 16); err == nil {
-			t.Errorf("no error for a damaged output")
+			t.Errorf("%s: no error for a damaged output", merges)
 		}
 	}
+	return big
 }
 
 // addOcc keeps what earliestPerPath keeps of every occurrence: commits
@@ -122,6 +161,120 @@ func TestAddOccKeepsTheEarliest(t *testing.T) {
 		}
 		if got, want := show(kept), show(all); got != want {
 			t.Fatalf("trial %d: addOcc keeps %s, every occurrence gives %s", trial, got, want)
+		}
+	}
+}
+
+// A merge dated before the branch commit that brought a file in keeps
+// the occurrence its own diffs give the file: its combined diff does not
+// list the file (a parent holds it), so the merge is listed against each
+// parent as well, and the file's earliest occurrence is the merge's, as
+// when every merge was.
+func TestSkewedMergeKeepsItsOccurrences(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil || exec.Command(git, "--version").Run() != nil {
+		t.Skip("no working git")
+	}
+	dir := t.TempDir()
+	run := func(when int, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(git, args...)
+		cmd.Dir = dir
+		date := fmt.Sprintf("%d +0000", 1700000000+when)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x",
+			"GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x", "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	write := func(p, c string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(0, "init", "-q", "-b", "main")
+	write("a.txt", "one\n")
+	run(0, "add", ".")
+	run(100, "commit", "-qm", "1")
+	run(0, "checkout", "-qb", "side")
+	write("side.txt", "brought in on the branch\n")
+	run(0, "add", ".")
+	run(5000, "commit", "-qm", "dated after the merge") // a clock ahead
+	branch := run(0, "rev-parse", "HEAD")
+	run(0, "checkout", "-q", "main")
+	write("b.txt", "two\n")
+	run(0, "add", ".")
+	run(200, "commit", "-qm", "2")
+	run(300, "merge", "-q", "--no-ff", "-m", "merge", "side")
+	merge := run(0, "rev-parse", "HEAD")
+	blob := plumbing.NewHash(run(0, "rev-parse", "HEAD:side.txt"))
+
+	s, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.plan(context.Background(), git, func(err error) { t.Error(err) }, func(blobJob) {}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, oc := range s.occ[blob] {
+		got = append(got, oc.path+"@"+oc.commit.hash[:7])
+	}
+	if want := []string{"side.txt@" + merge[:7]}; !slices.Equal(got, want) {
+		t.Fatalf("side.txt's earliest occurrence %v, want %v (the merge, dated before the branch commit %s)", got, want, branch[:7])
+	}
+}
+
+// skewedMerges finds the merges with an ancestor dated at their second
+// or after, through any number of commits, and, in a partial listing, a
+// merge with a parent outside it.
+func TestSkewedMerges(t *testing.T) {
+	h := func(i int) plumbing.Hash { return plumbing.NewHash(fmt.Sprintf("%040x", i+1)) }
+	// 0 ← 1 ← 2, 0 ← 3; 4 merges 2 and 3; 5 merges 4 and 9 (not listed)
+	mk := func(dates ...int64) []listedCommit {
+		parents := [][]int{{}, {0}, {1}, {0}, {2, 3}, {4, 99}}
+		var list []listedCommit
+		for i, ps := range parents {
+			c := listedCommit{hash: h(i), committed: dates[i], parents: len(ps)}
+			for _, p := range ps {
+				c.parentIDs = append(c.parentIDs, h(p))
+			}
+			list = append(list, c)
+		}
+		// (listed newest first, as git lists them)
+		slices.Reverse(list)
+		return list
+	}
+	place := func(list []listedCommit, ks []int) []int {
+		var out []int
+		for _, k := range ks {
+			for i, c := range list {
+				if c.hash == h(k) {
+					out = append(out, i)
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		dates   []int64
+		partial bool
+		want    []int
+	}{
+		{[]int64{1, 2, 3, 4, 5, 6}, false, nil},
+		{[]int64{1, 2, 3, 4, 5, 6}, true, []int{5}},
+		{[]int64{1, 9, 3, 4, 5, 6}, false, []int{4, 5}}, // 1, two commits up
+		{[]int64{1, 2, 3, 5, 5, 6}, false, []int{4}},    // 3, at the same second
+		{[]int64{1, 2, 3, 4, 5, 5}, false, []int{5}},
+	} {
+		list := mk(tc.dates...)
+		if got, want := skewedMerges(list, tc.partial), place(list, tc.want); !slices.Equal(got, want) {
+			t.Errorf("dates %v partial %v: merges at %v, want %v", tc.dates, tc.partial, got, want)
 		}
 	}
 }
