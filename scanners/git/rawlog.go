@@ -30,13 +30,14 @@ const logFormat = "--format=%x00%H %ct %at %P%x00%an"
 
 // streamLog runs `git log --raw` over the commits that from reaches and
 // stop does not, newest first, and calls commit for each commit it lists
-// and entry for each file a commit adds or changes against each of its
-// parents (merges are diffed against every parent): git compares the
+// and entry for each file a commit adds or changes against its parent
+// (a merge: each file it holds in a version no parent holds, see
+// mergeDiffs): git compares the
 // trees in C, where reading every tree and commit through go-git cost
 // more CPU than anything but the rules (1.7 s against git's 0.3 s on the
 // benchmark history), and the blobs it names can be read while it goes
 // on. A (path, blob) pair a commit's tree holds and its diffs do not list
-// is its parent's, so it is listed at an older commit.
+// is a parent's, so it is listed at an older commit.
 func (s *Scanner) streamLog(ctx context.Context, git string, from, stop []plumbing.Hash, commit func(*commitInfo), entry func(*commitInfo, rawEntry)) error {
 	return s.runLog(ctx, git, nil, from, stop, commit, entry)
 }
@@ -49,8 +50,9 @@ func (s *Scanner) streamLog(ctx context.Context, git string, from, stop []plumbi
 // git wrote 56 MB instead of 14 and used 1.22 s of CPU instead of 0.93,
 // and the scan 9.31 s of CPU instead of 8.25 (prometheus: 12.40 s
 // against 11.32 s). What the merge's own diffs added was never a
-// blob's earliest occurrence unless the merge is dated before the commit
-// that brought the pair in; repairOcc lists those merges as before.
+// blob's earliest occurrence unless the merge is dated no later than the commit
+// that brought the pair in: skewedMerges finds those merges, and logPlan
+// lists them against each parent as well.
 const mergeDiffs = "combined"
 
 // runLog is streamLog with more options for git log (--no-walk).
