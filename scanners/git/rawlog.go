@@ -50,9 +50,9 @@ func (s *Scanner) streamLog(ctx context.Context, git string, from, stop []plumbi
 // git wrote 56 MB instead of 14 and used 1.22 s of CPU instead of 0.93,
 // and the scan 9.31 s of CPU instead of 8.25 (prometheus: 12.40 s
 // against 11.32 s). What the merge's own diffs added was never a
-// blob's earliest occurrence unless the merge is dated no later than the commit
-// that brought the pair in: skewedMerges finds those merges, and logPlan
-// lists them against each parent as well.
+// blob's earliest occurrence unless the merge is dated no later than the
+// commit that brought the pair in: skewedMerges finds those merges, and
+// logPlan lists them against each parent as well.
 const mergeDiffs = "combined"
 
 // runLog is streamLog with more options for git log (--no-walk).
