@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -277,4 +278,117 @@ func TestSkewedMerges(t *testing.T) {
 			t.Errorf("dates %v partial %v: merges at %v, want %v", tc.dates, tc.partial, got, want)
 		}
 	}
+}
+
+// The listing (merges by their combined diffs, the merges dated no later
+// than an ancestor against each parent as well) gives every blob the
+// same earliest occurrence at each of its paths, and lists the same
+// blobs, as listing every merge against each parent does: random
+// histories of branches merged back and forth, files copied between
+// paths and put back to old versions, clocks that jump back and ahead.
+func TestCombinedListingIsTheSeparateOne(t *testing.T) {
+	git := workingGit()
+	if git == "" {
+		t.Skip("no git")
+	}
+	for seed := uint64(1); seed <= 6; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 31))
+		r := newRepo(t)
+		versions := []string{"a\n", "b\n", "c\n", "d\n"}
+		paths := []string{"x.txt", "dir/y.txt", "dir/z.env", "w.go"}
+		edit := func() map[string]string {
+			files := map[string]string{}
+			for k := 1 + rng.IntN(2); k > 0; k-- {
+				files[paths[rng.IntN(len(paths))]] = versions[rng.IntN(len(versions))] + fmt.Sprint(rng.IntN(3))
+			}
+			return files
+		}
+		branches := []string{"master"}
+		r.Commit("a", edit())
+		skewed := 0
+		for step := 0; step < 40; step++ {
+			if rng.IntN(5) == 0 { // a clock ahead or behind
+				r.When = r.When.Add(time.Duration(rng.IntN(20)-10) * time.Hour)
+				skewed++
+			}
+			switch k := rng.IntN(6); {
+			case k == 0 && len(branches) < 4:
+				b := fmt.Sprint("b", step)
+				r.Checkout(b, true)
+				branches = append(branches, b)
+			case k == 1 && len(branches) > 1:
+				cur, err := r.Repo.Head()
+				if err != nil {
+					t.Fatal(err)
+				}
+				other := branches[rng.IntN(len(branches))]
+				if other != cur.Name().Short() {
+					var own map[string]string
+					if rng.IntN(3) == 0 {
+						own = edit() // a merge with files of its own
+					}
+					r.Merge("m", other, own)
+				}
+			case k == 2:
+				r.Checkout(branches[rng.IntN(len(branches))], false)
+			default:
+				r.Commit("a", edit())
+			}
+		}
+		s, err := Open(context.Background(), r.Dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		handed := map[string]bool{}
+		if err := s.plan(context.Background(), git, func(err error) { t.Error(err) }, func(j blobJob) { handed[j.hash.String()] = true }); err != nil {
+			t.Fatal(err)
+		}
+		got := occString(s.occ)
+		from, stop, err := s.starts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the reference: every merge against each parent
+		var commits []*commitInfo
+		occ := map[plumbing.Hash][]occurrence{}
+		listed := map[string]bool{}
+		err = s.runLog(context.Background(), git, []string{"--diff-merges=separate"}, from, stop, func(c *commitInfo) {
+			c.listed = len(commits)
+			commits = append(commits, c)
+		}, func(c *commitInfo, e rawEntry) {
+			occ[e.hash] = append(occ[e.hash], occurrence{path: e.path, commit: c})
+			listed[e.hash.String()] = true
+		})
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := make([]listedCommit, len(commits))
+		for i, c := range commits {
+			list[i] = listedCommit{committed: c.committed, parents: c.parents}
+		}
+		for i, rank := range ranks(list) {
+			commits[i].order = rank
+		}
+		for h, os := range occ {
+			occ[h] = earliestPerPath(os)
+		}
+		if want := occString(occ); got != want {
+			t.Fatalf("seed %d (%d clock jumps): the listing gives\n%s\nevery merge against each parent gives\n%s", seed, skewed, got, want)
+		}
+		if len(handed) != len(listed) {
+			t.Fatalf("seed %d: %d blobs handed, %d listed", seed, len(handed), len(listed))
+		}
+	}
+}
+
+func occString(occ map[plumbing.Hash][]occurrence) string {
+	var out []string
+	for h, os := range occ {
+		for _, oc := range os {
+			out = append(out, h.String()[:7]+" "+oc.path+" "+oc.commit.hash[:7])
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
 }
