@@ -284,6 +284,23 @@ func TestInterruptedScanReturns(t *testing.T) {
 	}
 }
 
+// runGit runs git in dir with no user or system configuration, as author
+// and committer A dated when seconds past 1700000000, and returns its
+// output, trimmed.
+func runGit(t *testing.T, git, dir string, when int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(git, args...)
+	cmd.Dir = dir
+	date := fmt.Sprintf("%d +0000", 1700000000+when)
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x",
+		"GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x", "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // git log --raw and go-git's tree walk plan the same blobs, at the same
 // paths and commits: on merges (one that adds a file of its own), files
 // deleted and added again, renames, modes, symlinks and a submodule, and
@@ -298,16 +315,7 @@ func TestPlanModesAgree(t *testing.T) {
 	run := func(args ...string) string {
 		t.Helper()
 		n++
-		cmd := exec.Command(git, args...)
-		cmd.Dir = dir
-		when := fmt.Sprintf("%d +0000", 1700000000+n*60)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x",
-			"GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x", "GIT_AUTHOR_DATE="+when, "GIT_COMMITTER_DATE="+when)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
+		return runGit(t, git, dir, n*60, args...)
 	}
 	write := func(p, c string) {
 		t.Helper()

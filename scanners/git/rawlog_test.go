@@ -179,16 +179,7 @@ func TestSkewedMergeKeepsItsOccurrences(t *testing.T) {
 	dir := t.TempDir()
 	run := func(when int, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(git, args...)
-		cmd.Dir = dir
-		date := fmt.Sprintf("%d +0000", 1700000000+when)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x",
-			"GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x", "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
+		return runGit(t, git, dir, when, args...)
 	}
 	write := func(p, c string) {
 		t.Helper()
