@@ -32,11 +32,10 @@ const logFormat = "--format=%x00%H %ct %at %P%x00%an"
 // stop does not, newest first, and calls commit for each commit it lists
 // and entry for each file a commit adds or changes against its parent
 // (a merge: each file it holds in a version no parent holds, see
-// mergeDiffs): git compares the
-// trees in C, where reading every tree and commit through go-git cost
-// more CPU than anything but the rules (1.7 s against git's 0.3 s on the
-// benchmark history), and the blobs it names can be read while it goes
-// on. A (path, blob) pair a commit's tree holds and its diffs do not list
+// mergeDiffs): git compares the trees in C, where reading every tree and
+// commit through go-git cost more CPU than anything but the rules (1.7 s
+// against git's 0.3 s on the benchmark history), and the blobs it names
+// can be read while it goes on. A (path, blob) pair a commit's tree holds and its diffs do not list
 // is a parent's, so it is listed at an older commit.
 func (s *Scanner) streamLog(ctx context.Context, git string, from, stop []plumbing.Hash, commit func(*commitInfo), entry func(*commitInfo, rawEntry)) error {
 	return s.runLog(ctx, git, nil, from, stop, commit, entry)
